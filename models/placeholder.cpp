@@ -1,0 +1,2 @@
+// Placeholder until the chip model lands.
+namespace trnsim::model {}
