@@ -1,0 +1,27 @@
+// Compiler entry point: ONNX model file -> ISA program for a chip.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/chip_config.h"
+#include "isa/program.h"
+
+namespace trnsim::compiler {
+
+struct CompileOptions {
+  // --shape NAME=1x3x224x224: pins symbolic input dimensions (or checks fixed ones).
+  std::map<std::string, std::vector<int64_t>> shapes;
+  // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").
+  std::string dtype = "bf16";
+  // --dump-after=PASS: print the IR after that pass to stdout ("" = none).
+  std::string dump_after;
+};
+
+// Loads, checks and lowers the model. Throws InputError naming the file and node on bad or
+// unsupported input. The program's input/output tensors carry the graph's names and dtypes.
+isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+                          const CompileOptions& opts);
+
+}  // namespace trnsim::compiler

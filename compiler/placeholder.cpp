@@ -1,2 +1,0 @@
-// Placeholder until the compiler lands.
-namespace trnsim::compiler {}

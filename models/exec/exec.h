@@ -1,0 +1,69 @@
+// Functional semantics of every instruction on real bytes (no SystemC, no timing): what the
+// engines compute when numerics are on, plus the byte ranges each instruction touches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "isa/program.h"
+
+namespace trnsim::model {
+
+// HBM contents: one byte vector per program tensor (index = Program::tensors index).
+struct HbmStore {
+  std::vector<std::vector<uint8_t>> tensors;
+};
+
+// One core's SBUF and PSUM, partition-major: partition p's bytes start at p * bytes_per_partition.
+struct CoreMem {
+  int partitions = 0;
+  int64_t sbuf_bytes_per_partition = 0;
+  int64_t psum_bytes_per_partition = 0;
+  std::vector<uint8_t> sbuf;
+  std::vector<uint8_t> psum;
+  // Allocates and fills every byte with `fill` (a NaN pattern in numerics runs: 0xFF).
+  void init(int parts, int64_t sbuf_pp, int64_t psum_pp, uint8_t fill);
+};
+
+// Everything one instruction may touch. `regs` are the issuing engine's registers (for
+// register-addressed operands); `core` is the executing core's index (for messages).
+struct ExecState {
+  const isa::Program* prog = nullptr;
+  CoreMem* mem = nullptr;
+  HbmStore* hbm = nullptr;
+  const int64_t* regs = nullptr;
+};
+
+// Names an instruction in messages: "core0 dve #12 (tt) @node".
+struct InstrRef {
+  int core = 0;
+  isa::Engine engine = isa::Engine::Sp;
+  size_t index = 0;
+};
+std::string describe_instr(const isa::Program& prog, const isa::Instr& in, const InstrRef& ref);
+
+// Performs the data work of `in` (all reads, then all writes). DMA-class instructions move
+// their bytes here too (the timing model calls this at completion). Control instructions
+// (movi/addi/branches/nop/barrier) do nothing here. Throws SimFault naming the instruction
+// when an access falls outside SBUF/PSUM/the HBM tensor.
+void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref);
+
+// A contiguous byte span [lo, hi) in each of partitions [p0, p0+np) of SBUF/PSUM, or in HBM
+// tensor `tensor` (p0 = 0, np = 1). Spans are conservative hulls of the access pattern.
+struct Access {
+  isa::MemSpace space = isa::MemSpace::None;
+  uint16_t tensor = 0;
+  uint16_t p0 = 0;
+  uint16_t np = 0;
+  int64_t lo = 0;
+  int64_t hi = 0;
+  bool write = false;
+};
+
+// Appends the accesses of `in` (resolving register offsets with `regs`), in operand order.
+// Matmul with acc flag `acc` reports its PSUM operand as a read and a write.
+void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* regs,
+              std::vector<Access>& out);
+
+}  // namespace trnsim::model
