@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One-step set-up for a fresh Debian 12 machine (run as root):
+#   ./setup.sh          install what is missing, build, run the bundled example
+#   ./setup.sh --test   install what is missing, build, run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=example
+[[ "${1:-}" == "--test" ]] && mode=test
+build_dir=${TRNSIM_BUILD_DIR:-build}
+
+# Debian packages: toolchain, libraries, and what tests use (python3-onnx builds test models,
+# nodejs/npm runs ONNX Runtime as the numeric reference).
+pkgs=(g++ cmake ninja-build pkg-config libsystemc-dev libfmt-dev libcli11-dev catch2
+      libyaml-cpp-dev libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ONNX Runtime (CPU) from npm, for comparing compiled models' outputs; the prebuilt CPU
+# library ships inside the package, so the post-install download is skipped.
+if [[ -f tests/ort/package.json && ! -d tests/ort/node_modules/onnxruntime-node ]]; then
+  (cd tests/ort && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent)
+fi
+
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$build_dir"
+export SC_COPYRIGHT_MESSAGE=DISABLE
+
+if [[ $mode == test ]]; then
+  cd "$build_dir" && ctest --output-on-failure -j "$(nproc)"
+else
+  ./tools/example.sh "$build_dir"
+fi
