@@ -1,0 +1,255 @@
+// Functional executor: elementwise, reduction, copy and batch-norm statistics instructions.
+#include <cstring>
+#include <string>
+
+#include "models/exec/exec_internal.h"
+
+namespace trnsim::model::detail {
+
+using isa::AluOp;
+
+namespace {
+
+AluOp alu_operand(const Ctx& c, int k) {
+  const int64_t v = c.op(k).i;
+  if (v < 0 || v >= isa::kNumAluOps) c.fault("bad ALU op " + std::to_string(v));
+  return static_cast<AluOp>(v);
+}
+
+bool int_capable(AluOp op) { return isa::alu_op_int_only(op) || alu_int_exact(op); }
+
+std::vector<int64_t> scalar_ints(const Ctx& c, int k, int np) {
+  const isa::Operand& o = c.op(k);
+  std::vector<int64_t> v(static_cast<size_t>(np));
+  if (!o.ap.present()) {
+    for (auto& x : v) x = static_cast<int64_t>(o.f);
+    return v;
+  }
+  Tile t = resolve(c, k);
+  if (t.np != np || t.nfree < 1)
+    c.fault(std::string(c.opnd_name(k)) + " must be a per-partition [" + std::to_string(np) +
+            ",1] access pattern");
+  for (int p = 0; p < np; ++p) v[p] = isa::load_as_int(t.dt, t.row(p) + t.offs[0]);
+  return v;
+}
+
+}  // namespace
+
+void exec_tt(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile a = resolve(c, 1);
+  Tile b = resolve(c, 2);
+  const AluOp op = alu_operand(c, 3);
+  check_same_shape(c, dst, "dst", a, "a");
+  check_same_shape(c, dst, "dst", b, "b");
+  if (a.is_int() && b.is_int() && int_capable(op)) {
+    std::vector<int64_t> va = load_all_i64(a), vb = load_all_i64(b);
+    for (size_t i = 0; i < va.size(); ++i) va[i] = alu_i64(op, va[i], vb[i]);
+    store_all_i64(dst, va);
+    return;
+  }
+  std::vector<float> va = load_all_f32(a), vb = load_all_f32(b);
+  switch (op) {  // the common ops get a loop the compiler can vectorise
+    case AluOp::Add:
+      for (size_t i = 0; i < va.size(); ++i) va[i] = va[i] + vb[i];
+      break;
+    case AluOp::Mul:
+      for (size_t i = 0; i < va.size(); ++i) va[i] = va[i] * vb[i];
+      break;
+    default:
+      for (size_t i = 0; i < va.size(); ++i) va[i] = alu_f32(op, va[i], vb[i]);
+  }
+  store_all_f32(dst, va);
+}
+
+void exec_ts(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile src = resolve(c, 1);
+  check_same_shape(c, dst, "dst", src, "src");
+  const AluOp op0 = alu_operand(c, 2), op1 = alu_operand(c, 4);
+  const bool use1 = op1 != AluOp::Bypass;
+  const bool ints = src.is_int() && int_capable(op0) && scalar_is_int(c, 3) &&
+                    (!use1 || (int_capable(op1) && scalar_is_int(c, 5)));
+  const int64_t F = src.nfree;
+  if (ints) {
+    std::vector<int64_t> s0 = scalar_ints(c, 3, src.np), s1;
+    if (use1) s1 = scalar_ints(c, 5, src.np);
+    std::vector<int64_t> v = load_all_i64(src);
+    for (int p = 0; p < src.np; ++p)
+      for (int64_t i = 0; i < F; ++i) {
+        int64_t& x = v[p * F + i];
+        x = alu_i64(op0, x, s0[p]);
+        if (use1) x = alu_i64(op1, x, s1[p]);
+      }
+    store_all_i64(dst, v);
+    return;
+  }
+  std::vector<float> s0 = scalar_values(c, 3, src.np), s1;
+  if (use1) s1 = scalar_values(c, 5, src.np);
+  std::vector<float> v = load_all_f32(src);
+  for (int p = 0; p < src.np; ++p) {
+    float* r = v.data() + p * F;
+    for (int64_t i = 0; i < F; ++i) r[i] = alu_f32(op0, r[i], s0[p]);
+    if (use1)
+      for (int64_t i = 0; i < F; ++i) r[i] = alu_f32(op1, r[i], s1[p]);
+  }
+  store_all_f32(dst, v);
+}
+
+void exec_reduce(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile src = resolve(c, 1);
+  const AluOp op = alu_operand(c, 2);
+  const isa::AccessPattern& sap = c.op(1).ap;
+  const int64_t axes = c.op(3).i;
+  if (axes < 1 || axes > sap.ndims)
+    c.fault("axes " + std::to_string(axes) + " out of range [1, " + std::to_string(sap.ndims) +
+            "] for src with " + std::to_string(sap.ndims) + " free dims");
+  switch (op) {
+    case AluOp::Add: case AluOp::Max: case AluOp::Min: case AluOp::Mul:
+    case AluOp::And: case AluOp::Or: case AluOp::Xor: break;
+    default: c.fault(std::string("reduce op ") + std::string(isa::alu_op_name(op)) +
+                     " is not supported");
+  }
+  int64_t inner = 1;
+  for (int d = sap.ndims - static_cast<int>(axes); d < sap.ndims; ++d) inner *= sap.dims[d].count;
+  if (inner == 0) c.fault("reduction over zero elements");
+  const int64_t outer = src.nfree / inner;
+  if (dst.np != src.np || dst.nfree != outer)
+    c.fault("dst is " + std::to_string(dst.np) + "x" + std::to_string(dst.nfree) +
+            " but the reduction of src is " + std::to_string(src.np) + "x" + std::to_string(outer));
+  if (src.is_int() || isa::alu_op_int_only(op)) {
+    std::vector<int64_t> v = load_all_i64(src), out(static_cast<size_t>(dst.total()));
+    for (int64_t g = 0; g < static_cast<int64_t>(out.size()); ++g) {
+      const int64_t* r = v.data() + g * inner;
+      int64_t acc = r[0];
+      for (int64_t i = 1; i < inner; ++i) acc = alu_i64(op, acc, r[i]);
+      out[g] = acc;
+    }
+    store_all_i64(dst, out);
+    return;
+  }
+  std::vector<float> v = load_all_f32(src), out(static_cast<size_t>(dst.total()));
+  for (int64_t g = 0; g < static_cast<int64_t>(out.size()); ++g) {
+    const float* r = v.data() + g * inner;
+    float acc = r[0];
+    if (op == AluOp::Add) {
+      for (int64_t i = 1; i < inner; ++i) acc += r[i];
+    } else {
+      for (int64_t i = 1; i < inner; ++i) acc = alu_f32(op, acc, r[i]);
+    }
+    out[g] = acc;
+  }
+  store_all_f32(dst, out);
+}
+
+void exec_copy(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile src = resolve(c, 1);
+  check_same_shape(c, dst, "dst", src, "src");
+  if (dst.dt == src.dt) {
+    std::vector<uint8_t> buf;
+    gather_bytes(src, buf);
+    scatter_bytes(dst, buf);
+  } else if (dst.is_int() && src.is_int()) {
+    store_all_i64(dst, load_all_i64(src));
+  } else {
+    store_all_f32(dst, load_all_f32(src));
+  }
+}
+
+void exec_memset(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  uint8_t bytes[8];
+  isa::store_from_float(dst.dt, c.op(1).f, bytes);
+  const size_t es = static_cast<size_t>(dst.esize);
+  for (int p = 0; p < dst.np; ++p) {
+    uint8_t* r = dst.row(p);
+    for (int64_t i = 0; i < dst.nfree; ++i) std::memcpy(r + dst.offs[i], bytes, es);
+  }
+}
+
+void exec_select(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile pred = resolve(c, 1);
+  Tile t = resolve(c, 2);
+  Tile f = resolve(c, 3);
+  check_same_shape(c, dst, "dst", pred, "pred");
+  check_same_shape(c, dst, "dst", t, "on_true");
+  check_same_shape(c, dst, "dst", f, "on_false");
+  std::vector<char> take(static_cast<size_t>(pred.total()));
+  if (pred.is_int()) {
+    std::vector<int64_t> pv = load_all_i64(pred);
+    for (size_t i = 0; i < pv.size(); ++i) take[i] = pv[i] != 0;
+  } else {
+    std::vector<float> pv = load_all_f32(pred);
+    for (size_t i = 0; i < pv.size(); ++i) take[i] = pv[i] != 0.0f;
+  }
+  if (dst.is_int() && t.is_int() && f.is_int()) {
+    std::vector<int64_t> vt = load_all_i64(t), vf = load_all_i64(f);
+    for (size_t i = 0; i < vt.size(); ++i) if (!take[i]) vt[i] = vf[i];
+    store_all_i64(dst, vt);
+    return;
+  }
+  std::vector<float> vt = load_all_f32(t), vf = load_all_f32(f);
+  for (size_t i = 0; i < vt.size(); ++i) if (!take[i]) vt[i] = vf[i];
+  store_all_f32(dst, vt);
+}
+
+void exec_bn_stats(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile src = resolve(c, 1);
+  if (dst.np != src.np || dst.nfree != 6)
+    c.fault("dst must be [" + std::to_string(src.np) + ",6], got " + std::to_string(dst.np) +
+            "x" + std::to_string(dst.nfree));
+  const int64_t F = src.nfree;
+  std::vector<float> v = load_all_f32(src), out(static_cast<size_t>(src.np) * 6);
+  for (int p = 0; p < src.np; ++p) {
+    const float* r = v.data() + p * F;
+    for (int par = 0; par < 2; ++par) {
+      float sum = 0.0f;
+      int64_t n = 0;
+      for (int64_t i = par; i < F; i += 2, ++n) sum += r[i];
+      const float mean = n ? sum / static_cast<float>(n) : 0.0f;
+      float m2 = 0.0f;
+      for (int64_t i = par; i < F; i += 2) m2 += (r[i] - mean) * (r[i] - mean);
+      float* o = out.data() + p * 6 + par * 3;
+      o[0] = static_cast<float>(n);
+      o[1] = mean;
+      o[2] = m2;
+    }
+  }
+  store_all_f32(dst, out);
+}
+
+void exec_bn_aggr(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile src = resolve(c, 1);
+  if (src.nfree == 0 || src.nfree % 6 != 0)
+    c.fault("src must hold groups of 6 bn_stats values, got " + std::to_string(src.nfree) +
+            " elements per partition");
+  if (dst.np != src.np || dst.nfree != 2)
+    c.fault("dst must be [" + std::to_string(src.np) + ",2], got " + std::to_string(dst.np) +
+            "x" + std::to_string(dst.nfree));
+  const int64_t F = src.nfree;
+  std::vector<float> v = load_all_f32(src), out(static_cast<size_t>(src.np) * 2);
+  for (int p = 0; p < src.np; ++p) {
+    const float* r = v.data() + p * F;
+    float n = 0.0f, wsum = 0.0f;
+    for (int64_t g = 0; g < F; g += 3) {
+      n += r[g];
+      wsum += r[g] * r[g + 1];
+    }
+    const float mean = n > 0.0f ? wsum / n : 0.0f;
+    float m2 = 0.0f;
+    for (int64_t g = 0; g < F; g += 3) {
+      const float d = r[g + 1] - mean;
+      m2 += r[g + 2] + r[g] * d * d;
+    }
+    out[p * 2] = mean;
+    out[p * 2 + 1] = n > 0.0f ? m2 / n : 0.0f;
+  }
+  store_all_f32(dst, out);
+}
+
+}  // namespace trnsim::model::detail
