@@ -1,7 +1,24 @@
-// Placeholder: the config loader lands with the chip-configuration work.
+// Loads a ChipConfig from a preset, a user YAML file and --set overrides, driven by params.def.
 #include "config/chip_config.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+// yaml-cpp 0.7's node/impl.h trips GCC 12's -Wdangling-pointer (a false positive in the library).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#include <yaml-cpp/yaml.h>
+#pragma GCC diagnostic pop
+
+#include <map>
+
+#include "config/params.h"
+#include "config/presets_embedded.h"
+#include "support/error.h"
+#include "support/file_util.h"
+
 namespace trnsim::config {
+
 isa::Target ChipConfig::target() const {
   isa::Target t;
   t.num_cores = static_cast<int>(cores);
@@ -16,4 +33,219 @@ isa::Target ChipConfig::target() const {
   t.num_dma_queues = static_cast<int>(dma_queues);
   return t;
 }
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < kNumEmbeddedPresets; ++i) names.push_back(kEmbeddedPresets[i].name);
+  return names;
+}
+
+const char* preset_yaml(const std::string& name) {
+  for (int i = 0; i < kNumEmbeddedPresets; ++i)
+    if (name == kEmbeddedPresets[i].name) return kEmbeddedPresets[i].yaml;
+  throw InputError(fmt::format("unknown preset '{}' (presets: {})", name,
+                               fmt::join(preset_names(), ", ")));
+}
+
+namespace {
+
+constexpr int kMaxPresetDepth = 4;
+
+bool is_group(const std::string& prefix) {
+  for (const auto& p : param_table())
+    if (p.key.size() > prefix.size() && p.key.substr(0, prefix.size()) == prefix &&
+        p.key[prefix.size()] == '.')
+      return true;
+  return false;
+}
+
+class Loader {
+ public:
+  // `path` names the text in messages ("chip.yaml", "config/presets/tiny.yaml").
+  void apply_yaml(const std::string& text, const std::string& path, bool default_preset,
+                  int depth) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw InputError(fmt::format("{}: malformed YAML: {}", at(path, e.mark), e.msg));
+    }
+    if (!root.IsMap() && !root.IsNull())
+      throw InputError(fmt::format("{}: expected a map of chip parameters", at(path, root.Mark())));
+    std::string preset = default_preset ? "trn1" : "";
+    if (root.IsMap()) {
+      for (auto it = root.begin(); it != root.end(); ++it) {
+        if (!it->first.IsScalar() || it->first.Scalar() != "preset") continue;
+        if (!it->second.IsScalar() || it->second.Scalar().empty())
+          throw InputError(fmt::format("{}: key preset: expected a preset name ({})",
+                                       at(path, it->first.Mark()), fmt::join(preset_names(), ", ")));
+        preset = it->second.Scalar();
+        try {
+          preset_yaml(preset);
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("{}: {}", at(path, it->second.Mark()), e.what()));
+        }
+      }
+    }
+    if (!preset.empty()) apply_preset(preset, depth + 1);
+    std::map<std::string, int> seen;  // key -> line, to catch a key given twice
+    if (root.IsMap()) walk(root, "", path, seen);
+  }
+
+  void apply_preset(const std::string& name, int depth) {
+    if (depth > kMaxPresetDepth)
+      throw InputError(fmt::format("preset {}: presets nest too deeply", name));
+    apply_yaml(preset_yaml(name), fmt::format("config/presets/{}.yaml", name), false, depth);
+  }
+
+  void apply_set(const std::string& set) {
+    std::string where = fmt::format("--set {}", set);
+    size_t eq = set.find('=');
+    if (eq == std::string::npos) throw InputError(fmt::format("{}: expected KEY=VALUE", where));
+    std::string key = trim(set.substr(0, eq));
+    std::string value = trim(set.substr(eq + 1));
+    const ParamInfo* p = find_param(key);
+    if (!p) throw InputError(fmt::format("{}: {}", where, unknown_key_message(key)));
+    set_param_from_text(cfg_, *p, value, where);
+    origin_[std::string(p->key)] = where;
+  }
+
+  const ChipConfig& config() const { return cfg_; }
+  std::string origin(std::string_view key, const std::string& fallback) const {
+    auto it = origin_.find(std::string(key));
+    return it == origin_.end() ? fallback : it->second;
+  }
+
+ private:
+  static std::string at(const std::string& path, const YAML::Mark& m) {
+    if (m.line < 0) return path;
+    return fmt::format("{}:{}:{}", path, m.line + 1, m.column + 1);
+  }
+  static std::string trim(const std::string& s) {
+    size_t b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+  }
+  static std::string unknown_key_message(const std::string& key) {
+    std::string guess = closest_param_key(key);
+    if (guess.empty())
+      return fmt::format("unknown key {} (see `trnsim describe` for the keys)", key);
+    return fmt::format("unknown key {} (did you mean {}?)", key, guess);
+  }
+
+  void walk(const YAML::Node& map, const std::string& prefix, const std::string& path,
+            std::map<std::string, int>& seen) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node& k = it->first;
+      const YAML::Node& v = it->second;
+      if (!k.IsScalar())
+        throw InputError(fmt::format("{}: expected a parameter name", at(path, k.Mark())));
+      if (prefix.empty() && k.Scalar() == "preset") continue;  // handled by apply_yaml
+      std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+      const ParamInfo* p = find_param(key);
+      if (p) {
+        auto [prev, fresh] = seen.emplace(key, k.Mark().line + 1);
+        if (!fresh)
+          throw InputError(fmt::format("{}: key {}: given twice (first on line {})",
+                                       at(path, k.Mark()), key, prev->second));
+        if (v.IsMap() || v.IsSequence())
+          throw InputError(fmt::format("{}: key {}: expected a single {} value, got a {}",
+                                       at(path, v.Mark()), key, param_type_name(p->type),
+                                       v.IsMap() ? "map" : "list"));
+        std::string where = at(path, v.IsNull() ? k.Mark() : v.Mark());
+        set_param_from_text(cfg_, *p, v.IsNull() ? "" : v.Scalar(), where);
+        origin_[key] = where;
+      } else if (is_group(key)) {
+        if (!v.IsMap())
+          throw InputError(fmt::format("{}: key {}: expected a map of {}.* parameters",
+                                       at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
+        walk(v, key, path, seen);
+      } else {
+        throw InputError(fmt::format("{}: {}", at(path, k.Mark()), unknown_key_message(key)));
+      }
+    }
+  }
+
+  ChipConfig cfg_;
+  std::map<std::string, std::string> origin_;  // key -> where its value was last set
+};
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool looks_like_path(const std::string& s) {
+  auto ends_with = [&](std::string_view suf) {
+    return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  return s.find('/') != std::string::npos || ends_with(".yaml") || ends_with(".yml");
+}
+
+// The first failing cross-parameter rule as {key to blame, message}; key empty when all pass.
+std::pair<std::string, std::string> cross_check(const ChipConfig& c) {
+  if (c.pe_rows > c.partitions)
+    return {"pe.rows", fmt::format("pe.rows = {} exceeds sbuf.partitions = {} (the contraction "
+                                   "dimension K runs over SBUF partitions)",
+                                   c.pe_rows, c.partitions)};
+  if (c.pe_cols > c.partitions)
+    return {"pe.cols", fmt::format("pe.cols = {} exceeds sbuf.partitions = {} (matmul output "
+                                   "rows land on PSUM partitions)",
+                                   c.pe_cols, c.partitions)};
+  constexpr int64_t kTileBytes = 512 * 4;
+  if (c.sbuf_bytes_per_partition < kTileBytes)
+    return {"sbuf.bytes_per_partition",
+            fmt::format("sbuf.bytes_per_partition = {} is smaller than one 512-element fp32 tile "
+                        "({} bytes)",
+                        c.sbuf_bytes_per_partition, kTileBytes)};
+  if (c.psum_bank_bytes % 4 != 0)
+    return {"psum.bank_bytes",
+            fmt::format("psum.bank_bytes = {} is not a multiple of 4 (fp32 accumulators)",
+                        c.psum_bank_bytes)};
+  if (c.pe_max_moving_free * 4 > c.psum_bank_bytes)
+    return {"pe.max_moving_free",
+            fmt::format("pe.max_moving_free = {} fp32 results ({} bytes) do not fit one PSUM "
+                        "bank (psum.bank_bytes = {})",
+                        c.pe_max_moving_free, c.pe_max_moving_free * 4, c.psum_bank_bytes)};
+  return {"", ""};
+}
+
+}  // namespace
+
+std::vector<std::string> validation_rule_docs() {
+  // Keep in step with cross_check() above.
+  return {
+      "`pe.rows` <= `sbuf.partitions` (K runs over SBUF partitions)",
+      "`pe.cols` <= `sbuf.partitions` (matmul output rows land on PSUM partitions)",
+      "`sbuf.bytes_per_partition` >= 2048 (one 512-element fp32 tile)",
+      "`psum.bank_bytes` is a multiple of 4 (fp32 accumulators)",
+      "`pe.max_moving_free` x 4 bytes <= `psum.bank_bytes` (a matmul result fits one PSUM bank)",
+  };
+}
+
+void validate_chip(const ChipConfig& c, const std::string& where) {
+  auto [key, msg] = cross_check(c);
+  if (key.empty()) return;
+  throw InputError(where.empty() ? msg : fmt::format("{}: {}", where, msg));
+}
+
+ChipConfig load_chip(const std::string& spec_in, const std::vector<std::string>& sets) {
+  std::string spec = spec_in.empty() ? "trn1" : spec_in;
+  Loader loader;
+  bool is_preset = false;
+  for (const auto& n : preset_names()) is_preset = is_preset || n == spec;
+  if (is_preset) {
+    loader.apply_preset(spec, 0);
+  } else if (file_exists(spec) || looks_like_path(spec)) {
+    loader.apply_yaml(read_text_file(spec), spec, true, 0);
+  } else {
+    throw InputError(fmt::format("unknown preset '{}' (presets: {}; or give a YAML file)", spec,
+                                 fmt::join(preset_names(), ", ")));
+  }
+  for (const auto& s : sets) loader.apply_set(s);
+  auto [key, msg] = cross_check(loader.config());
+  if (!key.empty()) throw InputError(fmt::format("{}: {}", loader.origin(key, spec), msg));
+  return loader.config();
+}
+
 }  // namespace trnsim::config

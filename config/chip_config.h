@@ -24,9 +24,20 @@ struct ChipConfig {
 
 // Names of the built-in presets (trn1, inf2, trn2, tiny).
 std::vector<std::string> preset_names();
+// The YAML text of a built-in preset (config/presets/NAME.yaml, compiled in); throws InputError
+// listing the presets when `name` is not one.
+const char* preset_yaml(const std::string& name);
 
 // `spec` is a preset name or a YAML file path; `sets` are "key=value" overrides applied last.
 // Throws InputError naming the file and key on any problem.
+// An empty spec means trn1. A YAML file holds `preset: NAME` (optional, default trn1) and keys,
+// nested (`pe: {rows: 64}`) or dotted (`pe.rows: 64`).
 ChipConfig load_chip(const std::string& spec, const std::vector<std::string>& sets = {});
+
+// Cross-parameter checks (pe.rows <= sbuf.partitions, SBUF holds one fp32 tile, ...), run by
+// load_chip. For callers that edit fields directly (sweeps); `where` prefixes the message.
+void validate_chip(const ChipConfig& c, const std::string& where = "");
+// One line per cross-parameter rule that validate_chip enforces (for docs/config.md).
+std::vector<std::string> validation_rule_docs();
 
 }  // namespace trnsim::config
