@@ -1,0 +1,16 @@
+// Loading and saving programs by file extension (.tasm text, .tbin binary).
+#pragma once
+
+#include <string>
+
+#include "isa/program.h"
+
+namespace trnsim::isa {
+
+// Reads PATH as .tasm or .tbin (chosen by extension); throws InputError naming PATH.
+Program load_program(const std::string& path);
+
+// Writes PATH as .tasm or .tbin (chosen by extension) atomically: on any error nothing is left.
+void save_program(const Program& prog, const std::string& path);
+
+}  // namespace trnsim::isa
