@@ -1,0 +1,240 @@
+// Functional executor: tt, ts, reduce, copy, memset, select, bn_stats, bn_aggr.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "exec_test_util.h"
+
+using namespace exec_test;
+using isa::AluOp;
+
+namespace {
+
+float ref_alu(AluOp op, float a, float b) {
+  switch (op) {
+    case AluOp::Bypass: return a;
+    case AluOp::Add: return a + b;
+    case AluOp::Sub: return a - b;
+    case AluOp::Rsub: return b - a;
+    case AluOp::Mul: return a * b;
+    case AluOp::Div: return a / b;
+    case AluOp::Rdiv: return b / a;
+    case AluOp::Max: return a > b ? a : b;
+    case AluOp::Min: return a < b ? a : b;
+    case AluOp::Pow: return std::pow(a, b);
+    case AluOp::Mod: return a - b * std::floor(a / b);
+    case AluOp::Eq: return a == b;
+    case AluOp::Ne: return a != b;
+    case AluOp::Lt: return a < b;
+    case AluOp::Le: return a <= b;
+    case AluOp::Gt: return a > b;
+    case AluOp::Ge: return a >= b;
+    default: return 0;
+  }
+}
+
+int64_t ref_ialu(AluOp op, int64_t a, int64_t b) {
+  switch (op) {
+    case AluOp::And: return a & b;
+    case AluOp::Or: return a | b;
+    case AluOp::Xor: return a ^ b;
+    case AluOp::Shl: return static_cast<int32_t>(static_cast<uint32_t>(a) << (b & 31));
+    case AluOp::Shr: return static_cast<int32_t>(a) >> (b & 31);
+    case AluOp::Add: return a + b;
+    case AluOp::Sub: return a - b;
+    case AluOp::Mul: return a * b;
+    case AluOp::Max: return std::max(a, b);
+    case AluOp::Min: return std::min(a, b);
+    case AluOp::Lt: return a < b;
+    default: return 0;
+  }
+}
+
+int64_t clamp32(int64_t v) { return std::min<int64_t>(std::max<int64_t>(v, INT32_MIN), INT32_MAX); }
+
+}  // namespace
+
+TEST_CASE("tt: every float ALU op, strided a and stride-0 broadcast b", "[exec]") {
+  const int oi = GENERATE(range(0, static_cast<int>(AluOp::And)));
+  const AluOp op = static_cast<AluOp>(oi);
+  const DType dt = GENERATE(DType::Fp32, DType::Bf16);
+  INFO(isa::alu_op_name(op) << " " << isa::dtype_name(dt));
+  Env e;
+  const auto a = sb(0, 4, 0, dt, {{12, 3}, {2, 5}});  // strided
+  const auto b = sb(3, 4, 256, dt, {{0, 3}, {1, 5}});  // broadcast along the outer dim
+  const auto dst = sb(10, 4, 512, dt, {{1, 15}});
+  auto va = e.fill(a, 0.5f, 3.0f);
+  auto vb = e.fill(b, 0.5f, 3.0f);
+  e.run(instr(Opcode::TensorTensor, {A(dst), A(a), A(b), E_(op)}));
+  auto d = e.get(dst);
+  for (size_t i = 0; i < d.size(); ++i) CHECK(same(d[i], round_to(dt, ref_alu(op, va[i], vb[i]))));
+}
+
+TEST_CASE("tt: int32 ops are exact (int-only ops, and add/sub/mul/max/min/lt in int64)",
+          "[exec]") {
+  const AluOp op = GENERATE(AluOp::And, AluOp::Or, AluOp::Xor, AluOp::Shl, AluOp::Shr,
+                            AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::Max, AluOp::Min, AluOp::Lt);
+  INFO(isa::alu_op_name(op));
+  Env e;
+  const auto a = sb(0, 3, 0, DType::Int32, {{1, 20}});
+  const auto b = sb(0, 3, 128, DType::Int32, {{1, 20}});
+  const bool shift = op == AluOp::Shl || op == AluOp::Shr;
+  auto va = e.fill_i(a, -(1 << 30) - 12345, (1 << 30) + 777);
+  auto vb = shift ? e.fill_i(b, 0, 31) : e.fill_i(b, -(1 << 30), 1 << 30);
+  va[0] = 16777217;  // not representable in fp32
+  e.put_i(a, va);
+  e.run(instr(Opcode::TensorTensor, {A(a), A(a), A(b), E_(op)}));  // dst aliases a
+  auto d = e.get_i(a);
+  for (size_t i = 0; i < d.size(); ++i) CHECK(d[i] == clamp32(ref_ialu(op, va[i], vb[i])));
+}
+
+TEST_CASE("ts: immediate and per-partition scalars, op1 bypass, int exact path", "[exec]") {
+  Env e;
+  const auto src = sb(0, 6, 0, DType::Bf16, {{1, 17}});
+  const auto dst = sb(0, 6, 100, DType::Fp32, {{1, 17}});
+  const auto s1 = sb(0, 6, 300, DType::Fp32, {{1, 1}});
+  auto x = e.fill(src);
+  auto v1 = e.fill(s1);
+  e.run(instr(Opcode::TensorScalar,
+              {A(dst), A(src), E_(AluOp::Mul), F(1.5f), E_(AluOp::Sub), A(s1)}));
+  auto d = e.get(dst);
+  for (int p = 0; p < 6; ++p)
+    for (int i = 0; i < 17; ++i) CHECK(d[p * 17 + i] == x[p * 17 + i] * 1.5f - v1[p]);
+  e.run(instr(Opcode::TensorScalar,
+              {A(src), A(src), E_(AluOp::Max), F(0.0f), E_(AluOp::Bypass), F(99.0f)}));
+  auto r = e.get(src);
+  for (size_t i = 0; i < r.size(); ++i) CHECK(r[i] == std::max(x[i], 0.0f));
+
+  const auto ia = sb(0, 2, 600, DType::Int32, {{1, 8}});
+  auto vi = e.fill_i(ia, (1 << 25), (1 << 26));
+  e.run(instr(Opcode::TensorScalar, {A(ia), A(ia), E_(AluOp::Add), F(3.0f), E_(AluOp::Shr), F(1.0f)}));
+  auto ri = e.get_i(ia);
+  for (size_t i = 0; i < ri.size(); ++i) CHECK(ri[i] == ((vi[i] + 3) >> 1));
+}
+
+TEST_CASE("reduce: innermost axes with add/max/min/mul, fp32 accumulation in order", "[exec]") {
+  const AluOp op = GENERATE(AluOp::Add, AluOp::Max, AluOp::Min, AluOp::Mul);
+  const int axes = GENERATE(1, 2);
+  Env e;
+  // src [p, 3, 4, 5] with a gap between rows; reduce the innermost `axes` dims.
+  const auto src = sb(0, 4, 0, DType::Bf16, {{48, 3}, {6, 4}, {1, 5}});
+  const int inner = axes == 1 ? 5 : 20;
+  const int outer = 60 / inner;
+  const auto dst = sb(0, 4, 1000, DType::Fp32, {{1, outer}});
+  auto x = e.fill(src, 0.5f, 1.5f);
+  e.run(instr(Opcode::Reduce, {A(dst), A(src), E_(op), I(axes)}));
+  auto d = e.get(dst);
+  for (int g = 0; g < 4 * outer; ++g) {
+    float acc = x[g * inner];
+    for (int i = 1; i < inner; ++i) acc = ref_alu(op, acc, x[g * inner + i]);
+    CHECK(d[g] == acc);
+  }
+}
+
+TEST_CASE("reduce: int32 add is exact; bad axes fault", "[exec]") {
+  Env e;
+  const auto src = sb(0, 2, 0, DType::Int32, {{1, 10}});
+  const auto dst = sb(0, 2, 64, DType::Int32, {{1, 1}});
+  auto x = e.fill_i(src, (1 << 24), (1 << 26));
+  e.run(instr(Opcode::Reduce, {A(dst), A(src), E_(AluOp::Add), I(1)}));
+  auto d = e.get_i(dst);
+  for (int p = 0; p < 2; ++p) {
+    int64_t s = 0;
+    for (int i = 0; i < 10; ++i) s += x[p * 10 + i];
+    CHECK(d[p] == s);
+  }
+  CHECK_THROWS_WITH(e.run(instr(Opcode::Reduce, {A(dst), A(src), E_(AluOp::Add), I(2)})),
+                    Catch::Contains("axes 2 out of range [1, 1]"));
+}
+
+TEST_CASE("copy converts dtypes and reads all before writing (overlapping shift)", "[exec]") {
+  const DType to = GENERATE(DType::Bf16, DType::Fp16, DType::Fp8e4m3, DType::Fp8e5m2,
+                            DType::Int8, DType::Int32);
+  Env e;
+  const auto src = sb(0, 3, 0, DType::Fp32, {{2, 9}});
+  const auto dst = ps(1, 3, 40, to, {{1, 9}});
+  auto x = e.fill(src, -100.0f, 100.0f);
+  e.run(instr(Opcode::Copy, {A(dst), A(src)}), isa::Engine::Act);
+  auto d = e.get(dst);
+  for (size_t i = 0; i < d.size(); ++i) CHECK(same(d[i], round_to(to, x[i])));
+
+  // dst = src shifted one element right within the same bytes.
+  const auto s2 = sb(5, 2, 0, DType::Bf16, {{1, 10}});
+  const auto d2 = sb(5, 2, 2, DType::Bf16, {{1, 10}});
+  auto y = e.fill(s2);
+  e.run(instr(Opcode::Copy, {A(d2), A(s2)}));
+  CHECK(e.get(d2) == y);
+}
+
+TEST_CASE("memset converts the value to the dst dtype", "[exec]") {
+  Env e;
+  const auto a = sb(0, 4, 0, DType::Bf16, {{3, 5}});
+  e.run(instr(Opcode::Memset, {A(a), F(1.0f + std::ldexp(1.0f, -8) * 3)}));
+  for (float v : e.get(a)) CHECK(v == round_to(DType::Bf16, 1.0f + std::ldexp(1.0f, -8) * 3));
+  const auto gap = sb(0, 4, 2, DType::Bf16, {{1, 1}});  // between the strided elements
+  CHECK(std::isnan(e.get(gap)[0]));                      // untouched: still the 0xFF fill
+  const auto b = sb(0, 2, 100, DType::Int32, {{1, 3}});
+  e.run(instr(Opcode::Memset, {A(b), F(-7.5f)}));
+  for (auto v : e.get_i(b)) CHECK(v == -8);  // round half to even
+  const auto c = sb(0, 2, 200, DType::Fp8e4m3, {{1, 3}});
+  e.run(instr(Opcode::Memset, {A(c), F(1000.0f)}));
+  for (float v : e.get(c)) CHECK(std::isnan(v));
+}
+
+TEST_CASE("select picks on_true where pred != 0", "[exec]") {
+  Env e;
+  const auto pred = sb(0, 3, 0, DType::Fp32, {{1, 12}});
+  const auto t = sb(0, 3, 100, DType::Bf16, {{1, 12}});
+  const auto f = sb(0, 3, 200, DType::Fp32, {{0, 12}});  // broadcast one value per partition
+  const auto dst = sb(0, 3, 300, DType::Fp32, {{1, 12}});
+  std::vector<float> pv(36);
+  for (size_t i = 0; i < pv.size(); ++i) pv[i] = (i % 3 == 0) ? 0.0f : (i % 3 == 1 ? -0.5f : 2.0f);
+  pv[4] = -0.0f;
+  e.put(pred, pv);
+  auto vt = e.fill(t);
+  auto vf = e.fill(f);
+  e.run(instr(Opcode::Select, {A(dst), A(pred), A(t), A(f)}), isa::Engine::Pool);
+  auto d = e.get(dst);
+  for (size_t i = 0; i < d.size(); ++i) CHECK(d[i] == (pv[i] != 0.0f ? vt[i] : vf[i]));
+}
+
+TEST_CASE("bn_stats then bn_aggr give the population mean and variance", "[exec]") {
+  const int n = GENERATE(1, 7, 64);
+  Env e;
+  const auto src = sb(0, 4, 0, DType::Fp32, {{1, n}});
+  const auto st1 = sb(0, 4, 1024, DType::Fp32, {{1, 6}});
+  const auto st2 = sb(0, 4, 1048, DType::Fp32, {{1, 6}});
+  const auto stats = sb(0, 4, 1024, DType::Fp32, {{1, 12}});
+  const auto out = sb(0, 4, 2048, DType::Fp32, {{1, 2}});
+  auto x = e.fill(src, -3.0f, 5.0f);
+  const auto src2 = sb(0, 4, 512, DType::Fp32, {{1, 5}});
+  auto x2 = e.fill(src2, -3.0f, 5.0f);
+  e.run(instr(Opcode::BnStats, {A(st1), A(src)}));
+  e.run(instr(Opcode::BnStats, {A(st2), A(src2)}));
+  auto s = e.get(st1);
+  for (int p = 0; p < 4; ++p)
+    for (int par = 0; par < 2; ++par) {
+      double sum = 0, cnt = 0;
+      for (int i = par; i < n; i += 2, ++cnt) sum += x[p * n + i];
+      const double mean = cnt ? sum / cnt : 0;
+      double m2 = 0;
+      for (int i = par; i < n; i += 2) m2 += (x[p * n + i] - mean) * (x[p * n + i] - mean);
+      CHECK(s[p * 6 + par * 3] == cnt);
+      CHECK(s[p * 6 + par * 3 + 1] == Approx(mean).margin(1e-5));
+      CHECK(s[p * 6 + par * 3 + 2] == Approx(m2).epsilon(1e-5).margin(1e-5));
+    }
+  e.run(instr(Opcode::BnAggr, {A(out), A(stats)}));
+  auto o = e.get(out);
+  for (int p = 0; p < 4; ++p) {
+    std::vector<double> all;
+    for (int i = 0; i < n; ++i) all.push_back(x[p * n + i]);
+    for (int i = 0; i < 5; ++i) all.push_back(x2[p * 5 + i]);
+    double mean = 0, var = 0;
+    for (double v : all) mean += v;
+    mean /= all.size();
+    for (double v : all) var += (v - mean) * (v - mean);
+    var /= all.size();
+    CHECK(o[p * 2] == Approx(mean).margin(1e-5));
+    CHECK(o[p * 2 + 1] == Approx(var).epsilon(1e-5).margin(1e-5));
+  }
+}
