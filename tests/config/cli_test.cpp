@@ -1,0 +1,103 @@
+// The chips/describe/config-doc commands, run through the built trnsim binary.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Run run_trnsim(const std::string& args) {
+  std::string cmd = std::string(TRNSIM_BINARY) + " " + args + " 2>&1";
+  Run r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string data(const std::string& rel) { return std::string(TRNSIM_TEST_DATA) + "/" + rel; }
+
+}  // namespace
+
+TEST_CASE("trnsim chips lists the four presets, one line each", "[config][cli]") {
+  Run r = run_trnsim("chips");
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("trn1  2 cores, PE 128x128 @ 2.8 GHz, SBUF 128 x 192 KiB, HBM 820 GB/s", 0) ==
+        0);
+  CHECK(r.out.find("\ntrn2  8 cores, PE 128x128 @ 2.4 GHz, SBUF 128 x 224 KiB, HBM 2900 GB/s") !=
+        std::string::npos);
+  CHECK(r.out.find("\ninf2  ") != std::string::npos);
+  CHECK(r.out.find("\ntiny  2 cores, PE 32x32 @ 1 GHz, SBUF 32 x 64 KiB, HBM 100 GB/s") !=
+        std::string::npos);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 4);
+}
+
+TEST_CASE("trnsim describe prints the chosen chip with overrides", "[config][cli]") {
+  Run r = run_trnsim("describe --chip tiny --set pe.rows=16 --set cores=3");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("\npe.rows                     16          PEs") != std::string::npos);
+  CHECK(r.out.find("\ncores                       3           cores") != std::string::npos);
+  CHECK(r.out.find("\nname                        tiny") != std::string::npos);
+
+  Run d = run_trnsim("describe");
+  CHECK(d.status == 0);
+  CHECK(d.out.find("\nname                        trn1") != std::string::npos);
+
+  Run f = run_trnsim("describe --chip " + data("config/small.yaml"));
+  CHECK(f.status == 0);
+  CHECK(f.out.find("\npe.dataflow                 os") != std::string::npos);
+}
+
+TEST_CASE("trnsim describe rejects bad chips with exit 2 and one line", "[config][cli]") {
+  Run a = run_trnsim("describe --chip " + data("bad_inputs/config/malformed.yaml"));
+  CHECK(a.status == 2);
+  CHECK(a.out == "trnsim: error: " + data("bad_inputs/config/malformed.yaml") +
+                     ":2:6: malformed YAML: end of map flow not found\n");
+
+  Run b = run_trnsim("describe --chip trn9");
+  CHECK(b.status == 2);
+  CHECK(b.out ==
+        "trnsim: error: unknown preset 'trn9' (presets: trn1, inf2, trn2, tiny; or give a YAML "
+        "file)\n");
+
+  Run c = run_trnsim("describe --chip " + data("bad_inputs/config/unknown_key.yaml"));
+  CHECK(c.status == 2);
+  CHECK(c.out == "trnsim: error: " + data("bad_inputs/config/unknown_key.yaml") +
+                     ":4:3: unknown key pe.rowz (did you mean pe.rows?)\n");
+
+  Run d = run_trnsim("describe --chip tiny --set pe.colz=3");
+  CHECK(d.status == 2);
+  CHECK(d.out == "trnsim: error: --set pe.colz=3: unknown key pe.colz (did you mean pe.cols?)\n");
+}
+
+TEST_CASE("trnsim config-doc writes the generated docs page", "[config][cli]") {
+  std::string out = std::string(TRNSIM_BINARY) + ".config-doc-test.md";
+  Run r = run_trnsim("config-doc -o " + out);
+  CHECK(r.status == 0);
+  CHECK(r.out.empty());
+  Run s = run_trnsim("config-doc");
+  CHECK(s.status == 0);
+  FILE* f = fopen(out.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string text;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) text.append(buf.data(), n);
+  fclose(f);
+  std::remove(out.c_str());
+  CHECK(text == s.out);
+  CHECK(text.find("| `pe.rows` | int | [1, 4096] | PEs | 128 | 128 | 128 | 32 |") !=
+        std::string::npos);
+}
