@@ -1,0 +1,421 @@
+// SCALE-Sim v2's per-layer numbers from closed forms plus one pass over the demand lines.
+//
+// Studied (scalesim-project/scale-sim-v2, not copied): scalesim/compute/systolic_compute_{os,ws,is}.py
+// (operand folding, prefix/suffix null lines, skew, mapping efficiency, compute utilisation, SRAM
+// request counts), scalesim/single_layer_sim.py (report items, USER/CALC backing bandwidths),
+// scalesim/memory/double_buffered_scratchpad_mem.py (stall accounting per demand line),
+// scalesim/memory/read_buffer.py, read_buffer_estimate_bw.py, write_buffer.py, read_port.py and
+// write_port.py (prefetch and drain timing, DRAM access counts). docs/scalesim.md has the
+// derivations; the comments below name the SCALE-Sim behaviour each formula reproduces.
+#include "models/scalesim/systolic_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <utility>
+
+#include "support/error.h"
+
+namespace trnsim::model::scalesim {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Rows (or columns) of the input touched by `out` windows of size `f` at stride `s`.
+int64_t touched(int64_t out, int64_t f, int64_t s) { return s <= f ? (out - 1) * s + f : out * f; }
+
+// Where an operand's valid requests sit in one fold's demand lines: rows [a, b) of the fold's
+// matrix hold data in columns [0, u); a skewed matrix shifts column c down by c lines.
+struct Band {
+  int64_t a = 0, b = 0, u = 0;
+  bool skew = false;
+  int64_t first() const { return a; }
+  int64_t last() const { return skew ? b - 2 + u : b - 1; }
+  int64_t count(int64_t r) const {  // valid requests in local line r
+    if (!skew) return (r >= a && r < b) ? u : 0;
+    int64_t lo = std::max<int64_t>(0, r - b + 1), hi = std::min(u - 1, r - a);
+    return hi >= lo ? hi - lo + 1 : 0;
+  }
+};
+
+struct FoldBands {
+  Band ifmap, filter, ofmap;
+};
+
+// ru/cu: rows/columns of the array used in this fold.
+FoldBands bands(Dataflow df, const Mapping& m, int64_t ru, int64_t cu) {
+  const int64_t r = m.rows, t = m.t;
+  switch (df) {
+    case Dataflow::kOs:  // operands stream T lines, outputs drain (flipped) after T-1 null lines
+      return {{0, t, ru, true}, {0, t, cu, true}, {t - 1 + r - ru, t - 1 + r, cu, true}};
+    case Dataflow::kWs:  // R lines load the (flipped, unskewed) weights, then T input lines
+      return {{r, r + t, ru, true}, {r - ru, r, cu, false}, {2 * r - 1, 2 * r - 1 + t, cu, true}};
+    case Dataflow::kIs:  // R lines load the (flipped, unskewed) inputs, then T filter lines
+      return {{r - ru, r, cu, false}, {r, r + t, ru, true}, {2 * r - 1, 2 * r - 1 + t, cu, true}};
+  }
+  return {};
+}
+
+// scalesim/memory/write_buffer.py + write_port.py (latency 0), driven one demand line at a time.
+// Rows of the DRAM trace are `bw` wide; a drain is forced (partial row committed) whenever more
+// than the drain half has been written, and a drain of k rows ends k-1 cycles after it starts.
+class OfmapWriteBuffer {
+ public:
+  OfmapWriteBuffer(int64_t total_elems, int64_t bw)
+      : bw_(bw),
+        active_(total_elems - total_elems / 2),  // ceil(total * 0.5)
+        drain_size_(total_elems / 2),
+        free_(total_elems) {}
+
+  // Services N writes arriving at cycle CYC; returns the cycle the line completes.
+  int64_t service_line(int64_t n, int64_t cyc) {
+    int64_t cur = cyc;
+    while (n > 0) {
+      if (cur < drain_end_) {
+        if (free_ - n > 0) {
+          store(n);
+          break;
+        }
+        int64_t j = std::max<int64_t>(free_, 1);  // the write that fills the buffer waits
+        store(j);
+        n -= j;
+        cur = drain_end_;
+      } else {
+        int64_t j = std::max<int64_t>(1, free_ - active_ + 1);  // first write past the drain half
+        if (j > n) {
+          store(n);
+          break;
+        }
+        store(j);
+        n -= j;
+        commit_partial();
+        drain_end_ = drain(cur);
+        cur = drain_end_;
+      }
+    }
+    return cur;
+  }
+
+  // empty_all_buffers(): drain everything left, back to back, from CYCLE.
+  void flush(int64_t cycle) {
+    commit_partial();
+    while (rows_left_ > 0) cycle = drain(cycle) + 1;
+  }
+
+  int64_t accesses() const { return accesses_; }
+  int64_t first_cycle() const { return first_; }
+  int64_t last_cycle() const { return last_; }
+
+ private:
+  void store(int64_t j) {
+    free_ -= j;
+    line_idx_ += j;
+    if (line_idx_ >= bw_) {
+      push_rows(line_idx_ / bw_, bw_);
+      line_idx_ %= bw_;
+    }
+  }
+  void commit_partial() {
+    if (line_idx_ > 0) push_rows(1, line_idx_);
+    line_idx_ = 0;
+  }
+  void push_rows(int64_t n, int64_t valid) {
+    if (!rows_.empty() && rows_.back().second == valid) rows_.back().first += n;
+    else rows_.emplace_back(n, valid);
+    rows_left_ += n;
+  }
+  // Pops K rows; returns the valid count of the last one.
+  int64_t pop_rows(int64_t k) {
+    int64_t last = 0;
+    while (k > 0) {
+      auto& seg = rows_.front();
+      int64_t take = std::min(k, seg.first);
+      seg.first -= take;
+      k -= take;
+      rows_left_ -= take;
+      last = seg.second;
+      if (seg.first == 0) rows_.pop_front();
+    }
+    return last;
+  }
+  int64_t drain(int64_t start) {
+    int64_t k = std::min(ceil_div(drain_size_, bw_), rows_left_);
+    if (k <= 0) throw SimFault("scalesim: ofmap drain with no rows (OfmapSramSzkB too small?)");
+    int64_t last_valid = pop_rows(k);
+    // SCALE-Sim discounts empty slots of the last drained row only.
+    int64_t data = k * bw_ - (bw_ - last_valid);
+    accesses_ += data;
+    free_ += data;
+    int64_t end = start + k - 1;
+    if (!any_drain_) first_ = start;
+    first_ = std::min(first_, start);
+    last_ = any_drain_ ? std::max(last_, end) : end;
+    any_drain_ = true;
+    return end;
+  }
+
+  int64_t bw_, active_, drain_size_, free_;
+  int64_t line_idx_ = 0;
+  int64_t drain_end_ = 0;
+  std::deque<std::pair<int64_t, int64_t>> rows_;  // (row count, valid elements per row)
+  int64_t rows_left_ = 0;
+  int64_t accesses_ = 0;
+  int64_t first_ = 0, last_ = 0;
+  bool any_drain_ = false;
+};
+
+// DRAM side of one read operand (ifmap or filter).
+struct ReadOperand {
+  int64_t prefetch_elems = 0;  // size of SCALE-Sim's prefetch matrix, null slots included
+  int64_t valid_elems = 0;     // non-null entries of that matrix
+  int64_t unique_elems = 0;    // distinct addresses
+  int64_t sram_reads = 0;
+  int64_t passes = 1;          // times the operand is re-streamed when it does not stay on chip
+  int64_t block_elems = 0;     // per-pass working set, for the approximation
+};
+
+struct ReadDram {
+  bool exact = true;
+  bool stalls = false;  // USER mode: refills would stall the array
+  int64_t reads = 0;
+  double start = 0, stop = 0;
+};
+
+ReadDram read_dram(const ScaleSimConfig& cfg, int64_t sram_kb, const ReadOperand& op,
+                   int64_t first_req_cycle, int64_t last_req_cycle) {
+  const int64_t total = sram_kb * 1024;  // word size 1 byte
+  const int64_t active = total - total / 2;
+  ReadDram d;
+  if (cfg.user_bandwidth) {
+    // read_buffer.py: the fetch matrix is the prefetch matrix cut into rows of `bw`; the hashed
+    // buffer groups `bw` valid entries per line. Everything stays in the active half when the
+    // hashed lines fit in it; then the only DRAM traffic is the initial active-buffer fill.
+    const int64_t bw = cfg.bandwidths[0];
+    const int64_t fetch_rows = ceil_div(op.prefetch_elems, bw);
+    const int64_t hashed_lines = op.valid_elems / bw + 1;
+    const int64_t active_lines = ceil_div(active, bw);
+    const int64_t n = std::min(active_lines, fetch_rows);
+    if (hashed_lines <= active_lines) {
+      d.reads = n * bw;
+      d.start = static_cast<double>(2 - n);  // rows requested back to back, ending at cycle 1
+      d.stop = 1;
+      return d;
+    }
+    // Approximation: every demanded element comes from DRAM once per use.
+    d.exact = false;
+    d.stalls = true;
+    d.reads = op.sram_reads;
+    d.start = static_cast<double>(2 - n);
+    d.stop = static_cast<double>(last_req_cycle);
+    return d;
+  }
+  // read_buffer_estimate_bw.py (CALC): stall-free; distinct addresses are grouped in sets of
+  // floor(total/100); while fewer than 50 sets complete, all of them are fetched at the end at 10
+  // words/cycle in the cycles just before cycle 0.
+  const int64_t items = total / 100;
+  if (items > 0 && op.unique_elems / items < 50) {
+    const int64_t sets = ceil_div(op.unique_elems, items);
+    const int64_t cycles = ceil_div(sets * items, 10);
+    d.reads = op.unique_elems;
+    d.start = static_cast<double>(-cycles);
+    d.stop = -1;
+    return d;
+  }
+  // Approximation: the operand is fetched once per pass that does not fit the active sets.
+  d.exact = false;
+  const int64_t window = 50 * std::max<int64_t>(items, 1);
+  d.reads = op.unique_elems * (op.block_elems <= window ? 1 : op.passes);
+  d.start = static_cast<double>(first_req_cycle - ceil_div(window, 10));
+  d.stop = static_cast<double>(last_req_cycle - 1);
+  return d;
+}
+
+}  // namespace
+
+Mapping map_layer(const ScaleSimConfig& cfg, const Layer& layer) {
+  Mapping m;
+  const int64_t px = layer.ofmap_px(), win = layer.window(), nf = layer.num_filters;
+  switch (cfg.dataflow) {  // topology_utils.calc_spatio_temporal_params
+    case Dataflow::kOs: m.sr = px, m.sc = nf, m.t = win; break;
+    case Dataflow::kWs: m.sr = win, m.sc = nf, m.t = px; break;
+    case Dataflow::kIs: m.sr = win, m.sc = px, m.t = nf; break;
+  }
+  m.rows = cfg.array_rows;
+  m.cols = cfg.array_cols;
+  m.row_folds = ceil_div(m.sr, m.rows);
+  m.col_folds = ceil_div(m.sc, m.cols);
+  const int64_t r = m.rows, c = m.cols, t = m.t;
+  if (cfg.dataflow == Dataflow::kOs) {
+    m.lines_per_fold = t + r + c - 2;
+    m.util_cycles_per_fold = t + r + c - 2;
+  } else {
+    m.lines_per_fold = 2 * r + c + t - 2;
+    m.util_cycles_per_fold = 2 * r + 2 * c + t - 3;  // unskewed operand's rows + cols - 1
+  }
+  return m;
+}
+
+LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
+  const Mapping m = map_layer(cfg, layer);
+  const Dataflow df = cfg.dataflow;
+  const int64_t r = m.rows, c = m.cols, t = m.t;
+  const int64_t folds = m.row_folds * m.col_folds;
+  const int64_t lf = m.lines_per_fold;
+  LayerResult res;
+
+  // Mapping efficiency and compute utilisation: per-fold ratios averaged in fold order (column
+  // folds outer), summed in the same order as Python's sum() so the doubles are identical.
+  double map_sum = 0, util_sum = 0;
+  for (int64_t fc = 0; fc < m.col_folds; ++fc) {
+    const int64_t cu = std::min(c, m.sc - fc * c);
+    for (int64_t fr = 0; fr < m.row_folds; ++fr) {
+      const int64_t ru = std::min(r, m.sr - fr * r);
+      const int64_t mac = ru * cu;
+      map_sum += static_cast<double>(mac) / static_cast<double>(r * c);
+      util_sum += static_cast<double>(mac * t) / static_cast<double>(r * c * m.util_cycles_per_fold);
+    }
+  }
+  res.mapping_eff = map_sum / static_cast<double>(folds) * 100;
+  res.compute_util = util_sum / static_cast<double>(folds) * 100;
+
+  // SRAM request counts as the compute classes tally them (OS adds R + C per fold to the OFMAP
+  // count when it flips the output block).
+  switch (df) {
+    case Dataflow::kOs:
+      res.ifmap_sram_reads = m.col_folds * m.sr * t;
+      res.filter_sram_reads = m.row_folds * t * m.sc;
+      res.ofmap_sram_writes = m.sr * m.sc + folds * (r + c);
+      break;
+    case Dataflow::kWs:
+      res.ifmap_sram_reads = m.col_folds * t * m.sr;
+      res.filter_sram_reads = m.sr * m.sc;
+      res.ofmap_sram_writes = m.row_folds * t * m.sc;
+      break;
+    case Dataflow::kIs:
+      res.ifmap_sram_reads = m.sr * m.sc;
+      res.filter_sram_reads = m.col_folds * t * m.sr;
+      res.ofmap_sram_writes = m.row_folds * t * m.sc;
+      break;
+  }
+
+  // First/last demand lines carrying ifmap and filter requests (first fold / last fold).
+  const int64_t last_ru = m.sr - (m.row_folds - 1) * r, last_cu = m.sc - (m.col_folds - 1) * c;
+  const FoldBands b0 = bands(df, m, std::min(r, m.sr), std::min(c, m.sc));
+  const FoldBands bl = bands(df, m, last_ru, last_cu);
+  const int64_t last_base = (folds - 1) * lf;
+  const int64_t if_first = b0.ifmap.first(), if_last = last_base + bl.ifmap.last();
+  const int64_t fl_first = b0.filter.first(), fl_last = last_base + bl.filter.last();
+
+  // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
+  // serviced one cycle later (hit latency 1, no read stalls); the OFMAP buffer may stall a line.
+  const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
+  OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
+  int64_t stall = 0, last_out = 0;
+  int64_t if_first_cyc = 0, if_last_cyc = 0, fl_first_cyc = 0, fl_last_cyc = 0;
+  int64_t of_first = -1, of_last = 0;
+  int64_t i = 0;
+  for (int64_t fc = 0; fc < m.col_folds; ++fc) {
+    const int64_t cu = std::min(c, m.sc - fc * c);
+    for (int64_t fr = 0; fr < m.row_folds; ++fr) {
+      const int64_t ru = std::min(r, m.sr - fr * r);
+      const Band ob = bands(df, m, ru, cu).ofmap;
+      for (int64_t line = 0; line < lf; ++line, ++i) {
+        const int64_t cyc = i + stall;
+        if (i == if_first) if_first_cyc = cyc;
+        if (i == if_last) if_last_cyc = cyc;
+        if (i == fl_first) fl_first_cyc = cyc;
+        if (i == fl_last) fl_last_cyc = cyc;
+        const int64_t n = ob.count(line);
+        int64_t out = cyc;
+        if (n > 0) {
+          out = wb.service_line(n, cyc);
+          if (of_first < 0) of_first = out;
+          of_last = out;
+        }
+        stall += out - cyc;
+        last_out = out;
+      }
+    }
+  }
+  wb.flush(last_out);
+  res.total_cycles = last_out;
+  res.stall_cycles = stall;
+  res.ifmap_sram_start = static_cast<double>(if_first_cyc + 1);
+  res.ifmap_sram_stop = static_cast<double>(if_last_cyc + 1);
+  res.filter_sram_start = static_cast<double>(fl_first_cyc + 1);
+  res.filter_sram_stop = static_cast<double>(fl_last_cyc + 1);
+  res.ofmap_sram_start = static_cast<double>(of_first);
+  res.ofmap_sram_stop = static_cast<double>(of_last);
+  res.ofmap_dram_writes = wb.accesses();
+  res.ofmap_dram_start = static_cast<double>(wb.first_cycle());
+  res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
+
+  // DRAM side of the two read operands.
+  const int64_t u_ifmap = touched(layer.ofmap_h(), layer.filter_h, layer.stride_h) *
+                          touched(layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
+  const int64_t u_filter = layer.window() * layer.num_filters;
+  ReadOperand ifo, flo;
+  ifo.unique_elems = u_ifmap;
+  flo.unique_elems = u_filter;
+  ifo.sram_reads = res.ifmap_sram_reads;
+  flo.sram_reads = res.filter_sram_reads;
+  switch (df) {  // prefetch matrices of systolic_compute_*.create_*_prefetch_mat
+    case Dataflow::kOs:
+      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = m.sr * t;
+      flo.prefetch_elems = m.col_folds * c * t, flo.valid_elems = m.sc * t;
+      ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
+      flo.passes = m.row_folds, flo.block_elems = t * std::min(c, m.sc);
+      break;
+    case Dataflow::kWs:
+      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = t * m.sr;
+      flo.prefetch_elems = m.col_folds * c * m.sr, flo.valid_elems = m.sr * m.sc;
+      ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
+      flo.passes = 1, flo.block_elems = u_filter;
+      break;
+    case Dataflow::kIs:
+      ifo.prefetch_elems = m.col_folds * c * m.sr, ifo.valid_elems = m.sr * m.sc;
+      flo.prefetch_elems = m.row_folds * r * t, flo.valid_elems = t * m.sr;
+      ifo.passes = 1, ifo.block_elems = u_ifmap;
+      flo.passes = m.col_folds, flo.block_elems = u_filter;
+      break;
+  }
+  const ReadDram di = read_dram(cfg, cfg.ifmap_sram_kb, ifo, if_first_cyc, if_last_cyc);
+  const ReadDram dfl = read_dram(cfg, cfg.filter_sram_kb, flo, fl_first_cyc, fl_last_cyc);
+  res.ifmap_dram_reads = di.reads, res.ifmap_dram_start = di.start, res.ifmap_dram_stop = di.stop;
+  res.filter_dram_reads = dfl.reads, res.filter_dram_start = dfl.start;
+  res.filter_dram_stop = dfl.stop;
+  res.ifmap_dram_exact = di.exact;
+  res.filter_dram_exact = dfl.exact;
+
+  if (di.stalls || dfl.stalls) {
+    // Approximate read-stall model (USER bandwidth too small to keep an operand on chip): the
+    // array waits for the DRAM traffic that exceeds what the compute lines can overlap.
+    res.read_stalls_exact = false;
+    const int64_t bw = cfg.bandwidths[0];
+    const int64_t lines = m.total_lines();
+    int64_t extra = 0;
+    if (di.stalls) extra = std::max(extra, ceil_div(di.reads, bw) - lines);
+    if (dfl.stalls) extra = std::max(extra, ceil_div(dfl.reads, bw) - lines);
+    extra = std::max<int64_t>(extra, 0);
+    res.total_cycles += extra;
+    res.stall_cycles += extra;
+    res.ifmap_dram_stop = std::max(res.ifmap_dram_stop, static_cast<double>(res.total_cycles));
+  }
+
+  // Utilisation and bandwidths (Python true division of integers; exact below 2^53).
+  const double tc = static_cast<double>(res.total_cycles);
+  const int64_t num_compute = layer.ofmap_px() * layer.num_filters * layer.window();
+  res.overall_util = tc > 0 ? static_cast<double>(num_compute * 100) / (tc * r * c) : 0.0;
+  if (tc > 0) {
+    res.ifmap_sram_bw = static_cast<double>(res.ifmap_sram_reads) / tc;
+    res.filter_sram_bw = static_cast<double>(res.filter_sram_reads) / tc;
+    res.ofmap_sram_bw = static_cast<double>(res.ofmap_sram_writes) / tc;
+  }
+  res.ifmap_dram_bw = res.ifmap_dram_reads / (res.ifmap_dram_stop - res.ifmap_dram_start + 1);
+  res.filter_dram_bw = res.filter_dram_reads / (res.filter_dram_stop - res.filter_dram_start + 1);
+  res.ofmap_dram_bw = res.ofmap_dram_writes / (res.ofmap_dram_stop - res.ofmap_dram_start + 1);
+  return res;
+}
+
+}  // namespace trnsim::model::scalesim
