@@ -49,6 +49,12 @@ std::string describe_instr(const isa::Program& prog, const isa::Instr& in, const
 // when an access falls outside SBUF/PSUM/the HBM tensor.
 void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref);
 
+// The static bounds checks of execute() without any data work, for timing-only runs: every AP
+// operand against SBUF/PSUM geometry (st.mem's sizes; its byte vectors may be empty) and HBM
+// tensor sizes (st.hbm's, or the program's declarations when st.hbm is null). Data-dependent
+// checks (gather indices, dma_gather rows) happen only in execute(). Throws SimFault.
+void check_bounds(const isa::Instr& in, ExecState& st, const InstrRef& ref);
+
 // A contiguous byte span [lo, hi) in each of partitions [p0, p0+np) of SBUF/PSUM, or in HBM
 // tensor `tensor` (p0 = 0, np = 1). Spans are conservative hulls of the access pattern.
 struct Access {
@@ -62,7 +68,9 @@ struct Access {
 };
 
 // Appends the accesses of `in` (resolving register offsets with `regs`), in operand order.
-// Matmul with acc flag `acc` reports its PSUM operand as a read and a write.
+// Matmul with acc flag `acc` reports its PSUM operand as a read (first) and a write; Scalar
+// operands given as APs are reads. A dma_gather table reports all rows it could name (the whole
+// HBM tensor; for an SBUF/PSUM table np runs to UINT16_MAX, i.e. every partition from p0 on).
 void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* regs,
               std::vector<Access>& out);
 

@@ -83,34 +83,35 @@ std::string range(int64_t lo, int64_t hi) {
 
 }  // namespace
 
-Tile resolve_ap(const Ctx& c, const AccessPattern& ap, const char* what) {
-  Tile t;
+void check_ap(const Ctx& c, const AccessPattern& ap, const char* what) {
   if (!ap.present()) c.fault(std::string(what) + ": missing access pattern");
   if (ap.ndims > 4) c.fault(std::string(what) + ": more than 4 free dims");
   for (int d = 0; d < ap.ndims; ++d)
     if (ap.dims[d].count < 0) c.fault(std::string(what) + ": negative dim count");
   if (ap.offset_reg >= isa::kNumRegisters)
     c.fault(std::string(what) + ": bad offset register r" + std::to_string(ap.offset_reg));
-  t.dt = ap.dtype;
-  t.esize = isa::dtype_size(ap.dtype);
-  t.np = ap.num_partitions;
-  t.nfree = ap.free_elements();
-  const int64_t es = t.esize;
+  const int64_t es = isa::dtype_size(ap.dtype);
   const int64_t off = effective_offset(ap, c.st.regs);
   int64_t lo_e, hi_e;
   free_hull(ap, lo_e, hi_e);
-  const bool empty = t.np == 0 || t.nfree == 0;
+  const bool empty = ap.num_partitions == 0 || ap.free_elements() == 0;
   const std::string sp(isa::mem_space_name(ap.space));
   if (ap.space == MemSpace::Hbm) {
-    if (c.st.hbm == nullptr || ap.tensor >= c.st.hbm->tensors.size())
+    // Sizes come from the HBM store when there is one (numerics), else from the declarations.
+    int64_t size = -1;
+    if (c.st.hbm != nullptr) {
+      if (ap.tensor < c.st.hbm->tensors.size())
+        size = static_cast<int64_t>(c.st.hbm->tensors[ap.tensor].size());
+    } else if (ap.tensor < c.st.prog->tensors.size()) {
+      size = c.st.prog->tensors[ap.tensor].num_bytes();
+    }
+    if (size < 0)
       c.fault(std::string(what) + ": hbm tensor " + std::to_string(ap.tensor) + " does not exist");
-    auto& bytes = c.st.hbm->tensors[ap.tensor];
     const int64_t ps = ap.partition_stride * es;
     const int64_t row0 = ap.start_partition * ps;
-    const int64_t rowN = (ap.start_partition + std::max(t.np, 1) - 1) * ps;
+    const int64_t rowN = (ap.start_partition + std::max<int>(ap.num_partitions, 1) - 1) * ps;
     const int64_t lo = off + std::min(row0, rowN) + lo_e * es;
     const int64_t hi = off + std::max(row0, rowN) + hi_e * es + es;
-    const int64_t size = static_cast<int64_t>(bytes.size());
     if (!empty && (lo < 0 || hi > size)) {
       std::string name = ap.tensor < c.st.prog->tensors.size()
                              ? c.st.prog->tensors[ap.tensor].name
@@ -118,22 +119,43 @@ Tile resolve_ap(const Ctx& c, const AccessPattern& ap, const char* what) {
       c.fault(std::string(what) + " hbm tensor '" + name + "' bytes " + range(lo, hi) +
               " out of range (" + std::to_string(size) + " bytes)");
     }
-    t.base = bytes.data() + off + row0;
+  } else {
+    if (c.st.mem == nullptr) c.fault(std::string(what) + ": no core memory");
+    const CoreMem& m = *c.st.mem;
+    const int64_t bpp =
+        ap.space == MemSpace::Sbuf ? m.sbuf_bytes_per_partition : m.psum_bytes_per_partition;
+    if (ap.start_partition + ap.num_partitions > m.partitions)
+      c.fault(std::string(what) + " " + sp + " partitions " +
+              range(ap.start_partition, ap.start_partition + ap.num_partitions) +
+              " out of range (" + std::to_string(m.partitions) + " partitions)");
+    const int64_t lo = off + lo_e * es;
+    const int64_t hi = off + hi_e * es + es;
+    if (!empty && (lo < 0 || hi > bpp))
+      c.fault(std::string(what) + " " + sp + " bytes " + range(lo, hi) + " out of range (" +
+              std::to_string(bpp) + " bytes per partition)");
+  }
+}
+
+Tile resolve_ap(const Ctx& c, const AccessPattern& ap, const char* what) {
+  check_ap(c, ap, what);
+  Tile t;
+  t.dt = ap.dtype;
+  t.esize = isa::dtype_size(ap.dtype);
+  t.np = ap.num_partitions;
+  t.nfree = ap.free_elements();
+  const int64_t off = effective_offset(ap, c.st.regs);
+  if (ap.space == MemSpace::Hbm) {
+    if (c.st.hbm == nullptr) c.fault(std::string(what) + ": no HBM contents (timing-only run?)");
+    const int64_t ps = ap.partition_stride * t.esize;
+    t.base = c.st.hbm->tensors[ap.tensor].data() + off + ap.start_partition * ps;
     t.pstride = ps;
   } else {
     CoreMem& m = *c.st.mem;
     const bool sb = ap.space == MemSpace::Sbuf;
     const int64_t bpp = sb ? m.sbuf_bytes_per_partition : m.psum_bytes_per_partition;
     auto& bytes = sb ? m.sbuf : m.psum;
-    if (ap.start_partition + t.np > m.partitions)
-      c.fault(std::string(what) + " " + sp + " partitions " +
-              range(ap.start_partition, ap.start_partition + t.np) + " out of range (" +
-              std::to_string(m.partitions) + " partitions)");
-    const int64_t lo = off + lo_e * es;
-    const int64_t hi = off + hi_e * es + es;
-    if (!empty && (lo < 0 || hi > bpp))
-      c.fault(std::string(what) + " " + sp + " bytes " + range(lo, hi) + " out of range (" +
-              std::to_string(bpp) + " bytes per partition)");
+    if (static_cast<int64_t>(bytes.size()) < m.partitions * bpp)
+      c.fault(std::string(what) + ": core memory not allocated (timing-only run?)");
     t.base = bytes.data() + ap.start_partition * bpp + off;
     t.pstride = bpp;
   }
@@ -194,9 +216,21 @@ void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
   }
 }
 
+void check_bounds(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
+  const detail::Ctx c{in, st, ref};
+  const isa::OpcodeInfo& info = in.info();
+  for (int k = 0; k < info.num_operands; ++k) {
+    const OperandKind kind = info.operands[k].kind;
+    const AccessPattern& ap = in.ops[k].ap;
+    if (!(isa::operand_is_ap(kind) || kind == OperandKind::Scalar) || !ap.present()) continue;
+    // A dma_gather table is checked per gathered row at execution (rows depend on data).
+    if (in.op == isa::Opcode::DmaGather && k == 2) continue;
+    detail::check_ap(c, ap, c.opnd_name(k));
+  }
+}
+
 void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* regs,
               std::vector<Access>& out) {
-  (void)prog;
   const isa::OpcodeInfo& info = in.info();
   for (int k = 0; k < info.num_operands; ++k) {
     const OperandKind kind = info.operands[k].kind;
@@ -224,6 +258,15 @@ void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* reg
       a.hi = off + hi_e * es + es;
     }
     if (ap.free_elements() == 0 || ap.num_partitions == 0) a.hi = a.lo;
+    if (in.op == isa::Opcode::DmaGather && k == 2) {
+      // The gathered rows depend on data: report every row the table could name.
+      if (ap.space == MemSpace::Hbm) {
+        a.lo = 0;
+        if (ap.tensor < prog.tensors.size()) a.hi = prog.tensors[ap.tensor].num_bytes();
+      } else {
+        a.np = static_cast<uint16_t>(UINT16_MAX - a.p0);
+      }
+    }
     if (kind == OperandKind::PsumAcc) {
       // The acc flag is the opcode's AccFlag operand.
       bool acc = false;

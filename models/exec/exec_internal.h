@@ -45,6 +45,9 @@ int64_t effective_offset(const isa::AccessPattern& ap, const int64_t* regs);
 // Resolves operand k (an AP) and checks it against the memories; throws SimFault naming the
 // instruction, operand and offending range.
 Tile resolve(const Ctx& c, int k);
+// Only the checks of resolve_ap (no data needed: works on a CoreMem without bytes, and on HBM
+// sizes from the program's declarations when st.hbm is null).
+void check_ap(const Ctx& c, const isa::AccessPattern& ap, const char* what);
 Tile resolve_ap(const Ctx& c, const isa::AccessPattern& ap, const char* what);
 // Byte offsets of the free pattern of `ap` (row-major), and whether they are contiguous.
 void free_offsets(const isa::AccessPattern& ap, std::vector<int64_t>& offs, bool& contiguous);

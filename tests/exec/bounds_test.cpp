@@ -122,3 +122,50 @@ TEST_CASE("control instructions do nothing to memory", "[exec]") {
     e.run(instr(op, {I(1), I(2), I(3)}));
   CHECK(e.mem.sbuf == before);
 }
+
+TEST_CASE("check_bounds: static checks without data (timing-only runs)", "[exec]") {
+  isa::Program prog;
+  isa::TensorDecl t;
+  t.name = "w";
+  t.dtype = DType::Fp32;
+  t.shape = {4, 8};
+  prog.tensors.push_back(t);
+  model::CoreMem mem;  // geometry only, no bytes
+  mem.partitions = 16;
+  mem.sbuf_bytes_per_partition = 1024;
+  mem.psum_bytes_per_partition = 512;
+  model::ExecState st;
+  st.prog = &prog;
+  st.mem = &mem;
+  int64_t regs[isa::kNumRegisters] = {};
+  st.regs = regs;
+  auto dma = instr(Opcode::Dma, {I(0), A(sb(0, 4, 1000, DType::Fp32, {{1, 8}})),
+                                 A(hb(0, 8, 4, 0, DType::Fp32, {{1, 8}}))});
+  CHECK_THROWS_WITH(model::check_bounds(dma, st, {0, isa::Engine::Sp, 5}),
+                    "core0 sp #5 (dma): dst sbuf bytes [1000, 1032) out of range (1024 bytes "
+                    "per partition)");
+  dma.ops[1].ap.offset = 0;
+  CHECK_NOTHROW(model::check_bounds(dma, st, {0, isa::Engine::Sp, 5}));
+  dma.ops[2].ap.offset = 4;
+  CHECK_THROWS_WITH(model::check_bounds(dma, st, {0, isa::Engine::Sp, 5}),
+                    Catch::Contains("src hbm tensor 'w' bytes [4, 132) out of range (128 bytes)"));
+  auto act = instr(Opcode::Act, {A(sb(0, 4, 0, DType::Fp32, {{1, 8}})),
+                                 A(sb(0, 4, 0, DType::Fp32, {{1, 8}})), E_(isa::ActFn::Exp),
+                                 A(ps(12, 8, 0, DType::Fp32, {{1, 1}})), F(0.0f),
+                                 A(isa::AccessPattern{})});
+  CHECK_THROWS_WITH(model::check_bounds(act, st, {0, isa::Engine::Act, 1}),
+                    Catch::Contains("scale psum partitions [12, 20) out of range (16 partitions)"));
+}
+
+TEST_CASE("accesses(): a dma_gather table covers every row it could name", "[exec]") {
+  Env e;
+  const int t = e.add_tensor("emb", DType::Bf16, {100, 16});
+  std::vector<Access> acc;
+  model::accesses(instr(Opcode::DmaGather, {I(0), A(sb(0, 8, 0, DType::Bf16, {{1, 16}})),
+                                            A(hb(t, 16, 1, 0, DType::Bf16, {{1, 16}})),
+                                            A(sb(0, 8, 64, DType::Int32, {{1, 1}}))}),
+                  e.prog, e.regs, acc);
+  REQUIRE(acc.size() == 3);
+  CHECK((acc[0].write && !acc[1].write && !acc[2].write));
+  CHECK((acc[1].lo == 0 && acc[1].hi == 3200));
+}
