@@ -1,0 +1,62 @@
+// The chip: N cores sharing HBM through the interconnect; owns the run's global state.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/chip_config.h"
+#include "isa/program.h"
+#include "models/core/core.h"
+#include "models/exec/exec.h"
+#include "models/hbm/hbm.h"
+#include "models/trace/trace.h"
+
+namespace trnsim::model {
+
+struct ChipRunOptions {
+  bool numerics = true;
+  int64_t max_instructions_per_engine = 1000000000;
+};
+
+class Chip : public sc_core::sc_module {
+ public:
+  Chip(sc_core::sc_module_name name, const isa::Program& prog, const config::ChipConfig& cfg,
+       const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store);
+
+  const isa::Program& prog() const { return prog_; }
+  const config::ChipConfig& cfg() const { return cfg_; }
+  const ChipRunOptions& opts() const { return opts_; }
+  bool numerics() const { return opts_.numerics; }
+  Tracer& tracer() { return tracer_; }
+  Hbm& hbm() { return hbm_; }
+  HbmStore& hbm_store() { return hbm_store_; }
+  int num_cores() const { return static_cast<int>(cores_.size()); }
+  Core& core(int c) { return *cores_[c]; }
+  const Core& core(int c) const { return *cores_[c]; }
+
+  // A process hit a fault: remember the first and stop the simulation.
+  void fault(const std::string& msg);
+
+  // Runs until every stream has finished or nothing can move. Throws SimFault on a fault or a
+  // deadlock (every blocked engine with its semaphore and who would increment it).
+  void run();
+  SimStats stats() const;
+
+ private:
+  std::string deadlock_report() const;
+  const isa::Program& prog_;
+  const config::ChipConfig& cfg_;
+  ChipRunOptions opts_;
+  Tracer& tracer_;
+  HbmStore& hbm_store_;
+  Hbm hbm_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  std::string fault_;
+  bool faulted_ = false;
+};
+
+}  // namespace trnsim::model

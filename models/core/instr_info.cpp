@@ -1,0 +1,126 @@
+// Static per-instruction facts for the timing model.
+#include "models/core/instr_info.h"
+
+#include <algorithm>
+
+namespace trnsim::model {
+
+using isa::AccessPattern;
+using isa::MemSpace;
+using isa::Opcode;
+using isa::OperandKind;
+
+namespace {
+int64_t ap_bytes(const AccessPattern& ap) {
+  return ap.total_elements() * isa::dtype_size(ap.dtype);
+}
+void add(MemTraffic& t, MemSpace s, bool write, int64_t b) {
+  switch (s) {
+    case MemSpace::Sbuf: (write ? t.sbuf_write : t.sbuf_read) += b; break;
+    case MemSpace::Psum: (write ? t.psum_write : t.psum_read) += b; break;
+    case MemSpace::Hbm: (write ? t.hbm_write : t.hbm_read) += b; break;
+    case MemSpace::None: break;
+  }
+}
+}  // namespace
+
+MemTraffic mem_traffic(const isa::Instr& in) {
+  MemTraffic t;
+  const auto& info = in.info();
+  for (int k = 0; k < info.num_operands; ++k) {
+    OperandKind kind = info.operands[k].kind;
+    const AccessPattern& ap = in.ops[k].ap;
+    if (!ap.present()) continue;
+    if (!isa::operand_is_ap(kind) && kind != OperandKind::Scalar) continue;
+    int64_t b = ap_bytes(ap);
+    if (in.op == Opcode::DmaGather && k == 2) {
+      // Only the gathered rows of the table are read: one dst-sized block.
+      b = in.ops[1].ap.total_elements() * isa::dtype_size(ap.dtype);
+    }
+    if (isa::operand_reads(kind)) add(t, ap.space, false, b);
+    if (isa::operand_writes(kind)) add(t, ap.space, true, b);
+    if (kind == OperandKind::PsumAcc && in.op == Opcode::Matmul &&
+        in.ops[3].i == static_cast<int64_t>(isa::AccFlag::Acc))
+      add(t, ap.space, false, b);
+  }
+  return t;
+}
+
+int64_t ap_descriptors(const AccessPattern& ap, int64_t max_bytes) {
+  int64_t run = 1;  // elements in the innermost contiguous run
+  int d = ap.ndims - 1;
+  while (d >= 0 && (ap.dims[d].count == 1 || ap.dims[d].stride == run)) {
+    run *= ap.dims[d].count;
+    --d;
+  }
+  int64_t runs = 1;
+  for (int i = 0; i <= d; ++i) runs *= ap.dims[i].count;
+  int64_t per_run = std::max<int64_t>(1, ceil_div(run * isa::dtype_size(ap.dtype), max_bytes));
+  return static_cast<int64_t>(ap.num_partitions) * runs * per_run;
+}
+
+DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
+  DmaShape s;
+  const AccessPattern& dst = in.ops[1].ap;
+  const AccessPattern& src = in.ops[2].ap;
+  int64_t wbytes = ap_bytes(dst);
+  int64_t rbytes = in.op == Opcode::DmaGather ? dst.total_elements() * isa::dtype_size(src.dtype)
+                                              : ap_bytes(src);
+  s.bytes = std::max(wbytes, rbytes);
+  int64_t dd = ap_descriptors(dst, cfg.dma_descriptor_bytes);
+  // A gather reads one table row per destination partition row.
+  int64_t sd = in.op == Opcode::DmaGather ? dd : ap_descriptors(src, cfg.dma_descriptor_bytes);
+  s.descriptors = std::max(dd, sd);
+  s.touches_hbm = dst.space == MemSpace::Hbm || src.space == MemSpace::Hbm;
+  return s;
+}
+
+InstrKind instr_kind(Opcode op) {
+  switch (op) {
+    case Opcode::Dma:
+    case Opcode::DmaGather: return InstrKind::Dma;
+    case Opcode::Nop:
+    case Opcode::Barrier:
+    case Opcode::Movi:
+    case Opcode::Addi:
+    case Opcode::Blt:
+    case Opcode::Bge:
+    case Opcode::Beq:
+    case Opcode::Bne:
+    case Opcode::Jmp: return InstrKind::Control;
+    default: return InstrKind::Data;
+  }
+}
+
+int64_t matmul_flops(const isa::Instr& in) {
+  if (in.op != Opcode::Matmul) return 0;
+  const AccessPattern& st = in.ops[1].ap;
+  const AccessPattern& mv = in.ops[2].ap;
+  return 2 * static_cast<int64_t>(st.num_partitions) * st.free_elements() * mv.free_elements();
+}
+
+bool register_addressed(const isa::Instr& in) {
+  const auto& info = in.info();
+  for (int k = 0; k < info.num_operands; ++k) {
+    OperandKind kind = info.operands[k].kind;
+    if ((isa::operand_is_ap(kind) || kind == OperandKind::Scalar) && in.ops[k].ap.present() &&
+        in.ops[k].ap.offset_reg >= 0)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace trnsim::model
+
+namespace trnsim::model {
+int64_t elements_per_partition(const isa::Instr& in) {
+  int64_t n = 0;
+  const auto& info = in.info();
+  for (int k = 0; k < info.num_operands; ++k) {
+    OperandKind kind = info.operands[k].kind;
+    if ((isa::operand_is_ap(kind) || kind == OperandKind::Scalar) && in.ops[k].ap.present())
+      n = std::max(n, in.ops[k].ap.free_elements());
+  }
+  return n;
+}
+}  // namespace trnsim::model

@@ -1,0 +1,49 @@
+// Per-instruction facts the timing model precomputes once per static instruction: kind, byte
+// traffic per memory, FLOPs, DMA shape. Keeps the per-instruction simulation path lean.
+#pragma once
+
+#include <cstdint>
+
+#include "config/chip_config.h"
+#include "isa/program.h"
+
+namespace trnsim::model {
+
+// Bytes an instruction reads/writes in each memory (from its access patterns).
+struct MemTraffic {
+  int64_t sbuf_read = 0, sbuf_write = 0;
+  int64_t psum_read = 0, psum_write = 0;
+  int64_t hbm_read = 0, hbm_write = 0;
+};
+MemTraffic mem_traffic(const isa::Instr& in);
+
+// Shape of a DMA transfer: what the queue's cost model needs.
+struct DmaShape {
+  int64_t bytes = 0;        // bytes moved: the larger of the bytes read and written
+  int64_t descriptors = 0;  // contiguous chunks (per partition row, at most dma.descriptor_bytes)
+  bool touches_hbm = false;
+};
+DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg);
+
+// Contiguous chunks of one access pattern: per partition row, the innermost contiguous run,
+// split at `max_bytes`.
+int64_t ap_descriptors(const isa::AccessPattern& ap, int64_t max_bytes);
+
+enum class InstrKind : uint8_t { Data, Control, Dma };
+InstrKind instr_kind(isa::Opcode op);
+
+// 2*K*M*N for a matmul, 0 otherwise.
+int64_t matmul_flops(const isa::Instr& in);
+
+// True when an operand uses a register offset (its bounds are only known at run time).
+bool register_addressed(const isa::Instr& in);
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace trnsim::model
+
+namespace trnsim::model {
+// N of the documented cost formulas: elements per partition, the largest free size among the
+// instruction's access patterns (the streamed input for reductions, bn_stats, act).
+int64_t elements_per_partition(const isa::Instr& in);
+}  // namespace trnsim::model

@@ -1,2 +1,0 @@
-// Placeholder until the chip model lands.
-namespace trnsim::model {}

@@ -1,0 +1,149 @@
+// The one stats dumper: every counter of SimStats as JSON with units, and the run summary.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "models/clock/clock.h"
+#include "models/stats/stats.h"
+
+namespace trnsim::model {
+
+int64_t SimStats::instructions() const {
+  int64_t n = 0;
+  for (const auto& c : cores)
+    for (const auto& e : c.engines) n += e.instructions;
+  return n;
+}
+
+double SimStats::mfu() const {
+  if (sim_time_ps <= 0 || peak_flops_per_s <= 0) return 0.0;
+  return static_cast<double>(pe_flops) / (static_cast<double>(sim_time_ps) * 1e-12 * peak_flops_per_s);
+}
+
+namespace {
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string stat(double v, const char* unit) {
+  return fmt::format("{{\"value\": {}, \"unit\": \"{}\"}}", v, unit);
+}
+std::string stat(int64_t v, const char* unit) {
+  return fmt::format("{{\"value\": {}, \"unit\": \"{}\"}}", v, unit);
+}
+
+double util(int64_t busy, int64_t total) {
+  return total > 0 ? static_cast<double>(busy) / static_cast<double>(total) : 0.0;
+}
+
+std::string mem_json(const MemStats& m) {
+  return fmt::format("{{\"read_bytes\": {}, \"write_bytes\": {}}}", stat(m.read_bytes, "bytes"),
+                     stat(m.write_bytes, "bytes"));
+}
+
+std::string human_bytes(int64_t b) {
+  if (b >= (int64_t(1) << 30)) return fmt::format("{:.2f} GiB", b / double(int64_t(1) << 30));
+  if (b >= (1 << 20)) return fmt::format("{:.2f} MiB", b / double(1 << 20));
+  if (b >= (1 << 10)) return fmt::format("{:.2f} KiB", b / double(1 << 10));
+  return fmt::format("{} B", b);
+}
+
+}  // namespace
+
+std::string stats_json(const SimStats& s) {
+  std::string out = "{\n";
+  out += fmt::format("  \"chip\": {{\"value\": {}, \"unit\": \"name\"}},\n", json_string(s.chip));
+  out += fmt::format("  \"sim_time_ns\": {},\n", stat(ps_to_ns(s.sim_time_ps), "ns"));
+  out += fmt::format("  \"instructions\": {},\n", stat(s.instructions(), "instructions"));
+  for (size_t c = 0; c < s.cores.size(); ++c) {
+    const CoreStats& cs = s.cores[c];
+    out += fmt::format("  \"core{}\": {{\n", c);
+    for (int e = 0; e < isa::kNumEngines; ++e) {
+      const EngineStats& es = cs.engines[e];
+      out += fmt::format(
+          "    \"{}\": {{\"busy_ns\": {}, \"instructions\": {}, \"utilization\": {}}},\n",
+          isa::engine_name(static_cast<isa::Engine>(e)), stat(ps_to_ns(es.busy_ps), "ns"),
+          stat(es.instructions, "instructions"),
+          stat(util(es.busy_ps, s.sim_time_ps), "fraction"));
+    }
+    out += "    \"dma\": {\n";
+    for (size_t q = 0; q < cs.queues.size(); ++q) {
+      const QueueStats& qs = cs.queues[q];
+      out += fmt::format(
+          "      \"q{}\": {{\"busy_ns\": {}, \"bytes\": {}, \"transfers\": {}, \"utilization\": "
+          "{}}}{}\n",
+          q, stat(ps_to_ns(qs.busy_ps), "ns"), stat(qs.bytes, "bytes"),
+          stat(qs.transfers, "transfers"), stat(util(qs.busy_ps, s.sim_time_ps), "fraction"),
+          q + 1 < cs.queues.size() ? "," : "");
+    }
+    out += "    },\n";
+    out += fmt::format("    \"sbuf\": {},\n", mem_json(cs.sbuf));
+    out += fmt::format("    \"psum\": {}\n", mem_json(cs.psum));
+    out += "  },\n";
+  }
+  out += fmt::format("  \"hbm\": {},\n", mem_json(s.hbm));
+  out += fmt::format("  \"pe\": {{\"flops\": {}, \"peak_flops_per_s\": {}}},\n",
+                     stat(s.pe_flops, "flop"), stat(s.peak_flops_per_s, "flop/s"));
+  out += fmt::format("  \"mfu\": {}\n", stat(s.mfu(), "fraction"));
+  out += "}\n";
+  return out;
+}
+
+std::string stats_summary(const SimStats& s) {
+  std::string out;
+  double t_ns = ps_to_ns(s.sim_time_ps);
+  out += fmt::format("simulated time: {:.3f} us ({} instructions, chip {})\n", t_ns / 1000.0,
+                     s.instructions(), s.chip);
+  std::string bottleneck;
+  int64_t best = -1;
+  for (size_t c = 0; c < s.cores.size(); ++c) {
+    const CoreStats& cs = s.cores[c];
+    std::string line = fmt::format("core{} utilisation:", c);
+    for (int e = 0; e < isa::kNumEngines; ++e) {
+      const EngineStats& es = cs.engines[e];
+      auto name = isa::engine_name(static_cast<isa::Engine>(e));
+      line += fmt::format(" {} {:.1f}%", name, 100.0 * util(es.busy_ps, s.sim_time_ps));
+      if (es.busy_ps > best) {
+        best = es.busy_ps;
+        bottleneck = fmt::format("core{} {}", c, name);
+      }
+    }
+    int64_t qbusy = 0, qbytes = 0;
+    for (size_t q = 0; q < cs.queues.size(); ++q) {
+      qbusy = std::max(qbusy, cs.queues[q].busy_ps);
+      qbytes += cs.queues[q].bytes;
+      if (cs.queues[q].busy_ps > best) {
+        best = cs.queues[q].busy_ps;
+        bottleneck = fmt::format("core{} q{} (DMA)", c, q);
+      }
+    }
+    line += fmt::format(" | busiest DMA queue {:.1f}%, DMA {}",
+                        100.0 * util(qbusy, s.sim_time_ps), human_bytes(qbytes));
+    out += line + "\n";
+    out += fmt::format("core{} memory: SBUF read {} write {}, PSUM read {} write {}\n", c,
+                       human_bytes(cs.sbuf.read_bytes), human_bytes(cs.sbuf.write_bytes),
+                       human_bytes(cs.psum.read_bytes), human_bytes(cs.psum.write_bytes));
+  }
+  out += fmt::format("HBM: read {}, write {}\n", human_bytes(s.hbm.read_bytes),
+                     human_bytes(s.hbm.write_bytes));
+  out += fmt::format("PE: {:.3e} FLOP, MFU {:.2f}% of {:.1f} TFLOP/s peak\n",
+                     static_cast<double>(s.pe_flops), 100.0 * s.mfu(), s.peak_flops_per_s / 1e12);
+  if (best > 0)
+    out += fmt::format("bottleneck: {} (busy {:.1f}% of the time)\n", bottleneck,
+                       100.0 * util(best, s.sim_time_ps));
+  return out;
+}
+
+}  // namespace trnsim::model

@@ -1,0 +1,137 @@
+// Formats the recorded timeline as Chrome Trace Event JSON.
+#include "models/trace/trace.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "isa/asm.h"
+
+namespace trnsim::model {
+
+namespace {
+
+std::string esc(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Trace timestamps are microseconds; six decimals keep picosecond resolution.
+std::string us(Picos ps) { return fmt::format("{:.6f}", static_cast<double>(ps) / 1e6); }
+
+// A round window (1, 2 or 5 x 10^k ps) giving at most ~500 HBM bandwidth samples.
+Picos hbm_window(Picos end) {
+  Picos w = 1000;
+  while (end / w > 500) {
+    if (end / (w * 2) <= 500) return w * 2;
+    if (end / (w * 5) <= 500) return w * 5;
+    w *= 10;
+  }
+  return w;
+}
+
+}  // namespace
+
+std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
+                            Picos sim_end) const {
+  std::string out = "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
+  bool first = true;
+  auto emit = [&](const std::string& ev) {
+    if (!first) out += ",\n";
+    first = false;
+    out += ev;
+  };
+  for (int c = 0; c < cores; ++c) {
+    emit(fmt::format(
+        "{{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": 0, \"args\": "
+        "{{\"name\": \"core{}\"}}}}",
+        c, c));
+    for (int e = 0; e < isa::kNumEngines; ++e)
+      emit(fmt::format(
+          "{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, \"args\": "
+          "{{\"name\": \"core{} {}\"}}}}",
+          c, e, c, isa::engine_name(static_cast<isa::Engine>(e))));
+    for (int q = 0; q < queues; ++q)
+      emit(fmt::format(
+          "{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, \"args\": "
+          "{{\"name\": \"core{} q{}\"}}}}",
+          c, isa::kNumEngines + q, c, q));
+  }
+  emit(fmt::format(
+      "{{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": 0, \"args\": "
+      "{{\"name\": \"hbm\"}}}}",
+      cores));
+
+  // Slices, sorted per track by start time (they are recorded in completion order).
+  std::vector<const Slice*> order;
+  order.reserve(slices_.size());
+  for (const Slice& s : slices_) order.push_back(&s);
+  auto tid = [](const Slice& s) {
+    return s.queue >= 0 ? isa::kNumEngines + s.queue : static_cast<int>(s.engine);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](const Slice* a, const Slice* b) {
+    return std::make_tuple(a->core, tid(*a), a->start) < std::make_tuple(b->core, tid(*b), b->start);
+  });
+  for (const Slice* s : order) {
+    const auto& stream = prog.cores.at(s->core).stream(s->engine);
+    const isa::Instr& in = stream.at(s->index);
+    std::string name = in.info().mnemonic;
+    emit(fmt::format(
+        "{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"pid\": {}, \"tid\": {}, \"ts\": "
+        "{}, \"dur\": {}, \"args\": {{\"opcode\": \"{}\", \"operands\": \"{}\", \"tag\": "
+        "\"{}\", \"engine\": \"{}\", \"index\": {}}}}}",
+        name, s->queue >= 0 ? "dma" : "instr", s->core, tid(*s), us(s->start), us(s->dur), name,
+        esc(isa::format_instr(prog, stream, s->index)), esc(prog.str(in.tag)),
+        isa::engine_name(s->engine), s->index));
+  }
+
+  std::vector<const CounterEv*> cs;
+  for (const CounterEv& c : counters_) cs.push_back(&c);
+  std::stable_sort(cs.begin(), cs.end(), [](const CounterEv* a, const CounterEv* b) {
+    return std::make_tuple(a->core, a->c, a->t) < std::make_tuple(b->core, b->c, b->t);
+  });
+  for (const CounterEv* c : cs)
+    emit(fmt::format(
+        "{{\"name\": \"{}\", \"ph\": \"C\", \"pid\": {}, \"ts\": {}, \"args\": {{\"bytes\": {}}}}}",
+        c->c == Counter::SbufWritten ? "sbuf bytes written (cumulative)"
+                                     : "psum bytes written (cumulative)",
+        c->core, us(c->t), c->value));
+
+  // HBM bandwidth: each transfer's bytes spread evenly over its duration, binned into windows.
+  if (!hbm_.empty() && sim_end > 0) {
+    Picos w = hbm_window(sim_end);
+    std::vector<double> bins(static_cast<size_t>(sim_end / w + 1), 0.0);
+    for (const HbmEv& h : hbm_) {
+      Picos len = std::max<Picos>(h.end - h.start, 1);
+      for (Picos b = h.start / w; b * w < h.end || b == h.start / w; ++b) {
+        Picos lo = std::max(h.start, b * w), hi = std::min(h.end, (b + 1) * w);
+        if (b >= static_cast<Picos>(bins.size())) break;
+        bins[b] += static_cast<double>(h.bytes) * static_cast<double>(std::max<Picos>(hi - lo, 0)) /
+                   static_cast<double>(len);
+        if (h.end == h.start) bins[b] += static_cast<double>(h.bytes);
+      }
+    }
+    for (size_t b = 0; b < bins.size(); ++b)
+      emit(fmt::format(
+          "{{\"name\": \"hbm bandwidth\", \"ph\": \"C\", \"pid\": {}, \"ts\": {}, \"args\": "
+          "{{\"GB/s\": {:.3f}}}}}",
+          cores, us(static_cast<Picos>(b) * w), bins[b] / (static_cast<double>(w) / 1000.0)));
+  }
+  out += "\n]}\n";
+  return out;
+}
+
+}  // namespace trnsim::model

@@ -1,0 +1,61 @@
+// Timeline recorder: Chrome Trace Event JSON (opens in Perfetto / chrome://tracing).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "isa/program.h"
+#include "models/clock/clock.h"
+
+namespace trnsim::model {
+
+// Records raw events during the run (no string formatting) and formats them once at the end.
+// Tracks: per core, one per engine (tid = engine index) and one per DMA queue
+// (tid = kNumEngines + queue). Counters: cumulative SBUF/PSUM bytes written per core, and HBM
+// bandwidth per time window for the chip. Every method is a no-op unless enabled.
+class Tracer {
+ public:
+  explicit Tracer(bool enabled) : enabled_(enabled) {}
+  bool enabled() const { return enabled_; }
+
+  // One instruction (engine track) or one transfer (queue track, queue >= 0).
+  void slice(int core, isa::Engine engine, int queue, uint32_t index, Picos start, Picos dur) {
+    if (enabled_) slices_.push_back({core, engine, queue, index, start, dur});
+  }
+  enum class Counter : uint8_t { SbufWritten, PsumWritten };
+  void counter(int core, Counter c, Picos t, int64_t value) {
+    if (enabled_) counters_.push_back({core, c, t, value});
+  }
+  void hbm_transfer(Picos start, Picos end, int64_t bytes) {
+    if (enabled_ && bytes > 0) hbm_.push_back({start, end, bytes});
+  }
+
+  // The whole trace document. `queues` = DMA queues per core.
+  std::string to_json(const isa::Program& prog, int cores, int queues, Picos sim_end) const;
+
+ private:
+  struct Slice {
+    int core;
+    isa::Engine engine;
+    int queue;
+    uint32_t index;
+    Picos start, dur;
+  };
+  struct CounterEv {
+    int core;
+    Counter c;
+    Picos t;
+    int64_t value;
+  };
+  struct HbmEv {
+    Picos start, end;
+    int64_t bytes;
+  };
+  bool enabled_;
+  std::vector<Slice> slices_;
+  std::vector<CounterEv> counters_;
+  std::vector<HbmEv> hbm_;
+};
+
+}  // namespace trnsim::model
