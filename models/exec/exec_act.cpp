@@ -8,7 +8,7 @@ namespace trnsim::model::detail {
 
 using isa::ActFn;
 
-float act_fn(ActFn f, float x) {
+inline float act_fn_inline(ActFn f, float x) {
   switch (f) {
     case ActFn::Copy: return x;
     case ActFn::Exp: return std::exp(x);
@@ -36,6 +36,27 @@ float act_fn(ActFn f, float x) {
   return x;
 }
 
+float act_fn(ActFn f, float x) { return act_fn_inline(f, x); }
+
+namespace {
+
+// One loop per function so the switch folds away inside the loop.
+template <ActFn kFn>
+void apply(float* r, int64_t n, float s, float b) {
+  for (int64_t i = 0; i < n; ++i) r[i] = act_fn_inline(kFn, r[i] * s + b);
+}
+
+void apply_fn(ActFn fn, float* r, int64_t n, float s, float b) {
+  switch (fn) {
+#define TRNSIM_ACTFN(e, name, doc) \
+  case ActFn::e: apply<ActFn::e>(r, n, s, b); return;
+#include "isa/isa.def"
+#undef TRNSIM_ACTFN
+  }
+}
+
+}  // namespace
+
 void exec_act(const Ctx& c) {
   Tile dst = resolve(c, 0);
   Tile src = resolve(c, 1);
@@ -53,23 +74,20 @@ void exec_act(const Ctx& c) {
       c.fault("reduce must be [" + std::to_string(src.np) + ",1], got " +
               std::to_string(red.np) + "x" + std::to_string(red.nfree));
   }
-  std::vector<float> v = load_all_f32(src);
   std::vector<float> sums(static_cast<size_t>(src.np), 0.0f);
   const int64_t F = src.nfree;
-  for (int p = 0; p < src.np; ++p) {
-    float* r = v.data() + p * F;
+  const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap});
+  const Tile* const ins[1] = {&src};
+  map_rows<float>(dst, ins, rw, [&](int p, float* const* rows) {
+    float* r = rows[0];
     const float s = scale[p], b = bias[p];
-    float sum = 0.0f;
-    if (fn == ActFn::Copy) {
-      for (int64_t i = 0; i < F; ++i) r[i] = r[i] * s + b;
-    } else {
-      for (int64_t i = 0; i < F; ++i) r[i] = act_fn(fn, r[i] * s + b);
-    }
-    if (has_reduce)
+    apply_fn(fn, r, F, s, b);
+    if (has_reduce) {
+      float sum = 0.0f;
       for (int64_t i = 0; i < F; ++i) sum += r[i];
-    sums[p] = sum;
-  }
-  store_all_f32(dst, v);
+      sums[p] = sum;
+    }
+  });
   if (has_reduce) store_all_f32(red, sums);
 }
 

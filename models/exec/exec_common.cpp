@@ -165,6 +165,22 @@ Tile resolve_ap(const Ctx& c, const AccessPattern& ap, const char* what) {
 
 Tile resolve(const Ctx& c, int k) { return resolve_ap(c, c.in.ops[k].ap, c.opnd_name(k)); }
 
+bool rowwise_safe(const AccessPattern& dst, std::initializer_list<const AccessPattern*> srcs) {
+  for (const AccessPattern* s : srcs) {
+    if (s->space != dst.space) continue;
+    if (dst.space == MemSpace::Hbm) {
+      if (s->tensor != dst.tensor) continue;
+      return false;
+    }
+    if (s->start_partition == dst.start_partition) continue;
+    const int d0 = dst.start_partition, d1 = d0 + dst.num_partitions;
+    const int s0 = s->start_partition, s1 = s0 + s->num_partitions;
+    if (d1 <= s0 || s1 <= d0) continue;
+    return false;
+  }
+  return true;
+}
+
 void check_same_shape(const Ctx& c, const Tile& a, const char* an, const Tile& b, const char* bn) {
   if (a.np != b.np || a.nfree != b.nfree)
     c.fault(std::string(an) + " has " + std::to_string(a.np) + "x" + std::to_string(a.nfree) +

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,41 @@ void gather_bytes(const Tile& t, std::vector<uint8_t>& buf);
 void scatter_bytes(const Tile& t, const std::vector<uint8_t>& buf);
 // Converts a contiguous buffer of n `from` elements to `to` (exact for int <-> int).
 std::vector<uint8_t> convert_bytes(const std::vector<uint8_t>& in, isa::DType from, isa::DType to);
+
+inline void load_row(const Tile& t, int p, float* out) { load_row_f32(t, p, out); }
+inline void load_row(const Tile& t, int p, int64_t* out) { load_row_i64(t, p, out); }
+inline void store_row(const Tile& t, int p, const float* in) { store_row_f32(t, p, in); }
+inline void store_row(const Tile& t, int p, const int64_t* in) { store_row_i64(t, p, in); }
+
+// True when writing dst's row p right after reading row p of every source cannot change a
+// later source row: different memories, the same start partition, or disjoint partitions.
+bool rowwise_safe(const isa::AccessPattern& dst, std::initializer_list<const isa::AccessPattern*> srcs);
+
+// Elementwise driver: kernel(p, rows) computes dst row p in place into rows[0], reading
+// rows[0..n) (row p of each input, as T). Streams one row at a time when that is safe, else
+// reads every input fully before the first write.
+template <typename T, size_t N, typename Kernel>
+void map_rows(const Tile& dst, const Tile* const (&ins)[N], bool rowwise, Kernel kernel) {
+  const int64_t F = dst.nfree;
+  const int64_t rows = rowwise ? 1 : dst.np;
+  std::vector<T> buf[N];
+  for (size_t j = 0; j < N; ++j) {
+    buf[j].resize(static_cast<size_t>(rows * F));
+    if (!rowwise)
+      for (int p = 0; p < dst.np; ++p) load_row(*ins[j], p, buf[j].data() + p * F);
+  }
+  T* r[N];
+  for (int p = 0; p < dst.np; ++p) {
+    for (size_t j = 0; j < N; ++j) {
+      r[j] = buf[j].data() + (rowwise ? 0 : p * F);
+      if (rowwise) load_row(*ins[j], p, r[j]);
+    }
+    kernel(p, r);
+    if (rowwise) store_row(dst, p, r[0]);
+  }
+  if (!rowwise)
+    for (int p = 0; p < dst.np; ++p) store_row(dst, p, buf[0].data() + p * F);
+}
 
 // Faults unless a and b have the same partition count and elements per partition.
 void check_same_shape(const Ctx& c, const Tile& a, const char* an, const Tile& b, const char* bn);

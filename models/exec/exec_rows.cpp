@@ -9,6 +9,19 @@ namespace trnsim::model::detail {
 using isa::AluOp;
 using isa::DType;
 
+namespace {
+
+// isa::float_to_bf16, inlined for the hot store loops (same rounding, same NaN handling).
+inline uint16_t bf16_round(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+}  // namespace
+
 void load_row_f32(const Tile& t, int p, float* out) {
   const uint8_t* r = t.row(p);
   const int64_t n = t.nfree;
@@ -49,7 +62,7 @@ void store_row_f32(const Tile& t, int p, const float* in) {
       return;
     case DType::Bf16:
       for (int64_t i = 0; i < n; ++i) {
-        uint16_t h = isa::float_to_bf16(in[i]);
+        const uint16_t h = bf16_round(in[i]);
         std::memcpy(r + o[i], &h, 2);
       }
       return;
@@ -129,7 +142,7 @@ std::vector<uint8_t> convert_bytes(const std::vector<uint8_t>& in, DType from, D
     for (size_t i = 0; i < n; ++i) {
       float f;
       std::memcpy(&f, s + i * 4, 4);
-      const uint16_t h = isa::float_to_bf16(f);
+      const uint16_t h = bf16_round(f);
       std::memcpy(d + i * 2, &h, 2);
     }
   } else {

@@ -42,24 +42,32 @@ void exec_tt(const Ctx& c) {
   const AluOp op = alu_operand(c, 3);
   check_same_shape(c, dst, "dst", a, "a");
   check_same_shape(c, dst, "dst", b, "b");
+  const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap, &c.op(2).ap});
+  const Tile* const ins[2] = {&a, &b};
+  const int64_t F = dst.nfree;
   if (a.is_int() && b.is_int() && int_capable(op)) {
-    std::vector<int64_t> va = load_all_i64(a), vb = load_all_i64(b);
-    for (size_t i = 0; i < va.size(); ++i) va[i] = alu_i64(op, va[i], vb[i]);
-    store_all_i64(dst, va);
+    map_rows<int64_t>(dst, ins, rw, [&](int, int64_t* const* r) {
+      for (int64_t i = 0; i < F; ++i) r[0][i] = alu_i64(op, r[0][i], r[1][i]);
+    });
     return;
   }
-  std::vector<float> va = load_all_f32(a), vb = load_all_f32(b);
-  switch (op) {  // the common ops get a loop the compiler can vectorise
-    case AluOp::Add:
-      for (size_t i = 0; i < va.size(); ++i) va[i] = va[i] + vb[i];
-      break;
-    case AluOp::Mul:
-      for (size_t i = 0; i < va.size(); ++i) va[i] = va[i] * vb[i];
-      break;
-    default:
-      for (size_t i = 0; i < va.size(); ++i) va[i] = alu_f32(op, va[i], vb[i]);
-  }
-  store_all_f32(dst, va);
+  map_rows<float>(dst, ins, rw, [&](int, float* const* r) {
+    float* x = r[0];
+    const float* y = r[1];
+    switch (op) {  // the common ops get a loop the compiler can vectorise
+      case AluOp::Add:
+        for (int64_t i = 0; i < F; ++i) x[i] = x[i] + y[i];
+        break;
+      case AluOp::Sub:
+        for (int64_t i = 0; i < F; ++i) x[i] = x[i] - y[i];
+        break;
+      case AluOp::Mul:
+        for (int64_t i = 0; i < F; ++i) x[i] = x[i] * y[i];
+        break;
+      default:
+        for (int64_t i = 0; i < F; ++i) x[i] = alu_f32(op, x[i], y[i]);
+    }
+  });
 }
 
 void exec_ts(const Ctx& c) {
@@ -71,29 +79,36 @@ void exec_ts(const Ctx& c) {
   const bool ints = src.is_int() && int_capable(op0) && scalar_is_int(c, 3) &&
                     (!use1 || (int_capable(op1) && scalar_is_int(c, 5)));
   const int64_t F = src.nfree;
+  const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap});
+  const Tile* const ins[1] = {&src};
   if (ints) {
     std::vector<int64_t> s0 = scalar_ints(c, 3, src.np), s1;
     if (use1) s1 = scalar_ints(c, 5, src.np);
-    std::vector<int64_t> v = load_all_i64(src);
-    for (int p = 0; p < src.np; ++p)
+    map_rows<int64_t>(dst, ins, rw, [&](int p, int64_t* const* r) {
       for (int64_t i = 0; i < F; ++i) {
-        int64_t& x = v[p * F + i];
-        x = alu_i64(op0, x, s0[p]);
-        if (use1) x = alu_i64(op1, x, s1[p]);
+        int64_t x = alu_i64(op0, r[0][i], s0[p]);
+        r[0][i] = use1 ? alu_i64(op1, x, s1[p]) : x;
       }
-    store_all_i64(dst, v);
+    });
     return;
   }
   std::vector<float> s0 = scalar_values(c, 3, src.np), s1;
   if (use1) s1 = scalar_values(c, 5, src.np);
-  std::vector<float> v = load_all_f32(src);
-  for (int p = 0; p < src.np; ++p) {
-    float* r = v.data() + p * F;
-    for (int64_t i = 0; i < F; ++i) r[i] = alu_f32(op0, r[i], s0[p]);
-    if (use1)
-      for (int64_t i = 0; i < F; ++i) r[i] = alu_f32(op1, r[i], s1[p]);
-  }
-  store_all_f32(dst, v);
+  map_rows<float>(dst, ins, rw, [&](int p, float* const* r) {
+    float* x = r[0];
+    const float a = s0[p];
+    if (op0 == AluOp::Mul) {
+      for (int64_t i = 0; i < F; ++i) x[i] = x[i] * a;
+    } else if (op0 == AluOp::Add) {
+      for (int64_t i = 0; i < F; ++i) x[i] = x[i] + a;
+    } else {
+      for (int64_t i = 0; i < F; ++i) x[i] = alu_f32(op0, x[i], a);
+    }
+    if (use1) {
+      const float b = s1[p];
+      for (int64_t i = 0; i < F; ++i) x[i] = alu_f32(op1, x[i], b);
+    }
+  });
 }
 
 void exec_reduce(const Ctx& c) {
@@ -151,10 +166,14 @@ void exec_copy(const Ctx& c) {
     std::vector<uint8_t> buf;
     gather_bytes(src, buf);
     scatter_bytes(dst, buf);
-  } else if (dst.is_int() && src.is_int()) {
-    store_all_i64(dst, load_all_i64(src));
+    return;
+  }
+  const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap});
+  const Tile* const ins[1] = {&src};
+  if (dst.is_int() && src.is_int()) {
+    map_rows<int64_t>(dst, ins, rw, [](int, int64_t* const*) {});
   } else {
-    store_all_f32(dst, load_all_f32(src));
+    map_rows<float>(dst, ins, rw, [](int, float* const*) {});
   }
 }
 
@@ -177,6 +196,9 @@ void exec_select(const Ctx& c) {
   check_same_shape(c, dst, "dst", pred, "pred");
   check_same_shape(c, dst, "dst", t, "on_true");
   check_same_shape(c, dst, "dst", f, "on_false");
+  const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap, &c.op(2).ap, &c.op(3).ap});
+  const int64_t F = dst.nfree;
+  // The predicate is read in its own domain so that int 1 and fp32 0.25 both count as true.
   std::vector<char> take(static_cast<size_t>(pred.total()));
   if (pred.is_int()) {
     std::vector<int64_t> pv = load_all_i64(pred);
@@ -185,15 +207,16 @@ void exec_select(const Ctx& c) {
     std::vector<float> pv = load_all_f32(pred);
     for (size_t i = 0; i < pv.size(); ++i) take[i] = pv[i] != 0.0f;
   }
+  const Tile* const ins[2] = {&t, &f};
   if (dst.is_int() && t.is_int() && f.is_int()) {
-    std::vector<int64_t> vt = load_all_i64(t), vf = load_all_i64(f);
-    for (size_t i = 0; i < vt.size(); ++i) if (!take[i]) vt[i] = vf[i];
-    store_all_i64(dst, vt);
+    map_rows<int64_t>(dst, ins, rw, [&](int p, int64_t* const* r) {
+      for (int64_t i = 0; i < F; ++i) if (!take[p * F + i]) r[0][i] = r[1][i];
+    });
     return;
   }
-  std::vector<float> vt = load_all_f32(t), vf = load_all_f32(f);
-  for (size_t i = 0; i < vt.size(); ++i) if (!take[i]) vt[i] = vf[i];
-  store_all_f32(dst, vt);
+  map_rows<float>(dst, ins, rw, [&](int p, float* const* r) {
+    for (int64_t i = 0; i < F; ++i) if (!take[p * F + i]) r[0][i] = r[1][i];
+  });
 }
 
 void exec_bn_stats(const Ctx& c) {
