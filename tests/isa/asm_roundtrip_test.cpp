@@ -1,0 +1,148 @@
+// Round trips text -> program -> binary -> program -> text for every opcode and operand form.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "isa/asm.h"
+#include "isa/binary.h"
+#include "isa/isa.h"
+#include "isa/program.h"
+#include "tests/isa/isa_test_util.h"
+
+using namespace trnsim::isa;
+
+TEST_CASE("every opcode and operand form survives text -> binary -> text exactly", "[isa]") {
+  const std::string text = trnsim::test::every_form_program_text();
+  Program p1 = assemble(text, "every.tasm");
+  // Every opcode appears.
+  std::vector<bool> seen(kNumOpcodes, false);
+  for (const auto& c : p1.cores)
+    for (const auto& s : c.streams)
+      for (const auto& in : s) seen[static_cast<int>(in.op)] = true;
+  for (int i = 0; i < kNumOpcodes; ++i) CHECK(seen[i]);
+
+  CHECK(disassemble(p1) == text);
+  std::vector<uint8_t> bin = encode_program(p1);
+  Program p2 = decode_program(bin, "every.tbin");
+  CHECK(p1 == p2);
+  CHECK(disassemble(p2) == text);
+  CHECK(encode_program(p2) == bin);
+  // binary -> text -> binary
+  CHECK(encode_program(assemble(disassemble(p2), "again.tasm")) == bin);
+}
+
+TEST_CASE("assembler fills the program fields the text describes", "[isa]") {
+  const char* text =
+      "# head\n"
+      "\n"
+      "# the weights\n"
+      ".tensor w const fp32 [2] = base64:AACAPwAAAEA=\n"
+      ".tensor t input bf16 [4, 8]\n"
+      "\n"
+      ".core 0\n"
+      ".engine act\n"
+      "  # scale it\n"
+      "top:\n"
+      "  act sbuf[2:6]-8+r3:bf16[-2,4][1,3], psum[0:4]+2048:fp32, exp, nan:0x7fc00001, "
+      "sbuf[2:6]+0:fp32, -  wait(s3>=r4) wait(s1>=-2) inc(c1.s5,16) inc(s2) @\"n \\\"x\\\"\"\n"
+      "  dma q7, sbuf[0:4]+0:bf16[1,8], hbm.t+16:bf16{8,4}[1,8]\n"
+      "  jmp top\n";
+  Program p = assemble(text, "f.tasm");
+  CHECK(p.str(p.header_comment) == "head");
+  REQUIRE(p.tensors.size() == 2);
+  CHECK(p.str(p.tensors[0].comment) == "the weights");
+  CHECK(p.tensors[0].data == std::vector<uint8_t>{0, 0, 0x80, 0x3f, 0, 0, 0, 0x40});
+  CHECK(p.tensors[1].shape == std::vector<int64_t>{4, 8});
+  const auto& s = p.cores.at(0).stream(Engine::Act);
+  REQUIRE(s.size() == 3);
+  const Instr& a = s[0];
+  CHECK(a.op == Opcode::Act);
+  CHECK(a.line == 11);
+  CHECK(p.str(a.label) == "top");
+  CHECK(p.str(a.comment) == "scale it");
+  CHECK(p.str(a.tag) == "n \"x\"");
+  const AccessPattern& d = a.ops[0].ap;
+  CHECK(d.space == MemSpace::Sbuf);
+  CHECK(d.start_partition == 2);
+  CHECK(d.num_partitions == 4);
+  CHECK(d.offset == -8);
+  CHECK(d.offset_reg == 3);
+  CHECK(d.dtype == DType::Bf16);
+  CHECK(d.ndims == 2);
+  CHECK(d.dims[0].stride == -2);
+  CHECK(d.dims[0].count == 4);
+  CHECK(a.ops[1].ap.space == MemSpace::Psum);
+  CHECK(a.ops[1].ap.ndims == 0);
+  CHECK(a.ops[2].i == static_cast<int64_t>(ActFn::Exp));
+  uint32_t bits;
+  std::memcpy(&bits, &a.ops[3].f, 4);
+  CHECK(bits == 0x7fc00001u);
+  CHECK(a.ops[4].ap.present());
+  CHECK(!a.ops[5].ap.present());
+  CHECK(a.num_waits == 2);
+  CHECK(a.waits[0].reg == 4);
+  CHECK(a.waits[1].value == -2);
+  CHECK(a.num_incs == 2);
+  CHECK(a.incs[0].core == 1);
+  CHECK(a.incs[0].sem == 5);
+  CHECK(a.incs[0].amount == 16);
+  CHECK(a.incs[1].core == -1);
+  const AccessPattern& h = s[1].ops[2].ap;
+  CHECK(s[1].ops[0].i == 7);
+  CHECK(h.space == MemSpace::Hbm);
+  CHECK(h.tensor == 1);
+  CHECK(h.offset == 16);
+  CHECK(h.partition_stride == 8);
+  CHECK(h.num_partitions == 4);
+  CHECK(s[2].ops[0].i == 0);  // jmp top -> instruction 0
+  CHECK(disassemble(p) == text);
+}
+
+TEST_CASE("floats print in the shortest form that reads back bit-exactly", "[isa]") {
+  const float values[] = {0.0f, -0.0f, 1.0f, 1.5f, 0.1f, -3.25e-7f, 1e-45f, 3.4028235e38f,
+                          INFINITY, -INFINITY, NAN, -NAN, 16777216.0f, 1.17549435e-38f};
+  for (float f : values) {
+    Program p;
+    p.cores.resize(1);
+    Instr in;
+    in.op = Opcode::Memset;
+    in.ops[0].ap.space = MemSpace::Sbuf;
+    in.ops[1].f = f;
+    p.cores[0].stream(Engine::Dve).push_back(in);
+    Program q = assemble(disassemble(p), "f.tasm");
+    uint32_t a, b;
+    std::memcpy(&a, &f, 4);
+    std::memcpy(&b, &q.cores[0].stream(Engine::Dve)[0].ops[1].f, 4);
+    INFO(format_float(f));
+    CHECK(a == b);
+  }
+  CHECK(format_float(1.5f) == "1.5");
+  CHECK(format_float(0.1f) == "0.1");
+  CHECK(format_float(-0.0f) == "-0");
+  CHECK(format_float(INFINITY) == "inf");
+  CHECK(format_float(-INFINITY) == "-inf");
+  CHECK(format_float(NAN) == "nan");
+  uint32_t payload = 0xff800123u;
+  float f;
+  std::memcpy(&f, &payload, 4);
+  CHECK(format_float(f) == "nan:0xff800123");
+}
+
+TEST_CASE("canonical example of the reference assembles and round-trips", "[isa]") {
+  // Branch to an instruction without a label prints as #N.
+  const char* text =
+      ".core 0\n"
+      ".engine sp\n"
+      "  jmp #1\n"
+      "  nop\n";
+  Program p = assemble(text, "n.tasm");
+  CHECK(p.cores[0].stream(Engine::Sp)[0].ops[0].i == 1);
+  CHECK(disassemble(p) == text);
+  // Empty cores are kept.
+  const char* two = ".core 0\n\n.core 1\n.engine pool\n  iota sbuf[0:1]+0:int32[1,4], 0, 1\n";
+  CHECK(disassemble(assemble(two, "t.tasm")) == two);
+}
