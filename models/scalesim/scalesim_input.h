@@ -37,8 +37,10 @@ struct Layer {
   int64_t channels = 0, num_filters = 0;
   int64_t stride_h = 1, stride_w = 1;
 
-  int64_t ofmap_h() const { return (ifmap_h - filter_h) / stride_h + 1; }
-  int64_t ofmap_w() const { return (ifmap_w - filter_w) / stride_w + 1; }
+  // topology_utils.topo_calc_hyperparams: ceil((H - F + S) / S). With a stride that does not
+  // divide H - F the last window hangs over the edge; its outside taps are null requests.
+  int64_t ofmap_h() const { return (ifmap_h - filter_h + stride_h - 1) / stride_h + 1; }
+  int64_t ofmap_w() const { return (ifmap_w - filter_w + stride_w - 1) / stride_w + 1; }
   int64_t ofmap_px() const { return ofmap_h() * ofmap_w(); }
   int64_t window() const { return filter_h * filter_w * channels; }
 };

@@ -22,8 +22,21 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Rows (or columns) of the input touched by `out` windows of size `f` at stride `s`.
-int64_t touched(int64_t out, int64_t f, int64_t s) { return s <= f ? (out - 1) * s + f : out * f; }
+// Rows (or columns) of an input of size `in` touched by `out` windows of size `f` at stride `s`
+// (operand_matrix.calc_ifmap_elem_addr marks taps past the edge as null, -1).
+int64_t touched(int64_t in, int64_t out, int64_t f, int64_t s) {
+  if (s <= f) return std::min(in, (out - 1) * s + f);
+  int64_t n = 0;
+  for (int64_t o = 0; o < out; ++o) n += std::max<int64_t>(0, std::min(f, in - o * s));
+  return n;
+}
+
+// Valid (non-null) taps summed over all windows along one dimension.
+int64_t valid_taps(int64_t in, int64_t out, int64_t f, int64_t s) {
+  int64_t n = 0;
+  for (int64_t o = 0; o < out; ++o) n += std::max<int64_t>(0, std::min(f, in - o * s));
+  return n;
+}
 
 // Where an operand's valid requests sit in one fold's demand lines: rows [a, b) of the fold's
 // matrix hold data in columns [0, u); a skewed matrix shifts column c down by c lines.
@@ -198,15 +211,15 @@ ReadDram read_dram(const ScaleSimConfig& cfg, int64_t sram_kb, const ReadOperand
     const int64_t n = std::min(active_lines, fetch_rows);
     if (hashed_lines <= active_lines) {
       d.reads = n * bw;
-      d.start = static_cast<double>(2 - n);  // rows requested back to back, ending at cycle 1
-      d.stop = 1;
+      d.start = static_cast<double>(-n);  // n rows requested back to back, the last served at -1
+      d.stop = -1;
       return d;
     }
     // Approximation: every demanded element comes from DRAM once per use.
     d.exact = false;
     d.stalls = true;
     d.reads = op.sram_reads;
-    d.start = static_cast<double>(2 - n);
+    d.start = static_cast<double>(-n);
     d.stop = static_cast<double>(last_req_cycle);
     return d;
   }
@@ -229,6 +242,70 @@ ReadDram read_dram(const ScaleSimConfig& cfg, int64_t sram_kb, const ReadOperand
   d.start = static_cast<double>(first_req_cycle - ceil_div(window, 10));
   d.stop = static_cast<double>(last_req_cycle - 1);
   return d;
+}
+
+// Whether im2col tap J of output pixel P reads inside the ifmap (operand_matrix.py nulls the rest).
+struct Taps {
+  const Layer& l;
+  int64_t fwc() const { return l.filter_w * l.channels; }
+  bool valid(int64_t p, int64_t j) const {
+    const int64_t oh = p / l.ofmap_w(), ow = p % l.ofmap_w();
+    const int64_t cr = j / fwc(), cc = (j % fwc()) / l.channels;
+    return oh * l.stride_h + cr < l.ifmap_h && ow * l.stride_w + cc < l.ifmap_w;
+  }
+  // Highest valid tap of pixel P below LIMIT, or -1.
+  int64_t max_valid(int64_t p, int64_t limit) const {
+    const int64_t oh = p / l.ofmap_w(), ow = p % l.ofmap_w();
+    const int64_t rmax = std::min(l.filter_h - 1, l.ifmap_h - 1 - oh * l.stride_h);
+    const int64_t cmax = std::min(l.filter_w - 1, l.ifmap_w - 1 - ow * l.stride_w);
+    if (rmax < 0 || cmax < 0) return -1;
+    for (int64_t j = std::min(limit - 1, rmax * fwc() + cmax * l.channels + l.channels - 1); j >= 0;
+         --j) {
+      if (valid(p, j)) return j;
+    }
+    return -1;
+  }
+};
+
+// Local line of fold (FR, FC)'s last ifmap request, or -1 when all its taps are null (windows
+// hanging over the ifmap edge read nothing there).
+int64_t last_ifmap_line(Dataflow df, const Mapping& m, const Layer& layer, int64_t fr, int64_t fc) {
+  const Taps taps{layer};
+  const int64_t r = m.rows;
+  const int64_t r0 = fr * r, r1 = std::min(m.sr, r0 + r);
+  const int64_t c0 = fc * m.cols, c1 = std::min(m.sc, c0 + m.cols);
+  int64_t best = -1;
+  switch (df) {
+    case Dataflow::kOs:  // rows: taps (time), columns: pixels r0..r1 (skewed)
+      for (int64_t p = r0; p < r1; ++p) {
+        const int64_t j = taps.max_valid(p, m.t);
+        if (j >= 0) best = std::max(best, j + (p - r0));
+      }
+      return best;
+    case Dataflow::kWs:  // R weight-load lines, rows: pixels (time), columns: taps r0..r1 (skewed)
+      for (int64_t p = 0; p < m.t; ++p) {
+        const int64_t j = taps.max_valid(p, r1);
+        if (j >= r0) best = std::max(best, r + p + (j - r0));
+      }
+      return best;
+    case Dataflow::kIs:  // unskewed, flipped: line R-1-(j-r0) for taps j with a valid pixel
+      for (int64_t j = r0; j < r1; ++j) {
+        for (int64_t p = c0; p < c1; ++p) {
+          if (taps.valid(p, j)) return r - 1 - (j - r0);
+        }
+      }
+      return best;
+  }
+  return best;
+}
+
+// Global demand line of the layer's last ifmap request (searching folds from the last one).
+int64_t last_ifmap_request(Dataflow df, const Mapping& m, const Layer& layer) {
+  for (int64_t k = m.row_folds * m.col_folds - 1; k >= 0; --k) {
+    const int64_t local = last_ifmap_line(df, m, layer, k % m.row_folds, k / m.row_folds);
+    if (local >= 0) return k * m.lines_per_fold + local;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -304,7 +381,8 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const FoldBands b0 = bands(df, m, std::min(r, m.sr), std::min(c, m.sc));
   const FoldBands bl = bands(df, m, last_ru, last_cu);
   const int64_t last_base = (folds - 1) * lf;
-  const int64_t if_first = b0.ifmap.first(), if_last = last_base + bl.ifmap.last();
+  const int64_t if_first = b0.ifmap.first();
+  const int64_t if_last = last_ifmap_request(df, m, layer);
   const int64_t fl_first = b0.filter.first(), fl_last = last_base + bl.filter.last();
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
@@ -352,8 +430,12 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
 
   // DRAM side of the two read operands.
-  const int64_t u_ifmap = touched(layer.ofmap_h(), layer.filter_h, layer.stride_h) *
-                          touched(layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
+  const int64_t u_ifmap =
+      touched(layer.ifmap_h, layer.ofmap_h(), layer.filter_h, layer.stride_h) *
+      touched(layer.ifmap_w, layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
+  const int64_t v_ifmap =  // valid entries of the im2col ifmap operand
+      valid_taps(layer.ifmap_h, layer.ofmap_h(), layer.filter_h, layer.stride_h) *
+      valid_taps(layer.ifmap_w, layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
   const int64_t u_filter = layer.window() * layer.num_filters;
   ReadOperand ifo, flo;
   ifo.unique_elems = u_ifmap;
@@ -362,19 +444,19 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   flo.sram_reads = res.filter_sram_reads;
   switch (df) {  // prefetch matrices of systolic_compute_*.create_*_prefetch_mat
     case Dataflow::kOs:
-      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = m.sr * t;
+      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = v_ifmap;
       flo.prefetch_elems = m.col_folds * c * t, flo.valid_elems = m.sc * t;
       ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
       flo.passes = m.row_folds, flo.block_elems = t * std::min(c, m.sc);
       break;
     case Dataflow::kWs:
-      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = t * m.sr;
+      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = v_ifmap;
       flo.prefetch_elems = m.col_folds * c * m.sr, flo.valid_elems = m.sr * m.sc;
       ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
       flo.passes = 1, flo.block_elems = u_filter;
       break;
     case Dataflow::kIs:
-      ifo.prefetch_elems = m.col_folds * c * m.sr, ifo.valid_elems = m.sr * m.sc;
+      ifo.prefetch_elems = m.col_folds * c * m.sr, ifo.valid_elems = v_ifmap;
       flo.prefetch_elems = m.row_folds * r * t, flo.valid_elems = t * m.sr;
       ifo.passes = 1, ifo.block_elems = u_ifmap;
       flo.passes = m.col_folds, flo.block_elems = u_filter;
