@@ -1,6 +1,7 @@
 // Compiler entry point: ONNX model file -> ISA program for a chip.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,7 +18,12 @@ struct CompileOptions {
   std::string dtype = "bf16";
   // --dump-after=PASS: print the IR after that pass to stdout ("" = none).
   std::string dump_after;
+  // Receives the --dump-after text (libraries do not print; the CLI writes it to stdout).
+  std::function<void(const std::string&)> dump_sink;
 };
+
+// Names accepted by --dump-after, in pipeline order.
+std::vector<std::string> pass_names();
 
 // Loads, checks and lowers the model. Throws InputError naming the file and node on bad or
 // unsupported input. The program's input/output tensors carry the graph's names and dtypes.

@@ -1,8 +1,90 @@
-// Placeholder until this subcommand lands.
+// compile: ONNX model -> .tasm/.tbin program for a chip.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/compile.h"
+#include "config/chip_config.h"
+#include "isa/program_io.h"
+#include "isa/validate.h"
+#include "support/error.h"
 #include "tools/cli.h"
 
 namespace trnsim::cli {
-void add_compile_command(CLI::App&) {}
+namespace {
+
+struct CompileArgs {
+  std::string model;
+  std::string chip = "trn1";
+  std::vector<std::string> sets;
+  std::string out;
+  std::vector<std::string> shapes;
+  std::string dtype = "bf16";
+  std::string dump_after;
+};
+
+// "NAME=1x3x224x224" -> (NAME, dims). The name may itself contain '='; the last one splits.
+std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& s) {
+  auto eq = s.rfind('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    throw InputError(fmt::format("--shape {}: expected NAME=DIMxDIMx...", s));
+  std::vector<int64_t> dims;
+  std::string rest = s.substr(eq + 1);
+  size_t pos = 0;
+  while (pos <= rest.size()) {
+    size_t x = rest.find('x', pos);
+    std::string tok = rest.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+    char* end = nullptr;
+    long long v = std::strtoll(tok.c_str(), &end, 10);
+    if (tok.empty() || *end != '\0' || v <= 0)
+      throw InputError(fmt::format("--shape {}: '{}' is not a positive integer", s, tok));
+    dims.push_back(v);
+    if (x == std::string::npos) break;
+    pos = x + 1;
+  }
+  return {s.substr(0, eq), dims};
+}
+
+}  // namespace
+
+void add_compile_command(CLI::App& app) {
+  auto a = std::make_shared<CompileArgs>();
+  auto* c = app.add_subcommand("compile", "compile an ONNX model into a program (.tasm or .tbin)");
+  c->add_option("model", a->model, "ONNX model (.onnx)")->required();
+  c->add_option("--chip", a->chip, "chip preset (trn1, inf2, trn2, tiny) or YAML file")
+      ->default_val("trn1");
+  c->add_option("--set", a->sets, "override a chip parameter, key=value (repeatable)");
+  c->add_option("-o,--output", a->out, "program to write (.tasm text or .tbin binary)")->required();
+  c->add_option("--shape", a->shapes, "pin an input's shape, NAME=1x3x224x224 (repeatable)");
+  c->add_option("--dtype", a->dtype, "Tensor Engine operand dtype: bf16 or fp32")
+      ->default_val("bf16");
+  c->add_option("--dump-after", a->dump_after,
+                "print the IR after this pass to stdout (" +
+                    fmt::format("{}", fmt::join(compiler::pass_names(), ", ")) + ")");
+  c->callback([a] {
+    if (a->out.size() < 5 || (a->out.substr(a->out.size() - 5) != ".tasm" &&
+                              a->out.substr(a->out.size() - 5) != ".tbin"))
+      throw InputError(fmt::format("-o {}: expected a .tasm or .tbin file name", a->out));
+    config::ChipConfig chip = config::load_chip(a->chip, a->sets);
+    compiler::CompileOptions opts;
+    for (const auto& s : a->shapes) {
+      auto [name, dims] = parse_shape(s);
+      if (opts.shapes.count(name)) throw InputError(fmt::format("--shape {}: given twice", name));
+      opts.shapes[name] = dims;
+    }
+    opts.dtype = a->dtype;
+    opts.dump_after = a->dump_after;
+    opts.dump_sink = [](const std::string& text) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    };
+    isa::Program prog = compiler::compile_onnx(a->model, chip, opts);
+    isa::validate(prog, chip.target());
+    isa::save_program(prog, a->out);
+  });
+}
+
 }  // namespace trnsim::cli

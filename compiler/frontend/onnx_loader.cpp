@@ -1,0 +1,343 @@
+#include "compiler/frontend/onnx_loader.h"
+
+#include <fmt/format.h>
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cstring>
+#include <set>
+
+#include "compiler/ops/op_table.h"
+#include "support/error.h"
+#include "support/file_util.h"
+
+namespace trnsim::compiler {
+
+namespace {
+
+constexpr int kMinOpset = 9;
+constexpr int kMaxOpset = 17;
+constexpr size_t kMaxModelBytes = size_t{2} << 30;  // protobuf's hard limit
+
+std::string first_line(const std::string& s) {
+  auto p = s.find('\n');
+  return p == std::string::npos ? s : s.substr(0, p);
+}
+
+std::optional<DType> map_dtype(int onnx_type) {
+  switch (onnx_type) {
+    case onnx::TensorProto_DataType_FLOAT: return DType::Fp32;
+    case onnx::TensorProto_DataType_FLOAT16: return DType::Fp16;
+    case onnx::TensorProto_DataType_BFLOAT16: return DType::Bf16;
+    case onnx::TensorProto_DataType_INT8: return DType::Int8;
+    case onnx::TensorProto_DataType_UINT8: return DType::Uint8;
+    case onnx::TensorProto_DataType_INT32: return DType::Int32;
+    case onnx::TensorProto_DataType_INT64: return DType::Int64;
+    case onnx::TensorProto_DataType_BOOL: return DType::Bool;
+    default: return std::nullopt;
+  }
+}
+
+std::string onnx_type_name(int t) {
+  return onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(t));
+}
+
+Value tensor_value(const onnx::TensorProto& tp, const std::string& where) {
+  auto dt = map_dtype(tp.data_type());
+  if (!dt) throw InputError(fmt::format("{}: tensor '{}' has unsupported dtype {}", where,
+                                        tp.name(), onnx_type_name(tp.data_type())));
+  if (tp.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
+    throw InputError(fmt::format("{}: tensor '{}' uses external data (not supported)", where,
+                                 tp.name()));
+  Shape s(tp.dims().begin(), tp.dims().end());
+  Value v(*dt, s);
+  const int64_t n = v.numel();
+  auto bad = [&]() {
+    return InputError(fmt::format("{}: tensor '{}' holds the wrong number of elements", where,
+                                  tp.name()));
+  };
+  if (tp.has_raw_data()) {
+    const std::string& raw = tp.raw_data();
+    const int es = isa::dtype_size(*dt);
+    if (static_cast<int64_t>(raw.size()) != n * es) throw bad();
+    const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
+    for (int64_t i = 0; i < n; ++i) {
+      if (isa::dtype_is_float(*dt)) v.data[i] = isa::load_as_float(*dt, p + i * es);
+      else v.data[i] = static_cast<double>(isa::load_as_int(*dt, p + i * es));
+    }
+    return v;
+  }
+  switch (tp.data_type()) {
+    case onnx::TensorProto_DataType_FLOAT:
+      if (tp.float_data_size() != n) throw bad();
+      for (int64_t i = 0; i < n; ++i) v.data[i] = tp.float_data(i);
+      break;
+    case onnx::TensorProto_DataType_INT64:
+      if (tp.int64_data_size() != n) throw bad();
+      for (int64_t i = 0; i < n; ++i) v.data[i] = static_cast<double>(tp.int64_data(i));
+      break;
+    case onnx::TensorProto_DataType_FLOAT16:
+    case onnx::TensorProto_DataType_BFLOAT16: {
+      if (tp.int32_data_size() != n) throw bad();
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h = static_cast<uint16_t>(tp.int32_data(i));
+        v.data[i] = *dt == DType::Fp16 ? isa::fp16_to_float(h) : isa::bf16_to_float(h);
+      }
+      break;
+    }
+    default:
+      if (tp.int32_data_size() != n) throw bad();
+      for (int64_t i = 0; i < n; ++i) v.data[i] = tp.int32_data(i);
+  }
+  return v;
+}
+
+Attr convert_attr(const onnx::AttributeProto& a, const std::string& where) {
+  Attr r;
+  switch (a.type()) {
+    case onnx::AttributeProto_AttributeType_INT: r.kind = Attr::Kind::Int; r.i = a.i(); break;
+    case onnx::AttributeProto_AttributeType_FLOAT: r.kind = Attr::Kind::Float; r.f = a.f(); break;
+    case onnx::AttributeProto_AttributeType_STRING: r.kind = Attr::Kind::String; r.s = a.s(); break;
+    case onnx::AttributeProto_AttributeType_INTS:
+      r.kind = Attr::Kind::Ints;
+      r.ints.assign(a.ints().begin(), a.ints().end());
+      break;
+    case onnx::AttributeProto_AttributeType_FLOATS:
+      r.kind = Attr::Kind::Floats;
+      r.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto_AttributeType_TENSOR:
+      r.kind = Attr::Kind::Tensor;
+      r.t = tensor_value(a.t(), where);
+      break;
+    default:
+      throw InputError(fmt::format("{}: attribute '{}' has an unsupported type", where, a.name()));
+  }
+  return r;
+}
+
+// Turns Constant's value_float/value_ints/... into one "value" tensor attribute.
+void normalize_constant(Node& n, const std::string& where) {
+  Attr v;
+  v.kind = Attr::Kind::Tensor;
+  if (n.has_attr("value")) return;
+  if (n.has_attr("value_float")) v.t = Value(DType::Fp32, {}), v.t.data[0] = n.attrs["value_float"].f;
+  else if (n.has_attr("value_int")) v.t = Value(DType::Int64, {}), v.t.data[0] = n.attrs["value_int"].i;
+  else if (n.has_attr("value_floats")) {
+    const auto& f = n.attrs["value_floats"].floats;
+    v.t = Value(DType::Fp32, {static_cast<int64_t>(f.size())});
+    for (size_t i = 0; i < f.size(); ++i) v.t.data[i] = f[i];
+  } else if (n.has_attr("value_ints")) {
+    const auto& f = n.attrs["value_ints"].ints;
+    v.t = Value(DType::Int64, {static_cast<int64_t>(f.size())});
+    for (size_t i = 0; i < f.size(); ++i) v.t.data[i] = static_cast<double>(f[i]);
+  } else {
+    throw InputError(where + ": Constant without a supported value attribute");
+  }
+  n.attrs.clear();
+  n.attrs["value"] = v;
+}
+
+// Pins the symbolic dims of the graph inputs in the proto (before shape inference).
+void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
+                      const std::map<std::string, Shape>& shapes, const std::string& src) {
+  std::set<std::string> seen;
+  for (auto& in : *g.mutable_input()) {
+    if (inits.count(in.name())) continue;
+    seen.insert(in.name());
+    if (!in.type().has_tensor_type())
+      throw InputError(fmt::format("{}: input '{}' is not a tensor", src, in.name()));
+    auto* tt = in.mutable_type()->mutable_tensor_type();
+    auto it = shapes.find(in.name());
+    if (!tt->has_shape()) {
+      if (it == shapes.end())
+        throw InputError(fmt::format("{}: input '{}' has no shape; give it with --shape {}=...",
+                                     src, in.name(), in.name()));
+      for (size_t i = 0; i < it->second.size(); ++i) tt->mutable_shape()->add_dim();
+    }
+    auto* sh = tt->mutable_shape();
+    if (it != shapes.end() && static_cast<size_t>(sh->dim_size()) != it->second.size())
+      throw InputError(fmt::format("{}: --shape {} has rank {}, the model's input has rank {}",
+                                   src, in.name(), it->second.size(), sh->dim_size()));
+    for (int d = 0; d < sh->dim_size(); ++d) {
+      auto* dim = sh->mutable_dim(d);
+      if (dim->has_dim_value()) {
+        if (it != shapes.end() && it->second[d] != dim->dim_value())
+          throw InputError(fmt::format(
+              "{}: --shape {}: dimension {} is {} in the model, not {}", src, in.name(), d,
+              dim->dim_value(), it->second[d]));
+        continue;
+      }
+      if (it == shapes.end())
+        throw InputError(fmt::format(
+            "{}: input '{}' dimension {} ('{}') is symbolic; pin it with --shape {}=...", src,
+            in.name(), d, dim->dim_param(), in.name()));
+      if (it->second[d] <= 0)
+        throw InputError(fmt::format("{}: --shape {}: dimension {} must be positive", src,
+                                     in.name(), d));
+      dim->clear_dim_param();
+      dim->set_dim_value(it->second[d]);
+    }
+  }
+  for (const auto& [name, s] : shapes)
+    if (!seen.count(name))
+      throw InputError(fmt::format("{}: --shape names '{}', which is not an input of the model",
+                                   src, name));
+}
+
+}  // namespace
+
+Graph load_onnx(const std::string& path, const std::map<std::string, Shape>& shapes) {
+  auto bytes = read_binary_file(path);
+  return load_onnx_bytes(std::string(bytes.begin(), bytes.end()), path, shapes);
+}
+
+Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
+                      const std::map<std::string, Shape>& shapes) {
+  if (bytes.size() >= kMaxModelBytes)
+    throw InputError(fmt::format("{}: model is {} bytes; at most 2 GiB is supported", src,
+                                 bytes.size()));
+  if (bytes.empty()) throw InputError(src + ": empty file, not an ONNX model");
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw InputError(src + ": not a valid ONNX model (truncated or invalid protobuf)");
+  if (!model.has_graph()) throw InputError(src + ": not a valid ONNX model (no graph)");
+
+  int opset = -1;
+  for (const auto& imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx") opset = static_cast<int>(imp.version());
+  if (opset < kMinOpset || opset > kMaxOpset)
+    throw InputError(fmt::format("{}: opset {} is not supported (supported: {}..{})", src,
+                                 opset < 0 ? std::string("(none)") : std::to_string(opset),
+                                 kMinOpset, kMaxOpset));
+
+  onnx::GraphProto* gp = model.mutable_graph();
+  std::set<std::string> inits;
+  for (const auto& t : gp->initializer()) inits.insert(t.name());
+  pin_input_shapes(*gp, inits, shapes, src);
+
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    throw InputError(fmt::format("{}: ONNX checker: {}", src, first_line(e.what())));
+  }
+  try {
+    onnx::ShapeInferenceOptions opt{true, 1, false};
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), opt);
+  } catch (const std::exception& e) {
+    throw InputError(fmt::format("{}: ONNX shape inference: {}", src, first_line(e.what())));
+  }
+
+  Graph g;
+  g.source = src;
+  g.opset = opset;
+  std::map<std::string, int> ids;
+  auto tensor_id = [&](const std::string& name) {
+    auto it = ids.find(name);
+    if (it != ids.end()) return it->second;
+    Tensor t;
+    t.name = name;
+    int id = g.add_tensor(std::move(t));
+    ids[name] = id;
+    return id;
+  };
+  // dtypes the ONNX shape inference found (ours re-derives shapes after constant folding).
+  std::map<std::string, int> elem_types;
+  for (const auto& vi : gp->value_info())
+    if (vi.type().has_tensor_type()) elem_types[vi.name()] = vi.type().tensor_type().elem_type();
+
+  for (const auto& init : gp->initializer()) {
+    int id = tensor_id(init.name());
+    Tensor& t = g.t(id);
+    t.value = tensor_value(init, src);
+    t.dtype = t.value->dtype;
+    t.shape = t.value->shape;
+    t.shape_known = true;
+  }
+  for (const auto& in : gp->input()) {
+    if (inits.count(in.name())) continue;
+    int id = tensor_id(in.name());
+    Tensor& t = g.t(id);
+    const auto& tt = in.type().tensor_type();
+    auto dt = map_dtype(tt.elem_type());
+    if (!dt)
+      throw InputError(fmt::format("{}: input '{}' has unsupported dtype {}", src, in.name(),
+                                   onnx_type_name(tt.elem_type())));
+    t.dtype = *dt;
+    for (const auto& d : tt.shape().dim()) t.shape.push_back(d.dim_value());
+    t.shape_known = true;
+    t.is_input = true;
+    g.inputs.push_back(id);
+  }
+
+  std::set<std::string> node_names;
+  int index = 0;
+  for (const auto& np : gp->node()) {
+    Node n;
+    n.op = np.op_type();
+    n.name = np.name().empty() ? fmt::format("{}_{}", n.op, index) : np.name();
+    while (node_names.count(n.name)) n.name += "_";
+    node_names.insert(n.name);
+    ++index;
+    std::string where = fmt::format("{}: node '{}' (op {})", src, n.name, n.op);
+    if (!np.domain().empty() && np.domain() != "ai.onnx")
+      throw InputError(fmt::format("{}: domain '{}' is not supported; supported ops: {}", where,
+                                   np.domain(), supported_ops()));
+    const OpInfo* info = find_op(n.op);
+    if (!info)
+      throw InputError(fmt::format("{}: not supported; supported ops: {}", where,
+                                   supported_ops()));
+    for (const auto& a : np.attribute()) n.attrs[a.name()] = convert_attr(a, where);
+    if (n.op == "Constant") normalize_constant(n, where);
+    if (n.op == "Cast") {
+      auto dt = map_dtype(static_cast<int>(n.attr_int("to", 0)));
+      if (!dt)
+        throw InputError(fmt::format("{}: cast to {} is not supported", where,
+                                     onnx_type_name(static_cast<int>(n.attr_int("to", 0)))));
+      Attr a;
+      a.kind = Attr::Kind::String;
+      a.s = std::string(isa::dtype_name(*dt));
+      n.attrs["to_dtype"] = a;
+    }
+    if (n.op == "Softmax" && opset < 13) {
+      // Before opset 13 Softmax flattens the input at `axis` (default 1).
+      Attr ax, legacy;
+      ax.i = n.attr_int("axis", 1);
+      legacy.i = 1;
+      n.attrs["axis"] = ax;
+      n.attrs["_legacy"] = legacy;
+    }
+    if (n.op == "BatchNormalization" && n.attr_int("training_mode", 0))
+      throw InputError(where + ": training_mode=1 is not supported");
+    for (const auto& [k, a] : n.attrs) {
+      bool ok = false;
+      for (auto s : info->attrs) ok = ok || s == k;
+      if (!ok)
+        throw InputError(fmt::format("{}: attribute '{}' is not supported", where, k));
+    }
+    for (const auto& name : np.input()) n.inputs.push_back(name.empty() ? -1 : tensor_id(name));
+    for (const auto& name : np.output()) {
+      if (name.empty()) {
+        n.outputs.push_back(-1);
+        continue;
+      }
+      int id = tensor_id(name);
+      auto et = elem_types.find(name);
+      if (et != elem_types.end())
+        if (auto dt = map_dtype(et->second)) g.t(id).dtype = *dt;
+      n.outputs.push_back(id);
+    }
+    g.nodes.push_back(std::move(n));
+  }
+  for (const auto& out : gp->output()) {
+    auto it = ids.find(out.name());
+    if (it == ids.end())
+      throw InputError(fmt::format("{}: output '{}' is not produced by any node", src, out.name()));
+    g.t(it->second).is_output = true;
+    g.outputs.push_back(it->second);
+  }
+  return g;
+}
+
+}  // namespace trnsim::compiler

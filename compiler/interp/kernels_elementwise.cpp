@@ -1,0 +1,105 @@
+// Reference kernels of elementwise ops: unary, binary with broadcasting, Where, Cast.
+#include <cmath>
+
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+std::vector<int64_t> row_major_strides(const Shape& s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (int i = static_cast<int>(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  return st;
+}
+
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+  auto rs = row_major_strides(in);
+  std::vector<int64_t> st(out.size(), 0);
+  size_t off = out.size() - in.size();
+  for (size_t i = 0; i < in.size(); ++i) st[off + i] = in[i] == 1 ? 0 : rs[i];
+  return st;
+}
+
+double round_to(DType t, double v) {
+  switch (t) {
+    case DType::Fp32: return static_cast<double>(static_cast<float>(v));
+    case DType::Bool: return v != 0.0 ? 1.0 : 0.0;
+    case DType::Bf16: return isa::bf16_to_float(isa::float_to_bf16(static_cast<float>(v)));
+    case DType::Fp16: return isa::fp16_to_float(isa::float_to_fp16(static_cast<float>(v)));
+    default:
+      if (isa::dtype_is_float(t)) return static_cast<double>(static_cast<float>(v));
+      return std::isnan(v) ? 0.0 : std::trunc(v);
+  }
+}
+
+namespace {
+// Calls f(out_index, in_index...) over the broadcast output shape.
+template <typename F>
+void for_each_broadcast(const Shape& out, const std::vector<std::vector<int64_t>>& strides, F f) {
+  const size_t r = out.size(), k = strides.size();
+  int64_t total = num_elements(out);
+  std::vector<int64_t> idx(r, 0), off(k, 0);
+  for (int64_t e = 0; e < total; ++e) {
+    f(e, off);
+    for (int d = static_cast<int>(r) - 1; d >= 0; --d) {
+      ++idx[d];
+      for (size_t j = 0; j < k; ++j) off[j] += strides[j][d];
+      if (idx[d] < out[d]) break;
+      for (size_t j = 0; j < k; ++j) off[j] -= strides[j][d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace
+
+std::vector<Value> eval_unary(const Node& n, const std::vector<const Value*>& in) {
+  const OpInfo* info = find_op(n.op);
+  Value out(in[0]->dtype, in[0]->shape);
+  for (int64_t i = 0; i < out.numel(); ++i)
+    out.data[i] = round_to(out.dtype, info->unary(in[0]->data[i], n));
+  return {out};
+}
+
+std::vector<Value> eval_binary(const Node& n, const std::vector<const Value*>& in) {
+  const OpInfo* info = find_op(n.op);
+  Shape s = broadcast_shapes(in[0]->shape, in[1]->shape);
+  DType t = info->infer == infer_compare ? DType::Bool : in[0]->dtype;
+  Value out(t, s);
+  for_each_broadcast(s, {broadcast_strides(in[0]->shape, s), broadcast_strides(in[1]->shape, s)},
+                     [&](int64_t e, const std::vector<int64_t>& o) {
+                       out.data[e] = round_to(t, info->binary(in[0]->data[o[0]], in[1]->data[o[1]]));
+                     });
+  return {out};
+}
+
+std::vector<Value> eval_variadic(const Node& n, const std::vector<const Value*>& in) {
+  Value acc = *in[0];
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (!in[i]) continue;
+    std::vector<const Value*> pair{&acc, in[i]};
+    acc = eval_binary(n, pair)[0];
+  }
+  return {acc};
+}
+
+std::vector<Value> eval_where(const Node&, const std::vector<const Value*>& in) {
+  Shape s = broadcast_shapes(broadcast_shapes(in[0]->shape, in[1]->shape), in[2]->shape);
+  Value out(in[1]->dtype, s);
+  for_each_broadcast(s,
+                     {broadcast_strides(in[0]->shape, s), broadcast_strides(in[1]->shape, s),
+                      broadcast_strides(in[2]->shape, s)},
+                     [&](int64_t e, const std::vector<int64_t>& o) {
+                       out.data[e] = in[0]->data[o[0]] != 0 ? in[1]->data[o[1]] : in[2]->data[o[2]];
+                     });
+  return {out};
+}
+
+std::vector<Value> eval_cast(const Node& n, const std::vector<const Value*>& in) {
+  auto t = isa::parse_dtype(n.attr_string("to_dtype", ""));
+  if (!t) throw InputError("unsupported target dtype of Cast");
+  Value out(*t, in[0]->shape);
+  for (int64_t i = 0; i < out.numel(); ++i) out.data[i] = round_to(*t, in[0]->data[i]);
+  return {out};
+}
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,123 @@
+#include "compiler/ir/graph.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <stdexcept>
+
+namespace trnsim::compiler {
+
+int64_t num_elements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
+
+int64_t Node::attr_int(const std::string& k, int64_t def) const {
+  auto it = attrs.find(k);
+  return it == attrs.end() ? def : it->second.i;
+}
+float Node::attr_float(const std::string& k, float def) const {
+  auto it = attrs.find(k);
+  return it == attrs.end() ? def : it->second.f;
+}
+std::string Node::attr_string(const std::string& k, const std::string& def) const {
+  auto it = attrs.find(k);
+  return it == attrs.end() ? def : it->second.s;
+}
+std::vector<int64_t> Node::attr_ints(const std::string& k, const std::vector<int64_t>& def) const {
+  auto it = attrs.find(k);
+  return it == attrs.end() ? def : it->second.ints;
+}
+
+int Graph::add_tensor(Tensor t) {
+  tensors.push_back(std::move(t));
+  return static_cast<int>(tensors.size()) - 1;
+}
+
+std::optional<int> Graph::find_tensor(const std::string& name) const {
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (tensors[i].name == name) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+std::string Graph::where(const Node& n) const {
+  return fmt::format("{}: node '{}' (op {})", source, n.name, n.op);
+}
+
+void verify(const Graph& g, const std::string& after_pass) {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error(fmt::format("{}: IR verifier after pass '{}': {}", g.source,
+                                       after_pass, what));
+  };
+  const int nt = static_cast<int>(g.tensors.size());
+  std::vector<char> defined(nt, 0);
+  for (int id = 0; id < nt; ++id)
+    if (g.tensors[id].is_input || g.tensors[id].is_const()) defined[id] = 1;
+  std::set<std::string> names;
+  for (const Node& n : g.nodes) {
+    if (!names.insert(n.name).second) fail("duplicate node name '" + n.name + "'");
+    for (int in : n.inputs) {
+      if (in < -1 || in >= nt) fail("node '" + n.name + "' has a bad input id");
+      if (in >= 0 && !defined[in])
+        fail("node '" + n.name + "' reads '" + g.tensors[in].name + "' before it is produced");
+    }
+    for (int out : n.outputs) {
+      if (out < -1 || out >= nt) fail("node '" + n.name + "' has a bad output id");
+      if (out < 0) continue;
+      if (defined[out]) fail("tensor '" + g.tensors[out].name + "' is produced twice");
+      if (!g.tensors[out].shape_known)
+        fail("tensor '" + g.tensors[out].name + "' has no shape");
+      defined[out] = 1;
+    }
+  }
+  for (int o : g.outputs) {
+    if (o < 0 || o >= nt || !defined[o]) fail("graph output is never produced");
+    if (!g.tensors[o].is_output) fail("graph output '" + g.tensors[o].name + "' is not marked");
+  }
+  for (int i : g.inputs)
+    if (!g.tensors.at(i).shape_known) fail("graph input '" + g.tensors[i].name + "' has no shape");
+}
+
+namespace {
+std::string tensor_ref(const Graph& g, int id) {
+  if (id < 0) return "-";
+  const Tensor& t = g.t(id);
+  std::string s = fmt::format("%{}:{}{}", t.name, isa::dtype_name(t.dtype),
+                              t.shape_known ? shape_str(t.shape) : "[?]");
+  if (t.is_const()) s += "=const";
+  return s;
+}
+
+std::string attr_str(const Attr& a) {
+  switch (a.kind) {
+    case Attr::Kind::Int: return std::to_string(a.i);
+    case Attr::Kind::Float: return fmt::format("{}", a.f);
+    case Attr::Kind::String: return "\"" + a.s + "\"";
+    case Attr::Kind::Ints: return fmt::format("[{}]", fmt::join(a.ints, ","));
+    case Attr::Kind::Floats: return fmt::format("[{}]", fmt::join(a.floats, ","));
+    case Attr::Kind::Tensor: return "tensor" + shape_str(a.t.shape);
+  }
+  return "?";
+}
+}  // namespace
+
+std::string dump(const Graph& g) {
+  std::string s = fmt::format("graph {} opset {}\n", g.source, g.opset);
+  for (int i : g.inputs) s += "  input " + tensor_ref(g, i) + "\n";
+  for (const Node& n : g.nodes) {
+    std::vector<std::string> outs, ins, attrs;
+    for (int o : n.outputs) outs.push_back(tensor_ref(g, o));
+    for (int i : n.inputs) ins.push_back(tensor_ref(g, i));
+    for (const auto& [k, a] : n.attrs) attrs.push_back(k + "=" + attr_str(a));
+    s += fmt::format("  {} = {}({}){} @{}\n", fmt::join(outs, ", "), n.op, fmt::join(ins, ", "),
+                     attrs.empty() ? "" : fmt::format(" {{{}}}", fmt::join(attrs, ", ")),
+                     n.name);
+  }
+  for (int o : g.outputs) s += "  output " + tensor_ref(g, o) + "\n";
+  return s;
+}
+
+}  // namespace trnsim::compiler

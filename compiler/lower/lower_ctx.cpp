@@ -1,0 +1,275 @@
+#include "compiler/lower/lower_ctx.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+using isa::AccessPattern;
+using isa::MemSpace;
+
+namespace {
+constexpr int kComputeStreams = 4;  // pe, act, dve, pool each own a semaphore
+constexpr int kMaxQueues = 4;
+constexpr int64_t kAlign = 64;
+
+std::vector<uint8_t> encode(const Value& v, DType t) {
+  const int es = isa::dtype_size(t);
+  std::vector<uint8_t> bytes(static_cast<size_t>(v.numel() * es));
+  for (int64_t i = 0; i < v.numel(); ++i) {
+    if (isa::dtype_is_float(t)) isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
+    else isa::store_from_int(t, static_cast<int64_t>(v.data[i]), &bytes[i * es]);
+  }
+  return bytes;
+}
+}  // namespace
+
+isa::Instr make_instr(isa::Opcode op) {
+  isa::Instr in;
+  in.op = op;
+  return in;
+}
+isa::Operand ap_operand(const AccessPattern& ap) {
+  isa::Operand o;
+  o.ap = ap;
+  return o;
+}
+isa::Operand imm(float f) {
+  isa::Operand o;
+  o.f = f;
+  return o;
+}
+isa::Operand int_operand(int64_t i) {
+  isa::Operand o;
+  o.i = i;
+  return o;
+}
+
+LowerCtx::LowerCtx(const Graph& g, const isa::Target& t, DType mm_dtype, Lowered& out)
+    : g_(g), t_(t), mm_dtype_(mm_dtype), out_(out) {
+  num_queues_ = std::max(1, std::min({kMaxQueues, t.num_dma_queues,
+                                      t.num_semaphores - kComputeStreams}));
+  if (t.num_semaphores < kComputeStreams + 1)
+    throw InputError(fmt::format("chip has {} semaphores per core; the compiler needs at least {}",
+                                 t.num_semaphores, kComputeStreams + 1));
+  // Graph inputs and outputs first, in graph order, so the program's boundary is stable.
+  for (int id : g.inputs) declare(id);
+  for (int id : g.outputs) declare(id);
+}
+
+DType LowerCtx::sbuf_dtype(DType t) {
+  if (isa::dtype_is_float(t)) return DType::Fp32;
+  return DType::Fp32;  // integers and bools are computed on as fp32 values
+}
+
+int LowerCtx::declare(int id) {
+  auto it = hbm_.find(id);
+  if (it != hbm_.end()) return it->second.tensor;
+  const Tensor& t = g_.t(id);
+  isa::TensorDecl d;
+  d.name = t.name;
+  d.dtype = t.dtype;
+  d.shape = t.shape;
+  if (t.is_input) {
+    d.role = isa::TensorRole::Input;
+  } else if (t.is_output) {
+    d.role = isa::TensorRole::Output;
+  } else if (t.is_const()) {
+    d.role = isa::TensorRole::Const;
+    d.data = encode(*t.value, t.dtype);
+  } else {
+    d.role = isa::TensorRole::Scratch;
+  }
+  if (out_.prog.tensors.size() >= 65535)
+    throw InputError(g_.source + ": too many tensors for one program");
+  out_.prog.tensors.push_back(std::move(d));
+  HbmView v;
+  v.tensor = static_cast<int>(out_.prog.tensors.size()) - 1;
+  v.dtype = t.dtype;
+  v.shape = t.shape;
+  v.strides = row_major_strides(t.shape);
+  hbm_[id] = v;
+  return v.tensor;
+}
+
+HbmView LowerCtx::view(int id) {
+  declare(id);
+  return hbm_.at(id);
+}
+
+void LowerCtx::alias(int dst, int src) {
+  if (hbm_.count(dst)) throw std::logic_error("alias of an already placed tensor");
+  HbmView v = view(src);
+  v.shape = g_.t(dst).shape;
+  v.strides = row_major_strides(v.shape);
+  hbm_[dst] = v;
+}
+
+HbmView LowerCtx::add_const(const std::string& name, const Value& val) {
+  isa::TensorDecl d;
+  d.name = name;
+  d.dtype = val.dtype;
+  d.shape = val.shape;
+  d.role = isa::TensorRole::Const;
+  d.data = encode(val, val.dtype);
+  out_.prog.tensors.push_back(std::move(d));
+  HbmView v;
+  v.tensor = static_cast<int>(out_.prog.tensors.size()) - 1;
+  v.dtype = val.dtype;
+  v.shape = val.shape;
+  v.strides = row_major_strides(val.shape);
+  return v;
+}
+
+void LowerCtx::begin_node(const Node& n) { tag_ = out_.prog.intern(n.name); }
+
+int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
+  bytes = (bytes + kAlign - 1) / kAlign * kAlign;
+  if (bytes > t_.sbuf_bytes_per_partition)
+    throw InputError(fmt::format("{}: a tile needs {} bytes per partition; SBUF has {}",
+                                 g_.source, bytes, t_.sbuf_bytes_per_partition));
+  if (sbuf_next_ + bytes > t_.sbuf_bytes_per_partition) sbuf_next_ = 0;
+  int64_t off = sbuf_next_;
+  sbuf_next_ += bytes;
+  return off;
+}
+
+int64_t LowerCtx::psum_alloc() {
+  int64_t off = static_cast<int64_t>(psum_next_) * t_.psum_bank_bytes;
+  psum_next_ = (psum_next_ + 1) % t_.psum_banks;
+  return off;
+}
+
+int64_t LowerCtx::max_free(int buffers) const {
+  // Keep at least 4 iterations' worth of buffers in the SBUF ring for overlap.
+  int64_t f = t_.sbuf_bytes_per_partition / (4 * 4 * std::max(1, buffers));
+  f = f / 16 * 16;
+  return std::clamp<int64_t>(f, 1, 2048);
+}
+
+void LowerCtx::emit(isa::Engine e, isa::Instr in) {
+  in.tag = tag_;
+  out_.code.push_back({e, in});
+}
+
+void LowerCtx::dma(const AccessPattern& dst, const AccessPattern& src) {
+  isa::Instr in = make_instr(isa::Opcode::Dma);
+  in.ops[0] = int_operand(next_queue());
+  in.ops[1] = ap_operand(dst);
+  in.ops[2] = ap_operand(src);
+  emit(isa::Engine::Sp, in);
+}
+
+int LowerCtx::next_queue() {
+  int q = queue_next_;
+  queue_next_ = (queue_next_ + 1) % num_queues_;
+  return q;
+}
+
+AccessPattern LowerCtx::sbuf(int64_t offset, int64_t np, int64_t nf, DType dt) const {
+  AccessPattern ap;
+  ap.space = MemSpace::Sbuf;
+  ap.dtype = dt;
+  ap.start_partition = 0;
+  ap.num_partitions = static_cast<uint16_t>(np);
+  ap.offset = offset;
+  ap.ndims = 1;
+  ap.dims[0] = {1, nf};
+  return ap;
+}
+
+AccessPattern LowerCtx::psum(int64_t offset, int64_t np, int64_t nf) const {
+  AccessPattern ap = sbuf(offset, np, nf, DType::Fp32);
+  ap.space = MemSpace::Psum;
+  return ap;
+}
+
+AccessPattern LowerCtx::hbm(const HbmView& v, int64_t offset, int64_t np, int64_t pstride,
+                            std::vector<isa::Dim> dims) const {
+  AccessPattern ap;
+  ap.space = MemSpace::Hbm;
+  ap.dtype = v.dtype;
+  ap.tensor = static_cast<uint16_t>(v.tensor);
+  ap.num_partitions = static_cast<uint16_t>(np);
+  ap.partition_stride = pstride;
+  ap.offset = offset * isa::dtype_size(v.dtype);
+  ap.ndims = static_cast<uint8_t>(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) ap.dims[i] = dims[i];
+  return ap;
+}
+
+void LowerCtx::for_each_tile(const Shape& shape, const std::vector<std::vector<int64_t>>& strides,
+                             int64_t max_f, const std::function<void(const TileSpec&)>& f) const {
+  const size_t k = strides.size();
+  // Drop unit dims and merge dims that are contiguous for every operand.
+  Shape cnt;
+  std::vector<std::vector<int64_t>> st(k);
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = !cnt.empty();
+    for (size_t j = 0; j < k && merge; ++j) merge = st[j].back() == strides[j][d] * shape[d];
+    if (merge) {
+      cnt.back() *= shape[d];
+      for (size_t j = 0; j < k; ++j) st[j].back() = strides[j][d];
+    } else {
+      cnt.push_back(shape[d]);
+      for (size_t j = 0; j < k; ++j) st[j].push_back(strides[j][d]);
+    }
+  }
+  if (num_elements(shape) == 0) return;
+  if (cnt.empty()) {
+    cnt.push_back(1);
+    for (auto& s : st) s.push_back(0);
+  }
+  if (cnt.size() == 1) {
+    // One dimension: fold it into partitions x free.
+    int64_t n = cnt[0], p = std::min<int64_t>(t_.partitions, n);
+    while (n % p != 0) --p;
+    cnt = {p, n / p};
+    for (auto& s : st) s = {s[0] * (n / p), s[0]};
+  }
+  const int r = static_cast<int>(cnt.size());
+  const int fdim = r - 1;
+  int pdim = 0;
+  for (int d = 0; d < fdim; ++d)
+    if (cnt[d] >= cnt[pdim]) pdim = d;
+  std::vector<int> outer;
+  for (int d = 0; d < fdim; ++d)
+    if (d != pdim) outer.push_back(d);
+  std::vector<int64_t> idx(outer.size(), 0);
+  TileSpec ts;
+  ts.offsets.resize(k);
+  ts.pstride.resize(k);
+  ts.fstride.resize(k);
+  for (size_t j = 0; j < k; ++j) {
+    ts.pstride[j] = st[j][pdim];
+    ts.fstride[j] = st[j][fdim];
+  }
+  while (true) {
+    for (int64_t p0 = 0; p0 < cnt[pdim]; p0 += t_.partitions) {
+      for (int64_t f0 = 0; f0 < cnt[fdim]; f0 += max_f) {
+        ts.np = std::min<int64_t>(t_.partitions, cnt[pdim] - p0);
+        ts.nf = std::min<int64_t>(max_f, cnt[fdim] - f0);
+        for (size_t j = 0; j < k; ++j) {
+          int64_t o = p0 * st[j][pdim] + f0 * st[j][fdim];
+          for (size_t q = 0; q < outer.size(); ++q) o += idx[q] * st[j][outer[q]];
+          ts.offsets[j] = o;
+        }
+        f(ts);
+      }
+    }
+    int q = static_cast<int>(outer.size()) - 1;
+    for (; q >= 0; --q) {
+      if (++idx[q] < cnt[outer[q]]) break;
+      idx[q] = 0;
+    }
+    if (q < 0) break;
+  }
+}
+
+}  // namespace trnsim::compiler

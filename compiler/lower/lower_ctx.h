@@ -1,0 +1,106 @@
+// State shared by the op lowerings: HBM placement of IR tensors, SBUF/PSUM ring allocation,
+// tiling of an iteration space, and instruction emission into a linear (program-order) list.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.h"
+#include "isa/program.h"
+#include "isa/target.h"
+
+namespace trnsim::compiler {
+
+// One instruction in program order, before semaphores are inserted (passes/insert_sync.cpp).
+struct LInstr {
+  isa::Engine engine = isa::Engine::Sp;
+  isa::Instr in;
+};
+
+// The output of lowering: the program's tensors and strings, plus the linear instruction list.
+struct Lowered {
+  isa::Program prog;
+  std::vector<LInstr> code;
+};
+
+// An HBM tensor region seen as a strided N-d array (element offset and strides).
+struct HbmView {
+  int tensor = -1;  // program tensor index
+  DType dtype = DType::Fp32;
+  int64_t offset = 0;  // elements
+  Shape shape;
+  std::vector<int64_t> strides;  // elements
+};
+
+// A tile of an iteration space: `np` partitions x `nf` free elements; operand k's first element
+// is at offsets[k], consecutive partitions are pstride[k] apart, free elements fstride[k] apart.
+struct TileSpec {
+  int64_t np = 0, nf = 0;
+  std::vector<int64_t> offsets, pstride, fstride;
+};
+
+class LowerCtx {
+ public:
+  LowerCtx(const Graph& g, const isa::Target& t, DType mm_dtype, Lowered& out);
+
+  const Graph& graph() const { return g_; }
+  const isa::Target& target() const { return t_; }
+  DType mm_dtype() const { return mm_dtype_; }
+  isa::Program& prog() { return out_.prog; }
+
+  void begin_node(const Node& n);
+  // Row-major view of IR tensor `id` in HBM (declared on first use).
+  HbmView view(int id);
+  // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
+  void alias(int dst, int src);
+  // Declares an extra constant HBM tensor (e.g. folded BatchNorm scales).
+  HbmView add_const(const std::string& name, const Value& v);
+  // Dtype used in SBUF for a tensor of dtype t (engines compute on fp32; ints as int32).
+  static DType sbuf_dtype(DType t);
+
+  // Ring allocation: returns a byte offset in SBUF / a PSUM bank's byte offset. Reuse of a ring
+  // slot is made safe by the semaphore pass (it sees the address overlap).
+  int64_t sbuf_alloc(int64_t bytes_per_partition);
+  int64_t psum_alloc();
+  // Largest free size (elements of 4 bytes) for elementwise tiles with `buffers` live buffers.
+  int64_t max_free(int buffers) const;
+
+  // Appends an instruction, tagged with the current node's name.
+  void emit(isa::Engine e, isa::Instr in);
+  // DMA between an SBUF tile and an HBM view; the queue rotates.
+  void dma(const isa::AccessPattern& dst, const isa::AccessPattern& src);
+  int next_queue();
+
+  isa::AccessPattern sbuf(int64_t offset, int64_t np, int64_t nf, DType dt) const;
+  isa::AccessPattern psum(int64_t offset, int64_t np, int64_t nf) const;
+  isa::AccessPattern hbm(const HbmView& v, int64_t offset, int64_t np, int64_t pstride,
+                         std::vector<isa::Dim> dims) const;
+
+  // Tiles an iteration space `shape`, where operand k has element strides strides[k]
+  // (0 = broadcast), into [partitions x free] tiles; calls f for each tile.
+  void for_each_tile(const Shape& shape, const std::vector<std::vector<int64_t>>& strides,
+                     int64_t max_f, const std::function<void(const TileSpec&)>& f) const;
+
+ private:
+  int declare(int id);
+  const Graph& g_;
+  isa::Target t_;
+  DType mm_dtype_;
+  Lowered& out_;
+  std::map<int, HbmView> hbm_;  // IR tensor id -> its HBM placement (row-major)
+  isa::StrId tag_ = 0;
+  int64_t sbuf_next_ = 0;
+  int psum_next_ = 0;
+  int queue_next_ = 0;
+  int num_queues_ = 1;
+};
+
+// Instructions builders (fill operands; waits/incs come later).
+isa::Instr make_instr(isa::Opcode op);
+isa::Operand ap_operand(const isa::AccessPattern& ap);
+isa::Operand imm(float f);
+isa::Operand int_operand(int64_t i);
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,151 @@
+// Lowering of data movement: Reshape-like ops alias the input's HBM bytes; Transpose, Slice,
+// Concat, Split, Expand and boundary copies are strided DMA copies through SBUF.
+#include <fmt/format.h>
+
+#include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+using isa::AccessPattern;
+
+namespace {
+
+DType staging_dtype(DType t) {
+  if (t == DType::Int64) return DType::Int32;
+  if (t == DType::Bool) return DType::Uint8;
+  return t;
+}
+
+// Copies src (offset + strides over `shape`) to dst (offset + strides) through SBUF tiles.
+void copy_view(LowerCtx& ctx, const HbmView& dst, int64_t dst_off, const std::vector<int64_t>& dst_st,
+               const HbmView& src, int64_t src_off, const std::vector<int64_t>& src_st,
+               const Shape& shape) {
+  const DType sd = staging_dtype(src.dtype);
+  const int es = isa::dtype_size(sd);
+  ctx.for_each_tile(shape, {dst_st, src_st}, ctx.max_free(1) * 4 / es, [&](const TileSpec& ts) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(ts.nf * es), ts.np, ts.nf, sd);
+    ctx.dma(t, ctx.hbm(src, src_off + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
+    ctx.dma(ctx.hbm(dst, dst_off + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), t);
+  });
+}
+
+void copy_dense(LowerCtx& ctx, int dst_id, int src_id) {
+  HbmView d = ctx.view(dst_id), s = ctx.view(src_id);
+  copy_view(ctx, d, d.offset, d.strides, s, s.offset, row_major_strides(d.shape), d.shape);
+}
+
+}  // namespace
+
+void lower_reshape(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  int out = n.outputs[0], in = n.inputs[0];
+  // Graph outputs (and reshapes of constants into outputs) need their own bytes.
+  if (g.t(out).is_output) return copy_dense(ctx, out, in);
+  ctx.alias(out, in);
+  for (size_t k = 1; k < n.outputs.size(); ++k)
+    if (n.outputs[k] >= 0 && !g.t(n.outputs[k]).is_const())
+      throw InputError(g.where(n) + ": the mask output is not supported");
+}
+
+void lower_transpose(LowerCtx& ctx, const Node& n) {
+  HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
+  auto perm = n.attr_ints("perm");
+  if (perm.empty())
+    for (int64_t i = static_cast<int64_t>(s.shape.size()) - 1; i >= 0; --i) perm.push_back(i);
+  std::vector<int64_t> st;
+  for (int64_t p : perm) st.push_back(s.strides[p]);
+  copy_view(ctx, d, d.offset, d.strides, s, s.offset, st, d.shape);
+}
+
+void lower_slice(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
+  std::vector<const Value*> vals;
+  for (int id : n.inputs) vals.push_back(id >= 0 && g.t(id).is_const() ? &*g.t(id).value : nullptr);
+  auto w = slice_window(n, s.shape, vals);
+  int64_t off = s.offset;
+  std::vector<int64_t> st;
+  for (size_t i = 0; i < s.shape.size(); ++i) {
+    off += w.start[i] * s.strides[i];
+    st.push_back(w.step[i] * s.strides[i]);
+  }
+  copy_view(ctx, d, d.offset, d.strides, s, off, st, d.shape);
+}
+
+void lower_concat(LowerCtx& ctx, const Node& n) {
+  HbmView d = ctx.view(n.outputs[0]);
+  int64_t axis = normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(d.shape.size()));
+  int64_t pos = 0;
+  for (int id : n.inputs) {
+    if (id < 0) continue;
+    HbmView s = ctx.view(id);
+    copy_view(ctx, d, d.offset + pos * d.strides[axis], d.strides, s, s.offset, s.strides, s.shape);
+    pos += s.shape[axis];
+  }
+}
+
+void lower_split(LowerCtx& ctx, const Node& n) {
+  HbmView s = ctx.view(n.inputs[0]);
+  int64_t axis = normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(s.shape.size()));
+  int64_t pos = 0;
+  for (int id : n.outputs) {
+    if (id < 0) continue;
+    HbmView d = ctx.view(id);
+    copy_view(ctx, d, d.offset, d.strides, s, s.offset + pos * s.strides[axis], s.strides, d.shape);
+    pos += d.shape[axis];
+  }
+}
+
+void lower_expand(LowerCtx& ctx, const Node& n) {
+  HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
+  copy_view(ctx, d, d.offset, d.strides, s, s.offset, broadcast_strides(s.shape, d.shape), d.shape);
+}
+
+void lower_gather(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  HbmView data = ctx.view(n.inputs[0]), out = ctx.view(n.outputs[0]);
+  const Tensor& it = g.t(n.inputs[1]);
+  HbmView idx;
+  const int64_t r = static_cast<int64_t>(data.shape.size());
+  const int64_t axis = normalize_axis(n.attr_int("axis", 0), r);
+  const int64_t V = data.shape[axis];
+  if (it.is_const()) {
+    Value v = *it.value;
+    for (double& e : v.data) {
+      if (e < 0) e += static_cast<double>(V);
+      if (e < 0 || e >= static_cast<double>(V))
+        throw InputError(fmt::format("{}: index {} out of range", g.where(n), e));
+    }
+    v.dtype = DType::Int32;
+    idx = ctx.add_const(n.name + ".indices", v);
+  } else {
+    idx = ctx.view(n.inputs[1]);
+  }
+  int64_t O = 1, I = 1;
+  for (int64_t i = 0; i < axis; ++i) O *= data.shape[i];
+  for (int64_t i = axis + 1; i < r; ++i) I *= data.shape[i];
+  const int64_t N = num_elements(it.shape);
+  const int64_t P = ctx.target().partitions;
+  const int64_t max_f = ctx.max_free(2);
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t j0 = 0; j0 < N; j0 += P) {
+      const int64_t np = std::min(P, N - j0);
+      AccessPattern ix = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
+      ctx.dma(ix, ctx.hbm(idx, idx.offset + j0, np, 1, {{1, 1}}));
+      for (int64_t f0 = 0; f0 < I; f0 += max_f) {
+        const int64_t nf = std::min(max_f, I - f0);
+        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+        isa::Instr in = make_instr(isa::Opcode::DmaGather);
+        in.ops[0] = int_operand(ctx.next_queue());
+        in.ops[1] = ap_operand(t);
+        in.ops[2] = ap_operand(ctx.hbm(data, data.offset + o * V * I + f0, V, I, {{1, nf}}));
+        in.ops[3] = ap_operand(ix);
+        ctx.emit(isa::Engine::Sp, in);
+        ctx.dma(ctx.hbm(out, out.offset + (o * N + j0) * I + f0, np, I, {{1, nf}}), t);
+      }
+    }
+}
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,194 @@
+// Lowering of row-wise ops: reductions, Softmax and LayerNormalization. The reduced axes go
+// along the free dimension of a tile (one row per partition), loaded with a strided DMA.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+using isa::AccessPattern;
+using isa::ActFn;
+using isa::AluOp;
+using isa::Engine;
+using isa::Opcode;
+
+namespace {
+
+// A tensor seen as [O, R, I] with R the reduced (contiguous) axes.
+struct RowShape {
+  int64_t O = 1, R = 1, I = 1;
+};
+
+RowShape row_shape(const Shape& s, int64_t a, int64_t b) {
+  RowShape r;
+  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i)
+    (i < a ? r.O : i < b ? r.R : r.I) *= s[i];
+  return r;
+}
+
+// Calls f(x_offset, x_pstride, x_fstride, np, stat_offset) for each tile of rows; the input row
+// has R elements x_fstride apart, the per-row result (reduce output) lives at stat_offset + p.
+template <typename F>
+void for_each_rows(LowerCtx& ctx, const RowShape& rs, F f) {
+  const int64_t P = ctx.target().partitions;
+  if (rs.I == 1) {
+    for (int64_t o0 = 0; o0 < rs.O; o0 += P)
+      f(o0 * rs.R, rs.R, int64_t{1}, std::min(P, rs.O - o0), o0);
+    return;
+  }
+  for (int64_t o = 0; o < rs.O; ++o)
+    for (int64_t i0 = 0; i0 < rs.I; i0 += P)
+      f(o * rs.R * rs.I + i0, int64_t{1}, rs.I, std::min(P, rs.I - i0), o * rs.I + i0);
+}
+
+AccessPattern col(LowerCtx& ctx, int64_t np) { return ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Fp32); }
+
+void check_row(LowerCtx& ctx, const Node& n, int64_t R, int buffers) {
+  if (R * 4 * buffers * 2 > ctx.target().sbuf_bytes_per_partition)
+    throw InputError(fmt::format("{}: rows of {} elements do not fit in SBUF", ctx.graph().where(n), R));
+}
+
+void reduce(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op) {
+  isa::Instr in = make_instr(Opcode::Reduce);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  in.ops[2] = int_operand(static_cast<int64_t>(op));
+  in.ops[3] = int_operand(1);
+  ctx.emit(Engine::Dve, in);
+}
+
+void ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0,
+        isa::Operand s0, AluOp op1 = AluOp::Bypass, float s1 = 0.0f) {
+  isa::Instr in = make_instr(Opcode::TensorScalar);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  in.ops[2] = int_operand(static_cast<int64_t>(op0));
+  in.ops[3] = s0;
+  in.ops[4] = int_operand(static_cast<int64_t>(op1));
+  in.ops[5] = imm(s1);
+  ctx.emit(Engine::Dve, in);
+}
+
+void act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, ActFn fn,
+         isa::Operand scale, isa::Operand bias, const AccessPattern* red = nullptr) {
+  isa::Instr in = make_instr(Opcode::Act);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  in.ops[2] = int_operand(static_cast<int64_t>(fn));
+  in.ops[3] = scale;
+  in.ops[4] = bias;
+  if (red) in.ops[5] = ap_operand(*red);
+  ctx.emit(Engine::Act, in);
+}
+
+}  // namespace
+
+void lower_reduce(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
+  std::vector<const Value*> vals;
+  for (int id : n.inputs) vals.push_back(id >= 0 && g.t(id).is_const() ? &*g.t(id).value : nullptr);
+  auto axes = reduce_axes(n, vals, static_cast<int64_t>(s.size()));
+  // Drop unit axes; the rest must be contiguous.
+  std::vector<int64_t> ax;
+  for (int64_t a : axes)
+    if (s[a] != 1) ax.push_back(a);
+  if (ax.empty()) ax = axes.empty() ? std::vector<int64_t>{} : std::vector<int64_t>{axes[0]};
+  for (size_t i = 1; i < ax.size(); ++i)
+    if (ax[i] != ax[i - 1] + 1)
+      throw InputError(g.where(n) + ": reduction over non-adjacent axes is not supported");
+  RowShape rs = ax.empty() ? RowShape{num_elements(s), 1, 1} : row_shape(s, ax.front(), ax.back() + 1);
+  check_row(ctx, n, rs.R, 2);
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  AluOp op = n.op == "ReduceMax" ? AluOp::Max : n.op == "ReduceMin" ? AluOp::Min : AluOp::Add;
+  for_each_rows(ctx, rs, [&](int64_t xo, int64_t xp, int64_t xf, int64_t np, int64_t so) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    ctx.dma(t, ctx.hbm(x, x.offset + xo, np, xp, {{xf, rs.R}}));
+    AccessPattern r = col(ctx, np);
+    reduce(ctx, r, t, op);
+    if (n.op == "ReduceMean") ts(ctx, r, r, AluOp::Mul, imm(1.0f / static_cast<float>(rs.R)));
+    ctx.dma(ctx.hbm(y, y.offset + so, np, 1, {{1, 1}}), r);
+  });
+}
+
+void lower_softmax(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
+  int64_t r = static_cast<int64_t>(s.size());
+  int64_t axis = softmax_axis(n, r);
+  RowShape rs = row_shape(s, axis, n.attr_int("_legacy", 0) ? r : axis + 1);
+  check_row(ctx, n, rs.R, 2);
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  for_each_rows(ctx, rs, [&](int64_t xo, int64_t xp, int64_t xf, int64_t np, int64_t) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    ctx.dma(t, ctx.hbm(x, x.offset + xo, np, xp, {{xf, rs.R}}));
+    AccessPattern mx = col(ctx, np), sum = col(ctx, np);
+    reduce(ctx, mx, t, AluOp::Max);
+    ts(ctx, mx, mx, AluOp::Mul, imm(-1.0f));
+    AccessPattern e = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    act(ctx, e, t, ActFn::Exp, imm(1.0f), ap_operand(mx), &sum);
+    ts(ctx, e, e, AluOp::Div, ap_operand(sum));
+    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), e);
+  });
+}
+
+void lower_layernorm(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.outputs[i] >= 0)
+      throw InputError(g.where(n) + ": the Mean/InvStdDev outputs are not supported");
+  const Shape& s = g.t(n.inputs[0]).shape;
+  int64_t r = static_cast<int64_t>(s.size());
+  int64_t axis = normalize_axis(n.attr_int("axis", -1), r);
+  RowShape rs = row_shape(s, axis, r);
+  check_row(ctx, n, rs.R, 5);
+  const float eps = n.attr_float("epsilon", 1e-5f);
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  Shape norm(s.begin() + axis, s.end());
+  HbmView gamma = ctx.view(n.inputs[1]);
+  auto gs = broadcast_strides(gamma.shape, norm);
+  std::optional<HbmView> beta;
+  if (n.has_input(2)) beta = ctx.view(n.inputs[2]);
+  auto row_stride = [&](const HbmView& v) {
+    if (v.shape.empty() || num_elements(v.shape) == 1) return int64_t{0};
+    if (num_elements(v.shape) != rs.R)
+      throw InputError(g.where(n) + ": scale/bias must have the normalized shape or be scalars");
+    return int64_t{1};
+  };
+  (void)gs;
+  for_each_rows(ctx, rs, [&](int64_t xo, int64_t xp, int64_t xf, int64_t np, int64_t) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    ctx.dma(t, ctx.hbm(x, x.offset + xo, np, xp, {{xf, rs.R}}));
+    AccessPattern sum = col(ctx, np), ss = col(ctx, np);
+    reduce(ctx, sum, t, AluOp::Add);
+    ts(ctx, sum, sum, AluOp::Mul, imm(-1.0f / static_cast<float>(rs.R)));  // -mean
+    AccessPattern xc = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    act(ctx, xc, t, ActFn::Copy, imm(1.0f), ap_operand(sum));
+    act(ctx, t, xc, ActFn::Square, imm(1.0f), imm(0.0f), &ss);
+    act(ctx, ss, ss, ActFn::Rsqrt, imm(1.0f / static_cast<float>(rs.R)), imm(eps));  // rstd
+    ts(ctx, xc, xc, AluOp::Mul, ap_operand(ss));
+    AccessPattern gt = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    ctx.dma(gt, ctx.hbm(gamma, gamma.offset, np, 0, {{row_stride(gamma), rs.R}}));
+    isa::Instr mul = make_instr(Opcode::TensorTensor);
+    mul.ops[0] = ap_operand(xc);
+    mul.ops[1] = ap_operand(xc);
+    mul.ops[2] = ap_operand(gt);
+    mul.ops[3] = int_operand(static_cast<int64_t>(AluOp::Mul));
+    ctx.emit(Engine::Dve, mul);
+    if (beta) {
+      AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+      ctx.dma(bt, ctx.hbm(*beta, beta->offset, np, 0, {{row_stride(*beta), rs.R}}));
+      isa::Instr add = mul;
+      add.ops[2] = ap_operand(bt);
+      add.ops[3] = int_operand(static_cast<int64_t>(AluOp::Add));
+      ctx.emit(Engine::Dve, add);
+    }
+    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), xc);
+  });
+}
+
+}  // namespace trnsim::compiler

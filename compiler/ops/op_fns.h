@@ -1,0 +1,104 @@
+// Declarations of the shape-inference, reference-kernel and lowering functions that
+// ops/op_table.cpp puts into the op table. Internal to the compiler.
+#pragma once
+
+#include "compiler/ops/op_table.h"
+
+namespace trnsim::compiler {
+
+// ---- shape inference (ops/infer_*.cpp) ----
+#define TRNSIM_INFER(name) \
+  std::vector<TypeShape> name(const Node& n, const std::vector<const Tensor*>& in)
+TRNSIM_INFER(infer_unary);       // same type and shape as input 0
+TRNSIM_INFER(infer_broadcast);   // numpy broadcast of all inputs, dtype of input 0
+TRNSIM_INFER(infer_compare);     // broadcast, bool
+TRNSIM_INFER(infer_where);
+TRNSIM_INFER(infer_cast);
+TRNSIM_INFER(infer_matmul);
+TRNSIM_INFER(infer_gemm);
+TRNSIM_INFER(infer_reduce);
+TRNSIM_INFER(infer_layernorm);
+TRNSIM_INFER(infer_batchnorm);
+TRNSIM_INFER(infer_reshape);
+TRNSIM_INFER(infer_flatten);
+TRNSIM_INFER(infer_transpose);
+TRNSIM_INFER(infer_squeeze);
+TRNSIM_INFER(infer_unsqueeze);
+TRNSIM_INFER(infer_concat);
+TRNSIM_INFER(infer_split);
+TRNSIM_INFER(infer_slice);
+TRNSIM_INFER(infer_gather);
+TRNSIM_INFER(infer_shape);
+TRNSIM_INFER(infer_size);
+TRNSIM_INFER(infer_constant_of_shape);
+TRNSIM_INFER(infer_expand);
+TRNSIM_INFER(infer_constant);
+TRNSIM_INFER(infer_range);
+TRNSIM_INFER(infer_dropout);
+#undef TRNSIM_INFER
+
+// ---- reference kernels (interp/kernels_*.cpp) ----
+#define TRNSIM_EVAL(name) std::vector<Value> name(const Node& n, const std::vector<const Value*>& in)
+TRNSIM_EVAL(eval_unary);
+TRNSIM_EVAL(eval_binary);
+TRNSIM_EVAL(eval_variadic);  // Max/Min/Sum with any number of inputs
+TRNSIM_EVAL(eval_where);
+TRNSIM_EVAL(eval_cast);
+TRNSIM_EVAL(eval_matmul);
+TRNSIM_EVAL(eval_gemm);
+TRNSIM_EVAL(eval_reduce);
+TRNSIM_EVAL(eval_softmax);
+TRNSIM_EVAL(eval_layernorm);
+TRNSIM_EVAL(eval_batchnorm);
+TRNSIM_EVAL(eval_reshape);  // also Flatten/Squeeze/Unsqueeze/Identity/Dropout: data unchanged
+TRNSIM_EVAL(eval_transpose);
+TRNSIM_EVAL(eval_concat);
+TRNSIM_EVAL(eval_split);
+TRNSIM_EVAL(eval_slice);
+TRNSIM_EVAL(eval_gather);
+TRNSIM_EVAL(eval_shape);
+TRNSIM_EVAL(eval_size);
+TRNSIM_EVAL(eval_constant_of_shape);
+TRNSIM_EVAL(eval_expand);
+TRNSIM_EVAL(eval_constant);
+TRNSIM_EVAL(eval_range);
+#undef TRNSIM_EVAL
+
+// ---- lowerings (lower/*.cpp) ----
+#define TRNSIM_LOWER(name) void name(LowerCtx& ctx, const Node& n)
+TRNSIM_LOWER(lower_elementwise);  // unary, binary, comparisons, Where, Cast (lower/elementwise.cpp)
+TRNSIM_LOWER(lower_matmul);       // MatMul, Gemm (lower/matmul.cpp)
+TRNSIM_LOWER(lower_reduce);       // ReduceMean/Sum/Max (lower/rowwise.cpp)
+TRNSIM_LOWER(lower_softmax);      // (lower/rowwise.cpp)
+TRNSIM_LOWER(lower_layernorm);    // (lower/rowwise.cpp)
+TRNSIM_LOWER(lower_batchnorm);    // (lower/elementwise.cpp)
+TRNSIM_LOWER(lower_reshape);      // alias or copy (lower/movement.cpp)
+TRNSIM_LOWER(lower_transpose);    // (lower/movement.cpp)
+TRNSIM_LOWER(lower_concat);
+TRNSIM_LOWER(lower_split);
+TRNSIM_LOWER(lower_slice);
+TRNSIM_LOWER(lower_expand);
+TRNSIM_LOWER(lower_gather);       // dma_gather (lower/gather.cpp)
+#undef TRNSIM_LOWER
+
+// Helpers shared by kernels and inference.
+std::vector<int64_t> reduce_axes(const Node& n, const std::vector<const Value*>& in, int64_t rank);
+std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const Shape& in_shape,
+                                  bool unsqueeze, int64_t out_rank);
+int64_t softmax_axis(const Node& n, int64_t rank);
+double round_to(DType t, double v);
+
+// Row-major element strides of `s`, and the strides of `in` read as the broadcast shape `out`
+// (0 on broadcast dimensions).
+std::vector<int64_t> row_major_strides(const Shape& s);
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+
+// Per-dimension window of a Slice: element i of dim d is input index start[d] + i*step[d].
+struct SliceWindow {
+  std::vector<int64_t> start, step, count;
+};
+// starts/ends/axes/steps come from attributes (opset < 10) or constant inputs 1..4.
+SliceWindow slice_window(const Node& n, const Shape& in_shape,
+                         const std::vector<const Value*>& in);  // value as stored in dtype t (fp32 rounding, int casts)
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,183 @@
+// The op table: every supported ONNX op and its facts. Adding an op = one entry here plus its
+// infer/eval/lower functions (ops/, interp/, lower/).
+#include "compiler/ops/op_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/ops/op_fns.h"
+
+namespace trnsim::compiler {
+
+namespace {
+using isa::ActFn;
+using isa::AluOp;
+
+double u_relu(double x, const Node&) { return x > 0 ? x : 0; }
+double u_sigmoid(double x, const Node&) { return 1.0 / (1.0 + std::exp(-x)); }
+double u_tanh(double x, const Node&) { return std::tanh(x); }
+double u_exp(double x, const Node&) { return std::exp(x); }
+double u_log(double x, const Node&) { return std::log(x); }
+double u_sqrt(double x, const Node&) { return std::sqrt(x); }
+double u_erf(double x, const Node&) { return std::erf(x); }
+double u_neg(double x, const Node&) { return -x; }
+double u_abs(double x, const Node&) { return std::fabs(x); }
+double u_recip(double x, const Node&) { return 1.0 / x; }
+double u_not(double x, const Node&) { return x == 0 ? 1 : 0; }
+double u_softplus(double x, const Node&) { return std::log1p(std::exp(x)); }
+
+double b_add(double a, double b) { return a + b; }
+double b_sub(double a, double b) { return a - b; }
+double b_mul(double a, double b) { return a * b; }
+double b_div(double a, double b) { return a / b; }
+double b_pow(double a, double b) { return std::pow(a, b); }
+double b_max(double a, double b) { return std::max(a, b); }
+double b_min(double a, double b) { return std::min(a, b); }
+double b_eq(double a, double b) { return a == b; }
+double b_lt(double a, double b) { return a < b; }
+double b_gt(double a, double b) { return a > b; }
+double b_le(double a, double b) { return a <= b; }
+double b_ge(double a, double b) { return a >= b; }
+double b_and(double a, double b) { return (a != 0) && (b != 0); }
+double b_or(double a, double b) { return (a != 0) || (b != 0); }
+
+OpInfo unary(std::string_view op, UnaryScalarFn f, std::optional<ActFn> act,
+             std::optional<AluOp> alu = std::nullopt) {
+  OpInfo o;
+  o.op = op;
+  o.infer = infer_unary;
+  o.eval = eval_unary;
+  o.lower = lower_elementwise;
+  o.unary = f;
+  o.act = act;
+  o.alu = alu;
+  return o;
+}
+
+OpInfo binary(std::string_view op, BinaryScalarFn f, AluOp alu, bool compare = false) {
+  OpInfo o;
+  o.op = op;
+  o.infer = compare ? infer_compare : infer_broadcast;
+  o.eval = eval_binary;
+  o.lower = lower_elementwise;
+  o.binary = f;
+  o.alu = alu;
+  return o;
+}
+
+OpInfo variadic(std::string_view op, BinaryScalarFn f, AluOp alu) {
+  OpInfo o = binary(op, f, alu);
+  o.eval = eval_variadic;
+  return o;
+}
+
+OpInfo other(std::string_view op, InferFn infer, EvalFn eval, LowerFn lower,
+             std::vector<std::string_view> attrs) {
+  OpInfo o;
+  o.op = op;
+  o.infer = infer;
+  o.eval = eval;
+  o.lower = lower;
+  o.attrs = std::move(attrs);
+  return o;
+}
+
+std::vector<OpInfo> make_table() {
+  std::vector<OpInfo> t = {
+      // Elementwise unary: activation-engine functions, or an ALU op against an immediate.
+      unary("Relu", u_relu, ActFn::Relu),
+      unary("Sigmoid", u_sigmoid, ActFn::Sigmoid),
+      unary("Tanh", u_tanh, ActFn::Tanh),
+      unary("Exp", u_exp, ActFn::Exp),
+      unary("Log", u_log, ActFn::Log),
+      unary("Sqrt", u_sqrt, ActFn::Sqrt),
+      unary("Erf", u_erf, ActFn::Erf),
+      unary("Abs", u_abs, ActFn::Abs),
+      unary("Reciprocal", u_recip, ActFn::Reciprocal),
+      unary("Softplus", u_softplus, ActFn::Softplus),
+      unary("Neg", u_neg, std::nullopt, AluOp::Mul),  // x * -1
+      unary("Not", u_not, std::nullopt, AluOp::Eq),   // x == 0
+      // Elementwise binary with numpy broadcasting.
+      binary("Add", b_add, AluOp::Add),
+      binary("Sub", b_sub, AluOp::Sub),
+      binary("Mul", b_mul, AluOp::Mul),
+      binary("Div", b_div, AluOp::Div),
+      binary("Pow", b_pow, AluOp::Pow),
+      variadic("Max", b_max, AluOp::Max),
+      variadic("Min", b_min, AluOp::Min),
+      binary("Equal", b_eq, AluOp::Eq, true),
+      binary("Less", b_lt, AluOp::Lt, true),
+      binary("Greater", b_gt, AluOp::Gt, true),
+      binary("LessOrEqual", b_le, AluOp::Le, true),
+      binary("GreaterOrEqual", b_ge, AluOp::Ge, true),
+      binary("And", b_and, AluOp::Mul, true),  // on 0/1 values
+      binary("Or", b_or, AluOp::Max, true),
+      other("Where", infer_where, eval_where, lower_elementwise, {}),
+      other("Cast", infer_cast, eval_cast, lower_elementwise, {"to", "to_dtype", "saturate"}),
+      // Tensor Engine.
+      other("MatMul", infer_matmul, eval_matmul, lower_matmul, {}),
+      other("Gemm", infer_gemm, eval_gemm, lower_matmul, {"alpha", "beta", "transA", "transB"}),
+      // Row-wise ops (reductions along the free axis).
+      other("ReduceMean", infer_reduce, eval_reduce, lower_reduce,
+            {"axes", "keepdims", "noop_with_empty_axes"}),
+      other("ReduceSum", infer_reduce, eval_reduce, lower_reduce,
+            {"axes", "keepdims", "noop_with_empty_axes"}),
+      other("ReduceMax", infer_reduce, eval_reduce, lower_reduce,
+            {"axes", "keepdims", "noop_with_empty_axes"}),
+      other("ReduceMin", infer_reduce, eval_reduce, lower_reduce,
+            {"axes", "keepdims", "noop_with_empty_axes"}),
+      other("Softmax", infer_unary, eval_softmax, lower_softmax, {"axis", "_legacy"}),
+      other("LayerNormalization", infer_layernorm, eval_layernorm, lower_layernorm,
+            {"axis", "epsilon", "stash_type"}),
+      other("BatchNormalization", infer_batchnorm, eval_batchnorm, lower_batchnorm,
+            {"epsilon", "momentum", "spatial", "training_mode"}),
+      // Data movement: views, aliases and strided copies.
+      other("Identity", infer_unary, eval_reshape, lower_reshape, {}),
+      other("Dropout", infer_dropout, eval_reshape, lower_reshape, {"seed", "ratio", "is_test"}),
+      other("Reshape", infer_reshape, eval_reshape, lower_reshape, {"allowzero"}),
+      other("Flatten", infer_flatten, eval_reshape, lower_reshape, {"axis"}),
+      other("Squeeze", infer_squeeze, eval_reshape, lower_reshape, {"axes"}),
+      other("Unsqueeze", infer_unsqueeze, eval_reshape, lower_reshape, {"axes"}),
+      other("Transpose", infer_transpose, eval_transpose, lower_transpose, {"perm"}),
+      other("Concat", infer_concat, eval_concat, lower_concat, {"axis"}),
+      other("Split", infer_split, eval_split, lower_split, {"axis", "split"}),
+      other("Slice", infer_slice, eval_slice, lower_slice, {"starts", "ends", "axes", "steps"}),
+      other("Expand", infer_expand, eval_expand, lower_expand, {}),
+      other("Gather", infer_gather, eval_gather, lower_gather, {"axis"}),
+      // Compile-time only: folded by fold_constants.
+      other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
+      other("Size", infer_size, eval_size, nullptr, {}),
+      other("ConstantOfShape", infer_constant_of_shape, eval_constant_of_shape, nullptr,
+            {"value"}),
+      other("Constant", infer_constant, eval_constant, nullptr, {"value"}),
+      other("Range", infer_range, eval_range, nullptr, {}),
+  };
+  for (auto& o : t) {
+    if (o.op == "Shape" || o.op == "Size") o.shape_only = true;
+  }
+  std::sort(t.begin(), t.end(), [](const OpInfo& a, const OpInfo& b) { return a.op < b.op; });
+  return t;
+}
+}  // namespace
+
+const std::vector<OpInfo>& op_table() {
+  static const std::vector<OpInfo> table = make_table();  // immutable after first use
+  return table;
+}
+
+const OpInfo* find_op(std::string_view op) {
+  const auto& t = op_table();
+  auto it = std::lower_bound(t.begin(), t.end(), op,
+                             [](const OpInfo& a, std::string_view b) { return a.op < b; });
+  return it != t.end() && it->op == op ? &*it : nullptr;
+}
+
+std::string supported_ops() {
+  std::vector<std::string_view> names;
+  for (const auto& o : op_table()) names.push_back(o.op);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,68 @@
+// The compiler pipeline: a straight list of named passes with the IR verifier between them and
+// --dump-after=PASS.
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "compiler/compile.h"
+#include "compiler/pipeline.h"
+#include "compiler/passes/passes.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+namespace {
+struct GraphPass {
+  const char* name;
+  void (*run)(Graph&);
+};
+constexpr GraphPass kGraphPasses[] = {
+    {"fold_constants", fold_constants},
+    {"remove_identity", remove_identity},
+    {"fold_batchnorm", fold_batchnorm},
+    {"prune_dead", prune_dead},
+};
+// Instruction-level passes after the graph passes: lower, insert_sync, emit.
+const char* const kLatePasses[] = {"lower", "insert_sync", "emit"};
+}  // namespace
+
+std::vector<std::string> pass_names() {
+  std::vector<std::string> names{"frontend"};
+  for (const auto& p : kGraphPasses) names.push_back(p.name);
+  for (const char* p : kLatePasses) names.push_back(p);
+  return names;
+}
+
+isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
+                          const CompileOptions& opts) {
+  auto dump_if = [&](const char* pass, const std::function<std::string()>& text) {
+    if (opts.dump_after == pass && opts.dump_sink) opts.dump_sink(text());
+  };
+  dump_if("frontend", [&] { return dump(g); });
+  for (const auto& p : kGraphPasses) {
+    p.run(g);
+    verify(g, p.name);
+    dump_if(p.name, [&] { return dump(g); });
+  }
+  Lowered low;
+  low.prog.header_comment = low.prog.intern(fmt::format(
+      "compiled from {} by trnsim compile (--dtype {})", g.source, isa::dtype_name(mm)));
+  LowerCtx ctx(g, target, mm, low);
+  lower_graph(g, ctx);
+  dump_if("lower", [&] { return dump_lowered(low); });
+  insert_sync(low, target);
+  dump_if("insert_sync", [&] { return dump_lowered(low); });
+  isa::Program prog = emit_program(std::move(low));
+  prog.source_name = g.source;
+  dump_if("emit", [&] {
+    Lowered view;
+    view.prog = prog;
+    for (int e = 0; e < isa::kNumEngines; ++e)
+      for (const auto& in : prog.cores[0].streams[e])
+        view.code.push_back({static_cast<isa::Engine>(e), in});
+    return dump_lowered(view);
+  });
+  return prog;
+}
+
+}  // namespace trnsim::compiler
