@@ -13,5 +13,6 @@ void add_chip_commands(CLI::App& app);      // chips, describe        (tools/cmd
 void add_run_command(CLI::App& app);        // run                    (tools/cmd_run.cpp)
 void add_compile_command(CLI::App& app);    // compile                (tools/cmd_compile.cpp)
 void add_scalesim_command(CLI::App& app);   // scalesim               (tools/cmd_scalesim.cpp)
+void add_sweep_command(CLI::App& app);      // sweep, sweep merge/report (tools/cmd_sweep.cpp)
 
 }  // namespace trnsim::cli

@@ -1,0 +1,304 @@
+// The sweep runner: one forked trnsim process per design point, N at a time, results appended
+// as each point finishes.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "config/chip_config.h"
+#include "support/error.h"
+#include "support/file_util.h"
+#include "tools/sweep/metrics.h"
+#include "tools/sweep/sweep.h"
+
+namespace trnsim::cli::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Child {
+  pid_t pid = -1;
+  Clock::time_point start;
+  size_t point = 0;      // index into the pts vector being run
+  bool compile = false;  // a compile step, not a measurement
+  std::string log, stats;
+};
+
+// Forks and execs argv with stdout/stderr into `log`.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string last_line(const std::string& path) {
+  std::string text;
+  try {
+    text = read_text_file(path);
+  } catch (const InputError&) {
+    return "";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  size_t nl = text.rfind('\n');
+  std::string line = nl == std::string::npos ? text : text.substr(nl + 1);
+  for (char& c : line)
+    if (c == ',' || c == '"') c = ';';
+  return line.substr(0, 300);
+}
+
+// The software-visible configuration decides the compiled program; points that share it reuse
+// one compilation.
+std::string compile_key(const SweepSpec& spec, const DesignPoint& p) {
+  std::vector<std::string> sets = spec.sets;
+  for (const auto& [k, v] : p.params) sets.push_back(k + "=" + v);
+  isa::Target t = config::load_chip(spec.chip, sets).target();
+  return fmt::format("w{}_c{}_p{}_s{}_b{}x{}_r{}_c{}_n{}_sem{}_q{}", p.workload, t.num_cores,
+                     t.partitions, t.sbuf_bytes_per_partition, t.psum_banks, t.psum_bank_bytes,
+                     t.pe_rows, t.pe_cols, t.max_moving_free, t.num_semaphores, t.num_dma_queues);
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  // One write() per row with O_APPEND: a killed sweep leaves whole rows (at most a partial last
+  // line, which read_csv ignores).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) throw InputError(fmt::format("{}: cannot write", path));
+  ssize_t n = ::write(fd, line.data(), line.size());
+  ::fsync(fd);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) throw InputError(fmt::format("{}: write failed", path));
+}
+
+}  // namespace
+
+std::vector<std::string> result_columns(const SweepSpec& spec) {
+  std::vector<std::string> cols = {"index", "id", "workload"};
+  for (const auto& ax : spec.axes) cols.push_back(ax.key);
+  cols.push_back("status");
+  for (const auto& m : metric_columns()) cols.push_back(m);
+  cols.push_back("reason");
+  return cols;
+}
+
+int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const RunOptions& o) {
+  const std::vector<std::string> header = result_columns(spec);
+  const std::string jsonl = o.out_csv + ".jsonl";
+  std::set<std::string> done;
+  if (fs::exists(o.out_csv)) {
+    if (!o.resume)
+      throw InputError(fmt::format("{}: exists; use --resume to continue it or remove it", o.out_csv));
+    Table t = read_csv(o.out_csv);
+    if (t.header != header)
+      throw InputError(fmt::format("{}: its columns do not match this sweep spec", o.out_csv));
+    int id_col = t.column("id");
+    for (const auto& r : t.rows) done.insert(r[id_col]);
+    // Drop a partial last line left by a killed run so appends start on a fresh line.
+    std::string text = read_text_file(o.out_csv);
+    if (!text.empty() && text.back() != '\n')
+      write_file_atomic(o.out_csv, text.substr(0, text.rfind('\n') + 1));
+  } else {
+    append_line(o.out_csv, csv_line(header));
+  }
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < pts.size(); ++i)
+    if (!done.count(pts[i].id)) todo.push_back(i);
+
+  fs::path work = fs::path(o.out_csv + ".work");
+  fs::create_directories(work);
+  int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool show = o.progress && isatty(2) && !std::getenv("CI");
+
+  // Compile each (workload, software-visible config) once; points wait for their compilation.
+  std::map<std::string, std::string> compiled;      // key -> .tbin path ("" while pending)
+  std::map<std::string, std::string> compile_error;  // key -> reason
+  std::vector<std::string> keys(pts.size());
+  for (size_t i : todo)
+    if (spec.workloads[pts[i].workload].is_model) keys[i] = compile_key(spec, pts[i]);
+
+  std::vector<Child> running;
+  size_t next = 0, finished = 0, failures = 0;
+  auto t0 = Clock::now();
+  std::vector<size_t> waiting;  // points whose compilation is in flight
+
+  auto record = [&](const DesignPoint& p, const std::string& status, const Metrics& m,
+                    const std::string& reason, const std::string& stats_json) {
+    std::vector<std::string> row = {std::to_string(p.index), p.id, spec.workloads[p.workload].name};
+    for (const auto& [k, v] : p.params) row.push_back(v);
+    row.push_back(status);
+    for (const auto& v : m.values) row.push_back(v);
+    row.push_back(reason);
+    append_line(o.out_csv, csv_line(row));
+    append_line(jsonl, fmt::format("{{\"index\":{},\"id\":\"{}\",\"status\":\"{}\",\"stats\":{}}}\n",
+                                   p.index, p.id, status, stats_json.empty() ? "null" : stats_json));
+    ++finished;
+    if (status != "ok") ++failures;
+  };
+
+  auto launch_run = [&](size_t i) {
+    const DesignPoint& p = pts[i];
+    const Workload& wl = spec.workloads[p.workload];
+    Child c;
+    c.point = i;
+    c.log = (work / fmt::format("{}.log", p.id)).string();
+    c.stats = (work / fmt::format("{}.json", p.id)).string();
+    std::vector<std::string> argv = {o.self_exe, "run"};
+    argv.push_back(wl.is_model ? compiled[keys[i]] : wl.path);
+    argv.insert(argv.end(), {"--chip", spec.chip});
+    for (const auto& s : spec.sets) argv.insert(argv.end(), {"--set", s});
+    for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
+    if (spec.timing_only) argv.push_back("--timing-only");
+    argv.insert(argv.end(), {"--stats", c.stats});
+    std::remove(c.stats.c_str());
+    c.start = Clock::now();
+    c.pid = spawn(argv, c.log);
+    running.push_back(c);
+  };
+
+  auto launch_compile = [&](size_t i) {
+    const DesignPoint& p = pts[i];
+    const Workload& wl = spec.workloads[p.workload];
+    Child c;
+    c.point = i;
+    c.compile = true;
+    std::string out = (work / (keys[i] + ".tbin")).string();
+    c.log = out + ".log";
+    std::vector<std::string> argv = {o.self_exe, "compile", wl.path, "--chip", spec.chip};
+    for (const auto& s : spec.sets) argv.insert(argv.end(), {"--set", s});
+    for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
+    for (const auto& s : wl.shapes) argv.insert(argv.end(), {"--shape", s});
+    argv.insert(argv.end(), {"--dtype", wl.dtype, "-o", out});
+    compiled[keys[i]] = "";
+    c.stats = out;
+    c.start = Clock::now();
+    c.pid = spawn(argv, c.log);
+    running.push_back(c);
+  };
+
+  auto progress = [&]() {
+    if (!show) return;
+    double el = std::chrono::duration<double>(Clock::now() - t0).count();
+    double eta = finished ? el / finished * (todo.size() - finished) : 0;
+    std::fprintf(stderr, "\r[%zu/%zu] %zu failed, elapsed %.0fs, eta %.0fs   ", finished,
+                 todo.size(), failures, el, eta);
+  };
+
+  while (finished < todo.size()) {
+    // Points whose compilation finished (or failed) can start or be recorded.
+    for (size_t w = 0; w < waiting.size();) {
+      size_t i = waiting[w];
+      auto ce = compile_error.find(keys[i]);
+      if (ce != compile_error.end()) {
+        record(pts[i], "failed", Metrics{}, "compile: " + ce->second, "");
+        waiting.erase(waiting.begin() + w);
+      } else if (!compiled[keys[i]].empty() && static_cast<int>(running.size()) < jobs) {
+        launch_run(i);
+        waiting.erase(waiting.begin() + w);
+      } else {
+        ++w;
+      }
+    }
+    while (static_cast<int>(running.size()) < jobs && next < todo.size()) {
+      size_t i = todo[next++];
+      if (!spec.workloads[pts[i].workload].is_model) {
+        launch_run(i);
+      } else if (compiled.count(keys[i])) {
+        waiting.push_back(i);
+        break;  // re-check in the waiting loop
+      } else {
+        launch_compile(i);
+        waiting.push_back(i);
+      }
+    }
+    // Reap children; kill the ones over their time limit.
+    bool reaped = false;
+    for (size_t r = 0; r < running.size();) {
+      Child& c = running[r];
+      int st = 0;
+      pid_t got = waitpid(c.pid, &st, WNOHANG);
+      double el = std::chrono::duration<double>(Clock::now() - c.start).count();
+      if (got == 0 && el > spec.timeout_s) {
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &st, 0);
+        got = c.pid;
+        st = -1;
+      }
+      if (got == 0) {
+        ++r;
+        continue;
+      }
+      reaped = true;
+      const DesignPoint& p = pts[c.point];
+      bool ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+      if (c.compile) {
+        if (ok) {
+          compiled[keys[c.point]] = c.stats;
+        } else {
+          compile_error[keys[c.point]] = st == -1 ? fmt::format("timed out after {}s", spec.timeout_s)
+                                                  : last_line(c.log);
+        }
+      } else if (st == -1) {
+        record(p, "timeout", Metrics{}, fmt::format("timed out after {}s", spec.timeout_s), "");
+      } else if (!ok) {
+        std::string why = WIFSIGNALED(st) ? fmt::format("killed by signal {}", WTERMSIG(st))
+                                          : last_line(c.log);
+        record(p, "failed", Metrics{}, why, "");
+      } else {
+        std::string json;
+        Metrics m;
+        try {
+          json = read_text_file(c.stats);
+          m = extract_metrics(json, c.stats);
+          record(p, "ok", m, "", json);
+        } catch (const InputError& e) {
+          record(p, "failed", Metrics{}, std::string("stats: ") + e.what(), "");
+        }
+        std::remove(c.log.c_str());
+        std::remove(c.stats.c_str());
+      }
+      running.erase(running.begin() + r);
+      progress();
+    }
+    if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (show) std::fprintf(stderr, "\n");
+
+  // The final table is sorted by index, so a resumed sweep equals an uninterrupted one.
+  Table t = read_csv(o.out_csv);
+  int idx = t.column("index");
+  std::stable_sort(t.rows.begin(), t.rows.end(), [&](const auto& a, const auto& b) {
+    return std::stoll(a[idx]) < std::stoll(b[idx]);
+  });
+  std::string text = csv_line(t.header);
+  for (const auto& r : t.rows) text += csv_line(r);
+  write_file_atomic(o.out_csv, text);
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  return static_cast<int>(failures);
+}
+
+}  // namespace trnsim::cli::sweep
