@@ -1,0 +1,191 @@
+// trnsim scalesim: SCALE-Sim v2 config/topology parsing, closed-form cycle model and reports,
+// checked against reference reports from SCALE-Sim's algorithm (golden/README.md).
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/scalesim/reports.h"
+#include "models/scalesim/scalesim_input.h"
+#include "models/scalesim/systolic_model.h"
+#include "support/error.h"
+#include "support/file_util.h"
+
+namespace ss = trnsim::model::scalesim;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kData = std::string(TRNSIM_TEST_DATA) + "/scalesim/data/";
+const std::string kGolden = std::string(TRNSIM_TEST_DATA) + "/scalesim/golden/";
+const std::string kBad = std::string(TRNSIM_TEST_DATA) + "/bad_inputs/scalesim/";
+
+struct Run {
+  int code;
+  std::string err;
+};
+
+Run run_trnsim(const std::string& args, const std::string& tag) {
+  const fs::path dir = fs::temp_directory_path() / ("trnsim_scalesim_" + tag);
+  fs::create_directories(dir);
+  const std::string err_file = (dir / "stderr.txt").string();
+  const std::string cmd = std::string(TRNSIM_BINARY) + " scalesim -q " + args + " 2> " + err_file;
+  int st = std::system(cmd.c_str());
+  Run r{WIFEXITED(st) ? WEXITSTATUS(st) : -1, trnsim::read_text_file(err_file)};
+  return r;
+}
+
+void check_golden(const std::string& name, const std::string& topology, bool gemm,
+                  bool compute_only) {
+  const fs::path out = fs::temp_directory_path() / ("trnsim_scalesim_out_" + name);
+  fs::remove_all(out);
+  Run r = run_trnsim("-c " + kGolden + name + "/scale.cfg -t " + kData + topology +
+                         (gemm ? " -i gemm" : "") + " -o " + out.string(),
+                     name);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"}) {
+    if (compute_only && std::string(f) != "COMPUTE_REPORT.csv") continue;
+    INFO(name << "/" << f);
+    CHECK(trnsim::read_text_file((out / f).string()) == trnsim::read_text_file(kGolden + name + "/" + f));
+  }
+}
+
+ss::ScaleSimConfig config(ss::Dataflow df, int64_t rows, int64_t cols) {
+  ss::ScaleSimConfig c;
+  c.run_name = "t";
+  c.array_rows = rows;
+  c.array_cols = cols;
+  c.ifmap_sram_kb = c.filter_sram_kb = c.ofmap_sram_kb = 64;
+  c.dataflow = df;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("python float formatting matches repr()", "[scalesim]") {
+  CHECK(ss::python_float(12.0) == "12.0");
+  CHECK(ss::python_float(0.1) == "0.1");
+  CHECK(ss::python_float(62.717770034843205) == "62.717770034843205");
+  CHECK(ss::python_float(83.33333333333334) == "83.33333333333334");
+  CHECK(ss::python_float(0.0001) == "0.0001");
+  CHECK(ss::python_float(0.00001) == "1e-05");
+  CHECK(ss::python_float(1.5e-7) == "1.5e-07");
+  CHECK(ss::python_float(1e16) == "1e+16");
+  CHECK(ss::python_float(123456789012345.0) == "123456789012345.0");
+  CHECK(ss::python_float(-18875.0) == "-18875.0");
+  CHECK(ss::python_float(0.0) == "0.0");
+}
+
+TEST_CASE("fold geometry and ideal-memory cycles per dataflow", "[scalesim]") {
+  // GEMM M=20, N=12, K=9 on a 4x4 array (topology_utils maps it to ifmap 20x9, filter 1x9, 12 filters).
+  ss::Layer g;
+  g.ifmap_h = 20, g.ifmap_w = 9, g.filter_h = 1, g.filter_w = 9, g.channels = 1, g.num_filters = 12;
+  // OS: Sr = M = 20, Sc = N = 12, T = K = 9 -> 5 x 3 folds of T + R + C - 2 = 15 lines.
+  ss::Mapping os = ss::map_layer(config(ss::Dataflow::kOs, 4, 4), g);
+  CHECK(os.row_folds == 5);
+  CHECK(os.col_folds == 3);
+  CHECK(os.lines_per_fold == 15);
+  // WS: Sr = K = 9, Sc = N = 12, T = M = 20 -> 3 x 3 folds of 2R + C + T - 2 = 30 lines.
+  ss::Mapping ws = ss::map_layer(config(ss::Dataflow::kWs, 4, 4), g);
+  CHECK(ws.row_folds == 3);
+  CHECK(ws.lines_per_fold == 30);
+  CHECK(ws.util_cycles_per_fold == 33);  // 2R + 2C + T - 3
+  // IS: Sr = K = 9, Sc = M = 20, T = N = 12 -> 3 x 5 folds of 2R + C + T - 2 = 22 lines.
+  ss::Mapping is = ss::map_layer(config(ss::Dataflow::kIs, 4, 4), g);
+  CHECK(is.col_folds == 5);
+  CHECK(is.lines_per_fold == 22);
+
+  // With a large OFMAP SRAM nothing stalls: total cycles = last demand line = folds * lines - 1.
+  ss::LayerResult r = ss::simulate_layer(config(ss::Dataflow::kOs, 4, 4), g);
+  CHECK(r.stall_cycles == 0);
+  CHECK(r.total_cycles == 15 * 15 - 1);  // 224, as SCALE-Sim reports for g1 (golden)
+  r = ss::simulate_layer(config(ss::Dataflow::kWs, 4, 4), g);
+  CHECK(r.total_cycles == 9 * 30 - 1);
+  r = ss::simulate_layer(config(ss::Dataflow::kIs, 4, 4), g);
+  CHECK(r.total_cycles == 15 * 22 - 1);
+}
+
+TEST_CASE("ofmap dims use ceil like SCALE-Sim", "[scalesim]") {
+  ss::Layer l;  // 9x7 ifmap, 3x2 filter, stride 2: ceil((9-3+2)/2) = 4, ceil((7-2+2)/2) = 4
+  l.ifmap_h = 9, l.ifmap_w = 7, l.filter_h = 3, l.filter_w = 2, l.stride_h = l.stride_w = 2;
+  CHECK(l.ofmap_h() == 4);
+  CHECK(l.ofmap_w() == 4);
+}
+
+TEST_CASE("golden: OS 4x4 CALC conv", "[scalesim]") {
+  check_golden("os_4x4_calc_conv", "conv_small.csv", false, false);
+}
+TEST_CASE("golden: WS 8x4 USER conv", "[scalesim]") {
+  check_golden("ws_8x4_user_conv", "conv_small.csv", false, false);
+}
+TEST_CASE("golden: IS 3x5 CALC gemm", "[scalesim]") {
+  check_golden("is_3x5_calc_gemm", "gemm_small.csv", true, false);
+}
+TEST_CASE("golden: WS 3x5 CALC with OFMAP write stalls", "[scalesim]") {
+  check_golden("ws_3x5_calc_stalls_conv", "conv_small.csv", false, true);
+}
+
+TEST_CASE("ResNet-50 runs for all dataflows at 128x128", "[scalesim]") {
+  std::vector<ss::Layer> layers = ss::load_topology(kData + "Resnet50_8col.csv", false);
+  REQUIRE(layers.size() == 54);
+  for (ss::Dataflow df : {ss::Dataflow::kOs, ss::Dataflow::kWs, ss::Dataflow::kIs}) {
+    ss::ScaleSimConfig c = config(df, 128, 128);
+    c.ifmap_sram_kb = c.filter_sram_kb = 6144;
+    c.ofmap_sram_kb = 2048;
+    for (const ss::Layer& l : layers) {
+      ss::LayerResult r = ss::simulate_layer(c, l);
+      ss::Mapping m = ss::map_layer(c, l);
+      // Each layer takes at least its demand lines; stalls only add to that.
+      CHECK(r.total_cycles == m.total_lines() - 1 + r.stall_cycles);
+      CHECK(r.mapping_eff > 0);
+      CHECK(r.mapping_eff <= 100.0);
+    }
+  }
+}
+
+TEST_CASE("bad scalesim inputs give one-line errors and exit 2", "[scalesim]") {
+  struct Case {
+    const char* cfg;
+    const char* csv;
+    const char* expect;
+  };
+  const std::string good_csv = kData + "conv_small.csv";
+  const Case cases[] = {
+      {"missing_section.cfg", nullptr, "missing_section.cfg: missing section [run_presets]"},
+      {"non_numeric_height.cfg", nullptr,
+       "non_numeric_height.cfg:5: key architecture_presets.ArrayHeight: expected an integer, got 'eight'"},
+      {"unknown_dataflow.cfg", nullptr,
+       "unknown_dataflow.cfg:14: key architecture_presets.Dataflow: expected os, ws or is, got 'rs'"},
+      {"good.cfg", "wrong_columns.csv", "wrong_columns.csv:3: expected 8 or 9 fields"},
+      {"good.cfg", "non_numeric.csv", "non_numeric.csv:3: field 'Filter Width': expected an integer, got 'x3'"},
+      {"good.cfg", "filter_too_big.csv",
+       "filter_too_big.csv:2: field 'Filter Height': 9 is larger than IFMAP Height 8"},
+      {"good.cfg", "zero_stride.csv", "zero_stride.csv:2: field 'Strides': expected a positive integer, got 0"},
+  };
+  int k = 0;
+  for (const Case& c : cases) {
+    const std::string csv = c.csv ? kBad + c.csv : good_csv;
+    const fs::path out = fs::temp_directory_path() / "trnsim_scalesim_bad";
+    Run r = run_trnsim("-c " + kBad + c.cfg + " -t " + csv + " -o " + out.string(),
+                       "bad" + std::to_string(k++));
+    INFO(c.expect << "\n got: " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("--save-traces is refused with a clear error", "[scalesim]") {
+  Run r = run_trnsim("-c " + kBad + "good.cfg -t " + kData + "conv_small.csv -o " +
+                         (fs::temp_directory_path() / "trnsim_scalesim_tr").string() +
+                         " --save-traces",
+                     "traces");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("not implemented") != std::string::npos);
+}
