@@ -205,7 +205,7 @@ TEST_CASE("cross-parameter checks name where the offending value was set", "[con
                     "dimension K runs over SBUF partitions)");
 }
 
-TEST_CASE("--set errors", "[config]") {
+TEST_CASE("override (--set) errors name the override and key", "[config]") {
   CHECK(load_error("tiny", {"pe.rowz=3"}) ==
         "--set pe.rowz=3: unknown key pe.rowz (did you mean pe.rows?)");
   CHECK(load_error("tiny", {"rows=3"}) == "--set rows=3: unknown key rows (did you mean pe.rows?)");
