@@ -2,6 +2,7 @@
 """Writes the end-to-end test models and their random inputs.
 
 usage: make_models.py OUT_DIR [NAME...]
+       make_models.py --list
 
 For each model NAME: OUT_DIR/NAME.onnx and OUT_DIR/NAME.inputs/<input>.npy (seeded, so the
 files are reproducible). Uses onnx.helper and numpy only (/usr/bin/python3 on Debian 12).
@@ -249,9 +250,17 @@ MODELS = {
 }
 
 
+# Models with Tensor Engine work, also checked with --dtype bf16.
+BF16_MODELS = {"mlp", "transformer", "op_matmul_batched", "op_gemm"}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
+        for name in MODELS:
+            print(name, "fp32,bf16" if name in BF16_MODELS else "fp32")
+        return
     out = sys.argv[1]
     names = sys.argv[2:] or list(MODELS)
     os.makedirs(out, exist_ok=True)
