@@ -1,8 +1,188 @@
-// Placeholder until this subcommand lands.
+// `trnsim run`: simulate a program (.tasm/.tbin) or an ONNX model on a chip; write outputs,
+// stats and timeline; print a summary.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/compile.h"
+#include "config/chip_config.h"
+#include "isa/program_io.h"
+#include "isa/validate.h"
+#include "models/sim.h"
+#include "models/stats/stats.h"
+#include "support/error.h"
+#include "support/file_util.h"
 #include "tools/cli.h"
+#include "tools/npy.h"
 
 namespace trnsim::cli {
-void add_run_command(CLI::App&) {}
+namespace {
+
+struct RunArgs {
+  std::string program;
+  std::string chip = "trn1";
+  std::vector<std::string> sets;
+  std::vector<std::string> inputs;
+  std::string output_dir;
+  std::string stats;
+  std::string trace;
+  bool timing_only = false;
+  uint64_t seed = 0;
+  int64_t max_instructions = 1000000000;
+  std::vector<std::string> shapes;
+  std::string dtype = "bf16";
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// "NAME=VALUE" -> (NAME, VALUE); `flag` names the option in errors.
+std::pair<std::string, std::string> split_assignment(const std::string& s, const char* flag) {
+  auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    throw InputError(fmt::format("{} {}: expected NAME=VALUE", flag, s));
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+std::vector<int64_t> parse_shape(const std::string& name, const std::string& text) {
+  std::vector<int64_t> dims;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t x = text.find('x', pos);
+    std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+    char* end = nullptr;
+    long long v = std::strtoll(part.c_str(), &end, 10);
+    if (part.empty() || *end != '\0' || v <= 0)
+      throw InputError(fmt::format("--shape {}={}: expected positive dims like 1x3x224x224",
+                                   name, text));
+    dims.push_back(v);
+    if (x == std::string::npos) break;
+    pos = x + 1;
+  }
+  return dims;
+}
+
+isa::Program load(const RunArgs& a, const config::ChipConfig& chip) {
+  if (ends_with(a.program, ".onnx")) {
+    compiler::CompileOptions co;
+    co.dtype = a.dtype;
+    for (const auto& s : a.shapes) {
+      auto [name, text] = split_assignment(s, "--shape");
+      co.shapes[name] = parse_shape(name, text);
+    }
+    return compiler::compile_onnx(a.program, chip, co);
+  }
+  if (!a.shapes.empty())
+    throw InputError("--shape applies only to .onnx models, not " + a.program);
+  return isa::load_program(a.program);
+}
+
+// The bytes of input `t` from an .npy file; dtype and shape must match. bf16/fp8 tensors
+// accept float32 files (NumPy has no such dtypes) and are rounded to the tensor's dtype.
+std::vector<uint8_t> read_input(const isa::TensorDecl& t, const std::string& path) {
+  NpyArray arr = read_npy(path);
+  bool narrow_float = t.dtype == isa::DType::Bf16 || t.dtype == isa::DType::Fp8e4m3 ||
+                      t.dtype == isa::DType::Fp8e5m2;
+  bool dtype_ok = arr.dtype == t.dtype || (narrow_float && arr.dtype == isa::DType::Fp32);
+  if (!dtype_ok || arr.shape != t.shape)
+    throw InputError(fmt::format("{}: {} {} does not match input '{}' {} {}", path,
+                                 isa::dtype_name(arr.dtype), shape_text(arr.shape), t.name,
+                                 isa::dtype_name(t.dtype), shape_text(t.shape)));
+  if (arr.dtype == t.dtype) return std::move(arr.data);
+  std::vector<uint8_t> out(static_cast<size_t>(t.num_bytes()));
+  const int es = isa::dtype_size(t.dtype);
+  for (int64_t i = 0; i < t.num_elements(); ++i)
+    isa::store_from_float(t.dtype, isa::load_as_float(isa::DType::Fp32, arr.data.data() + 4 * i),
+                          out.data() + es * i);
+  return out;
+}
+
+void run(const RunArgs& a) {
+  // SystemC prints a banner on first use unless told not to (the user may still enable it).
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  config::ChipConfig chip = config::load_chip(a.chip, a.sets);
+  isa::Program prog = load(a, chip);
+  isa::validate(prog, chip.target());
+
+  model::SimOptions opts;
+  opts.timing_only = a.timing_only;
+  opts.trace_path = a.trace;
+  opts.seed = a.seed;
+  opts.max_instructions_per_engine = a.max_instructions;
+  for (const auto& s : a.inputs) {
+    auto [name, path] = split_assignment(s, "--input");
+    auto idx = prog.find_tensor(name);
+    if (!idx || prog.tensors[*idx].role != isa::TensorRole::Input) {
+      std::string names;
+      for (const auto& t : prog.tensors)
+        if (t.role == isa::TensorRole::Input) names += (names.empty() ? "" : ", ") + t.name;
+      throw InputError(fmt::format("--input {}: the program has no input '{}' (inputs: {})", s,
+                                   name, names.empty() ? "none" : names));
+    }
+    opts.inputs[name] = read_input(prog.tensors[*idx], path);
+  }
+
+  model::SimResult r = model::simulate(prog, chip, opts);
+
+  for (const auto& name : r.generated_inputs)
+    std::printf("input %s: %s\n", name.c_str(),
+                a.timing_only ? "not needed (timing only)"
+                              : fmt::format("generated from seed {}", a.seed).c_str());
+  if (!a.timing_only) {
+    if (!a.output_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(a.output_dir, ec);
+      if (ec) throw InputError(a.output_dir + ": cannot create directory: " + ec.message());
+      for (const auto& o : r.outputs) {
+        std::string path = (std::filesystem::path(a.output_dir) /
+                            (sanitize_file_name(o.name) + ".npy")).string();
+        write_npy(path, NpyArray{o.dtype, o.shape, o.bytes});
+        std::printf("output %s: %s\n", o.name.c_str(), path.c_str());
+      }
+    } else if (!r.outputs.empty()) {
+      std::printf("outputs not written (use --output-dir DIR)\n");
+    }
+  }
+  if (!a.stats.empty()) write_file_atomic(a.stats, model::stats_json(r.stats));
+  if (!a.trace.empty()) std::printf("timeline: %s (open in https://ui.perfetto.dev)\n", a.trace.c_str());
+  std::string summary = model::stats_summary(r.stats);
+  std::fwrite(summary.data(), 1, summary.size(), stdout);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "simulate a program (.tasm/.tbin) or an ONNX model");
+  cmd->add_option("program", a->program, "program (.tasm, .tbin) or model (.onnx)")->required();
+  cmd->add_option("--chip", a->chip, "preset name or chip YAML file (default trn1)");
+  cmd->add_option("--set", a->sets, "override a chip parameter: KEY=VALUE (repeatable)");
+  cmd->add_option("--input", a->inputs,
+                  "input tensor from a .npy file: NAME=FILE.npy (repeatable; missing inputs are "
+                  "generated from --seed)");
+  cmd->add_option("--output-dir", a->output_dir, "write each output tensor as DIR/NAME.npy");
+  cmd->add_option("--stats", a->stats, "write the stats JSON document here");
+  cmd->add_option("--trace", a->trace, "write a Chrome/Perfetto timeline (JSON) here");
+  cmd->add_flag("--timing-only", a->timing_only, "skip all data work (same simulated time)");
+  cmd->add_option("--seed", a->seed, "seed for generated inputs (default 0)");
+  cmd->add_option("--max-instructions", a->max_instructions,
+                  "fault when one engine retires more instructions than this (default 1e9)");
+  cmd->add_option("--shape", a->shapes, ".onnx only: pin an input shape, NAME=1x3x224x224");
+  cmd->add_option("--dtype", a->dtype, ".onnx only: Tensor Engine compute dtype (bf16|fp32)");
+  cmd->callback([a] { run(*a); });
+}
+
 }  // namespace trnsim::cli

@@ -87,30 +87,10 @@ void Core::complete(const isa::Instr& in, const InstrRef& ref, const int64_t* re
     ExecState st{&prog(), &mem_.bytes, &chip_.hbm_store(), regs};
     execute(in, st, ref);
   } else if (reg_addressed) {
-    // Timing-only runs move no data, but a register-computed address must still be in bounds.
-    access_scratch_.clear();
-    accesses(in, prog(), regs, access_scratch_);
-    for (const Access& a : access_scratch_) {
-      int64_t limit = 0;
-      const char* what = "";
-      switch (a.space) {
-        case isa::MemSpace::Sbuf: limit = mem_.bytes.sbuf_bytes_per_partition; what = "sbuf"; break;
-        case isa::MemSpace::Psum: limit = mem_.bytes.psum_bytes_per_partition; what = "psum"; break;
-        case isa::MemSpace::Hbm:
-          limit = a.tensor < prog().tensors.size() ? prog().tensors[a.tensor].num_bytes() : 0;
-          what = "hbm";
-          break;
-        case isa::MemSpace::None: continue;
-      }
-      bool bad = a.lo < 0 || a.hi > limit ||
-                 (a.space != isa::MemSpace::Hbm && a.p0 + a.np > mem_.bytes.partitions);
-      if (bad)
-        throw SimFault(describe_instr(prog(), in, ref) +
-                       fmt::format(": {} {} bytes [{}, {}) partitions [{}, {}) out of range "
-                                   "(limit {} bytes, {} partitions)",
-                                   a.write ? "write to" : "read of", what, a.lo, a.hi, a.p0,
-                                   a.p0 + a.np, limit, mem_.bytes.partitions));
-    }
+    // Timing-only runs move no data, but a register-computed address must still be in bounds
+    // (the same checks and messages as execute()).
+    ExecState st{&prog(), &mem_.bytes, nullptr, regs};
+    check_bounds(in, st, ref);
   }
   mem_.count(traffic);
   Tracer& tr = chip_.tracer();

@@ -72,7 +72,6 @@ class Core : public sc_core::sc_module {
   DmaEngines dma_engines_;
   std::vector<std::unique_ptr<DmaQueue>> queues_;
   OnChipMemory mem_;
-  std::vector<Access> access_scratch_;
   int64_t flops_ = 0;
 };
 
