@@ -20,6 +20,21 @@ inline uint16_t bf16_round(float f) {
   return static_cast<uint16_t>(u >> 16);
 }
 
+// Decoded values of every fp8 code, built once (immutable afterwards).
+const float* fp8_table(DType t) {
+  struct Tables {
+    float e4m3[256], e5m2[256];
+    Tables() {
+      for (int b = 0; b < 256; ++b) {
+        e4m3[b] = isa::fp8e4m3_to_float(static_cast<uint8_t>(b));
+        e5m2[b] = isa::fp8e5m2_to_float(static_cast<uint8_t>(b));
+      }
+    }
+  };
+  static const Tables tables;
+  return t == DType::Fp8e4m3 ? tables.e4m3 : tables.e5m2;
+}
+
 }  // namespace
 
 void load_row_f32(const Tile& t, int p, float* out) {
@@ -42,6 +57,12 @@ void load_row_f32(const Tile& t, int p, float* out) {
         std::memcpy(out + i, &u, 4);
       }
       return;
+    case DType::Fp8e4m3:
+    case DType::Fp8e5m2: {
+      const float* tab = fp8_table(t.dt);
+      for (int64_t i = 0; i < n; ++i) out[i] = tab[r[o[i]]];
+      return;
+    }
     default:
       for (int64_t i = 0; i < n; ++i) out[i] = isa::load_as_float(t.dt, r + o[i]);
       return;
