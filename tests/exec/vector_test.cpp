@@ -59,7 +59,7 @@ int64_t clamp32(int64_t v) { return std::min<int64_t>(std::max<int64_t>(v, INT32
 TEST_CASE("tt: every float ALU op, strided a and stride-0 broadcast b", "[exec]") {
   const int oi = GENERATE(range(0, static_cast<int>(AluOp::And)));
   const AluOp op = static_cast<AluOp>(oi);
-  const DType dt = GENERATE(DType::Fp32, DType::Bf16);
+  const DType dt = GENERATE(DType::Fp32, DType::Bf16, DType::Fp16, DType::Fp8e4m3);
   INFO(isa::alu_op_name(op) << " " << isa::dtype_name(dt));
   Env e;
   const auto a = sb(0, 4, 0, dt, {{12, 3}, {2, 5}});  // strided
@@ -279,4 +279,21 @@ TEST_CASE("fp32 -> bf16 stores match isa::float_to_bf16 on special values", "[ex
     std::memcpy(&h, e.addr(dst, 0, i), 2);
     CHECK(h == isa::float_to_bf16(sp[i]));
   }
+}
+
+TEST_CASE("tt: mixed int/float inputs compute in fp32; int-only ops on floats use integers",
+          "[exec]") {
+  Env e;
+  const auto a = sb(0, 1, 0, DType::Int32, {{1, 2}});
+  const auto b = sb(0, 1, 64, DType::Fp32, {{1, 2}});
+  const auto d = sb(0, 1, 128, DType::Int32, {{1, 2}});
+  e.put_i(a, {16777217, 6});
+  e.put(b, {0.0f, 3.0f});
+  e.run(instr(Opcode::TensorTensor, {A(d), A(a), A(b), E_(AluOp::Add)}));
+  CHECK(e.get_i(d) == std::vector<int64_t>{16777216, 9});  // fp32 rounding of 2^24 + 1
+  const auto fa = sb(0, 1, 192, DType::Fp32, {{1, 2}});
+  const auto fd = sb(0, 1, 256, DType::Fp32, {{1, 2}});
+  e.put(fa, {6.0f, -8.0f});
+  e.run(instr(Opcode::TensorTensor, {A(fd), A(fa), A(b), E_(AluOp::Or)}));
+  CHECK(e.get(fd) == std::vector<float>{6.0f, -5.0f});  // 6 | 0, -8 | 3 in two's complement
 }
