@@ -1,5 +1,6 @@
 // Functional executor: access-pattern resolution, bounds checks, accesses() and dispatch.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "models/exec/exec_internal.h"
@@ -70,7 +71,8 @@ namespace {
 void free_hull(const AccessPattern& ap, int64_t& lo_e, int64_t& hi_e) {
   lo_e = 0;
   hi_e = 0;
-  for (int d = 0; d < ap.ndims; ++d) {
+  const int nd = std::min<int>(ap.ndims, static_cast<int>(ap.dims.size()));  // unvalidated APs
+  for (int d = 0; d < nd; ++d) {
     int64_t span = ap.dims[d].stride * (ap.dims[d].count - 1);
     if (span < 0) lo_e += span;
     else hi_e += span;
@@ -203,7 +205,8 @@ std::vector<float> scalar_values(const Ctx& c, int k, int np) {
 bool scalar_is_int(const Ctx& c, int k) {
   const isa::Operand& o = c.in.ops[k];
   if (o.ap.present()) return !isa::dtype_is_float(o.ap.dtype);
-  return o.f == static_cast<float>(static_cast<int64_t>(o.f)) && o.f >= -9.2e18f && o.f <= 9.2e18f;
+  // Range first: casting NaN or a huge float to int64 is undefined.
+  return o.f >= -9.2e18f && o.f <= 9.2e18f && o.f == std::trunc(o.f);
 }
 
 }  // namespace detail

@@ -76,7 +76,7 @@ TEST_CASE("fp8 e4m3 (max 448, NaN on overflow) and e5m2 (inf) round to nearest e
   }
 }
 
-TEST_CASE("integer stores round to even and saturate; int64 and int32 are exact",
+TEST_CASE("integer stores round to even and saturate - int64 and int32 are exact",
           "[exec][dtype]") {
   uint8_t b[8];
   auto i8 = [&](float v) {

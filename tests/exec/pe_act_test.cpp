@@ -142,7 +142,7 @@ TEST_CASE("act: special values (sign(0), rsqrt/reciprocal of 0, softplus of larg
   CHECK(run(ActFn::Sigmoid)[2] == Approx(1 / (1 + std::exp(20.0))).epsilon(1e-5));
 }
 
-TEST_CASE("act: bf16 output rounds, reduce gets the fp32 row sum of unrounded results; "
+TEST_CASE("act: bf16 output rounds, reduce gets the fp32 row sum of unrounded results, "
           "dst may alias src", "[exec]") {
   Env e;
   const auto src = sb(0, 5, 0, DType::Bf16, {{1, 33}});

@@ -36,7 +36,7 @@ TEST_CASE("preduce: reduce over partitions, written to every dst partition", "[e
   }
 }
 
-TEST_CASE("gather within partitions; out-of-range index faults", "[exec]") {
+TEST_CASE("gather within partitions - out-of-range index faults", "[exec]") {
   Env e;
   const auto src = sb(0, 4, 0, DType::Bf16, {{2, 16}});
   const auto idx = sb(0, 4, 100, DType::Int32, {{1, 10}});

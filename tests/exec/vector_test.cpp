@@ -133,7 +133,7 @@ TEST_CASE("reduce: innermost axes with add/max/min/mul, fp32 accumulation in ord
   }
 }
 
-TEST_CASE("reduce: int32 add is exact; bad axes fault", "[exec]") {
+TEST_CASE("reduce: int32 add is exact - bad axes fault", "[exec]") {
   Env e;
   const auto src = sb(0, 2, 0, DType::Int32, {{1, 10}});
   const auto dst = sb(0, 2, 64, DType::Int32, {{1, 1}});
@@ -281,7 +281,7 @@ TEST_CASE("fp32 -> bf16 stores match isa::float_to_bf16 on special values", "[ex
   }
 }
 
-TEST_CASE("tt: mixed int/float inputs compute in fp32; int-only ops on floats use integers",
+TEST_CASE("tt: mixed int/float inputs compute in fp32 - int-only ops on floats use integers",
           "[exec]") {
   Env e;
   const auto a = sb(0, 1, 0, DType::Int32, {{1, 2}});
