@@ -142,10 +142,15 @@ void normalize_constant(Node& n, const std::string& where) {
 // Pins the symbolic dims of the graph inputs in the proto (before shape inference).
 void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
                       const std::map<std::string, Shape>& shapes, const std::string& src) {
-  std::set<std::string> seen;
+  std::set<std::string> names;
+  for (const auto& in : g.input())
+    if (!inits.count(in.name())) names.insert(in.name());
+  for (const auto& [name, s] : shapes)
+    if (!names.count(name))
+      throw InputError(fmt::format("{}: --shape names '{}', which is not an input of the model",
+                                   src, name));
   for (auto& in : *g.mutable_input()) {
     if (inits.count(in.name())) continue;
-    seen.insert(in.name());
     if (!in.type().has_tensor_type())
       throw InputError(fmt::format("{}: input '{}' is not a tensor", src, in.name()));
     auto* tt = in.mutable_type()->mutable_tensor_type();
@@ -180,10 +185,6 @@ void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
       dim->set_dim_value(it->second[d]);
     }
   }
-  for (const auto& [name, s] : shapes)
-    if (!seen.count(name))
-      throw InputError(fmt::format("{}: --shape names '{}', which is not an input of the model",
-                                   src, name));
 }
 
 }  // namespace

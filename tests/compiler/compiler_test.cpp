@@ -1,0 +1,317 @@
+// Compiler unit tests: frontend errors, the reference interpreter against hand-computed values,
+// constant folding, and graph -> expected assembly lines (matched by substring).
+#include <onnx/onnx_pb.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+
+#include "compiler/compile.h"
+#include "compiler/frontend/onnx_loader.h"
+#include "compiler/interp/interpreter.h"
+#include "compiler/passes/passes.h"
+#include "compiler/pipeline.h"
+#include "config/chip_config.h"
+#include "isa/asm.h"
+#include "support/error.h"
+
+using namespace trnsim;
+using namespace trnsim::compiler;
+
+namespace {
+
+// Builds small ONNX models in memory.
+struct ModelBuilder {
+  onnx::ModelProto m;
+  onnx::GraphProto* g;
+  explicit ModelBuilder(int opset = 17) {
+    m.set_ir_version(8);
+    auto* op = m.add_opset_import();
+    op->set_domain("");
+    op->set_version(opset);
+    g = m.mutable_graph();
+    g->set_name("test");
+  }
+  static void set_shape(onnx::ValueInfoProto* v, const std::string& name,
+                        const std::vector<std::string>& dims, int type) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(type);
+    auto* sh = tt->mutable_shape();
+    for (const auto& d : dims) {
+      auto* dim = sh->add_dim();
+      if (std::isdigit(static_cast<unsigned char>(d[0]))) dim->set_dim_value(std::stoll(d));
+      else dim->set_dim_param(d);
+    }
+  }
+  ModelBuilder& input(const std::string& name, const std::vector<std::string>& dims,
+                      int type = onnx::TensorProto_DataType_FLOAT) {
+    set_shape(g->add_input(), name, dims, type);
+    return *this;
+  }
+  ModelBuilder& output(const std::string& name, const std::vector<std::string>& dims,
+                       int type = onnx::TensorProto_DataType_FLOAT) {
+    set_shape(g->add_output(), name, dims, type);
+    return *this;
+  }
+  ModelBuilder& init(const std::string& name, const std::vector<int64_t>& dims,
+                     const std::vector<float>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    for (float v : vals) t->add_float_data(v);
+    return *this;
+  }
+  ModelBuilder& init_i64(const std::string& name, const std::vector<int64_t>& dims,
+                         const std::vector<int64_t>& vals) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto_DataType_INT64);
+    for (auto d : dims) t->add_dims(d);
+    for (auto v : vals) t->add_int64_data(v);
+    return *this;
+  }
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in,
+                        const std::vector<std::string>& out, const std::string& name) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (const auto& s : in) n->add_input(s);
+    for (const auto& s : out) n->add_output(s);
+    return n;
+  }
+  std::string bytes() const { return m.SerializeAsString(); }
+};
+
+void add_int_attr(onnx::NodeProto* n, const std::string& k, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(k);
+  a->set_type(onnx::AttributeProto_AttributeType_INT);
+  a->set_i(v);
+}
+
+std::string error_of(const std::string& bytes, const std::map<std::string, Shape>& shapes = {}) {
+  try {
+    load_onnx_bytes(bytes, "m.onnx", shapes);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string compile_text(const std::string& bytes, const std::string& dtype = "fp32",
+                         const std::string& chip = "trn1") {
+  Graph g = load_onnx_bytes(bytes, "m.onnx", {});
+  CompileOptions o;
+  o.dtype = dtype;
+  isa::Program p = run_pipeline(std::move(g), config::load_chip(chip).target(),
+                                dtype == "bf16" ? DType::Bf16 : DType::Fp32, o);
+  return isa::disassemble(p);
+}
+
+Value val(Shape s, std::vector<double> d) {
+  Value v(DType::Fp32, std::move(s));
+  v.data = std::move(d);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("frontend: truncated protobuf is one line naming the file", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2"}).output("y", {"2"});
+  b.node("Relu", {"x"}, {"y"}, "r");
+  std::string bytes = b.bytes();
+  std::string err = error_of(bytes.substr(0, bytes.size() / 2) + "\xff\xff\xff");
+  CHECK(err == "m.onnx: not a valid ONNX model (truncated or invalid protobuf)");
+  CHECK(error_of("") == "m.onnx: empty file, not an ONNX model");
+}
+
+TEST_CASE("frontend: opsets outside 9..17 are rejected", "[compiler]") {
+  ModelBuilder b(18);
+  b.input("x", {"2"}).output("y", {"2"});
+  b.node("Relu", {"x"}, {"y"}, "r");
+  CHECK(error_of(b.bytes()) == "m.onnx: opset 18 is not supported (supported: 9..17)");
+  ModelBuilder c(8);
+  c.input("x", {"2"}).output("y", {"2"});
+  c.node("Relu", {"x"}, {"y"}, "r");
+  CHECK(error_of(c.bytes()) == "m.onnx: opset 8 is not supported (supported: 9..17)");
+}
+
+TEST_CASE("frontend: unsupported op names node op and the supported list", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2", "3", "4"}).output("y", {"2", "3", "4"});
+  b.node("HardSwish", {"x"}, {"y"}, "foo");
+  std::string err = error_of(b.bytes());
+  CHECK(err.rfind("m.onnx: node 'foo' (op HardSwish): not supported; supported ops: Abs, Add,", 0) == 0);
+  CHECK(err.find("MatMul") != std::string::npos);
+  CHECK(err.find('\n') == std::string::npos);
+}
+
+TEST_CASE("frontend: checker failures are reported", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2"}).output("y", {"2"});
+  b.node("Relu", {"x", "x"}, {"y"}, "r");  // Relu takes one input
+  std::string err = error_of(b.bytes());
+  CHECK(err.rfind("m.onnx: ONNX checker: ", 0) == 0);
+}
+
+TEST_CASE("frontend: symbolic dims must be pinned by --shape fixed ones must agree", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"batch", "4"}).output("y", {"batch", "4"});
+  b.node("Relu", {"x"}, {"y"}, "r");
+  CHECK(error_of(b.bytes()) ==
+        "m.onnx: input 'x' dimension 0 ('batch') is symbolic; pin it with --shape x=...");
+  CHECK(error_of(b.bytes(), {{"x", {3, 5}}}) ==
+        "m.onnx: --shape x: dimension 1 is 4 in the model, not 5");
+  CHECK(error_of(b.bytes(), {{"z", {3, 4}}}) ==
+        "m.onnx: --shape names 'z', which is not an input of the model");
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {{"x", {3, 4}}});
+  CHECK(g.t(g.inputs[0]).shape == Shape{3, 4});
+}
+
+TEST_CASE("interpreter: MatMul Softmax LayerNorm against hand-computed values", "[compiler]") {
+  Graph g;
+  g.source = "t";
+  Node mm;
+  mm.op = "MatMul";
+  Value a = val({2, 2}, {1, 2, 3, 4}), b = val({2, 2}, {5, 6, 7, 8});
+  auto r = eval_node(g, mm, {&a, &b});
+  CHECK(r[0].data == std::vector<double>{19, 22, 43, 50});
+
+  Node sm;
+  sm.op = "Softmax";
+  Value x = val({1, 2}, {0, std::log(3.0)});
+  r = eval_node(g, sm, {&x});
+  CHECK(r[0].data[0] == Approx(0.25));
+  CHECK(r[0].data[1] == Approx(0.75));
+
+  Node ln;
+  ln.op = "LayerNormalization";
+  ln.attrs["epsilon"].kind = Attr::Kind::Float;
+  ln.attrs["epsilon"].f = 0.0f;
+  Value lx = val({1, 4}, {1, 2, 3, 4}), gm = val({4}, {1, 1, 1, 2}), bt = val({4}, {0, 0, 0, 1});
+  r = eval_node(g, ln, {&lx, &gm, &bt});
+  // mean 2.5, var 1.25: (x - 2.5) / sqrt(1.25)
+  const double s = 1.0 / std::sqrt(1.25);
+  CHECK(r[0].data[0] == Approx(-1.5 * s));
+  CHECK(r[0].data[3] == Approx(1.5 * s * 2 + 1));
+}
+
+TEST_CASE("interpreter: broadcasting Gather with negative index Slice with steps", "[compiler]") {
+  Graph g;
+  g.source = "t";
+  Node add;
+  add.op = "Sub";
+  Value a = val({2, 1}, {10, 20}), b = val({3}, {1, 2, 3});
+  auto r = eval_node(g, add, {&a, &b});
+  CHECK(r[0].shape == Shape{2, 3});
+  CHECK(r[0].data == std::vector<double>{9, 8, 7, 19, 18, 17});
+
+  Node ga;
+  ga.op = "Gather";
+  Value d = val({3, 2}, {1, 2, 3, 4, 5, 6});
+  Value idx(DType::Int64, {2});
+  idx.data = {-1, 0};
+  r = eval_node(g, ga, {&d, &idx});
+  CHECK(r[0].data == std::vector<double>{5, 6, 1, 2});
+
+  Node sl;
+  sl.op = "Slice";
+  Value x = val({6}, {0, 1, 2, 3, 4, 5});
+  Value st(DType::Int64, {1}), en(DType::Int64, {1}), ax(DType::Int64, {1}), sp(DType::Int64, {1});
+  st.data = {-1};
+  en.data = {-100};
+  ax.data = {0};
+  sp.data = {-2};
+  r = eval_node(g, sl, {&x, &st, &en, &ax, &sp});
+  CHECK(r[0].data == std::vector<double>{5, 3, 1});
+}
+
+TEST_CASE("fold_constants: Shape/Gather/Concat/Reshape chains fold to a constant shape", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2", "3", "4"}).output("y", {"6", "4"});
+  b.init_i64("idx", {}, {2});
+  b.init_i64("minus1", {1}, {-1});
+  b.init_i64("zero", {1}, {0});
+  b.node("Shape", {"x"}, {"s"}, "shape");
+  b.node("Gather", {"s", "idx"}, {"last"}, "gather");
+  b.node("Unsqueeze", {"last", "zero"}, {"last1"}, "unsq");
+  b.node("Concat", {"minus1", "last1"}, {"target"}, "cat");
+  add_int_attr(b.g->mutable_node(3), "axis", 0);
+  b.node("Reshape", {"x", "target"}, {"y"}, "reshape");
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  fold_constants(g);
+  verify(g, "fold_constants");
+  REQUIRE(g.nodes.size() == 1);
+  CHECK(g.nodes[0].op == "Reshape");
+  CHECK(g.t(g.nodes[0].inputs[1]).value->data == std::vector<double>{-1, 4});
+  CHECK(g.t(g.outputs[0]).shape == Shape{6, 4});
+}
+
+TEST_CASE("lowering: MLP layer emits tiled matmul PSUM evacuation and semaphores", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"4", "200"}).output("y", {"4", "3"});
+  b.init("w", {200, 3}, std::vector<float>(600, 0.5f));
+  b.node("MatMul", {"x", "w"}, {"h"}, "fc1");
+  b.node("Relu", {"h"}, {"y"}, "relu1");
+  std::string text = compile_text(b.bytes(), "bf16");
+  // K = 200 > 128 PE rows: two accumulation steps into one PSUM bank.
+  CHECK(text.find("matmul psum[0:4]+0:fp32[1,3], sbuf[0:128]") != std::string::npos);
+  CHECK(text.find("sbuf[0:72]") != std::string::npos);  // second K tile: 200 - 128
+  CHECK(text.find(":bf16[1,4]") != std::string::npos);  // stationary operand cast to bf16
+  CHECK(text.find(", zero ") != std::string::npos);
+  CHECK(text.find(", acc ") != std::string::npos);
+  CHECK(text.find("@fc1") != std::string::npos);
+  CHECK(text.find("relu, 1, 0, -") != std::string::npos);
+  CHECK(text.find("@relu1") != std::string::npos);
+  // The transposing load of x: K on partitions (partition stride 1 element), M along the free dim.
+  CHECK(text.find("hbm.x+0:fp32{1,128}[200,4]") != std::string::npos);
+  CHECK(text.find("wait(") != std::string::npos);
+  CHECK(text.find("inc(s0)") != std::string::npos);  // pe's semaphore
+}
+
+TEST_CASE("lowering: softmax uses exp with row sum", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"4", "8"}).output("y", {"4", "8"});
+  b.node("Softmax", {"x"}, {"y"}, "sm");
+  std::string text = compile_text(b.bytes(), "fp32");
+  CHECK(text.find("reduce sbuf[0:4]") != std::string::npos);
+  CHECK(text.find(", max, 1") != std::string::npos);
+  CHECK(text.find("exp, 1, sbuf[0:4]") != std::string::npos);
+  CHECK(text.find(", div, sbuf[0:4]") != std::string::npos);
+}
+
+TEST_CASE("lowering: every instruction carries its node tag and Reshape aliases", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2", "6"}).output("y", {"3", "4"});
+  b.init_i64("shape", {2}, {3, 4});
+  b.node("Reshape", {"x", "shape"}, {"r"}, "rs");
+  b.node("Neg", {"r"}, {"y"}, "neg");
+  std::string text = compile_text(b.bytes());
+  CHECK(text.find("@rs") == std::string::npos);  // an alias: no instructions
+  CHECK(text.find("ts ") != std::string::npos);
+  CHECK(text.find("mul, -1") != std::string::npos);
+  size_t pos = 0, lines = 0, tagged = 0;
+  while ((pos = text.find("\n  ", pos)) != std::string::npos) {
+    size_t end = text.find('\n', pos + 1);
+    std::string line = text.substr(pos + 1, end - pos - 1);
+    ++lines;
+    if (line.find("@neg") != std::string::npos) ++tagged;
+    pos = end;
+  }
+  CHECK(lines > 0);
+  CHECK(tagged == lines);
+}
+
+TEST_CASE("compile_onnx: bad --dtype and --dump-after names are input errors", "[compiler]") {
+  CompileOptions o;
+  o.dtype = "fp8";
+  CHECK_THROWS_WITH(compile_onnx("/nonexistent.onnx", config::load_chip("trn1"), o),
+                    "--dtype fp8: expected bf16 or fp32");
+  o.dtype = "fp32";
+  o.dump_after = "nope";
+  CHECK_THROWS_WITH(compile_onnx("/nonexistent.onnx", config::load_chip("trn1"), o),
+                    Catch::StartsWith("--dump-after=nope: no such pass; passes: frontend, fold_constants"));
+}
