@@ -19,6 +19,7 @@
 #include "config/chip_config.h"
 #include "support/error.h"
 #include "support/file_util.h"
+#include "support/json.h"
 #include "tools/sweep/metrics.h"
 #include "tools/sweep/sweep.h"
 
@@ -273,7 +274,7 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
         try {
           json = read_text_file(c.stats);
           m = extract_metrics(json, c.stats);
-          record(p, "ok", m, "", json);
+          record(p, "ok", m, "", json::parse(json, c.stats).dump(false));
         } catch (const InputError& e) {
           record(p, "failed", Metrics{}, std::string("stats: ") + e.what(), "");
         }

@@ -236,20 +236,22 @@ std::vector<DesignPoint> expand_points(const SweepSpec& spec) {
         configs.back().emplace_back(ax.key, ax.values[rng() % ax.values.size()]);
     }
   } else {
+    // Odometer over the axes, the last axis fastest.
     std::vector<size_t> idx(spec.axes.size(), 0);
-    for (;;) {
+    bool more = true;
+    while (more) {
       configs.emplace_back();
       for (size_t a = 0; a < spec.axes.size(); ++a)
         configs.back().emplace_back(spec.axes[a].key, spec.axes[a].values[idx[a]]);
-      size_t a = spec.axes.size();
-      while (a > 0) {
-        --a;
-        if (++idx[a] < spec.axes[a].values.size()) break;
-        idx[a] = 0;
-        if (a == 0) a = SIZE_MAX;
-      }
-      if (a == SIZE_MAX) break;
       if (configs.size() > 10000000) throw InputError(spec.path + ": more than 10 million design points");
+      more = false;
+      for (size_t a = spec.axes.size(); a-- > 0;) {
+        if (++idx[a] < spec.axes[a].values.size()) {
+          more = true;
+          break;
+        }
+        idx[a] = 0;
+      }
     }
   }
   std::vector<DesignPoint> pts;

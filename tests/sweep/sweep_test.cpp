@@ -1,0 +1,194 @@
+// Sweep runner tests: listing, spec errors, results, kill + resume, shards + merge, report.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSpec = std::string(TRNSIM_TEST_DATA) + "/sweep/data/eight_points.yaml";
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(TRNSIM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("trnsim_sweep_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+}  // namespace
+
+TEST_CASE("sweep --list prints the grid in order", "[sweep]") {
+  Result r = run("sweep " + kSpec + " --list");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("     0 ") != std::string::npos);
+  CHECK(r.out.find("pe.clock_ghz=0.5 dma.engine_gbps=5\n") != std::string::npos);
+  CHECK(r.out.find("pe.clock_ghz=1.0 dma.engine_gbps=40\n") != std::string::npos);
+  CHECK(r.out.find("8 design points") != std::string::npos);
+  Result s = run("sweep " + kSpec + " --list --shard 2/4");
+  CHECK(s.out.find("2 design points") != std::string::npos);
+}
+
+TEST_CASE("sweep results: one ok row per point, latency falls with DMA bandwidth", "[sweep]") {
+  fs::path d = scratch("results");
+  Result r = run("sweep " + kSpec + " -o " + (d / "r.csv").string() + " -j 2");
+  REQUIRE(r.code == 0);
+  std::string csv = slurp(d / "r.csv");
+  REQUIRE(lines(csv) == 9);
+  CHECK(csv.rfind("index,id,workload,pe.clock_ghz,dma.engine_gbps,status,sim_time_ns,", 0) == 0);
+  CHECK(lines(slurp(d / "r.csv.jsonl")) == 8);
+  // Rows sorted by index; read sim_time_ns of points 4..7 (pe 1 GHz, DMA 5..40 GB/s).
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  std::vector<double> t;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    REQUIRE(cells.size() >= 7);
+    CHECK(cells[5] == "ok");
+    t.push_back(std::stod(cells[6]));
+  }
+  REQUIRE(t.size() == 8);
+  CHECK(t[4] > t[5]);
+  CHECK(t[5] > t[6]);
+  CHECK(t[6] > t[7]);
+  // Refuses to overwrite an existing table without --resume.
+  Result again = run("sweep " + kSpec + " -o " + (d / "r.csv").string());
+  CHECK(again.code == 2);
+  CHECK(again.out.find("exists; use --resume") != std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST_CASE("a killed sweep resumes to the same table as an uninterrupted run", "[sweep]") {
+  fs::path d = scratch("resume");
+  REQUIRE(run("sweep " + kSpec + " -o " + (d / "full.csv").string() + " -j 1").code == 0);
+  std::string part = (d / "part.csv").string();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open("/dev/null", O_WRONLY);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(TRNSIM_BINARY, TRNSIM_BINARY, "sweep", kSpec.c_str(), "-o", part.c_str(), "-j", "1",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it once some but not all rows are in.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  size_t rows = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    rows = fs::exists(part) ? lines(slurp(part)) : 0;
+    if (rows >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  size_t at_kill = lines(slurp(part));
+  INFO("rows when killed: " << at_kill);
+  REQUIRE(at_kill >= 3);
+  REQUIRE(at_kill < 9);
+  Result r = run("sweep " + kSpec + " -o " + part + " --resume -j 2");
+  REQUIRE(r.code == 0);
+  CHECK(slurp(part) == slurp(d / "full.csv"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("shards merge into the full table; missing and duplicate shards are errors", "[sweep]") {
+  fs::path d = scratch("shards");
+  REQUIRE(run("sweep " + kSpec + " -o " + (d / "full.csv").string()).code == 0);
+  std::string shards;
+  for (int k = 1; k <= 3; ++k) {
+    std::string out = (d / ("s" + std::to_string(k) + ".csv")).string();
+    REQUIRE(run("sweep " + kSpec + " --shard " + std::to_string(k) + "/3 -o " + out).code == 0);
+    shards += " " + out;
+  }
+  Result m = run("sweep merge" + shards + " --spec " + kSpec + " -o " + (d / "m.csv").string());
+  REQUIRE(m.code == 0);
+  CHECK(slurp(d / "m.csv") == slurp(d / "full.csv"));
+  Result missing = run("sweep merge " + (d / "s1.csv").string() + " " + (d / "s2.csv").string() +
+                       " --spec " + kSpec + " -o " + (d / "bad.csv").string());
+  CHECK(missing.code == 2);
+  CHECK(missing.out.find("points missing") != std::string::npos);
+  Result dup = run("sweep merge " + (d / "s1.csv").string() + " " + (d / "s1.csv").string() +
+                   " -o " + (d / "bad.csv").string());
+  CHECK(dup.code == 2);
+  CHECK(dup.out.find("is also in") != std::string::npos);
+  CHECK_FALSE(fs::exists(d / "bad.csv"));
+  CHECK(run("sweep x --shard 4/3 --list").code == 2);
+  fs::remove_all(d);
+}
+
+TEST_CASE("sweep spec errors name the file and the problem", "[sweep]") {
+  fs::path d = scratch("errors");
+  fs::path prog = fs::path(TRNSIM_TEST_DATA) / "../traces/01_matmul/matmul.tasm";
+  auto check = [&](const std::string& body, const std::string& expect) {
+    write(d / "s.yaml", body);
+    Result r = run("sweep " + (d / "s.yaml").string() + " --list");
+    INFO(r.out);
+    CHECK(r.code == 2);
+    CHECK(r.out.find(expect) != std::string::npos);
+  };
+  std::string wl = "workloads:\n  - program: " + prog.string() + "\n";
+  check("chip: tiny\naxes:\n  pe.rowz: [1, 2]\n" + wl, "pe.rowz");
+  check("chip: tiny\naxes:\n  pe.rows: [0]\n" + wl, "pe.rows");
+  check("chip: nosuchchip\n" + wl, "nosuchchip");
+  check("chip: tiny\nmode: diagonal\n" + wl, "mode: expected grid, zip or random");
+  check("chip: tiny\nworkloads:\n  - program: missing.tasm\n", "workload file not found");
+  check("chip: tiny\nbogus: 1\n" + wl, "unknown key 'bogus'");
+  check("chip: tiny\naxes: {pe.rows: {from: 4, to: 2, step: 1}}\n" + wl, "need step > 0 and to >= from");
+  check("chip: [unclosed\n", "malformed YAML");
+  fs::remove_all(d);
+}
+
+TEST_CASE("sweep report writes a Pareto plot and summary", "[sweep]") {
+  fs::path d = scratch("report");
+  REQUIRE(run("sweep " + kSpec + " -o " + (d / "r.csv").string()).code == 0);
+  Result r = run("sweep report " + (d / "r.csv").string() + " -o " + (d / "rep").string());
+  REQUIRE(r.code == 0);
+  std::string svg = slurp(d / "rep/pareto.svg");
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("Pareto front") != std::string::npos);
+  std::string md = slurp(d / "rep/summary.md");
+  CHECK(md.find("8 design points, 8 ok") != std::string::npos);
+  CHECK(lines(slurp(d / "rep/pareto.csv")) >= 2);
+  fs::remove_all(d);
+}
