@@ -3,12 +3,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
-// yaml-cpp 0.7's node/impl.h trips GCC 12's -Wdangling-pointer (a false positive in the library).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
-#pragma GCC diagnostic pop
 
 #include <map>
 
@@ -136,8 +131,9 @@ class Loader {
   void walk(const YAML::Node& map, const std::string& prefix, const std::string& path,
             std::map<std::string, int>& seen) {
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
-      const YAML::Node& v = it->second;
+      // Copies: the iterator's pair is a temporary, references into it would dangle.
+      YAML::Node k = it->first;
+      YAML::Node v = it->second;
       if (!k.IsScalar())
         throw InputError(fmt::format("{}: expected a parameter name", at(path, k.Mark())));
       if (prefix.empty() && k.Scalar() == "preset") continue;  // handled by apply_yaml
