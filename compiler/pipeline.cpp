@@ -21,6 +21,7 @@ constexpr GraphPass kGraphPasses[] = {
     {"remove_identity", remove_identity},
     {"fold_batchnorm", fold_batchnorm},
     {"prune_dead", prune_dead},
+    {"fuse_epilogue", fuse_epilogue},
 };
 // Instruction-level passes after the graph passes: lower, insert_sync, emit.
 const char* const kLatePasses[] = {"lower", "insert_sync", "emit"};

@@ -13,6 +13,19 @@ void round_all(Value& v) {
   for (double& d : v.data) d = round_to(v.dtype, d);
 }
 
+// Bias (input 2, along the last axis) and activation of a node fused by fuse_epilogue.
+void apply_epilogue(const Node& n, const std::vector<const Value*>& in, Value& out, bool bias) {
+  if (bias && in.size() > 2 && in[2]) {
+    const int64_t nn = out.shape.back();
+    for (int64_t i = 0; i < out.numel(); ++i) out.data[i] += in[2]->data[i % nn];
+  }
+  std::string act = n.attr_string("_act", "");
+  if (!act.empty()) {
+    const OpInfo* info = find_op(act);
+    for (double& d : out.data) d = info->unary(d, n);
+  }
+}
+
 // Splits `s` around the contiguous dims [a, b): outer * inner(reduced) * trailing.
 struct Split3 {
   int64_t outer = 1, mid = 1, inner = 1;
@@ -25,7 +38,7 @@ Split3 split3(const Shape& s, int64_t a, int64_t b) {
 }
 }  // namespace
 
-std::vector<Value> eval_matmul(const Node&, const std::vector<const Value*>& in) {
+std::vector<Value> eval_matmul(const Node& node, const std::vector<const Value*>& in) {
   Shape a = in[0]->shape, b = in[1]->shape;
   bool va = a.size() == 1, vb = b.size() == 1;
   if (va) a.insert(a.begin(), 1);
@@ -58,6 +71,7 @@ std::vector<Value> eval_matmul(const Node&, const std::vector<const Value*>& in)
         po[i * n + j] = acc;
       }
   }
+  apply_epilogue(node, in, out, true);
   round_all(out);
   return {out};
 }
@@ -80,6 +94,7 @@ std::vector<Value> eval_gemm(const Node& node, const std::vector<const Value*>& 
       if (!cs.empty()) acc += beta * in[2]->data[i * cs[0] + j * cs[1]];
       out.data[i * n + j] = acc;
     }
+  apply_epilogue(node, in, out, false);
   round_all(out);
   return {out};
 }

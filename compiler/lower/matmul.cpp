@@ -4,8 +4,11 @@
 // bank with zero/acc flags, and the act engine evacuates PSUM (applying alpha) to SBUF.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
+#include "compiler/ops/op_table.h"
 #include "support/error.h"
 
 namespace trnsim::compiler {
@@ -84,9 +87,64 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
   }
 }
 
+// Weight-stationary orientation with a fused epilogue: out^T[n, m] = sum_k B[k, n] A^T[k, m], so
+// output features sit on PSUM partitions and one act applies fn(alpha*psum + bias[n]).
+void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
+                       const HbmView& b, int64_t b_off, const HbmView& out, int64_t o_off,
+                       const HbmView* bias, isa::ActFn fn) {
+  const isa::Target& t = ctx.target();
+  const DType mt = ctx.mm_dtype();
+  const int64_t tn = std::min<int64_t>(t.pe_cols, t.partitions);
+  const int64_t tk = std::min<int64_t>(t.pe_rows, t.partitions);
+  const int64_t tm = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
+  const int es = isa::dtype_size(mt);
+  for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
+    const int64_t nn = std::min(tn, d.N - n0);
+    isa::Operand bias_op = imm(0.0f);
+    if (bias) {
+      AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), nn, 1, DType::Fp32);
+      ctx.dma(bt, ctx.hbm(*bias, bias->offset + n0, nn, 1, {{1, 1}}));
+      bias_op = ap_operand(bt);
+    }
+    for (int64_t m0 = 0; m0 < d.M; m0 += tm) {
+      const int64_t mm = std::min(tm, d.M - m0);
+      const AccessPattern acc = ctx.psum(ctx.psum_alloc(), nn, mm);
+      for (int64_t k0 = 0; k0 < d.K; k0 += tk) {
+        const int64_t kk = std::min(tk, d.K - k0);
+        AccessPattern st = ctx.sbuf(ctx.sbuf_alloc(nn * es), kk, nn, mt);
+        ctx.dma(st, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk, {{d.bn, nn}}));
+        AccessPattern mv = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
+        ctx.dma(mv, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        isa::Instr in = make_instr(Opcode::Matmul);
+        in.ops[0] = ap_operand(acc);
+        in.ops[1] = ap_operand(st);
+        in.ops[2] = ap_operand(mv);
+        in.ops[3] = int_operand(static_cast<int64_t>(k0 == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+        ctx.emit(Engine::Pe, in);
+      }
+      AccessPattern res = ctx.sbuf(ctx.sbuf_alloc(mm * 4), nn, mm, DType::Fp32);
+      isa::Instr ev = make_instr(Opcode::Act);
+      ev.ops[0] = ap_operand(res);
+      ev.ops[1] = ap_operand(acc);
+      ev.ops[2] = int_operand(static_cast<int64_t>(fn));
+      ev.ops[3] = imm(d.alpha);
+      ev.ops[4] = bias_op;
+      ctx.emit(Engine::Act, ev);
+      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, nn, d.on, {{d.om, mm}}), res);
+    }
+  }
+}
+
+isa::ActFn epilogue_fn(const Node& n) {
+  std::string act = n.attr_string("_act", "");
+  if (act.empty()) return isa::ActFn::Copy;
+  return *find_op(act)->act;
+}
+
 }  // namespace
 
 void lower_matmul(LowerCtx& ctx, const Node& n) {
+  const bool fused = n.has_attr("_act");
   const Graph& g = ctx.graph();
   HbmView a = ctx.view(n.inputs[0]), b = ctx.view(n.inputs[1]), out = ctx.view(n.outputs[0]);
   if (n.op == "Gemm") {
@@ -103,7 +161,17 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     d.on = 1;
     d.alpha = n.attr_float("alpha", 1.0f);
     d.beta = n.attr_float("beta", 1.0f);
-    if (n.has_input(2)) {
+    if (fused) {
+      std::optional<HbmView> bias;
+      if (n.has_input(2)) {
+        const Value& c = *g.t(n.inputs[2]).value;
+        Value scaled(DType::Fp32, {d.N});
+        for (int64_t i = 0; i < d.N; ++i) scaled.data[i] = c.data[i] * d.beta;
+        bias = ctx.add_const(n.name + ".bias", scaled);
+      }
+      emit_matmul_fused(ctx, d, a, a.offset, b, b.offset, out, out.offset,
+                        bias ? &*bias : nullptr, epilogue_fn(n));
+    } else if (n.has_input(2)) {
       HbmView c = ctx.view(n.inputs[2]);
       auto cs = broadcast_strides(c.shape, {d.M, d.N});
       emit_matmul_2d(ctx, d, a, a.offset, b, b.offset, out, out.offset, &c, cs);
@@ -137,8 +205,15 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
       oa += i * sa[dd];
       ob += i * sb[dd];
     }
-    emit_matmul_2d(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
-                   out.offset + bi * d.M * d.N, nullptr, {});
+    if (fused) {
+      std::optional<HbmView> bias;
+      if (n.has_input(2)) bias = ctx.view(n.inputs[2]);
+      emit_matmul_fused(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
+                        out.offset + bi * d.M * d.N, bias ? &*bias : nullptr, epilogue_fn(n));
+    } else {
+      emit_matmul_2d(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
+                     out.offset + bi * d.M * d.N, nullptr, {});
+    }
   }
 }
 

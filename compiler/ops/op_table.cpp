@@ -117,8 +117,8 @@ std::vector<OpInfo> make_table() {
       other("Where", infer_where, eval_where, lower_elementwise, {}),
       other("Cast", infer_cast, eval_cast, lower_elementwise, {"to", "to_dtype", "saturate"}),
       // Tensor Engine.
-      other("MatMul", infer_matmul, eval_matmul, lower_matmul, {}),
-      other("Gemm", infer_gemm, eval_gemm, lower_matmul, {"alpha", "beta", "transA", "transB"}),
+      other("MatMul", infer_matmul, eval_matmul, lower_matmul, {"_act"}),
+      other("Gemm", infer_gemm, eval_gemm, lower_matmul, {"alpha", "beta", "transA", "transB", "_act"}),
       // Row-wise ops (reductions along the free axis).
       other("ReduceMean", infer_reduce, eval_reduce, lower_reduce,
             {"axes", "keepdims", "noop_with_empty_axes"}),

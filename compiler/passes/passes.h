@@ -12,6 +12,7 @@ void fold_constants(Graph& g);   // infer shapes; evaluate nodes whose inputs ar
 void remove_identity(Graph& g);  // drop Identity/Dropout (inference)
 void fold_batchnorm(Graph& g);   // fold BatchNormalization into a preceding Conv
 void prune_dead(Graph& g);       // drop nodes whose outputs nobody uses
+void fuse_epilogue(Graph& g);    // MatMul/Gemm + bias Add + activation -> one node
 
 // Graph -> linear instruction list (placement in HBM, tiling, SBUF/PSUM ring allocation, DMA).
 void lower_graph(const Graph& g, LowerCtx& ctx);

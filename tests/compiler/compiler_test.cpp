@@ -250,22 +250,24 @@ TEST_CASE("fold_constants: Shape/Gather/Concat/Reshape chains fold to a constant
   CHECK(g.t(g.outputs[0]).shape == Shape{6, 4});
 }
 
-TEST_CASE("lowering: MLP layer emits tiled matmul PSUM evacuation and semaphores", "[compiler]") {
+TEST_CASE("lowering: MLP layer emits tiled matmul with relu fused into PSUM evacuation", "[compiler]") {
   ModelBuilder b;
   b.input("x", {"4", "200"}).output("y", {"4", "3"});
   b.init("w", {200, 3}, std::vector<float>(600, 0.5f));
   b.node("MatMul", {"x", "w"}, {"h"}, "fc1");
   b.node("Relu", {"h"}, {"y"}, "relu1");
   std::string text = compile_text(b.bytes(), "bf16");
+  // Relu is fused into the PSUM evacuation (fuse_epilogue): weight-stationary orientation,
+  // output features (N = 3) on PSUM partitions, M = 4 along the free dim.
   // K = 200 > 128 PE rows: two accumulation steps into one PSUM bank.
-  CHECK(text.find("matmul psum[0:4]+0:fp32[1,3], sbuf[0:128]") != std::string::npos);
+  CHECK(text.find("matmul psum[0:3]+0:fp32[1,4], sbuf[0:128]") != std::string::npos);
   CHECK(text.find("sbuf[0:72]") != std::string::npos);  // second K tile: 200 - 128
-  CHECK(text.find(":bf16[1,4]") != std::string::npos);  // stationary operand cast to bf16
+  CHECK(text.find(":bf16[1,4]") != std::string::npos);  // moving operand cast to bf16 by DMA
   CHECK(text.find(", zero ") != std::string::npos);
   CHECK(text.find(", acc ") != std::string::npos);
+  CHECK(text.find("psum[0:3]+0:fp32[1,4], relu, 1, 0, -") != std::string::npos);
   CHECK(text.find("@fc1") != std::string::npos);
-  CHECK(text.find("relu, 1, 0, -") != std::string::npos);
-  CHECK(text.find("@relu1") != std::string::npos);
+  CHECK(text.find("@relu1") == std::string::npos);  // no separate Relu pass over HBM
   // The transposing load of x: K on partitions (partition stride 1 element), M along the free dim.
   CHECK(text.find("hbm.x+0:fp32{1,128}[200,4]") != std::string::npos);
   CHECK(text.find("wait(") != std::string::npos);
@@ -314,4 +316,32 @@ TEST_CASE("compile_onnx: bad --dtype and --dump-after names are input errors", "
   o.dump_after = "nope";
   CHECK_THROWS_WITH(compile_onnx("/nonexistent.onnx", config::load_chip("trn1"), o),
                     Catch::StartsWith("--dump-after=nope: no such pass; passes: frontend, fold_constants"));
+}
+
+TEST_CASE("lowering: bias Add is fused as a per-partition act bias", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"4", "8"}).output("y", {"4", "3"});
+  b.init("w", {8, 3}, std::vector<float>(24, 0.25f));
+  b.init("bias", {3}, {1, 2, 3});
+  b.node("MatMul", {"x", "w"}, {"h"}, "fc");
+  b.node("Add", {"h", "bias"}, {"y"}, "fc_bias");
+  std::string text = compile_text(b.bytes(), "fp32");
+  CHECK(text.find("@fc_bias") == std::string::npos);
+  CHECK(text.find("hbm.bias+0:fp32{1,3}[1,1]") != std::string::npos);  // bias[n] per partition
+  CHECK(text.find("psum[0:3]+0:fp32[1,4], copy, 1, sbuf[0:3]") != std::string::npos);
+  CHECK(text.find("matmul psum[0:3]+0:fp32[1,4], sbuf[0:8]+") != std::string::npos);
+  CHECK(text.find(":fp32[1,3], sbuf[0:8]") != std::string::npos);  // fp32 stationary weights
+}
+
+TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {
+  ModelBuilder b;
+  b.input("x", {"2", "2"}).output("y", {"2", "2"});
+  b.init("w", {2, 2}, {1, -1, 2, 0});
+  b.node("MatMul", {"x", "w"}, {"h"}, "fc");
+  b.node("Relu", {"h"}, {"y"}, "relu");
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  fold_constants(g);
+  auto out = interpret(g, {{"x", val({2, 2}, {1, 1, -1, 3})}});
+  // [1,1]x[[1,-1],[2,0]] = [3,-1] -> relu [3,0]; [-1,3] -> [5,1]
+  CHECK(out.at("y").data == std::vector<double>{3, 0, 5, 1});
 }
