@@ -117,6 +117,3 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
 
 }  // namespace trnsim::model
 
-// libsystemc references sc_main from its own main(); trnsim's programs have their own main()
-// and drive the kernel through simulate(), so this is never called.
-int sc_main(int, char*[]) { return 1; }

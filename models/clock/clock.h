@@ -29,9 +29,9 @@ using Picos = int64_t;
 
 inline Picos ns_to_ps(double ns) { return static_cast<Picos>(std::llround(ns * 1000.0)); }
 inline double ps_to_ns(Picos ps) { return static_cast<double>(ps) / 1000.0; }
-inline sc_core::sc_time ps_to_time(Picos ps) {
-  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(ps));
-}
+// Out of line on purpose: every SystemC user of the models calls it, which links clock.cpp
+// and with it the sc_main that libsystemc requires.
+sc_core::sc_time ps_to_time(Picos ps);
 inline Picos now_ps() { return static_cast<Picos>(sc_core::sc_time_stamp().value()); }
 
 // One clock domain (each engine has its own clock). A span of cycles converts to picoseconds

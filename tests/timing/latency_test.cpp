@@ -1,0 +1,152 @@
+// Per-engine latency formulas (pure functions, no simulation), exact cycles with derivations.
+// Parameters are the trn1 defaults of config/params.def unless a test overrides them:
+// pe.min_ii 64, pe.fp32_factor 4, pe.ls_speedup 4, engine.min_ii 64, access_start 60,
+// act.reduce_cycles 64, pool.start_cycles 150.
+#include <catch2/catch.hpp>
+
+#include "config/chip_config.h"
+#include "isa/asm.h"
+#include "models/act_engine/act_engine.h"
+#include "models/core/instr_info.h"
+#include "models/dma/dma.h"
+#include "models/gpsimd_engine/gpsimd_engine.h"
+#include "models/tensor_engine/tensor_engine.h"
+#include "models/vector_engine/vector_engine.h"
+
+using namespace trnsim;
+using model::Cycles;
+
+namespace {
+// Assembles one instruction on `engine` (with one tensor `t` for HBM operands).
+isa::Instr instr(const std::string& engine, const std::string& text) {
+  auto p = isa::assemble(".tensor t input bf16 [128, 4096]\n.core 0\n.engine " + engine + "\n  " +
+                             text + "\n",
+                         "t.tasm");
+  return p.cores[0].stream(*isa::parse_engine(engine)).at(0);
+}
+int64_t pe(const std::string& t, const config::ChipConfig& c = {}) {
+  return model::TensorEngine::latency(instr("pe", t), c).count();
+}
+int64_t ls(const std::string& t, const config::ChipConfig& c = {}) {
+  return model::TensorEngine::load_stationary(instr("pe", t), c).count();
+}
+int64_t act(const std::string& t) {
+  return model::ActEngine::latency(instr("act", t), config::ChipConfig{}).count();
+}
+int64_t dve(const std::string& t) {
+  return model::VectorEngine::latency(instr("dve", t), config::ChipConfig{}).count();
+}
+int64_t pool(const std::string& t) {
+  return model::GpSimdEngine::latency(instr("pool", t), config::ChipConfig{}).count();
+}
+}  // namespace
+
+TEST_CASE("matmul, weight-stationary: max(min(min_ii, M), N) x dtype factor", "[timing][pe]") {
+  // bf16 K=128 M=128 N=512: max(min(64,128), 512) = 512.
+  CHECK(pe("matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:bf16[1,128], sbuf[0:128]+0:bf16[1,512], zero") == 512);
+  // N=32 < min_ii: max(min(64,128), 32) = 64.
+  CHECK(pe("matmul psum[0:128]+0:fp32[1,32], sbuf[0:128]+0:bf16[1,128], sbuf[0:128]+0:bf16[1,32], zero") == 64);
+  // Small stationary M=16, N=32: max(min(64,16), 32) = 32 [ISA226].
+  CHECK(pe("matmul psum[0:16]+0:fp32[1,32], sbuf[0:128]+0:bf16[1,16], sbuf[0:128]+0:bf16[1,32], zero") == 32);
+  // fp32: 4 x max(64, 512) = 2048.
+  CHECK(pe("matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:fp32[1,128], sbuf[0:128]+0:fp32[1,512], zero") == 2048);
+  // fp8 with pe.fp8_speedup 2 (trn2): 512 / 2 = 256.
+  config::ChipConfig c;
+  c.pe_fp8_factor = 2;
+  CHECK(pe("matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:fp8e4m3[1,128], sbuf[0:128]+0:fp8e4m3[1,512], zero", c) == 256);
+}
+
+TEST_CASE("LoadStationary: ceil(M / ls_speedup), dtype-scaled; none for os/is", "[timing][pe]") {
+  const char* mm = "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:bf16[1,128], sbuf[0:128]+0:bf16[1,512], zero";
+  CHECK(ls(mm) == 32);  // 128 / 4 [PERF Opt#7: LS_II ~ 32]
+  CHECK(ls("matmul psum[0:30]+0:fp32[1,64], sbuf[0:128]+0:bf16[1,30], sbuf[0:128]+0:bf16[1,64], zero") == 8);  // ceil(30/4)
+  CHECK(ls("matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:fp32[1,128], sbuf[0:128]+0:fp32[1,512], zero") == 128);  // 32 x 4
+  config::ChipConfig c;
+  c.pe_dataflow = "os";
+  CHECK(ls(mm, c) == 0);
+}
+
+TEST_CASE("matmul, output- and input-stationary dataflows", "[timing][pe]") {
+  config::ChipConfig c;
+  c.pe_rows = 32;
+  c.pe_cols = 32;
+  const char* mm = "matmul psum[0:32]+0:fp32[1,128], sbuf[0:32]+0:bf16[1,32], sbuf[0:32]+0:bf16[1,128], zero";
+  c.pe_dataflow = "os";
+  // folds = ceil(M 32 / rows 32) * ceil(N 128 / cols 32) = 4; 4 * K 32 + 32 + 32 - 2 = 190.
+  CHECK(pe(mm, c) == 190);
+  c.pe_dataflow = "is";
+  // folds = ceil(N 128 / cols 32) = 4; 4 * max(min_ii 64, M 32) = 256.
+  CHECK(pe(mm, c) == 256);
+  c.pe_dataflow = "ws";
+  CHECK(pe(mm, c) == 128);  // max(min(64, 32), 128)
+}
+
+TEST_CASE("transpose: max(P, min(min_ii, F))", "[timing][pe]") {
+  CHECK(pe("transpose psum[0:64]+0:fp32[1,128], sbuf[0:128]+0:bf16[1,64]") == 128);  // max(128, 64)
+  CHECK(pe("transpose psum[0:32]+0:fp32[1,16], sbuf[0:16]+0:bf16[1,32]") == 32);     // max(16, 32)
+}
+
+TEST_CASE("act: max(min_ii, N) + access start (+ reduce readout)", "[timing][act]") {
+  CHECK(act("act sbuf[0:128]+0:fp32[1,512], psum[0:128]+0:fp32[1,512], exp, 1.0, 0.0, -") == 512 + 60);
+  CHECK(act("act sbuf[0:128]+0:fp32[1,16], psum[0:128]+0:fp32[1,16], exp, 1.0, 0.0, -") == 64 + 60);
+  // + ActReadAccumulator 64: 512 + 60 + 64 = 636.
+  CHECK(act("act sbuf[0:128]+0:fp32[1,512], psum[0:128]+0:fp32[1,512], exp, 1.0, 0.0, sbuf[0:128]+4096:fp32[1,1]") == 636);
+  CHECK(act("copy sbuf[0:128]+0:bf16[1,300], psum[0:128]+0:fp32[1,300]") == 360);
+}
+
+TEST_CASE("dve: tensor_tensor 2N, or N with a PSUM input or all-bf16 add/mul/sub", "[timing][dve]") {
+  // fp32 SBUF+SBUF: max(64, 2*256) + 60 = 572.
+  CHECK(dve("tt sbuf[0:128]+0:fp32[1,256], sbuf[0:128]+2048:fp32[1,256], sbuf[0:128]+4096:fp32[1,256], add") == 572);
+  // one PSUM input: max(64, 256) + 60 = 316.
+  CHECK(dve("tt sbuf[0:128]+0:fp32[1,256], psum[0:128]+0:fp32[1,256], sbuf[0:128]+4096:fp32[1,256], add") == 316);
+  // all bf16 contiguous mul: 316; the same with max is not on the fast path: 572.
+  CHECK(dve("tt sbuf[0:128]+0:bf16[1,256], sbuf[0:128]+2048:bf16[1,256], sbuf[0:128]+4096:bf16[1,256], mul") == 316);
+  CHECK(dve("tt sbuf[0:128]+0:bf16[1,256], sbuf[0:128]+2048:bf16[1,256], sbuf[0:128]+4096:bf16[1,256], max") == 572);
+  // strided bf16 input: 2N.
+  CHECK(dve("tt sbuf[0:128]+0:bf16[1,256], sbuf[0:128]+2048:bf16[2,256], sbuf[0:128]+4096:bf16[1,256], add") == 572);
+}
+
+TEST_CASE("dve: ts/copy/select/bn_stats N, memset, reduce, bn_aggr", "[timing][dve]") {
+  CHECK(dve("ts sbuf[0:128]+0:fp32[1,1000], sbuf[0:128]+8192:fp32[1,1000], mul, 2.0, bypass, 0.0") == 1060);
+  CHECK(dve("copy sbuf[0:128]+0:bf16[1,10], sbuf[0:128]+64:fp32[1,10]") == 124);  // max(64,10)+60
+  CHECK(dve("bn_stats sbuf[0:128]+0:fp32[1,6], sbuf[0:128]+64:fp32[1,512]") == 572);
+  // memset zero bf16: max(64, 512/2) + 60 = 316; non-zero: 572.
+  CHECK(dve("memset sbuf[0:128]+0:bf16[1,512], 0.0") == 316);
+  CHECK(dve("memset sbuf[0:128]+0:bf16[1,512], 1.0") == 572);
+  // reduce bf16 add over 512: 256 + 60; fp32: 512 + 60.
+  CHECK(dve("reduce sbuf[0:128]+0:bf16[1,1], sbuf[0:128]+64:bf16[1,512], add, 1") == 316);
+  CHECK(dve("reduce sbuf[0:128]+0:fp32[1,1], sbuf[0:128]+64:fp32[1,512], add, 1") == 572);
+  // bn_aggr over 12 values (2 groups of 6): max(64, ceil(13*12/3) = 52) + 60 = 124;
+  // over 60: 13*60/3 = 260 + 60 = 320.
+  CHECK(dve("bn_aggr sbuf[0:128]+0:fp32[1,2], sbuf[0:128]+64:fp32[1,12]") == 124);
+  CHECK(dve("bn_aggr sbuf[0:128]+0:fp32[1,2], sbuf[0:128]+64:fp32[1,60]") == 320);
+}
+
+TEST_CASE("pool: start + N; gather start + N/8", "[timing][pool]") {
+  CHECK(pool("iota sbuf[0:128]+0:int32[1,100], 0, 1") == 250);
+  CHECK(pool("tt sbuf[0:128]+0:int32[1,64], sbuf[0:128]+256:int32[1,64], sbuf[0:128]+512:int32[1,64], add") == 214);
+  // local_gather with one element per index: C = ((28+4)/4) / min(4/4, 1) = 8: 150 + 64/8.
+  CHECK(pool("gather sbuf[0:128]+0:fp32[1,64], sbuf[0:128]+256:fp32[1,64], sbuf[0:128]+512:int32[1,64]") == 158);
+}
+
+TEST_CASE("DMA shape and isolated transfer time", "[timing][dma]") {
+  config::ChipConfig c;  // trn1: 16 engines x 17 GB/s, fixed 1300 ns, HBM 820 GB/s
+  auto in = instr("sp", "dma q0, sbuf[0:128]+0:bf16[1,512], hbm.t+0:bf16{4096,128}[1,512]");
+  auto s = model::dma_shape(in, c);
+  CHECK(s.bytes == 128 * 1024);
+  CHECK(s.descriptors == 128);  // one contiguous 1 KiB row per partition
+  CHECK(s.touches_hbm);
+  // 128 descriptors / 16 engines = 8 each = 8192 B / 17 B/ns = 481.882 ns (HBM: 131072/820 =
+  // 159.8 ns, shorter). 1300 + 481.882 = 1781.882 ns.
+  CHECK(model::DmaEngines::isolated_ps(s, c) == 1781882);
+  // Strided source: 512 single elements per row -> 512 descriptors per partition row.
+  auto strided = instr("sp", "dma q0, sbuf[0:128]+0:bf16[1,512], hbm.t+0:bf16{4096,128}[2,512]");
+  CHECK(model::dma_shape(strided, c).descriptors == 128 * 512);
+  // Rows longer than dma.descriptor_bytes split: 2048 B rows with 1024 B descriptors -> 2 each.
+  c.dma_descriptor_bytes = 1024;
+  auto big = instr("sp", "dma q0, sbuf[0:128]+0:bf16[1,1024], hbm.t+0:bf16{4096,128}[1,1024]");
+  CHECK(model::dma_shape(big, c).descriptors == 256);
+  // Per-descriptor cost: 256 / 16 = 16 each: 16384 B / 17 + 16 * 10 ns = 963.765 + 160.
+  c.dma_descriptor_ns = 10;
+  CHECK(model::DmaEngines::isolated_ps(model::dma_shape(big, c), c) == 1300000 + 963765 + 160000);
+}
