@@ -181,7 +181,7 @@ TEST_CASE("bad scalesim inputs give one-line errors and exit 2", "[scalesim]") {
   }
 }
 
-TEST_CASE("--save-traces is refused with a clear error", "[scalesim]") {
+TEST_CASE("the save-traces option is refused with a clear error", "[scalesim]") {
   Run r = run_trnsim("-c " + kBad + "good.cfg -t " + kData + "conv_small.csv -o " +
                          (fs::temp_directory_path() / "trnsim_scalesim_tr").string() +
                          " --save-traces",
