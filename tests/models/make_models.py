@@ -153,6 +153,15 @@ def single(name, nodes, inputs, outputs, inits=()):
     return build
 
 
+def single_opset(name, opset, nodes, inputs, outputs, inits=()):
+    def build(rng):
+        ins = inputs(rng)
+        m = model(name, nodes, [vi(k, list(v.shape)) for k, v in ins.items()], outputs, inits,
+                  opset=opset)
+        return m, ins
+    return build
+
+
 def fixed_inputs(**shapes):
     def gen(rng):
         return {k: rnd(np.random.default_rng(len(k) * 7 + 1), *s) for k, s in shapes.items()}
@@ -247,6 +256,30 @@ MODELS = {
     "op_expand": single("op_expand", [n("Expand", ["x", "s"], ["y"], name="expand")],
                         fixed_inputs(x=(3, 1)), [vi("y", [2, 3, 5])],
                         [const("s", np.array([2, 3, 5], dtype=np.int64))]),
+    # Older opsets: attribute forms and pre-13 Softmax (flattens from `axis`).
+    "op_softmax_opset11": single_opset("op_softmax_opset11", 11,
+                                       [n("Softmax", ["x"], ["y"], axis=1, name="softmax")],
+                                       fixed_inputs(x=(3, 5, 8)), [vi("y", [3, 5, 8])]),
+    "op_squeeze_opset11": single_opset("op_squeeze_opset11", 11,
+                                       [n("Unsqueeze", ["x"], ["u"], axes=[0, 3], name="unsq"),
+                                        n("Squeeze", ["u"], ["y"], axes=[0], name="sq")],
+                                       fixed_inputs(x=(4, 6, 10)), [vi("y", [4, 6, 1, 10])]),
+    "op_slice_opset9": single_opset("op_slice_opset9", 9,
+                                    [n("Slice", ["x"], ["y"], starts=[1, -5], ends=[3, 1000],
+                                       axes=[0, 1], name="slice")],
+                                    fixed_inputs(x=(4, 20)), [vi("y", [2, 5])]),
+    "op_split_opset11": single_opset("op_split_opset11", 11,
+                                     [n("Split", ["x"], ["y0", "y1"], axis=0, split=[1, 3],
+                                        name="split")],
+                                     fixed_inputs(x=(4, 10)), [vi("y0", [1, 10]), vi("y1", [3, 10])]),
+    "op_batchnorm": single("op_batchnorm",
+                           [n("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"],
+                              epsilon=1e-5, name="bn")],
+                           fixed_inputs(x=(2, 3, 4, 5)), [vi("y", [2, 3, 4, 5])],
+                           [const("s", np.array([1.0, 0.5, 2.0], dtype=np.float32)),
+                            const("b", np.array([0.1, -0.2, 0.3], dtype=np.float32)),
+                            const("m", np.array([0.0, 1.0, -1.0], dtype=np.float32)),
+                            const("v", np.array([1.0, 4.0, 0.25], dtype=np.float32))]),
 }
 
 
