@@ -182,7 +182,8 @@ class Decoder {
     if (n_ < 4) truncated();
     if (std::memcmp(d_, "TBIN", 4) != 0) corrupt("not a .tbin file (bad magic)");
     pos_ = 4;
-    uint16_t version = static_cast<uint16_t>(u8() | (u8() << 8));
+    uint16_t version = u8();  // two statements: the order of reads must be fixed
+    version = static_cast<uint16_t>(version | (u8() << 8));
     if (version != kTbinVersion)
       throw InputError(fmt::format("{}: unsupported .tbin version {} (this trnsim reads {})", file_,
                                    version, kTbinVersion));

@@ -21,7 +21,9 @@ Span byte_span(const AccessPattern& ap, bool include_offset) {
   i128 size = dtype_size(ap.dtype);
   i128 lo = 0, hi = 0;  // in elements
   auto add = [&](int64_t stride, int64_t count) {
+    const i128 cap = i128{1} << 100;  // keeps sums of 5 extents times 8 bytes inside i128
     i128 ext = static_cast<i128>(stride) * (count - 1);
+    ext = ext > cap ? cap : ext < -cap ? -cap : ext;
     (ext < 0 ? lo : hi) += ext;
   };
   for (int d = 0; d < ap.ndims && d < 4; ++d) add(ap.dims[d].stride, ap.dims[d].count);
@@ -29,6 +31,15 @@ Span byte_span(const AccessPattern& ap, bool include_offset) {
   i128 off = include_offset ? ap.offset : 0;
   return {off + lo * size, off + (hi + 1) * size};
 }
+
+// Element counts that saturate instead of overflowing (decoded programs may hold any count).
+int64_t saturate(i128 v) { return v > INT64_MAX ? INT64_MAX : static_cast<int64_t>(v); }
+int64_t free_elems(const AccessPattern& ap) {
+  i128 n = 1;
+  for (int d = 0; d < ap.ndims && d < 4; ++d) n = saturate(n * ap.dims[d].count);
+  return saturate(n);
+}
+int64_t total_elems(const AccessPattern& ap) { return saturate(i128{free_elems(ap)} * ap.num_partitions); }
 
 std::string num(i128 v) {
   if (v >= INT64_MIN && v <= INT64_MAX) return std::to_string(static_cast<int64_t>(v));
@@ -189,9 +200,9 @@ class Checker {
     if (x.num_partitions != y.num_partitions)
       problem(in, fmt::format("{} has {} partitions but {} has {}", ops[a].name, x.num_partitions,
                               ops[b].name, y.num_partitions));
-    else if (x.free_elements() != y.free_elements())
+    else if (free_elems(x) != free_elems(y))
       problem(in, fmt::format("{} has {} elements per partition but {} has {}", ops[a].name,
-                              x.free_elements(), ops[b].name, y.free_elements()));
+                              free_elems(x), ops[b].name, free_elems(y)));
   }
 
   // A per-partition scalar operand: [P,1] with P = partitions of operand `ref`.
@@ -199,10 +210,10 @@ class Checker {
     const AccessPattern& s = ap(in, k);
     if (!s.present()) return;
     const auto& ops = in.info().operands;
-    if (s.num_partitions != ap(in, ref).num_partitions || s.free_elements() != 1)
+    if (s.num_partitions != ap(in, ref).num_partitions || free_elems(s) != 1)
       problem(in, fmt::format("{} must be [{},1] (one element per partition of {}), found [{},{}]",
                               ops[k].name, ap(in, ref).num_partitions, ops[ref].name,
-                              s.num_partitions, s.free_elements()));
+                              s.num_partitions, free_elems(s)));
   }
 
   void fp32_dst(const Instr& in) {
@@ -215,7 +226,7 @@ class Checker {
     switch (in.op) {
       case Opcode::Matmul: {
         const AccessPattern &dst = ap(in, 0), &st = ap(in, 1), &mv = ap(in, 2);
-        int64_t k = st.num_partitions, m = st.free_elements(), n = mv.free_elements();
+        int64_t k = st.num_partitions, m = free_elems(st), n = free_elems(mv);
         if (k != mv.num_partitions)
           problem(in, fmt::format("stationary has {} partitions but moving has {} (both are K)", k,
                                   mv.num_partitions));
@@ -225,9 +236,9 @@ class Checker {
           problem(in, fmt::format("moving free size {} exceeds {}", n, t_.max_moving_free));
         if (dst.num_partitions != m)
           problem(in, fmt::format("dst has {} partitions, expected M = {}", dst.num_partitions, m));
-        if (dst.free_elements() != n)
+        if (free_elems(dst) != n)
           problem(in, fmt::format("dst has {} elements per partition, expected N = {}",
-                                  dst.free_elements(), n));
+                                  free_elems(dst), n));
         fp32_dst(in);
         for (int i : {1, 2})
           if (!dtype_is_float(ap(in, i).dtype))
@@ -238,12 +249,12 @@ class Checker {
       }
       case Opcode::Transpose: {
         const AccessPattern &dst = ap(in, 0), &src = ap(in, 1);
-        int64_t p = src.num_partitions, f = src.free_elements();
+        int64_t p = src.num_partitions, f = free_elems(src);
         if (p > t_.pe_rows) problem(in, fmt::format("src partitions {} exceed {}", p, t_.pe_rows));
         if (f > t_.pe_cols) problem(in, fmt::format("src free size {} exceeds {}", f, t_.pe_cols));
-        if (dst.num_partitions != f || dst.free_elements() != p)
+        if (dst.num_partitions != f || free_elems(dst) != p)
           problem(in, fmt::format("dst is [{},{}], expected [{},{}] (src transposed)",
-                                  dst.num_partitions, dst.free_elements(), f, p));
+                                  dst.num_partitions, free_elems(dst), f, p));
         fp32_dst(in);
         one_bank(in);
         return;
@@ -266,7 +277,7 @@ class Checker {
       case Opcode::Copy:
       case Opcode::PartitionReduce:
         if (in.op == Opcode::Copy) same_shape(in, 0, 1);
-        else if (ap(in, 0).free_elements() != ap(in, 1).free_elements())
+        else if (free_elems(ap(in, 0)) != free_elems(ap(in, 1)))
           problem(in, "dst and src must have the same elements per partition");
         return;
       case Opcode::Select:
@@ -286,24 +297,24 @@ class Checker {
           return;
         }
         int64_t kept = 1;
-        for (int d = 0; d < src.ndims - axes; ++d) kept *= src.dims[d].count;
-        if (dst.num_partitions != src.num_partitions || dst.free_elements() != kept)
+        for (int d = 0; d < src.ndims - axes; ++d) kept = saturate(i128{kept} * src.dims[d].count);
+        if (dst.num_partitions != src.num_partitions || free_elems(dst) != kept)
           problem(in, fmt::format("dst is [{},{}], expected [{},{}]", dst.num_partitions,
-                                  dst.free_elements(), src.num_partitions, kept));
+                                  free_elems(dst), src.num_partitions, kept));
         return;
       }
       case Opcode::BnStats:
-        if (ap(in, 0).free_elements() != 6) problem(in, "dst must hold 6 elements per partition");
-        if (ap(in, 1).free_elements() > 512) problem(in, "src free size exceeds 512");
+        if (free_elems(ap(in, 0)) != 6) problem(in, "dst must hold 6 elements per partition");
+        if (free_elems(ap(in, 1)) > 512) problem(in, "src free size exceeds 512");
         return;
       case Opcode::BnAggr:
-        if (ap(in, 0).free_elements() != 2) problem(in, "dst must hold 2 elements per partition");
-        if (ap(in, 1).free_elements() % 6 != 0) problem(in, "src free size must be a multiple of 6");
+        if (free_elems(ap(in, 0)) != 2) problem(in, "dst must hold 2 elements per partition");
+        if (free_elems(ap(in, 1)) % 6 != 0) problem(in, "src free size must be a multiple of 6");
         return;
       case Opcode::Dma:
-        if (ap(in, 1).total_elements() != ap(in, 2).total_elements())
-          problem(in, fmt::format("dst has {} elements but src has {}", ap(in, 1).total_elements(),
-                                  ap(in, 2).total_elements()));
+        if (total_elems(ap(in, 1)) != total_elems(ap(in, 2)))
+          problem(in, fmt::format("dst has {} elements but src has {}", total_elems(ap(in, 1)),
+                                  total_elems(ap(in, 2))));
         return;
       case Opcode::DmaGather:
         int32_index(in, 3);
