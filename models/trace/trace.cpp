@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <cmath>
 #include <tuple>
 
@@ -85,17 +87,29 @@ std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
   std::stable_sort(order.begin(), order.end(), [&](const Slice* a, const Slice* b) {
     return std::make_tuple(a->core, tid(*a), a->start) < std::make_tuple(b->core, tid(*b), b->start);
   });
+  // Operand text and tag are formatted once per static instruction (loops repeat them).
+  std::vector<std::array<std::vector<std::string>, isa::kNumEngines>> text(prog.cores.size());
   for (const Slice* s : order) {
     const auto& stream = prog.cores.at(s->core).stream(s->engine);
     const isa::Instr& in = stream.at(s->index);
-    std::string name = in.info().mnemonic;
-    emit(fmt::format(
-        "{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"pid\": {}, \"tid\": {}, \"ts\": "
-        "{}, \"dur\": {}, \"args\": {{\"opcode\": \"{}\", \"operands\": \"{}\", \"tag\": "
-        "\"{}\", \"engine\": \"{}\", \"index\": {}}}}}",
-        name, s->queue >= 0 ? "dma" : "instr", s->core, tid(*s), us(s->start), us(s->dur), name,
-        esc(isa::format_instr(prog, stream, s->index)), esc(prog.str(in.tag)),
-        isa::engine_name(s->engine), s->index));
+    auto& cache = text[s->core][static_cast<int>(s->engine)];
+    if (cache.empty()) cache.resize(stream.size());
+    std::string& args = cache[s->index];
+    if (args.empty()) {
+      const char* name = in.info().mnemonic;
+      args = fmt::format(
+          "\"opcode\": \"{}\", \"operands\": \"{}\", \"tag\": \"{}\", \"engine\": \"{}\", "
+          "\"index\": {}",
+          name, esc(isa::format_instr(prog, stream, s->index)), esc(prog.str(in.tag)),
+          isa::engine_name(s->engine), s->index);
+    }
+    if (!first) out += ",\n";
+    first = false;
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"pid\": {}, \"tid\": {}, "
+                   "\"ts\": {:.6f}, \"dur\": {:.6f}, \"args\": {{{}}}}}",
+                   in.info().mnemonic, s->queue >= 0 ? "dma" : "instr", s->core, tid(*s),
+                   static_cast<double>(s->start) / 1e6, static_cast<double>(s->dur) / 1e6, args);
   }
 
   std::vector<const CounterEv*> cs;
@@ -103,12 +117,16 @@ std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
   std::stable_sort(cs.begin(), cs.end(), [](const CounterEv* a, const CounterEv* b) {
     return std::make_tuple(a->core, a->c, a->t) < std::make_tuple(b->core, b->c, b->t);
   });
-  for (const CounterEv* c : cs)
-    emit(fmt::format(
-        "{{\"name\": \"{}\", \"ph\": \"C\", \"pid\": {}, \"ts\": {}, \"args\": {{\"bytes\": {}}}}}",
-        c->c == Counter::SbufWritten ? "sbuf bytes written (cumulative)"
-                                     : "psum bytes written (cumulative)",
-        c->core, us(c->t), c->value));
+  for (const CounterEv* c : cs) {
+    if (!first) out += ",\n";
+    first = false;
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"name\": \"{}\", \"ph\": \"C\", \"pid\": {}, \"ts\": {:.6f}, \"args\": "
+                   "{{\"bytes\": {}}}}}",
+                   c->c == Counter::SbufWritten ? "sbuf bytes written (cumulative)"
+                                                : "psum bytes written (cumulative)",
+                   c->core, static_cast<double>(c->t) / 1e6, c->value);
+  }
 
   // HBM bandwidth: each transfer's bytes spread evenly over its duration, binned into windows.
   if (!hbm_.empty() && sim_end > 0) {
