@@ -133,10 +133,23 @@ int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
   if (bytes > t_.sbuf_bytes_per_partition)
     throw InputError(fmt::format("{}: a tile needs {} bytes per partition; SBUF has {}",
                                  g_.source, bytes, t_.sbuf_bytes_per_partition));
-  if (sbuf_next_ + bytes > t_.sbuf_bytes_per_partition) sbuf_next_ = 0;
+  if (bytes > t_.sbuf_bytes_per_partition - pinned_)
+    throw std::logic_error("SBUF ring too small for a tile while operands are pinned");
+  if (sbuf_next_ + bytes > t_.sbuf_bytes_per_partition - pinned_) sbuf_next_ = 0;
   int64_t off = sbuf_next_;
   sbuf_next_ += bytes;
   return off;
+}
+
+int64_t LowerCtx::sbuf_pin(int64_t bytes) {
+  bytes = (bytes + kAlign - 1) / kAlign * kAlign;
+  const int64_t cap = t_.sbuf_bytes_per_partition;
+  if ((pinned_ + bytes) * 2 > cap) return -1;
+  pinned_ += bytes;
+  // Ring slots inside the newly pinned range are done with (their users were all emitted); the
+  // semaphore pass orders the new writes after their last readers.
+  if (sbuf_next_ > cap - pinned_) sbuf_next_ = 0;
+  return cap - pinned_;
 }
 
 int64_t LowerCtx::psum_alloc() {

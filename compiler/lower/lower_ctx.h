@@ -64,6 +64,11 @@ class LowerCtx {
   // slot is made safe by the semaphore pass (it sees the address overlap).
   int64_t sbuf_alloc(int64_t bytes_per_partition);
   int64_t psum_alloc();
+  // Pinned SBUF space at the top of SBUF, outside the ring, for tiles that live across many ring
+  // allocations (a matmul operand reused over output tiles). Returns -1 when pinning `bytes`
+  // would leave the ring less than half of SBUF; unpin_all() gives everything back.
+  int64_t sbuf_pin(int64_t bytes_per_partition);
+  void unpin_all() { pinned_ = 0; }
   // Largest free size (elements of 4 bytes) for elementwise tiles with `buffers` live buffers.
   int64_t max_free(int buffers) const;
 
@@ -92,6 +97,7 @@ class LowerCtx {
   std::map<int, HbmView> hbm_;  // IR tensor id -> its HBM placement (row-major)
   isa::StrId tag_ = 0;
   int64_t sbuf_next_ = 0;
+  int64_t pinned_ = 0;
   int psum_next_ = 0;
   int queue_next_ = 0;
   int num_queues_ = 1;

@@ -26,6 +26,25 @@ struct MatmulDesc {
   float alpha = 1.0f, beta = 0.0f;
 };
 
+// Loads the K tiles [k on partitions, `free` elements] of an operand into pinned SBUF; empty
+// when they do not fit (the caller then loads each tile where it is used).
+std::vector<AccessPattern> load_k_tiles(LowerCtx& ctx, const HbmView& v, int64_t off,
+                                        int64_t kstride, int64_t fstride, int64_t K, int64_t tk,
+                                        int64_t free, DType mt) {
+  const int64_t ntiles = (K + tk - 1) / tk;
+  const int64_t tile_bytes = (free * isa::dtype_size(mt) + 63) / 64 * 64;
+  const int64_t base = ctx.sbuf_pin(ntiles * tile_bytes);
+  if (base < 0) return {};
+  std::vector<AccessPattern> tiles;
+  for (int64_t i = 0, k0 = 0; k0 < K; ++i, k0 += tk) {
+    const int64_t kk = std::min(tk, K - k0);
+    AccessPattern t = ctx.sbuf(base + i * tile_bytes, kk, free, mt);
+    ctx.dma(t, ctx.hbm(v, off + k0 * kstride, kk, kstride, {{fstride, free}}));
+    tiles.push_back(t);
+  }
+  return tiles;
+}
+
 void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
                     const HbmView& b, int64_t b_off, const HbmView& out, int64_t o_off,
                     const HbmView* c, const std::vector<int64_t>& c_strides) {
@@ -37,14 +56,22 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
   const int es = isa::dtype_size(mt);
   for (int64_t m0 = 0; m0 < d.M; m0 += tm) {
     const int64_t mm = std::min(tm, d.M - m0);
+    // A^T[k, m0:m0+mm] is stationary for every n tile: load its K tiles once when they fit.
+    std::vector<AccessPattern> stationary = load_k_tiles(ctx, a, a_off + m0 * d.am, d.ak, d.am,
+                                                         d.K, tk, mm, mt);
     for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
       const int64_t nn = std::min(tn, d.N - n0);
       const int64_t bank = ctx.psum_alloc();
       const AccessPattern acc = ctx.psum(bank, mm, nn);
-      for (int64_t k0 = 0; k0 < d.K; k0 += tk) {
+      for (int64_t k0 = 0, ki = 0; k0 < d.K; k0 += tk, ++ki) {
         const int64_t kk = std::min(tk, d.K - k0);
-        AccessPattern st = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
-        ctx.dma(st, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        AccessPattern st;
+        if (!stationary.empty()) {
+          st = stationary[ki];
+        } else {
+          st = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
+          ctx.dma(st, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        }
         AccessPattern mv = ctx.sbuf(ctx.sbuf_alloc(nn * es), kk, nn, mt);
         ctx.dma(mv, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk, {{d.bn, nn}}));
         isa::Instr in = make_instr(Opcode::Matmul);
@@ -84,6 +111,7 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
       }
       ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, mm, d.om, {{d.on, nn}}), res);
     }
+    ctx.unpin_all();
   }
 }
 
@@ -98,23 +126,32 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
   const int64_t tk = std::min<int64_t>(t.pe_rows, t.partitions);
   const int64_t tm = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
   const int es = isa::dtype_size(mt);
-  for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
-    const int64_t nn = std::min(tn, d.N - n0);
-    isa::Operand bias_op = imm(0.0f);
-    if (bias) {
-      AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), nn, 1, DType::Fp32);
-      ctx.dma(bt, ctx.hbm(*bias, bias->offset + n0, nn, 1, {{1, 1}}));
-      bias_op = ap_operand(bt);
-    }
-    for (int64_t m0 = 0; m0 < d.M; m0 += tm) {
-      const int64_t mm = std::min(tm, d.M - m0);
+  for (int64_t m0 = 0; m0 < d.M; m0 += tm) {
+    const int64_t mm = std::min(tm, d.M - m0);
+    // The moving operand A^T[k, m0:m0+mm] is the same for every output-feature tile: load its K
+    // tiles once into pinned SBUF when they fit.
+    std::vector<AccessPattern> moving = load_k_tiles(ctx, a, a_off + m0 * d.am, d.ak, d.am, d.K,
+                                                     tk, mm, mt);
+    for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
+      const int64_t nn = std::min(tn, d.N - n0);
+      isa::Operand bias_op = imm(0.0f);
+      if (bias) {
+        AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), nn, 1, DType::Fp32);
+        ctx.dma(bt, ctx.hbm(*bias, bias->offset + n0, nn, 1, {{1, 1}}));
+        bias_op = ap_operand(bt);
+      }
       const AccessPattern acc = ctx.psum(ctx.psum_alloc(), nn, mm);
-      for (int64_t k0 = 0; k0 < d.K; k0 += tk) {
+      for (int64_t k0 = 0, ki = 0; k0 < d.K; k0 += tk, ++ki) {
         const int64_t kk = std::min(tk, d.K - k0);
         AccessPattern st = ctx.sbuf(ctx.sbuf_alloc(nn * es), kk, nn, mt);
         ctx.dma(st, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk, {{d.bn, nn}}));
-        AccessPattern mv = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
-        ctx.dma(mv, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        AccessPattern mv;
+        if (!moving.empty()) {
+          mv = moving[ki];
+        } else {
+          mv = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
+          ctx.dma(mv, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        }
         isa::Instr in = make_instr(Opcode::Matmul);
         in.ops[0] = ap_operand(acc);
         in.ops[1] = ap_operand(st);
@@ -132,6 +169,7 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
       ctx.emit(Engine::Act, ev);
       ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, nn, d.on, {{d.om, mm}}), res);
     }
+    ctx.unpin_all();
   }
 }
 
