@@ -46,6 +46,10 @@ def main():
     cmd = [trnsim, "run", model, "--dtype", dtype, "--output-dir", sim_dir]
     for i in inputs:
         cmd += ["--input", i]
+        # Pin every input's shape (symbolic dims need it; fixed ones must agree).
+        shape = np.load(i.split("=", 1)[1], mmap_mode="r").shape
+        if shape:
+            cmd += ["--shape", i.split("=", 1)[0] + "=" + "x".join(str(d) for d in shape)]
     run(cmd)
     ok = True
     for f in sorted(os.listdir(ref_dir)):

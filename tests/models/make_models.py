@@ -54,6 +54,25 @@ def mlp(rng):
     return m, {"x": rnd(rng, 8, 64)}
 
 
+def mlp_dynamic(rng):
+    """Symbolic batch (pinned with --shape) and a PyTorch-style Shape/Gather/Concat reshape."""
+    w = rnd(rng, 48, 16, scale=0.2)
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["b"], axis=0, name="batch"),
+        helper.make_node("Unsqueeze", ["b", "axes0"], ["b1"], name="batch_1d"),
+        helper.make_node("Concat", ["b1", "minus1"], ["target"], axis=0, name="target"),
+        helper.make_node("Reshape", ["x", "target"], ["flat"], name="flatten"),
+        helper.make_node("MatMul", ["flat", "w"], ["h"], name="fc"),
+        helper.make_node("Tanh", ["h"], ["y"], name="tanh"),
+    ]
+    m = model("mlp_dynamic", nodes, [vi("x", ["batch", 4, 12])], [vi("y", ["batch", 16])],
+              [const("w", w), const("zero", np.array(0, dtype=np.int64)),
+               const("axes0", np.array([0], dtype=np.int64)),
+               const("minus1", np.array([-1], dtype=np.int64))])
+    return m, {"x": rnd(rng, 5, 4, 12)}
+
+
 def transformer(rng):
     S, D, H, FF = 16, 64, 4, 128
     dh = D // H
@@ -171,6 +190,7 @@ def fixed_inputs(**shapes):
 n = helper.make_node
 MODELS = {
     "mlp": mlp,
+    "mlp_dynamic": mlp_dynamic,
     "transformer": transformer,
     "op_relu": unary_op("Relu"),
     "op_sigmoid": unary_op("Sigmoid"),
@@ -284,7 +304,7 @@ MODELS = {
 
 
 # Models with Tensor Engine work, also checked with --dtype bf16.
-BF16_MODELS = {"mlp", "transformer", "op_matmul_batched", "op_gemm"}
+BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm"}
 
 
 def main():
