@@ -345,3 +345,67 @@ TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {
   // [1,1]x[[1,-1],[2,0]] = [3,-1] -> relu [3,0]; [-1,3] -> [5,1]
   CHECK(out.at("y").data == std::vector<double>{3, 0, 5, 1});
 }
+
+namespace {
+isa::AccessPattern sb(int64_t off, int64_t np, int64_t nf) {
+  isa::AccessPattern ap;
+  ap.space = isa::MemSpace::Sbuf;
+  ap.num_partitions = static_cast<uint16_t>(np);
+  ap.offset = off;
+  ap.ndims = 1;
+  ap.dims[0] = {1, nf};
+  return ap;
+}
+LInstr copy_on(isa::Engine e, const isa::AccessPattern& dst, const isa::AccessPattern& src) {
+  LInstr li;
+  li.engine = e;
+  li.in.op = isa::Opcode::Copy;
+  li.in.ops[0].ap = dst;
+  li.in.ops[1].ap = src;
+  return li;
+}
+}  // namespace
+
+TEST_CASE("insert_sync: RAW and WAR across engines wait on the producer's semaphore", "[compiler]") {
+  Lowered l;
+  // dve writes A; act reads A (RAW on dve); pool overwrites A (WAR on act, WAW on dve).
+  l.code.push_back(copy_on(isa::Engine::Dve, sb(0, 4, 16), sb(1024, 4, 16)));
+  l.code.push_back(copy_on(isa::Engine::Act, sb(2048, 4, 16), sb(0, 4, 16)));
+  l.code.push_back(copy_on(isa::Engine::Pool, sb(32, 4, 8), sb(4096, 4, 8)));
+  // dve again: in order with its own earlier write; reads B written by act (RAW on act).
+  l.code.push_back(copy_on(isa::Engine::Dve, sb(8192, 4, 16), sb(2048, 4, 16)));
+  insert_sync(l, isa::Target{});
+  REQUIRE(l.code.size() == 4);
+  // Semaphores: pe 0, act 1, dve 2, pool 3; every instruction increments its engine's.
+  CHECK(l.code[0].in.num_waits == 0);
+  CHECK(l.code[0].in.incs[0].sem == 2);
+  REQUIRE(l.code[1].in.num_waits == 1);
+  CHECK(l.code[1].in.waits[0].sem == 2);
+  CHECK(l.code[1].in.waits[0].value == 1);
+  REQUIRE(l.code[2].in.num_waits == 2);  // act (WAR) and dve (WAW)
+  CHECK(l.code[2].in.waits[0].sem == 1);
+  CHECK(l.code[2].in.waits[1].sem == 2);
+  REQUIRE(l.code[3].in.num_waits == 1);
+  CHECK(l.code[3].in.waits[0].sem == 1);
+}
+
+TEST_CASE("insert_sync: more than two waits spill onto a nop on the same engine", "[compiler]") {
+  Lowered l;
+  l.code.push_back(copy_on(isa::Engine::Dve, sb(0, 4, 4), sb(4096, 4, 4)));
+  l.code.push_back(copy_on(isa::Engine::Act, sb(64, 4, 4), sb(4096, 4, 4)));
+  l.code.push_back(copy_on(isa::Engine::Pool, sb(128, 4, 4), sb(4096, 4, 4)));
+  // Reads all three results: waits on dve, act and pool.
+  LInstr tt;
+  tt.engine = isa::Engine::Pe;
+  tt.in.op = isa::Opcode::Transpose;
+  isa::AccessPattern psum = sb(0, 4, 4);
+  psum.space = isa::MemSpace::Psum;
+  tt.in.ops[0].ap = psum;
+  tt.in.ops[1].ap = sb(0, 4, 48);  // covers all three
+  l.code.push_back(tt);
+  insert_sync(l, isa::Target{});
+  REQUIRE(l.code.size() == 5);
+  CHECK(l.code[3].in.op == isa::Opcode::Nop);
+  CHECK(l.code[3].engine == isa::Engine::Pe);
+  CHECK(l.code[3].in.num_waits + l.code[4].in.num_waits == 3);
+}
