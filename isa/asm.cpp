@@ -377,6 +377,10 @@ class Assembler {
     }
     char c = l.peek();
     if (c == '#') {
+      // The .tbin decoder rejects comments with a CR (a trailing one cannot survive the text
+      // form), so the assembler must not produce them.
+      if (size_t cr = l.rest().find('\r'); cr != std::string_view::npos)
+        l.fail_at(l.pos() + cr, "carriage return inside a comment");
       std::string_view rest = l.rest().substr(1);
       if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
       comment_.emplace_back(rest);
@@ -448,8 +452,9 @@ class Assembler {
       do {
         if (t.shape.size() >= 16) l.fail("more than 16 tensor dimensions");
         int64_t d = l.integer("dimension", 1, int64_t{1} << 40);
+        // Divide first: elements * d can overflow int64 (both up to 2^40).
+        if (d > (int64_t{1} << 40) / elements) l.fail("tensor larger than 2^40 elements");
         elements *= d;
-        if (elements > (int64_t{1} << 40)) l.fail("tensor larger than 2^40 elements");
         t.shape.push_back(d);
       } while (l.accept(','));
       l.expect(']');

@@ -311,8 +311,10 @@ class Decoder {
     int64_t elements = 1;
     for (uint64_t i = 0; i < rank; ++i) {
       t.shape.push_back(static_cast<int64_t>(ranged(1, uint64_t{1} << 40, "dimension")));
+      // Divide first: elements * dim can overflow int64 (both up to 2^40).
+      if (t.shape.back() > (int64_t{1} << 40) / elements)
+        corrupt("tensor larger than 2^40 elements");
       elements *= t.shape.back();
-      if (elements > (int64_t{1} << 40)) corrupt("tensor larger than 2^40 elements");
     }
     t.comment = comment_id();
     at = pos_;

@@ -158,6 +158,9 @@ uint32_t read_le(const uint8_t* p, int n) {
 }  // namespace
 
 int64_t NpyArray::num_elements() const {
+  // A zero dim first: parse_npy accepts (2^31, 2^32, 0), whose partial products overflow.
+  for (int64_t d : shape)
+    if (d == 0) return 0;
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;

@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -51,15 +52,29 @@ Value tensor_value(const onnx::TensorProto& tp, const std::string& where) {
     throw InputError(fmt::format("{}: tensor '{}' uses external data (not supported)", where,
                                  tp.name()));
   Shape s(tp.dims().begin(), tp.dims().end());
-  Value v(*dt, s);
-  const int64_t n = v.numel();
   auto bad = [&]() {
     return InputError(fmt::format("{}: tensor '{}' holds the wrong number of elements", where,
                                   tp.name()));
   };
+  // Count the elements the dims claim without overflow, and compare with the data the file
+  // really holds before allocating: dims alone may claim 2^40 elements.
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 0)
+      throw InputError(fmt::format("{}: tensor '{}' has a negative dimension", where, tp.name()));
+    if (d != 0 && n > INT64_MAX / d) throw bad();
+    n *= d;
+  }
+  const int es = isa::dtype_size(*dt);
+  int64_t held;
+  if (tp.has_raw_data()) held = static_cast<int64_t>(tp.raw_data().size() / es);
+  else if (tp.data_type() == onnx::TensorProto_DataType_FLOAT) held = tp.float_data_size();
+  else if (tp.data_type() == onnx::TensorProto_DataType_INT64) held = tp.int64_data_size();
+  else held = tp.int32_data_size();
+  if (n != held) throw bad();
+  Value v(*dt, s);
   if (tp.has_raw_data()) {
     const std::string& raw = tp.raw_data();
-    const int es = isa::dtype_size(*dt);
     if (static_cast<int64_t>(raw.size()) != n * es) throw bad();
     const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
     for (int64_t i = 0; i < n; ++i) {
