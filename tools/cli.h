@@ -14,5 +14,6 @@ void add_run_command(CLI::App& app);        // run                    (tools/cmd
 void add_compile_command(CLI::App& app);    // compile                (tools/cmd_compile.cpp)
 void add_scalesim_command(CLI::App& app);   // scalesim               (tools/cmd_scalesim.cpp)
 void add_sweep_command(CLI::App& app);      // sweep, sweep merge/report (tools/cmd_sweep.cpp)
+void add_systolic_command(CLI::App& app);   // systolic               (tools/cmd_systolic.cpp)
 
 }  // namespace trnsim::cli
