@@ -18,9 +18,9 @@ namespace trnsim::cli {
 namespace {
 
 struct SystolicArgs {
-  int rows = 4, cols = 4;
-  std::string dataflow = "ws";
-  int64_t m = 8, n = 8, k = 8;
+  int rows = 0, cols = 0;
+  std::string dataflow;
+  int64_t m = 0, n = 0, k = 0;
   uint64_t seed = 1;
   std::string vcd;
 };
@@ -82,14 +82,25 @@ void add_systolic_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "systolic", "Run one random GEMM on the per-PE, cycle-level systolic array and check it "
                   "against the fast model");
-  cmd->add_option("--rows", a->rows, "array rows (1..256)")->check(CLI::Range(1, 256));
-  cmd->add_option("--cols", a->cols, "array columns (1..256)")->check(CLI::Range(1, 256));
+  cmd->add_option("--rows", a->rows, "array rows (1..256)")
+      ->required()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--cols", a->cols, "array columns (1..256)")
+      ->required()
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--dataflow", a->dataflow, "ws, os or is")
+      ->required()
       ->check(CLI::IsMember({"ws", "os", "is"}));
-  cmd->add_option("--m", a->m, "rows of A and C (1..4096)")->check(CLI::Range(1, 4096));
-  cmd->add_option("--n", a->n, "columns of B and C (1..4096)")->check(CLI::Range(1, 4096));
-  cmd->add_option("--k", a->k, "columns of A, rows of B (1..4096)")->check(CLI::Range(1, 4096));
-  cmd->add_option("--seed", a->seed, "random seed for A and B");
+  cmd->add_option("--m", a->m, "rows of A and C (1..4096)")
+      ->required()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--n", a->n, "columns of B and C (1..4096)")
+      ->required()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--k", a->k, "columns of A, rows of B (1..4096)")
+      ->required()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--seed", a->seed, "random seed for A and B (default 1)");
   cmd->add_option("--vcd", a->vcd, "write a VCD waveform (GTKWave) of every PE register");
   cmd->callback([a] { run_systolic_cmd(*a); });
 }
