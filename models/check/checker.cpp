@@ -63,7 +63,20 @@ Checker::Checker(const isa::Program& prog, const isa::Target& target, const Chec
       sbuf_.push_back(std::make_unique<Region>(target_.partitions));
       psum_.push_back(std::make_unique<Region>(target_.partitions));
     }
-    for (const auto& t : prog.tensors) {
+    std::vector<bool> written(prog.tensors.size(), false);
+    for (const StaticInstr& si : instrs_) {
+      const isa::OpcodeInfo& info = si.in->info();
+      for (int k = 0; k < info.num_operands; ++k) {
+        const isa::AccessPattern& ap = si.in->ops[k].ap;
+        if (isa::operand_writes(info.operands[k].kind) && ap.space == isa::MemSpace::Hbm &&
+            ap.tensor < written.size())
+          written[ap.tensor] = true;
+      }
+    }
+    for (size_t i = 0; i < prog.tensors.size(); ++i) {
+      const auto& t = prog.tensors[i];
+      hbm_read_only_.push_back(!written[i] && (t.role == isa::TensorRole::Input ||
+                                               t.role == isa::TensorRole::Const));
       hbm_.push_back(std::make_unique<Region>(1));
       if (t.role == isa::TensorRole::Input || t.role == isa::TensorRole::Const)
         hbm_.back()->set_initialised(0, t.num_bytes());
@@ -189,7 +202,8 @@ void Checker::do_accesses(int t, uint32_t instr, const int64_t* regs, uint64_t s
       r = sbuf_[th.core].get();
     } else if (f.space == isa::MemSpace::Psum) {
       r = psum_[th.core].get();
-    } else if (f.space == isa::MemSpace::Hbm && f.tensor < hbm_.size()) {
+    } else if (f.space == isa::MemSpace::Hbm && f.tensor < hbm_.size() &&
+               !hbm_read_only_[f.tensor]) {
       r = hbm_[f.tensor].get();
       cur_.tensor = f.tensor;
     }

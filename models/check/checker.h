@@ -116,6 +116,9 @@ class Checker : public ShadowSink {
   std::vector<std::vector<int>> engine_thread_;  // [core][engine] -> thread
   std::vector<std::map<int, int>> queue_thread_;  // [core] queue -> thread
   std::vector<std::unique_ptr<Region>> sbuf_, psum_, hbm_;
+  // HBM tensors that need no shadow: initialised (input/const) and written by no instruction,
+  // so their reads can neither race nor be uninitialised.
+  std::vector<bool> hbm_read_only_;
   size_t nthreads_ = 0;
 
   // The access being checked.

@@ -262,3 +262,21 @@ TEST_CASE("trnsim run --check exits 3 on a race after writing stats, 0 when clea
   CHECK(run_cli("run " + clean + " --chip tiny --timing-only --check", &out) == 0);
   CHECK(run_cli("run " + racy + " --chip tiny --timing-only", &out) == 0);
 }
+
+TEST_CASE("Compiled ONNX models are clean and their needed waits are caught", "[check]") {
+  // The compiler's own test models (tests/models/make_models.py), compiled for trn1.
+  const fs::path dir = fs::temp_directory_path() / "trnsim_check_onnx";
+  fs::create_directories(dir);
+  const std::string gen = "/usr/bin/python3 " + std::string(TRNSIM_TEST_DATA) +
+                          "/models/make_models.py " + dir.string() + " mlp transformer > " +
+                          (dir / "gen.log").string() + " 2>&1";
+  REQUIRE(std::system(gen.c_str()) == 0);
+  const trnsim::isa::Target trn1 = trnsim::config::load_chip("trn1", {}).target();
+  for (const char* name : {"mlp", "transformer"}) {
+    const std::string onnx = (dir / (std::string(name) + ".onnx")).string();
+    const std::string tbin = (dir / (std::string(name) + ".tbin")).string();
+    REQUIRE(run_cli("compile " + onnx + " --chip trn1 -o " + tbin) == 0);
+    INFO(name);
+    CHECK(require_clean_and_waits_needed(tbin, trn1) >= 1);
+  }
+}
