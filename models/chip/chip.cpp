@@ -98,10 +98,12 @@ SimStats Chip::stats() const {
   for (const auto& c : cores_) {
     s.cores.push_back(c->stats());
     s.pe_flops += c->flops();
+    for (int k = 0; k < 3; ++k) s.pe_flops_by_class[k] += c->flops_by_class()[k];
   }
   s.hbm = hbm_.stats();
   s.peak_flops_per_s = static_cast<double>(cfg_.cores) * static_cast<double>(cfg_.pe_rows) *
                        static_cast<double>(cfg_.pe_cols) * 2.0 * cfg_.pe_clock_ghz * 1e9;
+  compute_energy(s, cfg_);
   return s;
 }
 

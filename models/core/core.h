@@ -48,8 +48,12 @@ class Core : public sc_core::sc_module {
                 const MemTraffic& traffic, bool reg_addressed);
 
   void count_traffic(const MemTraffic& t) { mem_.count(t); }
-  void add_flops(int64_t f) { flops_ += f; }
+  void add_flops(int64_t f, int mac_class) {
+    flops_ += f;
+    flops_by_class_[mac_class] += f;
+  }
   int64_t flops() const { return flops_; }
+  const std::array<int64_t, 3>& flops_by_class() const { return flops_by_class_; }
 
   void enqueue_dma(int queue, const DmaTransfer& t);
   DmaEngines& dma_engines() { return dma_engines_; }
@@ -73,6 +77,7 @@ class Core : public sc_core::sc_module {
   std::vector<std::unique_ptr<DmaQueue>> queues_;
   OnChipMemory mem_;
   int64_t flops_ = 0;
+  std::array<int64_t, 3> flops_by_class_{};
 };
 
 }  // namespace trnsim::model

@@ -31,6 +31,7 @@ EngineBase::EngineBase(sc_core::sc_module_name name, Core& core, isa::Engine eng
     p.dur_ps = clock_.to_ps(c);
     p.reg_addressed = register_addressed(in);
     p.flops = matmul_flops(in);
+    if (p.flops) p.mac_class = matmul_mac_class(in);
     p.traffic = mem_traffic(in);
     if (p.kind == InstrKind::Dma) p.dma = dma_shape(in, cfg);
   }
@@ -158,7 +159,7 @@ void EngineBase::run_stream() {
           core_.complete(in, ref, regs_, p.traffic, p.reg_addressed);
         else
           core_.count_traffic(p.traffic);
-        if (p.flops) core_.add_flops(p.flops);
+        if (p.flops) core_.add_flops(p.flops, p.mac_class);
         if (in.num_incs > 0) core_.fire_incs(in, ref);
         break;
       }

@@ -68,6 +68,7 @@ class EngineBase : public sc_core::sc_module {
     InstrKind kind = InstrKind::Data;
     bool reg_addressed = false;
     int64_t flops = 0;
+    int mac_class = 0;  // matmul_mac_class, for the energy model
     MemTraffic traffic;
     DmaShape dma;
   };

@@ -99,6 +99,14 @@ int64_t matmul_flops(const isa::Instr& in) {
   return 2 * static_cast<int64_t>(st.num_partitions) * st.free_elements() * mv.free_elements();
 }
 
+int matmul_mac_class(const isa::Instr& in) {
+  isa::DType a = in.ops[1].ap.dtype, b = in.ops[2].ap.dtype;
+  auto width = [](isa::DType t) { return isa::dtype_size(t); };
+  if (width(a) >= 4 || width(b) >= 4) return 0;
+  if (width(a) == 1 && width(b) == 1) return 2;
+  return 1;
+}
+
 bool register_addressed(const isa::Instr& in) {
   const auto& info = in.info();
   for (int k = 0; k < info.num_operands; ++k) {

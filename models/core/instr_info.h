@@ -34,6 +34,8 @@ InstrKind instr_kind(isa::Opcode op);
 
 // 2*K*M*N for a matmul, 0 otherwise.
 int64_t matmul_flops(const isa::Instr& in);
+// Energy class of a matmul's MACs: 0 = fp32, 1 = 16-bit (bf16/fp16), 2 = fp8.
+int matmul_mac_class(const isa::Instr& in);
 
 // True when an operand uses a register offset (its bounds are only known at run time).
 bool register_addressed(const isa::Instr& in);

@@ -96,10 +96,21 @@ std::string stats_json(const SimStats& s) {
   out += fmt::format("  \"hbm\": {},\n", mem_json(s.hbm));
   out += fmt::format("  \"pe\": {{\"flops\": {}, \"peak_flops_per_s\": {}}},\n",
                      stat(s.pe_flops, "flop"), stat(s.peak_flops_per_s, "flop/s"));
-  out += fmt::format("  \"mfu\": {}\n", stat(s.mfu(), "fraction"));
+  out += fmt::format("  \"mfu\": {},\n", stat(s.mfu(), "fraction"));
+  const EnergyStats& e = s.energy;
+  out += fmt::format(
+      "  \"energy\": {{\"total_j\": {}, \"avg_power_w\": {}, \"pe_j\": {}, \"sbuf_j\": {}, "
+      "\"psum_j\": {}, \"hbm_j\": {}, \"dma_j\": {}, \"instr_j\": {}, \"static_j\": {}}}\n",
+      stat(e.total_j(), "J"), stat(s.avg_power_w(), "W"), stat(e.pe_j, "J"), stat(e.sbuf_j, "J"),
+      stat(e.psum_j, "J"), stat(e.hbm_j, "J"), stat(e.dma_j, "J"), stat(e.instr_j, "J"),
+      stat(e.static_j, "J"));
   out += "}\n";
   return out;
 }
+
+namespace {
+double pct(double part, double total) { return total > 0 ? 100.0 * part / total : 0.0; }
+}  // namespace
 
 std::string stats_summary(const SimStats& s) {
   std::string out;
@@ -140,6 +151,13 @@ std::string stats_summary(const SimStats& s) {
                      human_bytes(s.hbm.write_bytes));
   out += fmt::format("PE: {:.3e} FLOP, MFU {:.2f}% of {:.1f} TFLOP/s peak\n",
                      static_cast<double>(s.pe_flops), 100.0 * s.mfu(), s.peak_flops_per_s / 1e12);
+  const EnergyStats& e = s.energy;
+  out += fmt::format(
+      "energy: {:.4g} J, average power {:.4g} W (PE {:.0f}%, SBUF {:.0f}%, PSUM {:.0f}%, HBM {:.0f}%, "
+      "DMA {:.0f}%, instructions {:.0f}%, static {:.0f}%)\n",
+      e.total_j(), s.avg_power_w(), pct(e.pe_j, e.total_j()), pct(e.sbuf_j, e.total_j()),
+      pct(e.psum_j, e.total_j()), pct(e.hbm_j, e.total_j()), pct(e.dma_j, e.total_j()),
+      pct(e.instr_j, e.total_j()), pct(e.static_j, e.total_j()));
   if (best > 0)
     out += fmt::format("bottleneck: {} (busy {:.1f}% of the time)\n", bottleneck,
                        100.0 * util(best, s.sim_time_ps));
