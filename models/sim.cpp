@@ -91,9 +91,8 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
   auto chip = std::make_unique<Chip>("chip", prog, cfg, ro, tracer, hbm);
   auto write_trace = [&] {
     if (tracer.enabled()) {
-      std::string json = tracer.to_json(prog, static_cast<int>(cfg.cores),
-                                        static_cast<int>(cfg.dma_queues), now_ps());
-      write_file_atomic(opts.trace_path, json);
+      tracer.write_json(opts.trace_path, prog, static_cast<int>(cfg.cores),
+                        static_cast<int>(cfg.dma_queues), now_ps());
     }
   };
   try {

@@ -2,6 +2,11 @@
 #include "models/trace/trace.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +15,7 @@
 #include <tuple>
 
 #include "isa/asm.h"
+#include "support/error.h"
 
 namespace trnsim::model {
 
@@ -47,14 +53,58 @@ Picos hbm_window(Picos end) {
 
 }  // namespace
 
-std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
-                            Picos sim_end) const {
-  std::string out = "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
+// Streams the document to a temporary file in ~1 MiB chunks (a whole trace can be hundreds of
+// megabytes; building it in one string cost more than the formatting), then renames it.
+class ChunkedFile {
+ public:
+  explicit ChunkedFile(const std::string& path)
+      : path_(path), tmp_(fmt::format("{}.tmp.{}", path, ::getpid())) {
+    f_ = std::fopen(tmp_.c_str(), "wb");
+    if (!f_) throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    buf.reserve(kChunk + 4096);
+  }
+  ~ChunkedFile() {
+    if (f_) {
+      std::fclose(f_);
+      std::remove(tmp_.c_str());
+    }
+  }
+  void maybe_flush() {
+    if (buf.size() >= kChunk) flush();
+  }
+  void commit() {
+    flush();
+    bool ok = ok_ && std::fclose(f_) == 0;
+    f_ = nullptr;
+    if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      std::remove(tmp_.c_str());
+      throw InputError(fmt::format("{}: cannot write trace", path_));
+    }
+  }
+  std::string buf;
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  void flush() {
+    if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f_) != buf.size()) ok_ = false;
+    buf.clear();
+  }
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+  bool ok_ = true;
+};
+
+void Tracer::write_json(const std::string& path, const isa::Program& prog, int cores, int queues,
+                        Picos sim_end) const {
+  ChunkedFile file(path);
+  std::string& out = file.buf;
+  out += "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
   bool first = true;
   auto emit = [&](const std::string& ev) {
     if (!first) out += ",\n";
     first = false;
     out += ev;
+    file.maybe_flush();
   };
   for (int c = 0; c < cores; ++c) {
     emit(fmt::format(
@@ -110,6 +160,7 @@ std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
                    "\"ts\": {:.6f}, \"dur\": {:.6f}, \"args\": {{{}}}}}",
                    in.info().mnemonic, s->queue >= 0 ? "dma" : "instr", s->core, tid(*s),
                    static_cast<double>(s->start) / 1e6, static_cast<double>(s->dur) / 1e6, args);
+    file.maybe_flush();
   }
 
   std::vector<const CounterEv*> cs;
@@ -126,6 +177,7 @@ std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
                    c->c == Counter::SbufWritten ? "sbuf bytes written (cumulative)"
                                                 : "psum bytes written (cumulative)",
                    c->core, static_cast<double>(c->t) / 1e6, c->value);
+    file.maybe_flush();
   }
 
   // HBM bandwidth: each transfer's bytes spread evenly over its duration, binned into windows.
@@ -149,7 +201,7 @@ std::string Tracer::to_json(const isa::Program& prog, int cores, int queues,
           cores, us(static_cast<Picos>(b) * w), bins[b] / (static_cast<double>(w) / 1000.0)));
   }
   out += "\n]}\n";
-  return out;
+  file.commit();
 }
 
 }  // namespace trnsim::model

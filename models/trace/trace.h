@@ -31,8 +31,10 @@ class Tracer {
     if (enabled_ && bytes > 0) hbm_.push_back({start, end, bytes});
   }
 
-  // The whole trace document. `queues` = DMA queues per core.
-  std::string to_json(const isa::Program& prog, int cores, int queues, Picos sim_end) const;
+  // Writes the whole trace document to `path` (streamed in chunks, renamed into place when
+  // complete, so a failure leaves no partial file). `queues` = DMA queues per core.
+  void write_json(const std::string& path, const isa::Program& prog, int cores, int queues,
+                  Picos sim_end) const;
 
  private:
   struct Slice {
