@@ -32,6 +32,17 @@ std::string data(const std::string& rel) { return std::string(TRNSIM_TEST_DATA) 
 
 }  // namespace
 
+
+namespace {
+// Collapses runs of spaces (describe pads its columns to the widest cell).
+std::string squeeze(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  return out;
+}
+}  // namespace
+
 TEST_CASE("trnsim chips lists the four presets, one line each", "[config][cli]") {
   Run r = run_trnsim("chips");
   CHECK(r.status == 0);
@@ -48,17 +59,17 @@ TEST_CASE("trnsim chips lists the four presets, one line each", "[config][cli]")
 TEST_CASE("trnsim describe prints the chosen chip with overrides", "[config][cli]") {
   Run r = run_trnsim("describe --chip tiny --set pe.rows=16 --set cores=3");
   CHECK(r.status == 0);
-  CHECK(r.out.find("\npe.rows                     16          PEs") != std::string::npos);
-  CHECK(r.out.find("\ncores                       3           cores") != std::string::npos);
-  CHECK(r.out.find("\nname                        tiny") != std::string::npos);
+  CHECK(squeeze(r.out).find("\npe.rows 16 PEs") != std::string::npos);
+  CHECK(squeeze(r.out).find("\ncores 3 cores") != std::string::npos);
+  CHECK(squeeze(r.out).find("\nname tiny") != std::string::npos);
 
   Run d = run_trnsim("describe");
   CHECK(d.status == 0);
-  CHECK(d.out.find("\nname                        trn1") != std::string::npos);
+  CHECK(squeeze(d.out).find("\nname trn1") != std::string::npos);
 
   Run f = run_trnsim("describe --chip " + data("config/small.yaml"));
   CHECK(f.status == 0);
-  CHECK(f.out.find("\npe.dataflow                 os") != std::string::npos);
+  CHECK(squeeze(f.out).find("\npe.dataflow os") != std::string::npos);
 }
 
 TEST_CASE("trnsim describe rejects bad chips with exit 2 and one line", "[config][cli]") {
