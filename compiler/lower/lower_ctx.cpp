@@ -15,7 +15,7 @@ using isa::MemSpace;
 
 namespace {
 constexpr int kComputeStreams = 4;  // pe, act, dve, pool each own a semaphore
-constexpr int kMaxQueues = 4;
+constexpr int kMaxQueues = 8;  // several queues so transfers' fixed costs overlap
 constexpr int64_t kAlign = 64;
 
 std::vector<uint8_t> encode(const Value& v, DType t) {
@@ -141,10 +141,10 @@ int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
   return off;
 }
 
-int64_t LowerCtx::sbuf_pin(int64_t bytes) {
+int64_t LowerCtx::sbuf_pin(int64_t bytes, double max_share) {
   bytes = (bytes + kAlign - 1) / kAlign * kAlign;
   const int64_t cap = t_.sbuf_bytes_per_partition;
-  if ((pinned_ + bytes) * 2 > cap) return -1;
+  if (static_cast<double>(pinned_ + bytes) > max_share * static_cast<double>(cap)) return -1;
   pinned_ += bytes;
   // Ring slots inside the newly pinned range are done with (their users were all emitted); the
   // semaphore pass orders the new writes after their last readers.
@@ -170,12 +170,12 @@ void LowerCtx::emit(isa::Engine e, isa::Instr in) {
   out_.code.push_back({e, in});
 }
 
-void LowerCtx::dma(const AccessPattern& dst, const AccessPattern& src) {
+void LowerCtx::dma(const AccessPattern& dst, const AccessPattern& src, isa::Engine e) {
   isa::Instr in = make_instr(isa::Opcode::Dma);
   in.ops[0] = int_operand(next_queue());
   in.ops[1] = ap_operand(dst);
   in.ops[2] = ap_operand(src);
-  emit(isa::Engine::Sp, in);
+  emit(e, in);
 }
 
 int LowerCtx::next_queue() {

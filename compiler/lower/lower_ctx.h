@@ -66,16 +66,18 @@ class LowerCtx {
   int64_t psum_alloc();
   // Pinned SBUF space at the top of SBUF, outside the ring, for tiles that live across many ring
   // allocations (a matmul operand reused over output tiles). Returns -1 when pinning `bytes`
-  // would leave the ring less than half of SBUF; unpin_all() gives everything back.
-  int64_t sbuf_pin(int64_t bytes_per_partition);
+  // would pin more than `max_share` of SBUF (default: leave the ring at least half);
+  // unpin_all() gives everything back.
+  int64_t sbuf_pin(int64_t bytes_per_partition, double max_share = 0.5);
   void unpin_all() { pinned_ = 0; }
   // Largest free size (elements of 4 bytes) for elementwise tiles with `buffers` live buffers.
   int64_t max_free(int buffers) const;
 
   // Appends an instruction, tagged with the current node's name.
   void emit(isa::Engine e, isa::Instr in);
-  // DMA between an SBUF tile and an HBM view; the queue rotates.
-  void dma(const isa::AccessPattern& dst, const isa::AccessPattern& src);
+  // DMA between an SBUF tile and an HBM view, issued by `e` (sp, act or pool); the queue rotates.
+  void dma(const isa::AccessPattern& dst, const isa::AccessPattern& src,
+           isa::Engine e = isa::Engine::Sp);
   int next_queue();
 
   isa::AccessPattern sbuf(int64_t offset, int64_t np, int64_t nf, DType dt) const;

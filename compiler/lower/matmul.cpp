@@ -4,7 +4,9 @@
 // bank with zero/acc flags, and the act engine evacuates PSUM (applying alpha) to SBUF.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
+#include <stdexcept>
 
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
@@ -115,6 +117,198 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
   }
 }
 
+// Blocked GEMM for large operands (the structure of traces/13_mm_blocked_dma):
+// - the M dimension is blocked by up to `psum_banks` row tiles; the block's A^T [K, rows] stays
+//   in pinned SBUF for every N tile, so each moving tile of B feeds one matmul per row tile
+//   (one PSUM bank each);
+// - A^T comes from a compile-time transposed constant (`at`, large DMAs), or, for a runtime A
+//   with contiguous rows, from A's rows (large DMAs) transposed on the PE into PSUM, four k
+//   tiles per bank, and copied out by act/dve; otherwise from a strided DMA per k tile;
+// - B streams in chunks of several k tiles (one DMA per half chunk, on rotating queues) through
+//   the SBUF ring, which double-buffers them: the semaphore pass lets a chunk load as soon as
+//   the ring slot's previous readers are done;
+// - act/dve evacuate the banks, and pool stores a unit's row tiles with one DMA so that sp,
+//   which issues the loads, never blocks on an evacuation.
+// Returns false (nothing emitted) when the A^T block of one row tile does not fit.
+bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
+                         const HbmView* at, int64_t at_off, const HbmView& b, int64_t b_off,
+                         const HbmView& out, int64_t o_off) {
+  const isa::Target& t = ctx.target();
+  const DType mt = ctx.mm_dtype();
+  const int64_t tm = std::min<int64_t>(t.pe_cols, t.partitions);
+  const int64_t tk = std::min<int64_t>(t.pe_rows, t.partitions);
+  const int64_t tn = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
+  const int64_t es = isa::dtype_size(mt);
+  const int64_t KT = (d.K + tk - 1) / tk, MT = (d.M + tm - 1) / tm;
+  const int64_t cap = t.sbuf_bytes_per_partition;
+  // Pin up to 3/4 of SBUF (128 KiB of 192 for K = 8192 and 8 row tiles in bf16); the ring
+  // keeps the rest for B chunks, A rows and output staging.
+  constexpr double kPinShare = 0.75;
+  int64_t MB = std::min<int64_t>(t.psum_banks, MT);
+  while (MB > 1 && KT * MB * tm * es > kPinShare * cap) --MB;
+  const int64_t row_bytes = MB * tm * es;  // one k tile of the A^T block
+  if (KT * row_bytes > kPinShare * cap || cap - KT * row_bytes < 40 * 1024) return false;
+  // B chunk: up to 8 k tiles, at most 8 KiB per partition.
+  const int64_t kc = std::clamp<int64_t>(8192 / std::max<int64_t>(1, tn * es), 1, 8);
+  const bool pe_transpose = !at && d.ak == 1 && d.M > 1;
+  const int64_t tr_group = std::max<int64_t>(1, t.psum_bank_bytes / (tm * 4));  // per bank
+  const int64_t tr_cols = tk * tr_group * 4;  // A columns per row load
+  int copy_engine = 0;
+  auto copy_out = [&](const AccessPattern& dst, const AccessPattern& src, float alpha) {
+    if (alpha != 1.0f || copy_engine++ % 2 == 0) {
+      isa::Instr ev = make_instr(Opcode::Act);
+      ev.ops[0] = ap_operand(dst);
+      ev.ops[1] = ap_operand(src);
+      ev.ops[2] = int_operand(static_cast<int64_t>(isa::ActFn::Copy));
+      ev.ops[3] = imm(alpha);
+      ev.ops[4] = imm(0.0f);
+      ctx.emit(Engine::Act, ev);
+    } else {
+      isa::Instr cp = make_instr(Opcode::Copy);
+      cp.ops[0] = ap_operand(dst);
+      cp.ops[1] = ap_operand(src);
+      ctx.emit(Engine::Dve, cp);
+    }
+  };
+  for (int64_t m0 = 0; m0 < d.M; m0 += MB * tm) {
+    const int64_t rows = std::min(MB * tm, d.M - m0);
+    const int64_t mtiles = (rows + tm - 1) / tm;
+    const int64_t base = ctx.sbuf_pin(KT * row_bytes, kPinShare);
+    if (base < 0) throw std::logic_error("matmul: A^T block does not fit in SBUF");
+    auto st_tile = [&](int64_t ki, int64_t j) {
+      const int64_t kk = std::min(tk, d.K - ki * tk);
+      return ctx.sbuf(base + ki * row_bytes + j * tm * es, kk, std::min(tm, rows - j * tm), mt);
+    };
+    // ---- A^T block.
+    if (at) {
+      // Constant A, transposed at compile time: [K, M] rows, several k tiles per DMA.
+      const int64_t per = std::max<int64_t>(1, (1 << 20) / std::max<int64_t>(1, tk * rows * es));
+      for (int64_t ki = 0; ki < KT;) {
+        const int64_t kk = std::min(tk, d.K - ki * tk);
+        int64_t cnt = 1;
+        if (kk == tk)
+          while (cnt < per && ki + cnt < KT && d.K - (ki + cnt) * tk >= tk) ++cnt;
+        AccessPattern dst = ctx.sbuf(base + ki * row_bytes, kk, rows, mt);
+        dst.ndims = 2;
+        dst.dims[0] = {row_bytes / es, cnt};
+        dst.dims[1] = {1, rows};
+        ctx.dma(dst, ctx.hbm(*at, at_off + ki * tk * d.M + m0, kk, d.M,
+                             {{tk * d.M, cnt}, {1, rows}}));
+        ki += cnt;
+      }
+    } else if (pe_transpose) {
+      // A rows [m, k] (contiguous k) -> SBUF, transposed on the PE, four k tiles per bank.
+      for (int64_t j = 0; j < mtiles; ++j) {
+        const int64_t mm = std::min(tm, rows - j * tm);
+        const int64_t r0 = m0 + j * tm;
+        for (int64_t c0 = 0; c0 < d.K; c0 += tr_cols) {
+          const int64_t cols = std::min(tr_cols, d.K - c0);
+          AccessPattern raw = ctx.sbuf(ctx.sbuf_alloc(cols * es), mm, cols, mt);
+          ctx.dma(raw, ctx.hbm(a, a_off + r0 * d.am + c0, mm, d.am, {{1, cols}}));
+          for (int64_t g0 = c0 / tk; g0 * tk < c0 + cols;) {
+            const int64_t kk0 = std::min(tk, d.K - g0 * tk);
+            int64_t cnt = 1;
+            if (kk0 == tk)
+              while (cnt < tr_group && (g0 + cnt) * tk < c0 + cols &&
+                     d.K - (g0 + cnt) * tk >= tk)
+                ++cnt;
+            const int64_t bank = ctx.psum_alloc();
+            for (int64_t q = 0; q < cnt; ++q) {
+              AccessPattern src = raw;
+              src.offset = raw.offset + ((g0 + q) * tk - c0) * es;
+              src.dims[0] = {1, kk0};
+              isa::Instr tr = make_instr(Opcode::Transpose);
+              tr.ops[0] = ap_operand(ctx.psum(bank + q * tm * 4, kk0, mm));
+              tr.ops[1] = ap_operand(src);
+              ctx.emit(Engine::Pe, tr);
+            }
+            AccessPattern ps = ctx.psum(bank, kk0, mm);
+            ps.ndims = 2;
+            ps.dims[0] = {tm, cnt};
+            ps.dims[1] = {1, mm};
+            AccessPattern dst = st_tile(g0, j);
+            dst.num_partitions = static_cast<uint16_t>(kk0);
+            dst.ndims = 2;
+            dst.dims[0] = {row_bytes / es, cnt};
+            dst.dims[1] = {1, mm};
+            copy_out(dst, ps, 1.0f);
+            g0 += cnt;
+          }
+        }
+      }
+    } else {
+      for (int64_t ki = 0; ki < KT; ++ki) {
+        const int64_t kk = std::min(tk, d.K - ki * tk);
+        ctx.dma(ctx.sbuf(base + ki * row_bytes, kk, rows, mt),
+                ctx.hbm(a, a_off + m0 * d.am + ki * tk * d.ak, kk, d.ak, {{d.am, rows}}));
+      }
+    }
+    // ---- Units: one N tile of the block, all K.
+    for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
+      const int64_t nn = std::min(tn, d.N - n0);
+      std::vector<int64_t> banks;
+      for (int64_t j = 0; j < mtiles; ++j) banks.push_back(ctx.psum_alloc());
+      for (int64_t ki = 0; ki < KT;) {
+        const int64_t kk = std::min(tk, d.K - ki * tk);
+        int64_t cnt = 1;
+        if (kk == tk)
+          while (cnt < kc && ki + cnt < KT && d.K - (ki + cnt) * tk >= tk) ++cnt;
+        const int64_t chunk = ctx.sbuf_alloc(cnt * nn * es);
+        // Two DMAs per chunk (halves on different queues) so their fixed costs overlap.
+        const int64_t halves = cnt >= 2 ? 2 : 1;
+        for (int64_t h = 0; h < halves; ++h) {
+          const int64_t q0 = h * cnt / halves, q1 = (h + 1) * cnt / halves;
+          AccessPattern dst = ctx.sbuf(chunk + q0 * nn * es, kk, nn, mt);
+          dst.ndims = 2;
+          dst.dims[0] = {nn, q1 - q0};
+          dst.dims[1] = {1, nn};
+          ctx.dma(dst, ctx.hbm(b, b_off + (ki + q0) * tk * d.bk + n0 * d.bn, kk, d.bk,
+                               {{tk * d.bk, q1 - q0}, {d.bn, nn}}));
+        }
+        for (int64_t q = 0; q < cnt; ++q) {
+          const AccessPattern mv = ctx.sbuf(chunk + q * nn * es, kk, nn, mt);
+          for (int64_t j = 0; j < mtiles; ++j) {
+            const AccessPattern st = st_tile(ki + q, j);
+            isa::Instr in = make_instr(Opcode::Matmul);
+            in.ops[0] = ap_operand(ctx.psum(banks[j], st.dims[0].count, nn));
+            in.ops[1] = ap_operand(st);
+            in.ops[2] = ap_operand(mv);
+            in.ops[3] = int_operand(
+                static_cast<int64_t>(ki + q == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+            ctx.emit(Engine::Pe, in);
+          }
+        }
+        ki += cnt;
+      }
+      const int64_t stage = ctx.sbuf_alloc(mtiles * nn * 4);
+      for (int64_t j = 0; j < mtiles; ++j) {
+        const int64_t mm = std::min(tm, rows - j * tm);
+        copy_out(ctx.sbuf(stage + j * nn * 4, mm, nn, DType::Fp32), ctx.psum(banks[j], mm, nn),
+                 d.alpha);
+      }
+      // Store: the full row tiles as one DMA, a partial last tile on its own.
+      const int64_t full = rows / tm;
+      if (full > 0) {
+        AccessPattern src = ctx.sbuf(stage, tm, nn, DType::Fp32);
+        src.ndims = 2;
+        src.dims[0] = {nn, full};
+        src.dims[1] = {1, nn};
+        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, tm, d.om,
+                        {{tm * d.om, full}, {d.on, nn}}),
+                src, Engine::Pool);
+      }
+      if (rows % tm) {
+        const int64_t mm = rows % tm;
+        ctx.dma(ctx.hbm(out, o_off + (m0 + full * tm) * d.om + n0 * d.on, mm, d.om,
+                        {{d.on, nn}}),
+                ctx.sbuf(stage + full * nn * 4, mm, nn, DType::Fp32), Engine::Pool);
+      }
+    }
+    ctx.unpin_all();
+  }
+  return true;
+}
+
 // Weight-stationary orientation with a fused epilogue: out^T[n, m] = sum_k B[k, n] A^T[k, m], so
 // output features sit on PSUM partitions and one act applies fn(alpha*psum + bias[n]).
 void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
@@ -184,8 +378,9 @@ isa::ActFn epilogue_fn(const Node& n) {
 void lower_matmul(LowerCtx& ctx, const Node& n) {
   const bool fused = n.has_attr("_act");
   const Graph& g = ctx.graph();
-  HbmView a = ctx.view(n.inputs[0]), b = ctx.view(n.inputs[1]), out = ctx.view(n.outputs[0]);
+  HbmView out = ctx.view(n.outputs[0]);
   if (n.op == "Gemm") {
+    HbmView a = ctx.view(n.inputs[0]), b = ctx.view(n.inputs[1]);
     MatmulDesc d;
     bool ta = n.attr_int("transA", 0), tb = n.attr_int("transB", 0);
     d.M = ta ? a.shape[1] : a.shape[0];
@@ -213,7 +408,8 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
       HbmView c = ctx.view(n.inputs[2]);
       auto cs = broadcast_strides(c.shape, {d.M, d.N});
       emit_matmul_2d(ctx, d, a, a.offset, b, b.offset, out, out.offset, &c, cs);
-    } else {
+    } else if (!emit_matmul_blocked(ctx, d, a, a.offset, nullptr, 0, b, b.offset, out,
+                                    out.offset)) {
       emit_matmul_2d(ctx, d, a, a.offset, b, b.offset, out, out.offset, nullptr, {});
     }
     return;
@@ -235,6 +431,37 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   Shape batch = broadcast_shapes(ba, bb);
   auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
   const int64_t nb = num_elements(batch);
+  // Constant operands of the unfused GEMM: B in the matmul dtype (the load's rounding done at
+  // compile time: half the bytes in bf16), A transposed per matrix to [K, M] so A^T loads
+  // with large DMAs (no transposing access pattern, no PE transpose).
+  // Operands are declared in HBM only when used (a replaced constant is not copied in).
+  std::optional<HbmView> at;
+  std::optional<HbmView> a_decl, b_decl;
+  if (!fused) {
+    const Tensor& ta = g.t(n.inputs[0]);
+    const Tensor& tb = g.t(n.inputs[1]);
+    if (tb.is_const() && isa::dtype_is_float(tb.dtype) && tb.dtype != ctx.mm_dtype()) {
+      Value v = *tb.value;
+      v.dtype = ctx.mm_dtype();
+      b_decl = ctx.add_const(n.name + ".rhs", v);
+    }
+    if (ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
+      const Value& v = *ta.value;
+      Value tv(ctx.mm_dtype(), {v.numel() / (d.M * d.K), d.K, d.M});
+      for (int64_t q = 0; q < v.numel() / (d.M * d.K); ++q)
+        for (int64_t i = 0; i < d.M; ++i)
+          for (int64_t k = 0; k < d.K; ++k)
+            tv.data[(q * d.K + k) * d.M + i] = v.data[(q * d.M + i) * d.K + k];
+      at = ctx.add_const(n.name + ".lhsT", tv);
+    }
+  }
+  if (!b_decl) b_decl = ctx.view(n.inputs[1]);
+  if (!at) a_decl = ctx.view(n.inputs[0]);
+  const HbmView& b = *b_decl;
+  auto a_view = [&]() -> const HbmView& {
+    if (!a_decl) a_decl = ctx.view(n.inputs[0]);
+    return *a_decl;
+  };
   for (int64_t bi = 0; bi < nb; ++bi) {
     int64_t oa = 0, ob = 0, rem = bi;
     for (int dd = static_cast<int>(batch.size()) - 1; dd >= 0; --dd) {
@@ -246,9 +473,15 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     if (fused) {
       std::optional<HbmView> bias;
       if (n.has_input(2)) bias = ctx.view(n.inputs[2]);
+      const HbmView& a = a_view();
       emit_matmul_fused(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
                         out.offset + bi * d.M * d.N, bias ? &*bias : nullptr, epilogue_fn(n));
-    } else {
+    } else if (!emit_matmul_blocked(ctx, d, at ? *at : a_view(),
+                                    at ? 0 : a_view().offset + oa * d.M * d.K,
+                                    at ? &*at : nullptr, at ? oa * d.M * d.K : 0, b,
+                                    b.offset + ob * d.K * d.N, out,
+                                    out.offset + bi * d.M * d.N)) {
+      const HbmView& a = a_view();
       emit_matmul_2d(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
                      out.offset + bi * d.M * d.N, nullptr, {});
     }

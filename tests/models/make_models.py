@@ -303,8 +303,107 @@ MODELS = {
 }
 
 
+def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=True):
+    """One MatMul [M, K] x [K, N]; each operand a runtime input or an initializer.
+    feeds=False writes no input files (timing-only benchmarks of huge runtime inputs)."""
+    def build(rng):
+        inputs, inits, fd = [], [], {}
+        for nm, shape, is_const in (("a", (M, K), const_a), ("b", (K, N), const_b)):
+            if is_const:
+                inits.append(const(nm, rnd(rng, *shape, scale=scale)))
+            else:
+                inputs.append(vi(nm, list(shape)))
+                if feeds:
+                    fd[nm] = rnd(rng, *shape, scale=scale)
+        m = model(name, [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")], inputs,
+                  [vi("y", [M, N])], inits)
+        return m, fd
+    return build
+
+
+def encoder(name, L, S, D, H, FF):
+    """A BERT-style encoder: L post-LN layers (attention, GELU feed-forward), batch 1."""
+    def build(rng):
+        dh = D // H
+        n = helper.make_node
+        inits = [
+            const("heads_shape", np.array([1, S, H, dh], dtype=np.int64)),
+            const("merge_shape", np.array([1, S, D], dtype=np.int64)),
+            const("scale", np.array(1.0 / np.sqrt(dh), dtype=np.float32)),
+            const("half", np.array(0.5, dtype=np.float32)),
+            const("one", np.array(1.0, dtype=np.float32)),
+            const("sqrt2", np.array(np.sqrt(2.0), dtype=np.float32)),
+        ]
+        nodes = []
+        x = "x"
+        for i in range(L):
+            p = f"l{i}_"
+            sd = 1.0 / np.sqrt(D)
+            for w, shape in (("wq", (D, D)), ("wk", (D, D)), ("wv", (D, D)), ("wo", (D, D)),
+                             ("w1", (D, FF)), ("w2", (FF, D))):
+                inits.append(const(p + w, rnd(rng, *shape, scale=sd)))
+            for bname, sz in (("bq", D), ("bk", D), ("bv", D), ("bo", D), ("b1", FF), ("b2", D),
+                              ("be1", D), ("be2", D)):
+                inits.append(const(p + bname, rnd(rng, sz, scale=0.02)))
+            inits += [const(p + "g1", 1 + rnd(rng, D, scale=0.02)),
+                      const(p + "g2", 1 + rnd(rng, D, scale=0.02))]
+            for t in ("q", "k", "v"):
+                nodes += [n("MatMul", [x, p + "w" + t], [p + t + "0"], name=p + t + "_proj"),
+                          n("Add", [p + t + "0", p + "b" + t], [p + t + "1"], name=p + t + "_bias"),
+                          n("Reshape", [p + t + "1", "heads_shape"], [p + t + "2"],
+                            name=p + t + "_heads")]
+            nodes += [
+                n("Transpose", [p + "q2"], [p + "q3"], perm=[0, 2, 1, 3], name=p + "q_t"),
+                n("Transpose", [p + "k2"], [p + "k3"], perm=[0, 2, 3, 1], name=p + "k_t"),
+                n("Transpose", [p + "v2"], [p + "v3"], perm=[0, 2, 1, 3], name=p + "v_t"),
+                n("MatMul", [p + "q3", p + "k3"], [p + "s0"], name=p + "scores"),
+                n("Mul", [p + "s0", "scale"], [p + "s1"], name=p + "scores_scale"),
+                n("Softmax", [p + "s1"], [p + "pr"], axis=-1, name=p + "softmax"),
+                n("MatMul", [p + "pr", p + "v3"], [p + "o0"], name=p + "context"),
+                n("Transpose", [p + "o0"], [p + "o1"], perm=[0, 2, 1, 3], name=p + "o_t"),
+                n("Reshape", [p + "o1", "merge_shape"], [p + "o2"], name=p + "o_merge"),
+                n("MatMul", [p + "o2", p + "wo"], [p + "o3"], name=p + "o_proj"),
+                n("Add", [p + "o3", p + "bo"], [p + "o4"], name=p + "o_bias"),
+                n("Add", [x, p + "o4"], [p + "r1"], name=p + "residual1"),
+                n("LayerNormalization", [p + "r1", p + "g1", p + "be1"], [p + "ln1"], axis=-1,
+                  epsilon=1e-5, name=p + "ln1"),
+                n("MatMul", [p + "ln1", p + "w1"], [p + "f0"], name=p + "ff1"),
+                n("Add", [p + "f0", p + "b1"], [p + "f1"], name=p + "ff1_bias"),
+                n("Div", [p + "f1", "sqrt2"], [p + "ge0"], name=p + "gelu_div"),
+                n("Erf", [p + "ge0"], [p + "ge1"], name=p + "gelu_erf"),
+                n("Add", [p + "ge1", "one"], [p + "ge2"], name=p + "gelu_add"),
+                n("Mul", [p + "f1", p + "ge2"], [p + "ge3"], name=p + "gelu_mul"),
+                n("Mul", [p + "ge3", "half"], [p + "ge4"], name=p + "gelu_half"),
+                n("MatMul", [p + "ge4", p + "w2"], [p + "f2"], name=p + "ff2"),
+                n("Add", [p + "f2", p + "b2"], [p + "f3"], name=p + "ff2_bias"),
+                n("Add", [p + "ln1", p + "f3"], [p + "r2"], name=p + "residual2"),
+                n("LayerNormalization", [p + "r2", p + "g2", p + "be2"],
+                  ["y" if i == L - 1 else p + "out"], axis=-1, epsilon=1e-5, name=p + "ln2"),
+            ]
+            x = p + "out"
+        m = model(name, nodes, [vi("x", [1, S, D])], [vi("y", [1, S, D])], inits)
+        return m, {"x": rnd(rng, 1, S, D)}
+    return build
+
+
+# Benchmark models (bench/compiler_bench.sh): built by name, not e2e tests (not in --list).
+BENCH_MODELS = {
+    "bench_gemm_large": matmul_model("bench_gemm_large", 4096, 8192, 8192, feeds=False),
+    "bench_bert_base": encoder("bench_bert_base", 12, 128, 768, 12, 3072),
+}
+
+
 # Models with Tensor Engine work, also checked with --dtype bf16.
-BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm"}
+MODELS.update({
+    "op_matmul_blocked": matmul_model("op_matmul_blocked", 300, 520, 700),
+    "op_matmul_const_lhs": matmul_model("op_matmul_const_lhs", 200, 300, 260, const_a=True),
+    "op_matmul_const_rhs": matmul_model("op_matmul_const_rhs", 136, 392, 600, const_b=True),
+    "encoder_small": encoder("encoder_small", 2, 32, 64, 4, 128),
+})
+
+BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
+               "op_matmul_blocked", "op_matmul_const_lhs", "op_matmul_const_rhs",
+               "encoder_small"}
 
 
 def main():
@@ -318,7 +417,7 @@ def main():
     names = sys.argv[2:] or list(MODELS)
     os.makedirs(out, exist_ok=True)
     for name in names:
-        m, inputs = MODELS[name](np.random.default_rng(42))
+        m, inputs = {**MODELS, **BENCH_MODELS}[name](np.random.default_rng(42))
         onnx.save(m, os.path.join(out, name + ".onnx"))
         d = os.path.join(out, name + ".inputs")
         os.makedirs(d, exist_ok=True)
