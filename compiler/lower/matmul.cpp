@@ -150,7 +150,9 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
   if (KT * row_bytes > kPinShare * cap || cap - KT * row_bytes < 40 * 1024) return false;
   // B chunk: up to 8 k tiles, at most 8 KiB per partition.
   const int64_t kc = std::clamp<int64_t>(8192 / std::max<int64_t>(1, tn * es), 1, 8);
-  const bool pe_transpose = !at && d.ak == 1 && d.M > 1;
+  // A PE transpose of an [M-tile, K-tile] block needs M-tile <= pe.rows and K-tile <= pe.cols
+  // (non-square arrays fall back to a transposing DMA).
+  const bool pe_transpose = !at && d.ak == 1 && d.M > 1 && tm <= t.pe_rows && tk <= t.pe_cols;
   const int64_t tr_group = std::max<int64_t>(1, t.psum_bank_bytes / (tm * 4));  // per bank
   const int64_t tr_cols = tk * tr_group * 4;  // A columns per row load
   int copy_engine = 0;
