@@ -316,6 +316,7 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
 void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
                        const HbmView& b, int64_t b_off, const HbmView& out, int64_t o_off,
                        const HbmView* bias, isa::ActFn fn) {
+  constexpr int64_t kChunkTiles = 8;
   const isa::Target& t = ctx.target();
   const DType mt = ctx.mm_dtype();
   const int64_t tn = std::min<int64_t>(t.pe_cols, t.partitions);
@@ -337,10 +338,26 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
         bias_op = ap_operand(bt);
       }
       const AccessPattern acc = ctx.psum(ctx.psum_alloc(), nn, mm);
+      // The stationary tiles B[k, n0:n0+nn] arrive in chunks of up to 8 k tiles, one DMA each
+      // (a transfer's fixed cost is paid per chunk, not per tile).
+      int64_t chunk = 0, chunk_k0 = 0, chunk_end = 0;
       for (int64_t k0 = 0, ki = 0; k0 < d.K; k0 += tk, ++ki) {
         const int64_t kk = std::min(tk, d.K - k0);
-        AccessPattern st = ctx.sbuf(ctx.sbuf_alloc(nn * es), kk, nn, mt);
-        ctx.dma(st, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk, {{d.bn, nn}}));
+        if (k0 >= chunk_end) {
+          int64_t cnt = 1;
+          if (kk == tk)
+            while (cnt < kChunkTiles && d.K - (k0 + cnt * tk) >= tk) ++cnt;
+          chunk = ctx.sbuf_alloc(cnt * nn * es);
+          chunk_k0 = k0;
+          chunk_end = k0 + cnt * tk;
+          AccessPattern dst = ctx.sbuf(chunk, kk, nn, mt);
+          dst.ndims = 2;
+          dst.dims[0] = {nn, cnt};
+          dst.dims[1] = {1, nn};
+          ctx.dma(dst, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk,
+                               {{tk * d.bk, cnt}, {d.bn, nn}}));
+        }
+        AccessPattern st = ctx.sbuf(chunk + (k0 - chunk_k0) / tk * nn * es, kk, nn, mt);
         AccessPattern mv;
         if (!moving.empty()) {
           mv = moving[ki];
@@ -433,13 +450,13 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   Shape batch = broadcast_shapes(ba, bb);
   auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
   const int64_t nb = num_elements(batch);
-  // Constant operands of the unfused GEMM: B in the matmul dtype (the load's rounding done at
-  // compile time: half the bytes in bf16), A transposed per matrix to [K, M] so A^T loads
+  // Constant operands: B in the matmul dtype (the load's rounding done at compile time: half
+  // the bytes in bf16); for the unfused GEMM also A, transposed per matrix to [K, M] so A^T loads
   // with large DMAs (no transposing access pattern, no PE transpose).
   // Operands are declared in HBM only when used (a replaced constant is not copied in).
   std::optional<HbmView> at;
   std::optional<HbmView> a_decl, b_decl;
-  if (!fused) {
+  {
     const Tensor& ta = g.t(n.inputs[0]);
     const Tensor& tb = g.t(n.inputs[1]);
     if (tb.is_const() && isa::dtype_is_float(tb.dtype) && tb.dtype != ctx.mm_dtype()) {
@@ -447,7 +464,7 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
       v.dtype = ctx.mm_dtype();
       b_decl = ctx.add_const(n.name + ".rhs", v);
     }
-    if (ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
+    if (!fused && ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
       const Value& v = *ta.value;
       Value tv(ctx.mm_dtype(), {v.numel() / (d.M * d.K), d.K, d.M});
       for (int64_t q = 0; q < v.numel() / (d.M * d.K); ++q)
