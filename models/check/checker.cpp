@@ -25,7 +25,7 @@ Checker::Checker(const isa::Program& prog, const isa::Target& target, const Chec
   const int ncores = static_cast<int>(prog.cores.size());
   engine_thread_.assign(ncores, std::vector<int>(isa::kNumEngines, -1));
   queue_thread_.resize(ncores);
-  sems_.resize(ncores);
+  sems_.resize(static_cast<size_t>(std::max(ncores, target.num_cores)));
   barriers_.resize(ncores);
   for (int c = 0; c < ncores; ++c) {
     for (int e = 0; e < isa::kNumEngines; ++e) {
@@ -150,8 +150,9 @@ void Checker::uninit(int p0, int p1, int64_t lo, int64_t hi) {
   if (!opts_.uninit) return;
   if (!uninit_reported_.insert(cur_.instr).second) {
     // One report per instruction; widen it while the same access continues.
+    if (report_.uninit.empty() || last_uninit_instr_ != cur_.instr) return;
     UninitRead& u = report_.uninit.back();
-    if (u.instr.name == site(cur_.instr).name && u.range.space == cur_.space &&
+    if (u.range.space == cur_.space &&
         u.range.tensor == cur_.tensor && u.range.core == cur_.core) {
       u.range.p0 = std::min(u.range.p0, std::max(p0, cur_.p0));
       u.range.p1 = std::max(u.range.p1, std::min(p1, cur_.p1));
@@ -164,6 +165,7 @@ void Checker::uninit(int p0, int p1, int64_t lo, int64_t hi) {
     ++report_.dropped;
     return;
   }
+  last_uninit_instr_ = cur_.instr;
   report_.uninit.push_back(UninitRead{site(cur_.instr), range(p0, p1, lo, hi)});
 }
 
@@ -221,7 +223,7 @@ void Checker::fire_incs(const isa::Instr& in, int core, const std::vector<int32_
   for (int k = 0; k < in.num_incs; ++k) {
     const isa::SemInc& inc = in.incs[k];
     const int c = inc.core < 0 ? core : inc.core;
-    if (c >= static_cast<int>(prog_.cores.size()))
+    if (c >= static_cast<int>(sems_.size()))
       throw SimFault(describe_instr(prog_, in, InstrRef{si.core, si.engine, si.index}) +
                      ": increment of semaphore s" + std::to_string(inc.sem) + " on core " +
                      std::to_string(c) + ", which does not exist");

@@ -134,6 +134,7 @@ class Checker : public ShadowSink {
   CheckReport report_;
   std::map<std::pair<uint32_t, uint32_t>, size_t> race_index_;
   std::unordered_set<uint32_t> uninit_reported_;
+  uint32_t last_uninit_instr_ = UINT32_MAX;
 };
 
 }  // namespace trnsim::model::check_detail
