@@ -35,8 +35,9 @@ void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& 
     }
     AccessPattern dst = ctx.sbuf(ctx.sbuf_alloc(ts.nf * 4), ts.np, ts.nf, DType::Fp32);
     compute(dst, src);
+    // Stores are issued by pool so that sp keeps loading the next tiles (no per-tile stall).
     ctx.dma(ctx.hbm(out, out.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}),
-            dst);
+            dst, Engine::Pool);
   });
 }
 

@@ -111,7 +111,9 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
         add.ops[3] = int_operand(static_cast<int64_t>(isa::AluOp::Add));
         ctx.emit(Engine::Dve, add);
       }
-      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, mm, d.om, {{d.on, nn}}), res);
+      // Stores are issued by pool so that sp keeps loading the next tiles' operands.
+      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, mm, d.om, {{d.on, nn}}), res,
+              Engine::Pool);
     }
     ctx.unpin_all();
   }
@@ -380,7 +382,9 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
       ev.ops[3] = imm(d.alpha);
       ev.ops[4] = bias_op;
       ctx.emit(Engine::Act, ev);
-      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, nn, d.on, {{d.om, mm}}), res);
+      // Stores are issued by pool so that sp keeps loading the next tiles' operands.
+      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, nn, d.on, {{d.om, mm}}), res,
+              Engine::Pool);
     }
     ctx.unpin_all();
   }

@@ -27,7 +27,8 @@ void copy_view(LowerCtx& ctx, const HbmView& dst, int64_t dst_off, const std::ve
   ctx.for_each_tile(shape, {dst_st, src_st}, ctx.max_free(1) * 4 / es, [&](const TileSpec& ts) {
     AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(ts.nf * es), ts.np, ts.nf, sd);
     ctx.dma(t, ctx.hbm(src, src_off + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
-    ctx.dma(ctx.hbm(dst, dst_off + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), t);
+    ctx.dma(ctx.hbm(dst, dst_off + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), t,
+            isa::Engine::Pool);  // pool issues stores: sp keeps loading
   });
 }
 

@@ -111,7 +111,7 @@ void lower_reduce(LowerCtx& ctx, const Node& n) {
     AccessPattern r = col(ctx, np);
     reduce(ctx, r, t, op);
     if (n.op == "ReduceMean") ts(ctx, r, r, AluOp::Mul, imm(1.0f / static_cast<float>(rs.R)));
-    ctx.dma(ctx.hbm(y, y.offset + so, np, 1, {{1, 1}}), r);
+    ctx.dma(ctx.hbm(y, y.offset + so, np, 1, {{1, 1}}), r, isa::Engine::Pool);
   });
 }
 
@@ -132,7 +132,7 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
     AccessPattern e = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
     act(ctx, e, t, ActFn::Exp, imm(1.0f), ap_operand(mx), &sum);
     ts(ctx, e, e, AluOp::Div, ap_operand(sum));
-    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), e);
+    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), e, isa::Engine::Pool);
   });
 }
 
@@ -187,7 +187,8 @@ void lower_layernorm(LowerCtx& ctx, const Node& n) {
       add.ops[3] = int_operand(static_cast<int64_t>(AluOp::Add));
       ctx.emit(Engine::Dve, add);
     }
-    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), xc);
+    // Stores are issued by pool so that sp keeps loading the next tiles.
+    ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), xc, isa::Engine::Pool);
   });
 }
 
