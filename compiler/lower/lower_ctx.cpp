@@ -15,7 +15,11 @@ using isa::MemSpace;
 
 namespace {
 constexpr int kComputeStreams = 4;  // pe, act, dve, pool each own a semaphore
-constexpr int kMaxQueues = 8;  // several queues so transfers' fixed costs overlap
+constexpr int kMaxQueues = 16;  // several queues so transfers' fixed costs overlap
+// DMAs issued by pool or act get queues of their own: the semaphore pass counts a queue's
+// completions in program order, which holds only when one engine issues all of its transfers.
+constexpr int kPoolQueues = 4, kActQueues = 2;
+constexpr int kSideQueues = kPoolQueues + kActQueues;
 constexpr int64_t kAlign = 64;
 
 std::vector<uint8_t> encode(const Value& v, DType t) {
@@ -172,15 +176,27 @@ void LowerCtx::emit(isa::Engine e, isa::Instr in) {
 
 void LowerCtx::dma(const AccessPattern& dst, const AccessPattern& src, isa::Engine e) {
   isa::Instr in = make_instr(isa::Opcode::Dma);
-  in.ops[0] = int_operand(next_queue());
+  int q = 0;
+  if (e == isa::Engine::Sp || num_queues_ < 2 + kSideQueues) {
+    e = isa::Engine::Sp;  // too few queues to give other issuers their own
+    q = next_queue();
+  } else {
+    // pool: the queues after sp's, act: the last ones.
+    const bool pool = e == isa::Engine::Pool;
+    int& next = pool ? pool_queue_next_ : act_queue_next_;
+    q = num_queues_ - (pool ? kSideQueues : kActQueues) + next;
+    next = (next + 1) % (pool ? kPoolQueues : kActQueues);
+  }
+  in.ops[0] = int_operand(q);
   in.ops[1] = ap_operand(dst);
   in.ops[2] = ap_operand(src);
   emit(e, in);
 }
 
 int LowerCtx::next_queue() {
+  const int sp_queues = num_queues_ >= 2 + kSideQueues ? num_queues_ - kSideQueues : num_queues_;
   int q = queue_next_;
-  queue_next_ = (queue_next_ + 1) % num_queues_;
+  queue_next_ = (queue_next_ + 1) % sp_queues;
   return q;
 }
 

@@ -75,7 +75,8 @@ class LowerCtx {
 
   // Appends an instruction, tagged with the current node's name.
   void emit(isa::Engine e, isa::Instr in);
-  // DMA between an SBUF tile and an HBM view, issued by `e` (sp, act or pool); the queue rotates.
+  // DMA between an SBUF tile and an HBM view, issued by `e` (sp, act or pool); the queue rotates
+  // (each issuing engine over queues of its own).
   void dma(const isa::AccessPattern& dst, const isa::AccessPattern& src,
            isa::Engine e = isa::Engine::Sp);
   int next_queue();
@@ -102,6 +103,8 @@ class LowerCtx {
   int64_t pinned_ = 0;
   int psum_next_ = 0;
   int queue_next_ = 0;
+  int pool_queue_next_ = 0;  // pool- and act-issued DMAs rotate over their own queues
+  int act_queue_next_ = 0;
   int num_queues_ = 1;
 };
 
