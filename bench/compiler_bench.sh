@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 trnsim="${1:-$root/build/trnsim}"
 shift || true
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(bench_gemm_large bench_bert_base bench_resnet50)
+[ ${#models[@]} -gt 0 ] || models=(bench_gemm_large bench_bert_base resnet50)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export SC_COPYRIGHT_MESSAGE=DISABLE
