@@ -35,6 +35,12 @@ TRNSIM_INFER(infer_expand);
 TRNSIM_INFER(infer_constant);
 TRNSIM_INFER(infer_range);
 TRNSIM_INFER(infer_dropout);
+TRNSIM_INFER(infer_conv);             // ops/cnn.cpp
+TRNSIM_INFER(infer_conv_transpose);
+TRNSIM_INFER(infer_pool);             // MaxPool, AveragePool
+TRNSIM_INFER(infer_global_pool);
+TRNSIM_INFER(infer_pad);
+TRNSIM_INFER(infer_resize);
 #undef TRNSIM_INFER
 
 // ---- reference kernels (interp/kernels_*.cpp) ----
@@ -62,6 +68,12 @@ TRNSIM_EVAL(eval_constant_of_shape);
 TRNSIM_EVAL(eval_expand);
 TRNSIM_EVAL(eval_constant);
 TRNSIM_EVAL(eval_range);
+TRNSIM_EVAL(eval_conv);  // interp/kernels_cnn.cpp
+TRNSIM_EVAL(eval_conv_transpose);
+TRNSIM_EVAL(eval_pool);
+TRNSIM_EVAL(eval_global_pool);
+TRNSIM_EVAL(eval_pad);
+TRNSIM_EVAL(eval_resize);
 #undef TRNSIM_EVAL
 
 // ---- lowerings (lower/*.cpp) ----
@@ -79,6 +91,9 @@ TRNSIM_LOWER(lower_split);
 TRNSIM_LOWER(lower_slice);
 TRNSIM_LOWER(lower_expand);
 TRNSIM_LOWER(lower_gather);       // dma_gather (lower/gather.cpp)
+TRNSIM_LOWER(lower_conv);         // Conv, ConvTranspose (lower/conv.cpp)
+TRNSIM_LOWER(lower_pool);         // MaxPool, AveragePool, Global*Pool (lower/pool.cpp)
+TRNSIM_LOWER(lower_gather_map);   // Pad, Resize (lower/gather_map.cpp)
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

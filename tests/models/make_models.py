@@ -406,6 +406,237 @@ BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gem
                "encoder_small"}
 
 
+# ---- CNN ops (Conv, ConvTranspose, pooling, Pad, Resize) ----
+
+def conv_op(name, x_shape, w_shape, bias=True, op="Conv", **attrs):
+    def build(rng):
+        w = rnd(rng, *w_shape, scale=0.3)
+        ins = ["x", "w"] + (["b"] if bias else [])
+        inits = [const("w", w)] + ([const("b", rnd(rng, w_shape[1] * attrs.get("group", 1)
+                                                   if op == "ConvTranspose" else w_shape[0],
+                                                   scale=0.1))] if bias else [])
+        node = helper.make_node(op, ins, ["y"], name=name, **attrs)
+        g = helper.make_graph([node], name, [vi("x", list(x_shape))], [vi("y", None)],
+                              initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="trnsim-tests")
+        m.ir_version = 8
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m)
+        return m, {"x": rnd(rng, *x_shape)}
+    return build
+
+
+def shape_op(name, nodes, x_shape, inits=()):
+    """One input x, one output y whose shape onnx shape inference works out."""
+    def build(rng):
+        g = helper.make_graph(nodes, name, [vi("x", list(x_shape))], [vi("y", None)],
+                              initializer=list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="trnsim-tests")
+        m.ir_version = 8
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m)
+        return m, {"x": rnd(rng, *x_shape)}
+    return build
+
+
+def small_cnn(rng):
+    """conv/batch-norm/relu, max pooling, a residual block, global average pooling, a classifier."""
+    n = helper.make_node
+    inits = []
+
+    def conv_bn(x, y, cin, cout, k, stride=1, relu=True, tag=""):
+        inits.extend([const(tag + "w", rnd(rng, cout, cin, k, k, scale=0.5 / np.sqrt(cin * k * k))),
+                      const(tag + "g", 1 + rnd(rng, cout, scale=0.1)),
+                      const(tag + "be", rnd(rng, cout, scale=0.1)),
+                      const(tag + "m", rnd(rng, cout, scale=0.1)),
+                      const(tag + "v", 1 + np.abs(rnd(rng, cout, scale=0.1)))])
+        out = [n("Conv", [x, tag + "w"], [tag + "c"], pads=[k // 2] * 4, strides=[stride] * 2,
+                 name=tag + "conv"),
+               n("BatchNormalization", [tag + "c", tag + "g", tag + "be", tag + "m", tag + "v"],
+                 [tag + "bn" if relu else y], name=tag + "bn")]
+        if relu:
+            out.append(n("Relu", [tag + "bn"], [y], name=tag + "relu"))
+        return out
+    nodes = (conv_bn("x", "a1", 3, 16, 3, 1, tag="c1_")
+             + [n("MaxPool", ["a1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool1")]
+             + conv_bn("p1", "r1", 16, 16, 3, tag="b1_")
+             + conv_bn("r1", "r2", 16, 16, 3, relu=False, tag="b2_")
+             + [n("Add", ["r2", "p1"], ["s"], name="residual"),
+                n("Relu", ["s"], ["a2"], name="relu_res")]
+             + conv_bn("a2", "a3", 16, 32, 3, 2, tag="c3_")
+             + [n("GlobalAveragePool", ["a3"], ["gp"], name="gap"),
+                n("Flatten", ["gp"], ["f"], axis=1, name="flat"),
+                n("Gemm", ["f", "fcw", "fcb"], ["y"], transB=1, name="fc")])
+    inits += [const("fcw", rnd(rng, 10, 32, scale=0.2)), const("fcb", rnd(rng, 10, scale=0.1))]
+    m = model("cnn_small", nodes, [vi("x", [2, 3, 16, 16])], [vi("y", [2, 10])], inits)
+    return m, {"x": rnd(rng, 2, 3, 16, 16)}
+
+
+def dw_separable(rng):
+    """MobileNet-style block: depthwise 3x3 + BN + Relu, pointwise 1x1 + BN + Relu."""
+    n = helper.make_node
+    C, K = 24, 40
+    inits = [const("dw", rnd(rng, C, 1, 3, 3, scale=0.3)),
+             const("pw", rnd(rng, K, C, 1, 1, scale=0.2))]
+    for t, c in (("d", C), ("p", K)):
+        inits += [const(t + "g", 1 + rnd(rng, c, scale=0.1)), const(t + "b", rnd(rng, c, scale=0.1)),
+                  const(t + "m", rnd(rng, c, scale=0.1)), const(t + "v", 1 + np.abs(rnd(rng, c, scale=0.1)))]
+    nodes = [n("Conv", ["x", "dw"], ["d0"], group=C, pads=[1, 1, 1, 1], strides=[2, 2], name="dw"),
+             n("BatchNormalization", ["d0", "dg", "db", "dm", "dv"], ["d1"], name="dw_bn"),
+             n("Relu", ["d1"], ["d2"], name="dw_relu"),
+             n("Conv", ["d2", "pw"], ["p0"], name="pw"),
+             n("BatchNormalization", ["p0", "pg", "pb", "pm", "pv"], ["p1"], name="pw_bn"),
+             n("Relu", ["p1"], ["y"], name="pw_relu")]
+    m = model("dw_separable", nodes, [vi("x", [1, C, 20, 20])], [vi("y", [1, K, 10, 10])], inits)
+    return m, {"x": rnd(rng, 1, C, 20, 20)}
+
+
+def resnet50(rng, batch=1, size=224):
+    """ResNet-50 (v1.5: stride in the 3x3) with random weights, for benchmarks only."""
+    n = helper.make_node
+    nodes, inits = [], []
+    cnt = [0]
+
+    def conv(x, cin, cout, k, stride, relu):
+        cnt[0] += 1
+        t = f"c{cnt[0]}"
+        inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
+        inits.append(const(t + "_b", np.zeros(cout, np.float32)))
+        nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4, strides=[stride] * 2,
+                       name=t))
+        if not relu:
+            return t
+        nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+        return t + "_r"
+    x = conv("x", 3, 64, 7, 2, True)
+    nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                   name="maxpool"))
+    x, cin = "pool", 64
+    for stage, (width, blocks) in enumerate([(64, 3), (128, 4), (256, 6), (512, 3)]):
+        for b in range(blocks):
+            stride = 2 if b == 0 and stage > 0 else 1
+            h = conv(x, cin, width, 1, 1, True)
+            h = conv(h, width, width, 3, stride, True)
+            h = conv(h, width, width * 4, 1, 1, False)
+            sc = conv(x, cin, width * 4, 1, stride, False) if b == 0 else x
+            out = f"s{stage}b{b}"
+            nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
+            nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
+            x, cin = out, width * 4
+    nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
+              n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+              n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
+    inits += [const("fc_w", rnd(rng, 1000, 2048, scale=0.02)), const("fc_b", np.zeros(1000, np.float32))]
+    m = model("resnet50", nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
+    return m, {"x": rnd(rng, batch, 3, size, size)}
+
+
+def i64(*v):
+    return np.array(v, dtype=np.int64)
+
+
+def f32(*v):
+    return np.array(v, dtype=np.float32)
+
+
+n = helper.make_node
+CNN_MODELS = {
+    "conv_basic": conv_op("conv_basic", (2, 3, 10, 12), (8, 3, 3, 3)),
+    "conv_stride_pad": conv_op("conv_stride_pad", (1, 5, 13, 11), (7, 5, 3, 3), strides=[2, 2],
+                               pads=[1, 0, 2, 1]),
+    "conv_dilation": conv_op("conv_dilation", (1, 4, 14, 14), (6, 4, 3, 3), dilations=[2, 2],
+                             pads=[2, 2, 2, 2], bias=False),
+    "conv_same_upper": conv_op("conv_same_upper", (1, 3, 9, 10), (4, 3, 4, 4), strides=[2, 2],
+                               auto_pad="SAME_UPPER"),
+    "conv_same_lower": conv_op("conv_same_lower", (1, 3, 9, 10), (4, 3, 2, 3),
+                               auto_pad="SAME_LOWER"),
+    "conv_valid": conv_op("conv_valid", (1, 3, 9, 10), (4, 3, 3, 2), auto_pad="VALID"),
+    "conv_groups": conv_op("conv_groups", (1, 8, 9, 9), (12, 4, 3, 3), group=2, pads=[1, 1, 1, 1]),
+    "conv_depthwise": conv_op("conv_depthwise", (2, 16, 11, 11), (16, 1, 3, 3), group=16,
+                              pads=[1, 1, 1, 1], strides=[2, 2]),
+    "conv_1x1_wide": conv_op("conv_1x1_wide", (1, 200, 6, 30), (150, 200, 1, 1)),
+    "conv_large_plane": conv_op("conv_large_plane", (1, 2, 40, 40), (3, 2, 3, 3), pads=[1, 1, 1, 1]),
+    "conv_1d": conv_op("conv_1d", (2, 4, 30), (5, 4, 5), pads=[2, 2], strides=[3]),
+    "conv_relu": shape_op("conv_relu", [n("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+                                        n("Relu", ["c"], ["y"], name="relu")],
+                          (1, 6, 8, 8), [const("w", np.random.default_rng(3).standard_normal((10, 6, 3, 3)).astype(np.float32) * 0.3),
+                                         const("b", f32(*np.linspace(-1, 1, 10)))]),
+    "convt_basic": conv_op("convt_basic", (1, 4, 5, 6), (4, 3, 3, 3), op="ConvTranspose"),
+    "convt_stride": conv_op("convt_stride", (2, 3, 5, 5), (3, 4, 3, 3), op="ConvTranspose",
+                            strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]),
+    "convt_groups": conv_op("convt_groups", (1, 6, 4, 4), (6, 2, 4, 4), op="ConvTranspose",
+                            strides=[2, 2], pads=[1, 1, 1, 1], group=3),
+    "convt_dilation": conv_op("convt_dilation", (1, 2, 5, 5), (2, 3, 3, 3), op="ConvTranspose",
+                              dilations=[2, 2], bias=False),
+    "maxpool_basic": shape_op("maxpool_basic", [n("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                                                  strides=[2, 2], name="pool")], (2, 3, 10, 12)),
+    "maxpool_pad": shape_op("maxpool_pad", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                                              strides=[2, 2], pads=[1, 1, 1, 1], name="pool")],
+                            (1, 4, 11, 11)),
+    "maxpool_ceil_dil": shape_op("maxpool_ceil_dil", [n("MaxPool", ["x"], ["y"], kernel_shape=[2, 3],
+                                                        strides=[2, 2], dilations=[2, 1],
+                                                        ceil_mode=1, name="pool")], (1, 3, 12, 11)),
+    "maxpool_same": shape_op("maxpool_same", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                strides=[2, 2], auto_pad="SAME_UPPER", name="pool")],
+                             (1, 3, 9, 10)),
+    "avgpool_basic": shape_op("avgpool_basic", [n("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                  strides=[2, 2], name="pool")], (2, 3, 11, 12)),
+    "avgpool_pad_excl": shape_op("avgpool_pad_excl", [n("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                        strides=[2, 2], pads=[1, 1, 1, 1], name="pool")],
+                                 (1, 4, 10, 9)),
+    "avgpool_pad_incl": shape_op("avgpool_pad_incl", [n("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                        strides=[1, 1], pads=[1, 1, 1, 1],
+                                                        count_include_pad=1, name="pool")], (1, 4, 7, 9)),
+    "avgpool_ceil": shape_op("avgpool_ceil", [n("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
+                                                count_include_pad=1, name="pool")], (1, 2, 10, 10)),
+    "global_avgpool": shape_op("global_avgpool", [n("GlobalAveragePool", ["x"], ["y"], name="gap")],
+                               (2, 130, 5, 7)),
+    "global_maxpool": shape_op("global_maxpool", [n("GlobalMaxPool", ["x"], ["y"], name="gmp")],
+                               (2, 10, 5, 7)),
+    "pad_constant": shape_op("pad_constant", [n("Pad", ["x", "p", "v"], ["y"], mode="constant", name="pad")],
+                             (2, 3, 5, 6), [const("p", i64(0, 0, 1, 2, 0, 0, 3, 1)), const("v", f32(1.5))]),
+    "pad_reflect": shape_op("pad_reflect", [n("Pad", ["x", "p"], ["y"], mode="reflect", name="pad")],
+                            (2, 3, 5, 6), [const("p", i64(0, 0, 2, 1, 0, 0, 3, 2))]),
+    "pad_edge": shape_op("pad_edge", [n("Pad", ["x", "p"], ["y"], mode="edge", name="pad")],
+                         (2, 3, 5, 6), [const("p", i64(0, 1, 2, 0, 0, 0, 1, 3))]),
+    "resize_nearest_scales": shape_op("resize_nearest_scales",
+                                      [n("Resize", ["x", "", "s"], ["y"], mode="nearest",
+                                         coordinate_transformation_mode="asymmetric",
+                                         nearest_mode="floor", name="resize")],
+                                      (1, 3, 5, 6), [const("s", f32(1, 1, 2, 2))]),
+    "resize_nearest_half_pixel": shape_op("resize_nearest_half_pixel",
+                                          [n("Resize", ["x", "", "s"], ["y"], mode="nearest",
+                                             name="resize")],
+                                          (1, 3, 5, 6), [const("s", f32(1, 1, 1.5, 2.5))]),
+    "resize_linear_half_pixel": shape_op("resize_linear_half_pixel",
+                                         [n("Resize", ["x", "", "s"], ["y"], mode="linear", name="resize")],
+                                         (1, 3, 5, 6), [const("s", f32(1, 1, 2, 1.5))]),
+    "resize_linear_align": shape_op("resize_linear_align",
+                                    [n("Resize", ["x", "", "", "sz"], ["y"], mode="linear",
+                                       coordinate_transformation_mode="align_corners", name="resize")],
+                                    (2, 2, 5, 6), [const("sz", i64(2, 2, 9, 7))]),
+    "resize_linear_asym": shape_op("resize_linear_asym",
+                                   [n("Resize", ["x", "", "s"], ["y"], mode="linear",
+                                      coordinate_transformation_mode="asymmetric", name="resize")],
+                                   (1, 3, 4, 6), [const("s", f32(1, 1, 2, 0.5))]),
+    "resize_linear_pytorch": shape_op("resize_linear_pytorch",
+                                      [n("Resize", ["x", "", "", "sz"], ["y"], mode="linear",
+                                         coordinate_transformation_mode="pytorch_half_pixel",
+                                         name="resize")],
+                                      (1, 3, 6, 5), [const("sz", i64(1, 3, 1, 11))]),
+    "cnn_small": small_cnn,
+    "dw_separable": dw_separable,
+}
+MODELS.update(CNN_MODELS)
+BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide", "convt_stride",
+                "cnn_small", "dw_separable", "conv_depthwise"}
+# Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
+BENCH_MODELS["resnet50"] = resnet50
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)

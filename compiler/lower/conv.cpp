@@ -1,0 +1,332 @@
+// Lowering of Conv and ConvTranspose onto the Tensor Engine (depthwise Conv on the Vector
+// engine). ConvTranspose is the Conv of the zero-upsampled input with the flipped kernel.
+// For each output block [co tile x (rows x cols)] the input band it needs (input channels of
+// one group on partitions, the contraction K) is loaded into SBUF, zero-padded by a memset
+// where the band leaves the input; every tap (kh, kw) then reads a strided window of the band
+// through the moving access pattern (no im2col copy) and the taps and input-channel tiles
+// accumulate in one PSUM bank. The act engine evacuates PSUM adding the bias (a
+// per-partition scalar) and applying a fused activation.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/cnn.h"
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+using isa::AccessPattern;
+using isa::AluOp;
+using isa::Engine;
+using isa::Opcode;
+
+namespace {
+
+// A conv over the virtual input: the real input upsampled by `u` (zeros between), then
+// padded; W laid out [G][Cin_g][KH*KW][Cout_g].
+struct ConvPlan {
+  WindowGeom g;  // H, W = real input; pads on the virtual input; OH, OW = output
+  int64_t u = 1;
+  int64_t cin_g = 1, cout_g = 1;
+};
+
+// Window of the virtual padded input read by an output block: rows [r0, r0+bh), cols
+// [c0, c0+bw); the real input rows/cols inside it and where they land in the band.
+struct Band {
+  int64_t bh = 0, bw = 0;
+  int64_t ih0 = 0, nh = 0, iw0 = 0, nw = 0;  // real input region (nh/nw may be 0)
+  int64_t dst_row = 0, dst_col = 0;          // its first element's place in the band
+  bool full = false;                         // the region covers the band (no memset)
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+void axis_band(int64_t o0, int64_t no, int64_t s, int64_t k, int64_t d, int64_t pad,
+               int64_t in, int64_t u, int64_t& b, int64_t& i0, int64_t& ni, int64_t& dst) {
+  const int64_t r0 = o0 * s;
+  b = (no - 1) * s + (k - 1) * d + 1;
+  // Real index i sits at padded virtual position i*u + pad.
+  i0 = std::max<int64_t>(0, ceil_div(r0 - pad, u));
+  const int64_t i1 = std::min<int64_t>(in - 1, floor_div(r0 + b - 1 - pad, u));
+  ni = std::max<int64_t>(0, i1 - i0 + 1);
+  dst = i0 * u + pad - r0;
+}
+
+Band band_for(const ConvPlan& p, int64_t oh0, int64_t nr, int64_t ow0, int64_t nc) {
+  Band b;
+  const WindowGeom& g = p.g;
+  axis_band(oh0, nr, g.sh, g.KH, g.dh, g.pt, g.H, p.u, b.bh, b.ih0, b.nh, b.dst_row);
+  axis_band(ow0, nc, g.sw, g.KW, g.dw, g.pl, g.W, p.u, b.bw, b.iw0, b.nw, b.dst_col);
+  b.full = p.u == 1 && b.nh == b.bh && b.nw == b.bw;
+  return b;
+}
+
+void memset_tile(LowerCtx& ctx, const AccessPattern& t, float v) {
+  isa::Instr in = make_instr(Opcode::Memset);
+  in.ops[0] = ap_operand(t);
+  in.ops[1] = imm(v);
+  ctx.emit(Engine::Pool, in);
+}
+
+// Loads the band of `np` channel planes (first plane at element `x_off` of x, planes H*W
+// apart) into a fresh SBUF tile of dtype dt; returns the tile's byte offset.
+int64_t load_band(LowerCtx& ctx, const ConvPlan& p, const HbmView& x, int64_t x_off, int64_t np,
+                  const Band& b, DType dt, float fill) {
+  const int es = isa::dtype_size(dt);
+  const int64_t off = ctx.sbuf_alloc(b.bh * b.bw * es);
+  if (!b.full) memset_tile(ctx, ctx.sbuf(off, np, b.bh * b.bw, dt), fill);
+  if (b.nh > 0 && b.nw > 0) {
+    AccessPattern dst = ctx.sbuf(off + (b.dst_row * b.bw + b.dst_col) * es, np, 0, dt);
+    dst.ndims = 2;
+    dst.dims[0] = {p.u * b.bw, b.nh};
+    dst.dims[1] = {p.u, b.nw};
+    ctx.dma(dst, ctx.hbm(x, x_off + b.ih0 * p.g.W + b.iw0, np, p.g.H * p.g.W,
+                         {{p.g.W, b.nh}, {1, b.nw}}));
+  }
+  return off;
+}
+
+// The window of tap (kh, kw) for an output block of nr x nc in a band at byte offset `off`.
+AccessPattern tap_window(LowerCtx& ctx, const ConvPlan& p, const Band& b, int64_t off,
+                         int64_t np, int64_t kh, int64_t kw, int64_t nr, int64_t nc, DType dt) {
+  const int es = isa::dtype_size(dt);
+  AccessPattern w = ctx.sbuf(off + (kh * p.g.dh * b.bw + kw * p.g.dw) * es, np, 0, dt);
+  w.ndims = 2;
+  w.dims[0] = {p.g.sh * b.bw, nr};
+  w.dims[1] = {p.g.sw, nc};
+  return w;
+}
+
+// Output block sizes: nc columns x nr rows with nr*nc <= max_n and the band within budget.
+void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, int64_t& nr,
+                int64_t& nc) {
+  const WindowGeom& g = p.g;
+  nc = std::min(g.OW, max_n);
+  nr = std::max<int64_t>(1, std::min(g.OH, max_n / nc));
+  auto bytes = [&] {
+    return ((nr - 1) * g.sh + (g.KH - 1) * g.dh + 1) * ((nc - 1) * g.sw + (g.KW - 1) * g.dw + 1) *
+           es;
+  };
+  while (nr > 1 && bytes() > budget_bytes) nr = (nr + 1) / 2;
+  while (nc > 1 && bytes() > budget_bytes) nc = (nc + 1) / 2;
+  if (bytes() > budget_bytes)
+    throw InputError("a convolution window does not fit in SBUF");
+}
+
+isa::ActFn epilogue(const Node& n) {
+  std::string a = n.attr_string("_act", "");
+  return a.empty() ? isa::ActFn::Copy : *find_op(a)->act;
+}
+
+void evacuate(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, isa::ActFn fn,
+              isa::Operand bias) {
+  isa::Instr ev = make_instr(Opcode::Act);
+  ev.ops[0] = ap_operand(dst);
+  ev.ops[1] = ap_operand(src);
+  ev.ops[2] = int_operand(static_cast<int64_t>(fn));
+  ev.ops[3] = imm(1.0f);
+  ev.ops[4] = bias;
+  ctx.emit(Engine::Act, ev);
+}
+
+// Per-output-channel bias tile [np, 1] (fp32) or immediate 0.
+isa::Operand bias_operand(LowerCtx& ctx, const std::optional<HbmView>& bias, int64_t c0,
+                          int64_t np) {
+  if (!bias) return imm(0.0f);
+  AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Fp32);
+  ctx.dma(bt, ctx.hbm(*bias, bias->offset + c0, np, 1, {{1, 1}}));
+  return ap_operand(bt);
+}
+
+void store_block(LowerCtx& ctx, const ConvPlan& p, const HbmView& y, int64_t plane0, int64_t np,
+                 int64_t oh0, int64_t nr, int64_t ow0, int64_t nc, const AccessPattern& res) {
+  const WindowGeom& g = p.g;
+  ctx.dma(ctx.hbm(y, y.offset + plane0 * g.OH * g.OW + oh0 * g.OW + ow0, np, g.OH * g.OW,
+                  {{g.OW, nr}, {1, nc}}),
+          res);
+}
+
+// Depthwise (one input and one output channel per group) on the Vector engine: channels on
+// partitions, acc = sum over taps of window * w[c, tap] with per-partition scalar weights.
+void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmView& x,
+                     const HbmView& wt, const std::optional<HbmView>& bias, const HbmView& y) {
+  const WindowGeom& g = p.g;
+  const int64_t P = ctx.target().partitions, taps = g.KH * g.KW;
+  const isa::ActFn fn = epilogue(n);
+  int64_t nr, nc;
+  block_dims(p, ctx.max_free(4), ctx.target().sbuf_bytes_per_partition / 8, 4, nr, nc);
+  for (int64_t c0 = 0; c0 < g.C; c0 += P) {
+    const int64_t np = std::min(P, g.C - c0);
+    // wt is [C][1][taps][1]: channel c's taps are contiguous.
+    AccessPattern w = ctx.sbuf(ctx.sbuf_alloc(taps * 4), np, taps, DType::Fp32);
+    ctx.dma(w, ctx.hbm(wt, wt.offset + c0 * taps, np, taps, {{1, taps}}));
+    isa::Operand b = bias_operand(ctx, bias, c0, np);
+    for (int64_t nn = 0; nn < g.N; ++nn)
+      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += nr)
+        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += nc) {
+          const int64_t r = std::min(nr, g.OH - oh0), c = std::min(nc, g.OW - ow0);
+          Band bd = band_for(p, oh0, r, ow0, c);
+          int64_t off = load_band(ctx, p, x, x.offset + (nn * g.C + c0) * g.H * g.W, np, bd,
+                                  DType::Fp32, 0.0f);
+          AccessPattern acc = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), np, r * c, DType::Fp32);
+          AccessPattern tmp = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), np, r * c, DType::Fp32);
+          for (int64_t t = 0; t < taps; ++t) {
+            AccessPattern win = tap_window(ctx, p, bd, off, np, t / g.KW, t % g.KW, r, c,
+                                           DType::Fp32);
+            AccessPattern wsc = ctx.sbuf(w.offset + t * 4, np, 1, DType::Fp32);
+            isa::Instr mul = make_instr(Opcode::TensorScalar);
+            mul.ops[0] = ap_operand(t == 0 ? acc : tmp);
+            mul.ops[1] = ap_operand(win);
+            mul.ops[2] = int_operand(static_cast<int64_t>(AluOp::Mul));
+            mul.ops[3] = ap_operand(wsc);
+            mul.ops[4] = int_operand(static_cast<int64_t>(AluOp::Bypass));
+            mul.ops[5] = imm(0.0f);
+            ctx.emit(Engine::Dve, mul);
+            if (t == 0) continue;
+            isa::Instr add = make_instr(Opcode::TensorTensor);
+            add.ops[0] = ap_operand(acc);
+            add.ops[1] = ap_operand(acc);
+            add.ops[2] = ap_operand(tmp);
+            add.ops[3] = int_operand(static_cast<int64_t>(AluOp::Add));
+            ctx.emit(Engine::Dve, add);
+          }
+          evacuate(ctx, acc, acc, fn, b);
+          store_block(ctx, p, y, nn * g.C + c0, np, oh0, r, ow0, c, acc);
+        }
+  }
+}
+
+}  // namespace
+
+void lower_conv(LowerCtx& ctx, const Node& n) {
+  const Graph& gr = ctx.graph();
+  const Tensor& wten = gr.t(n.inputs[1]);
+  if (!wten.is_const())
+    throw InputError("weights computed at run time are not supported (they must be constant)");
+  const Value& w = *wten.value;
+  const bool transpose = n.op == "ConvTranspose";
+  ConvPlan p;
+  const Shape& xs = gr.t(n.inputs[0]).shape;
+  p.g = transpose ? conv_transpose_geom(n, xs, w.shape) : conv_geom(n, xs, w.shape);
+  WindowGeom& g = p.g;
+  p.cin_g = g.C / g.G;
+  p.cout_g = g.M / g.G;
+  const int64_t taps = g.KH * g.KW;
+  // Weights as [G][Cin_g][taps][Cout_g] (fp32; DMA converts to the matmul dtype).
+  Value wt(DType::Fp32, {g.G, p.cin_g, taps, p.cout_g});
+  for (int64_t grp = 0; grp < g.G; ++grp)
+    for (int64_t ci = 0; ci < p.cin_g; ++ci)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t co = 0; co < p.cout_g; ++co) {
+          double v;
+          if (!transpose) {
+            v = w.data[((grp * p.cout_g + co) * p.cin_g + ci) * taps + t];
+          } else {  // w [C][M/G][KH][KW], flipped
+            const int64_t kh = g.KH - 1 - t / g.KW, kw = g.KW - 1 - t % g.KW;
+            v = w.data[(((grp * p.cin_g + ci) * p.cout_g + co) * g.KH + kh) * g.KW + kw];
+          }
+          wt.data[((grp * p.cin_g + ci) * taps + t) * p.cout_g + co] = v;
+        }
+  if (transpose) {
+    // Conv over the input upsampled by the stride, padded by d*(K-1) - pad (+ output_padding
+    // at the end), stride 1.
+    p.u = g.sh;
+    const int64_t uw = g.sw;
+    if (uw != p.u) {
+      // Rows and columns need the same factor in this scheme: emulate a separate column factor
+      // is not supported.
+      if (g.spatial == 1) p.u = uw;
+      else throw InputError("ConvTranspose with different strides per axis is not supported");
+    }
+    WindowGeom c = g;
+    c.pt = g.dh * (g.KH - 1) - g.pt;
+    c.pb = g.dh * (g.KH - 1) - g.pb + g.oph;
+    c.pl = g.dw * (g.KW - 1) - g.pl;
+    c.pr = g.dw * (g.KW - 1) - g.pr + g.opw;
+    if (c.pt < 0 || c.pb < 0 || c.pl < 0 || c.pr < 0)
+      throw InputError("ConvTranspose pads larger than dilation*(kernel-1) are not supported");
+    c.sh = c.sw = 1;
+    if (g.spatial == 1) c.H = 1;
+    g = c;
+  }
+  const HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  const HbmView wv = ctx.add_const(n.name + ".w_packed", wt);
+  std::optional<HbmView> bias;
+  if (n.has_input(2)) {
+    const Tensor& bt = gr.t(n.inputs[2]);
+    if (bt.is_const()) {
+      Value b(DType::Fp32, {g.M});
+      for (int64_t i = 0; i < g.M; ++i) b.data[i] = bt.value->data[i];
+      bias = ctx.add_const(n.name + ".bias", b);
+    } else {
+      bias = ctx.view(n.inputs[2]);
+    }
+  }
+  if (!transpose && p.cin_g == 1 && p.cout_g == 1 && g.G > 1) {
+    lower_depthwise(ctx, n, p, x, wv, bias, y);
+    return;
+  }
+  const isa::Target& t = ctx.target();
+  const DType mt = ctx.mm_dtype();
+  const int es = isa::dtype_size(mt);
+  const int64_t tk = std::min<int64_t>(t.pe_rows, t.partitions);
+  const int64_t tm = std::min<int64_t>(t.pe_cols, t.partitions);
+  const int64_t tn = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
+  const int64_t nk = (p.cin_g + tk - 1) / tk;
+  const isa::ActFn fn = epilogue(n);
+  int64_t nr, nc;
+  block_dims(p, tn, t.sbuf_bytes_per_partition / (8 * nk), es, nr, nc);
+  for (int64_t grp = 0; grp < g.G; ++grp)
+    for (int64_t co0 = 0; co0 < p.cout_g; co0 += tm) {
+      const int64_t mm = std::min(tm, p.cout_g - co0);
+      // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit.
+      const int64_t wbytes = (taps * mm * es + 63) / 64 * 64;
+      const int64_t pin = ctx.sbuf_pin(nk * wbytes);
+      auto load_w = [&](int64_t ki, int64_t base) {
+        const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
+        AccessPattern wtile = ctx.sbuf(base, kk, taps * mm, mt);
+        ctx.dma(wtile, ctx.hbm(wv, wv.offset + ((grp * p.cin_g + k0) * taps) * p.cout_g + co0, kk,
+                               taps * p.cout_g, {{p.cout_g, taps}, {1, mm}}));
+        return base;
+      };
+      std::vector<int64_t> wbase;
+      if (pin >= 0)
+        for (int64_t ki = 0; ki < nk; ++ki) wbase.push_back(load_w(ki, pin + ki * wbytes));
+      const int64_t plane_out = grp * p.cout_g + co0;
+      for (int64_t nn = 0; nn < g.N; ++nn)
+        for (int64_t oh0 = 0; oh0 < g.OH; oh0 += nr)
+          for (int64_t ow0 = 0; ow0 < g.OW; ow0 += nc) {
+            const int64_t r = std::min(nr, g.OH - oh0), c = std::min(nc, g.OW - ow0);
+            Band bd = band_for(p, oh0, r, ow0, c);
+            isa::Operand bb = bias_operand(ctx, bias, plane_out, mm);
+            const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
+            for (int64_t ki = 0; ki < nk; ++ki) {
+              const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
+              const int64_t woff = pin >= 0 ? wbase[ki] : load_w(ki, ctx.sbuf_alloc(wbytes));
+              const int64_t off =
+                  load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W,
+                            kk, bd, mt, 0.0f);
+              for (int64_t tp = 0; tp < taps; ++tp) {
+                isa::Instr in = make_instr(Opcode::Matmul);
+                in.ops[0] = ap_operand(acc);
+                in.ops[1] = ap_operand(ctx.sbuf(woff + tp * mm * es, kk, mm, mt));
+                in.ops[2] = ap_operand(
+                    tap_window(ctx, p, bd, off, kk, tp / g.KW, tp % g.KW, r, c, mt));
+                in.ops[3] = int_operand(static_cast<int64_t>(
+                    ki == 0 && tp == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                ctx.emit(Engine::Pe, in);
+              }
+            }
+            AccessPattern res = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), mm, r * c, DType::Fp32);
+            evacuate(ctx, res, acc, fn, bb);
+            store_block(ctx, p, y, nn * g.M + plane_out, mm, oh0, r, ow0, c, res);
+          }
+      ctx.unpin_all();
+    }
+}
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,395 @@
+// Window geometry of Conv/ConvTranspose/pooling, Pad/Resize index maps, and the CNN ops' shape
+// inference hooks.
+#include "compiler/ops/cnn.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+namespace {
+
+// Reads the spatial attributes shared by conv and pooling into g (kernel already set).
+void window_attrs(const Node& n, WindowGeom& g, bool transpose) {
+  const size_t sp = static_cast<size_t>(g.spatial);
+  auto two = [&](const char* k, int64_t def) {
+    auto v = n.attr_ints(k, std::vector<int64_t>(sp, def));
+    if (v.size() != sp) throw InputError(fmt::format("attribute {} must have {} values", k, sp));
+    return sp == 1 ? std::vector<int64_t>{def, v[0]} : v;
+  };
+  auto s = two("strides", 1), d = two("dilations", 1);
+  g.sh = s[0], g.sw = s[1], g.dh = d[0], g.dw = d[1];
+  if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)
+    throw InputError("strides and dilations must be >= 1");
+  auto p = n.attr_ints("pads", std::vector<int64_t>(2 * sp, 0));
+  if (p.size() != 2 * sp) throw InputError(fmt::format("attribute pads must have {} values", 2 * sp));
+  if (sp == 1) p = {0, p[0], 0, p[1]};
+  g.pt = p[0], g.pl = p[1], g.pb = p[2], g.pr = p[3];
+  for (int64_t v : p)
+    if (v < 0) throw InputError("negative pads are not supported");
+  std::string ap = n.attr_string("auto_pad", "NOTSET");
+  if (ap == "VALID") {
+    g.pt = g.pl = g.pb = g.pr = 0;
+  } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+    if (transpose) throw InputError("ConvTranspose auto_pad SAME is not supported");
+    auto same = [&](int64_t in, int64_t k, int64_t s2, int64_t d2, int64_t& b, int64_t& e) {
+      int64_t out = (in + s2 - 1) / s2;
+      int64_t total = std::max<int64_t>(0, (out - 1) * s2 + (k - 1) * d2 + 1 - in);
+      b = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
+      e = total - b;
+    };
+    same(g.H, g.KH, g.sh, g.dh, g.pt, g.pb);
+    same(g.W, g.KW, g.sw, g.dw, g.pl, g.pr);
+  } else if (ap != "NOTSET") {
+    throw InputError(fmt::format("auto_pad {} is not supported", ap));
+  }
+}
+
+void input_dims(const Shape& x, WindowGeom& g) {
+  if (x.size() != 3 && x.size() != 4)
+    throw InputError(fmt::format("input {} must be [N,C,W] or [N,C,H,W]", shape_str(x)));
+  g.spatial = static_cast<int>(x.size()) - 2;
+  g.N = x[0], g.C = x[1];
+  g.H = g.spatial == 2 ? x[2] : 1;
+  g.W = x.back();
+}
+
+void out_dims(WindowGeom& g, bool ceil_mode) {
+  auto o = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t b, int64_t e) {
+    int64_t span = in + b + e - ((k - 1) * d + 1);
+    if (span < 0) throw InputError("the window is larger than the padded input");
+    int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (out - 1) * s >= in + b) --out;  // last window must start inside
+    return out;
+  };
+  g.OH = o(g.H, g.KH, g.sh, g.dh, g.pt, g.pb);
+  g.OW = o(g.W, g.KW, g.sw, g.dw, g.pl, g.pr);
+}
+
+}  // namespace
+
+WindowGeom conv_geom(const Node& n, const Shape& x, const Shape& w) {
+  WindowGeom g;
+  input_dims(x, g);
+  if (w.size() != x.size()) throw InputError("Conv weight rank differs from the input's");
+  g.G = n.attr_int("group", 1);
+  g.M = w[0];
+  if (g.G < 1 || g.C % g.G != 0 || g.M % g.G != 0 || w[1] != g.C / g.G)
+    throw InputError(fmt::format("Conv weight {} does not fit input {} with group {}",
+                                 shape_str(w), shape_str(x), g.G));
+  g.KH = g.spatial == 2 ? w[2] : 1;
+  g.KW = w.back();
+  auto ks = n.attr_ints("kernel_shape", {});
+  if (!ks.empty() && ks.back() != g.KW) throw InputError("kernel_shape differs from the weight");
+  window_attrs(n, g, false);
+  out_dims(g, false);
+  return g;
+}
+
+WindowGeom conv_transpose_geom(const Node& n, const Shape& x, const Shape& w) {
+  WindowGeom g;
+  input_dims(x, g);
+  if (w.size() != x.size()) throw InputError("ConvTranspose weight rank differs from the input's");
+  g.G = n.attr_int("group", 1);
+  if (g.G < 1 || w[0] != g.C || g.C % g.G != 0)
+    throw InputError(fmt::format("ConvTranspose weight {} does not fit input {} with group {}",
+                                 shape_str(w), shape_str(x), g.G));
+  g.M = w[1] * g.G;
+  g.KH = g.spatial == 2 ? w[2] : 1;
+  g.KW = w.back();
+  if (n.has_attr("output_shape")) throw InputError("ConvTranspose output_shape is not supported");
+  window_attrs(n, g, true);
+  auto op = n.attr_ints("output_padding", std::vector<int64_t>(g.spatial, 0));
+  if (op.size() != static_cast<size_t>(g.spatial))
+    throw InputError("output_padding has the wrong number of values");
+  g.oph = g.spatial == 2 ? op[0] : 0;
+  g.opw = op.back();
+  g.OH = g.sh * (g.H - 1) + g.oph + (g.KH - 1) * g.dh + 1 - g.pt - g.pb;
+  g.OW = g.sw * (g.W - 1) + g.opw + (g.KW - 1) * g.dw + 1 - g.pl - g.pr;
+  if (g.OH < 1 || g.OW < 1) throw InputError("ConvTranspose output would be empty");
+  return g;
+}
+
+WindowGeom pool_geom(const Node& n, const Shape& x) {
+  WindowGeom g;
+  input_dims(x, g);
+  g.M = g.G = g.C;
+  auto ks = n.attr_ints("kernel_shape", {});
+  if (ks.size() != static_cast<size_t>(g.spatial))
+    throw InputError("kernel_shape must have one value per spatial axis");
+  g.KH = g.spatial == 2 ? ks[0] : 1;
+  g.KW = ks.back();
+  window_attrs(n, g, false);
+  if (n.attr_int("storage_order", 0) != 0) throw InputError("storage_order 1 is not supported");
+  out_dims(g, n.attr_int("ceil_mode", 0) != 0);
+  return g;
+}
+
+Shape window_out_shape(const WindowGeom& g) {
+  if (g.spatial == 1) return {g.N, g.M, g.OW};
+  return {g.N, g.M, g.OH, g.OW};
+}
+
+int64_t avg_pool_count(const WindowGeom& g, int64_t oh, int64_t ow, bool include_pad) {
+  auto span = [&](int64_t o, int64_t s, int64_t k, int64_t b, int64_t e, int64_t in) {
+    int64_t st = o * s - b;
+    int64_t en = std::min(st + k, in + e);
+    if (include_pad) return en - st;
+    return std::min(en, in) - std::max<int64_t>(st, 0);
+  };
+  return span(oh, g.sh, g.KH, g.pt, g.pb, g.H) * span(ow, g.sw, g.KW, g.pl, g.pr, g.W);
+}
+
+namespace {
+
+// out index -> in index (or -1 = constant) along one padded axis.
+int64_t pad_index(int64_t o, int64_t before, int64_t in, const std::string& mode) {
+  int64_t i = o - before;
+  if (i >= 0 && i < in) return i;
+  if (mode == "constant") return -1;
+  if (mode == "edge") return std::clamp<int64_t>(i, 0, in - 1);
+  // reflect (no edge repeat)
+  if (in == 1) return 0;
+  const int64_t period = 2 * (in - 1);
+  int64_t m = ((i % period) + period) % period;
+  return m < in ? m : period - m;
+}
+
+// Builds the flat gather map from per-axis terms: for each axis a list of (index, weight)
+// candidates per output coordinate (index -1 = constant).
+struct AxisTerms {
+  std::vector<std::vector<std::pair<int64_t, double>>> per_out;  // [out coord][candidate]
+};
+
+GatherMap build_map(const Shape& x, const Shape& out, const std::vector<AxisTerms>& axes) {
+  GatherMap m;
+  m.out_shape = out;
+  const int64_t r = static_cast<int64_t>(x.size());
+  m.axis = r;
+  for (int64_t a = 0; a < r; ++a) {
+    bool identity = x[a] == out[a];
+    for (int64_t o = 0; identity && o < out[a]; ++o)
+      identity = axes[a].per_out[o].size() == 1 && axes[a].per_out[o][0].first == o &&
+                 axes[a].per_out[o][0].second == 1.0;
+    if (!identity) {
+      m.axis = a;
+      break;
+    }
+  }
+  for (int64_t a = 0; a < m.axis; ++a) m.rows *= x[a];
+  m.in_free = 1;
+  m.out_free = 1;
+  for (int64_t a = m.axis; a < r; ++a) m.in_free *= x[a], m.out_free *= out[a];
+  // Number of candidates is the same for every coordinate of an axis (1 or 2).
+  int64_t nterms = 1;
+  std::vector<int64_t> cands(r, 1);
+  for (int64_t a = m.axis; a < r; ++a) {
+    cands[a] = out[a] ? static_cast<int64_t>(axes[a].per_out[0].size()) : 1;
+    nterms *= cands[a];
+  }
+  m.terms.resize(nterms);
+  for (auto& t : m.terms) {
+    t.idx.assign(m.out_free, 0);
+    t.w.assign(m.out_free, 1.0);
+  }
+  std::vector<int64_t> coord(r, 0);
+  for (int64_t j = 0; j < m.out_free; ++j) {
+    int64_t rem = j;
+    for (int64_t a = r - 1; a >= m.axis; --a) coord[a] = rem % out[a], rem /= out[a];
+    for (int64_t t = 0; t < nterms; ++t) {
+      int64_t tr = t, flat = 0, stride = 1;
+      double w = 1.0;
+      bool konst = false;
+      for (int64_t a = r - 1; a >= m.axis; --a) {
+        const auto& c = axes[a].per_out[coord[a]][tr % cands[a]];
+        tr /= cands[a];
+        if (c.first < 0) konst = true;
+        w *= c.second;
+        flat += c.first * stride;
+        stride *= x[a];
+      }
+      m.terms[t].idx[j] = konst ? m.in_free : flat;
+      m.terms[t].w[j] = w;
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
+  const int64_t r = static_cast<int64_t>(x.size());
+  std::vector<int64_t> pads;
+  double cv = 0.0;
+  if (n.has_attr("pads")) {
+    pads = n.attr_ints("pads");
+    cv = n.attr_float("value", 0.0f);
+  } else {
+    if (in.size() < 2 || !in[1]) throw InputError("input 'pads' must be a compile-time constant");
+    for (double d : in[1]->data) pads.push_back(static_cast<int64_t>(d));
+    if (in.size() > 2 && in[2] && in[2]->numel() > 0) cv = in[2]->data[0];
+  }
+  std::vector<int64_t> axes;
+  if (in.size() > 3 && in[3]) {
+    for (double d : in[3]->data) axes.push_back(normalize_axis(static_cast<int64_t>(d), r));
+  } else {
+    for (int64_t a = 0; a < r; ++a) axes.push_back(a);
+  }
+  const int64_t na = static_cast<int64_t>(axes.size());
+  if (static_cast<int64_t>(pads.size()) != 2 * na)
+    throw InputError(fmt::format("pads has {} values, expected {}", pads.size(), 2 * na));
+  std::vector<int64_t> before(r, 0), after(r, 0);
+  for (int64_t i = 0; i < na; ++i) before[axes[i]] = pads[i], after[axes[i]] = pads[i + na];
+  std::string mode = n.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    throw InputError(fmt::format("Pad mode {} is not supported", mode));
+  Shape out(r);
+  std::vector<AxisTerms> at(r);
+  for (int64_t a = 0; a < r; ++a) {
+    out[a] = x[a] + before[a] + after[a];
+    if (out[a] < 0) throw InputError("Pad: negative output size");
+    if (mode == "reflect" && (before[a] >= x[a] || after[a] >= x[a]) && (before[a] || after[a]))
+      throw InputError("Pad reflect: pads must be smaller than the axis");
+    if (x[a] == 0 && out[a] > 0 && mode != "constant") throw InputError("Pad of an empty axis");
+    at[a].per_out.resize(out[a]);
+    for (int64_t o = 0; o < out[a]; ++o)
+      at[a].per_out[o] = {{pad_index(o, before[a], x[a], mode), 1.0}};
+  }
+  GatherMap m = build_map(x, out, at);
+  m.constant = cv;
+  return m;
+}
+
+GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
+  const int64_t r = static_cast<int64_t>(x.size());
+  const Value* scales = nullptr;
+  const Value* sizes = nullptr;
+  if (in.size() == 2) {  // opset 10: X, scales
+    scales = in[1];
+  } else {
+    if (in.size() > 2 && in[2] && in[2]->numel() > 0) scales = in[2];
+    if (in.size() > 3 && in[3] && in[3]->numel() > 0) sizes = in[3];
+  }
+  if (n.has_attr("axes")) throw InputError("Resize axes is not supported");
+  std::vector<double> sc(r, 1.0);
+  Shape out(x);
+  if (sizes) {
+    if (sizes->numel() != r) throw InputError("Resize sizes must have one value per axis");
+    for (int64_t a = 0; a < r; ++a) {
+      out[a] = static_cast<int64_t>(sizes->data[a]);
+      sc[a] = x[a] ? static_cast<double>(out[a]) / static_cast<double>(x[a]) : 1.0;
+    }
+  } else if (scales) {
+    if (scales->numel() != r) throw InputError("Resize scales must have one value per axis");
+    for (int64_t a = 0; a < r; ++a) {
+      sc[a] = static_cast<float>(scales->data[a]);
+      out[a] = static_cast<int64_t>(std::floor(static_cast<double>(x[a]) * sc[a]));
+    }
+  } else {
+    throw InputError("Resize needs constant scales or sizes");
+  }
+  std::string mode = n.attr_string("mode", "nearest");
+  std::string ct = n.attr_string("coordinate_transformation_mode", "half_pixel");
+  std::string nm = n.attr_string("nearest_mode", "round_prefer_floor");
+  if (mode != "nearest" && mode != "linear")
+    throw InputError(fmt::format("Resize mode {} is not supported", mode));
+  if (ct != "half_pixel" && ct != "asymmetric" && ct != "align_corners" &&
+      ct != "pytorch_half_pixel")
+    throw InputError(fmt::format("Resize coordinate_transformation_mode {} is not supported", ct));
+  std::vector<AxisTerms> at(r);
+  for (int64_t a = 0; a < r; ++a) {
+    at[a].per_out.resize(out[a]);
+    for (int64_t o = 0; o < out[a]; ++o) {
+      double xo;
+      const double s = sc[a];
+      if (ct == "half_pixel") xo = (o + 0.5) / s - 0.5;
+      else if (ct == "pytorch_half_pixel") xo = out[a] > 1 ? (o + 0.5) / s - 0.5 : 0.0;
+      else if (ct == "align_corners")
+        xo = out[a] == 1 ? 0.0 : static_cast<double>(o) * (x[a] - 1) / (out[a] - 1);
+      else xo = o / s;
+      if (x[a] == out[a] && ct != "align_corners") xo = o;
+      if (mode == "nearest") {
+        double f;
+        if (nm == "floor") f = std::floor(xo);
+        else if (nm == "ceil") f = std::ceil(xo);
+        else if (nm == "round_prefer_ceil") f = std::floor(xo + 0.5);
+        else if (nm == "round_prefer_floor") f = xo == std::floor(xo) + 0.5 ? std::floor(xo) : std::round(xo);
+        else throw InputError(fmt::format("Resize nearest_mode {} is not supported", nm));
+        int64_t i = std::clamp<int64_t>(static_cast<int64_t>(f), 0, x[a] - 1);
+        at[a].per_out[o] = {{i, 1.0}};
+      } else {
+        double c = std::clamp(xo, 0.0, static_cast<double>(x[a] - 1));
+        int64_t i0 = static_cast<int64_t>(std::floor(c));
+        int64_t i1 = std::min(i0 + 1, x[a] - 1);
+        double f = c - i0;
+        if (x[a] == out[a]) at[a].per_out[o] = {{i0, 1.0}};
+        else at[a].per_out[o] = {{i0, 1.0 - f}, {i1, f}};
+      }
+    }
+  }
+  return build_map(x, out, at);
+}
+
+// ---- shape inference ----
+
+namespace {
+std::vector<const Value*> values(const std::vector<const Tensor*>& in) {
+  std::vector<const Value*> v;
+  for (const Tensor* t : in) v.push_back(t && t->is_const() ? &*t->value : nullptr);
+  return v;
+}
+void need(const std::vector<const Tensor*>& in, size_t k) {
+  if (in.size() < k || !in[0]) throw InputError(fmt::format("expected at least {} inputs", k));
+  for (size_t i = 0; i < k; ++i)
+    if (!in[i]) throw InputError(fmt::format("input {} is missing", i));
+}
+}  // namespace
+
+std::vector<TypeShape> infer_conv(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 2);
+  WindowGeom g = conv_geom(n, in[0]->shape, in[1]->shape);
+  if (in.size() > 2 && in[2] && num_elements(in[2]->shape) != g.M)
+    throw InputError("Conv bias must have one value per output channel");
+  return {{in[0]->dtype, window_out_shape(g)}};
+}
+
+std::vector<TypeShape> infer_conv_transpose(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 2);
+  WindowGeom g = conv_transpose_geom(n, in[0]->shape, in[1]->shape);
+  if (in.size() > 2 && in[2] && num_elements(in[2]->shape) != g.M)
+    throw InputError("ConvTranspose bias must have one value per output channel");
+  return {{in[0]->dtype, window_out_shape(g)}};
+}
+
+std::vector<TypeShape> infer_pool(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 1);
+  WindowGeom g = pool_geom(n, in[0]->shape);
+  if (n.op == "AveragePool" && (g.dh != 1 || g.dw != 1))
+    throw InputError("AveragePool dilations are not supported");
+  return {{in[0]->dtype, window_out_shape(g)}};
+}
+
+std::vector<TypeShape> infer_global_pool(const Node&, const std::vector<const Tensor*>& in) {
+  need(in, 1);
+  Shape s = in[0]->shape;
+  if (s.size() < 3) throw InputError("global pooling needs an input of rank >= 3");
+  for (size_t i = 2; i < s.size(); ++i) s[i] = 1;
+  return {{in[0]->dtype, s}};
+}
+
+std::vector<TypeShape> infer_pad(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 1);
+  return {{in[0]->dtype, pad_map(n, in[0]->shape, values(in)).out_shape}};
+}
+
+std::vector<TypeShape> infer_resize(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 1);
+  return {{in[0]->dtype, resize_map(n, in[0]->shape, values(in)).out_shape}};
+}
+
+}  // namespace trnsim::compiler
