@@ -1,4 +1,4 @@
-// Pass fuse_epilogue: MatMul/Gemm followed by a bias Add (a constant vector along the output's
+// Pass fuse_epilogue: MatMul/Gemm (and Conv, activation only) followed by a bias Add (a constant vector along the output's
 // last axis) and/or an activation becomes one node, so the lowering applies bias and
 // activation while evacuating PSUM with a single `act` instruction (weight-stationary
 // orientation: output features on PSUM partitions, the bias a per-partition scalar).
@@ -34,6 +34,20 @@ void fuse_epilogue(Graph& g) {
   };
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& mm = g.nodes[i];
+    if (mm.op == "Conv" && !drop[i] && !mm.has_attr("_act")) {
+      // Conv + activation: applied by the act instruction that evacuates PSUM (lower/conv.cpp).
+      int next = single_consumer(mm.outputs[0]);
+      const OpInfo* info = next >= 0 ? find_op(g.nodes[next].op) : nullptr;
+      if (info && info->act && g.nodes[next].attrs.empty()) {
+        Attr act;
+        act.kind = Attr::Kind::String;
+        act.s = g.nodes[next].op;
+        mm.attrs["_act"] = act;
+        mm.outputs[0] = g.nodes[next].outputs[0];
+        drop[next] = 1;
+      }
+      continue;
+    }
     if (drop[i] || (mm.op != "MatMul" && mm.op != "Gemm") || mm.has_attr("_act")) continue;
     const Shape& out = g.t(mm.outputs[0]).shape;
     if (out.size() < 2 || g.t(mm.inputs[1]).shape.size() != 2) continue;  // 2-D weights only
