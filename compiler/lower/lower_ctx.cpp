@@ -25,9 +25,12 @@ constexpr int64_t kAlign = 64;
 std::vector<uint8_t> encode(const Value& v, DType t) {
   const int es = isa::dtype_size(t);
   std::vector<uint8_t> bytes(static_cast<size_t>(v.numel() * es));
-  for (int64_t i = 0; i < v.numel(); ++i) {
-    if (isa::dtype_is_float(t)) isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
-    else isa::store_from_int(t, static_cast<int64_t>(v.data[i]), &bytes[i * es]);
+  if (isa::dtype_is_float(t)) {
+    for (int64_t i = 0; i < v.numel(); ++i)
+      isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
+  } else {
+    for (int64_t i = 0; i < v.numel(); ++i)
+      isa::store_from_int(t, static_cast<int64_t>(v.data[i]), &bytes[i * es]);
   }
   return bytes;
 }
@@ -115,16 +118,20 @@ void LowerCtx::alias(int dst, int src) {
 }
 
 HbmView LowerCtx::add_const(const std::string& name, const Value& val) {
+  return add_const(name, val, val.dtype);
+}
+
+HbmView LowerCtx::add_const(const std::string& name, const Value& val, DType as) {
   isa::TensorDecl d;
   d.name = name;
-  d.dtype = val.dtype;
+  d.dtype = as;
   d.shape = val.shape;
   d.role = isa::TensorRole::Const;
-  d.data = encode(val, val.dtype);
+  d.data = encode(val, as);
   out_.prog.tensors.push_back(std::move(d));
   HbmView v;
   v.tensor = static_cast<int>(out_.prog.tensors.size()) - 1;
-  v.dtype = val.dtype;
+  v.dtype = as;
   v.shape = val.shape;
   v.strides = row_major_strides(val.shape);
   return v;

@@ -57,6 +57,8 @@ class LowerCtx {
   void alias(int dst, int src);
   // Declares an extra constant HBM tensor (e.g. folded BatchNorm scales).
   HbmView add_const(const std::string& name, const Value& v);
+  // The same, stored in dtype `as` (e.g. bf16 weights for the Tensor Engine) without a copy.
+  HbmView add_const(const std::string& name, const Value& v, DType as);
   // Dtype used in SBUF for a tensor of dtype t (engines compute on fp32; ints as int32).
   static DType sbuf_dtype(DType t);
 

@@ -464,9 +464,7 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     const Tensor& ta = g.t(n.inputs[0]);
     const Tensor& tb = g.t(n.inputs[1]);
     if (tb.is_const() && isa::dtype_is_float(tb.dtype) && tb.dtype != ctx.mm_dtype()) {
-      Value v = *tb.value;
-      v.dtype = ctx.mm_dtype();
-      b_decl = ctx.add_const(n.name + ".rhs", v);
+      b_decl = ctx.add_const(n.name + ".rhs", *tb.value, ctx.mm_dtype());
     }
     if (!fused && ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
       const Value& v = *ta.value;
