@@ -41,6 +41,7 @@ TRNSIM_INFER(infer_pool);             // MaxPool, AveragePool
 TRNSIM_INFER(infer_global_pool);
 TRNSIM_INFER(infer_pad);
 TRNSIM_INFER(infer_resize);
+TRNSIM_INFER(infer_lstm);             // lower/lstm.cpp
 #undef TRNSIM_INFER
 
 // ---- reference kernels (interp/kernels_*.cpp) ----
@@ -74,6 +75,7 @@ TRNSIM_EVAL(eval_pool);
 TRNSIM_EVAL(eval_global_pool);
 TRNSIM_EVAL(eval_pad);
 TRNSIM_EVAL(eval_resize);
+TRNSIM_EVAL(eval_lstm);  // lower/lstm.cpp
 #undef TRNSIM_EVAL
 
 // ---- lowerings (lower/*.cpp) ----
@@ -94,6 +96,7 @@ TRNSIM_LOWER(lower_gather);       // dma_gather (lower/gather.cpp)
 TRNSIM_LOWER(lower_conv);         // Conv, ConvTranspose (lower/conv.cpp)
 TRNSIM_LOWER(lower_pool);         // MaxPool, AveragePool, Global*Pool (lower/pool.cpp)
 TRNSIM_LOWER(lower_gather_map);   // Pad, Resize (lower/gather_map.cpp)
+TRNSIM_LOWER(lower_lstm);         // single-layer forward LSTM (lower/lstm.cpp)
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

@@ -164,6 +164,9 @@ std::vector<OpInfo> make_table() {
       other("Resize", infer_resize, eval_resize, lower_gather_map,
             {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
              "exclude_outside", "extrapolation_value"}),
+      other("LSTM", infer_lstm, eval_lstm, lower_lstm,
+            {"activation_alpha", "activation_beta", "activations", "clip", "direction",
+             "hidden_size", "input_forget", "layout"}),
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
       other("Size", infer_size, eval_size, nullptr, {}),

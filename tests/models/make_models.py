@@ -637,6 +637,26 @@ BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide",
 BENCH_MODELS["resnet50"] = resnet50
 
 
+def lstm_model(name, T, B, I, H, bias=True, init=True):
+    def build(rng):
+        inits = [const("W", rnd(rng, 1, 4 * H, I, scale=0.3)), const("R", rnd(rng, 1, 4 * H, H, scale=0.3))]
+        ins = ["x", "W", "R", "B" if bias else "", "", "h0" if init else "", "c0" if init else ""]
+        if bias:
+            inits.append(const("B", rnd(rng, 1, 8 * H, scale=0.2)))
+        if init:
+            inits += [const("h0", rnd(rng, 1, B, H, scale=0.5)), const("c0", rnd(rng, 1, B, H, scale=0.5))]
+        node = helper.make_node("LSTM", ins, ["y", "yh", "yc"], hidden_size=H, name="lstm")
+        m = model(name, [node], [vi("x", [T, B, I])],
+                  [vi("y", [T, 1, B, H]), vi("yh", [1, B, H]), vi("yc", [1, B, H])], inits)
+        return m, {"x": rnd(rng, T, B, I)}
+    return build
+
+
+MODELS.update({"lstm_basic": lstm_model("lstm_basic", 5, 3, 10, 16),
+               "lstm_wide": lstm_model("lstm_wide", 4, 2, 200, 32, bias=False, init=False)})
+BF16_MODELS |= {"lstm_basic", "lstm_wide"}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
