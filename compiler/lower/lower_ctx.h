@@ -72,6 +72,7 @@ class LowerCtx {
   // unpin_all() gives everything back.
   int64_t sbuf_pin(int64_t bytes_per_partition, double max_share = 0.5);
   void unpin_all() { pinned_ = 0; }
+  int64_t pinned_bytes() const { return pinned_; }
   // Largest free size (elements of 4 bytes) for elementwise tiles with `buffers` live buffers.
   int64_t max_free(int buffers) const;
 

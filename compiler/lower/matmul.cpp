@@ -325,66 +325,111 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
   const int64_t tk = std::min<int64_t>(t.pe_rows, t.partitions);
   const int64_t tm = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
   const int es = isa::dtype_size(mt);
+  const int64_t KT = (d.K + tk - 1) / tk, NT = (d.N + tn - 1) / tn;
   for (int64_t m0 = 0; m0 < d.M; m0 += tm) {
     const int64_t mm = std::min(tm, d.M - m0);
+    // The bias of every output-feature tile, one DMA (column i = tile i), pinned for the block.
+    int64_t bias_base = -1;
+    if (bias && d.N >= tn) bias_base = ctx.sbuf_pin(NT * 4);
+    if (bias_base >= 0) {
+      const int64_t full = d.N / tn;
+      AccessPattern dst = ctx.sbuf(bias_base, tn, full, DType::Fp32);
+      ctx.dma(dst, ctx.hbm(*bias, bias->offset, tn, 1, {{tn, full}}));
+      if (d.N % tn)
+        ctx.dma(ctx.sbuf(bias_base + full * 4, d.N % tn, 1, DType::Fp32),
+                ctx.hbm(*bias, bias->offset + full * tn, d.N % tn, 1, {{1, 1}}));
+    }
     // The moving operand A^T[k, m0:m0+mm] is the same for every output-feature tile: load its K
     // tiles once into pinned SBUF when they fit.
     std::vector<AccessPattern> moving = load_k_tiles(ctx, a, a_off + m0 * d.am, d.ak, d.am, d.K,
                                                      tk, mm, mt);
-    for (int64_t n0 = 0; n0 < d.N; n0 += tn) {
-      const int64_t nn = std::min(tn, d.N - n0);
-      isa::Operand bias_op = imm(0.0f);
-      if (bias) {
-        AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), nn, 1, DType::Fp32);
-        ctx.dma(bt, ctx.hbm(*bias, bias->offset + n0, nn, 1, {{1, 1}}));
-        bias_op = ap_operand(bt);
-      }
-      const AccessPattern acc = ctx.psum(ctx.psum_alloc(), nn, mm);
-      // The stationary tiles B[k, n0:n0+nn] arrive in chunks of up to 8 k tiles, one DMA each
-      // (a transfer's fixed cost is paid per chunk, not per tile).
-      int64_t chunk = 0, chunk_k0 = 0, chunk_end = 0;
-      for (int64_t k0 = 0, ki = 0; k0 < d.K; k0 += tk, ++ki) {
-        const int64_t kk = std::min(tk, d.K - k0);
-        if (k0 >= chunk_end) {
-          int64_t cnt = 1;
-          if (kk == tk)
-            while (cnt < kChunkTiles && d.K - (k0 + cnt * tk) >= tk) ++cnt;
-          chunk = ctx.sbuf_alloc(cnt * nn * es);
-          chunk_k0 = k0;
-          chunk_end = k0 + cnt * tk;
-          AccessPattern dst = ctx.sbuf(chunk, kk, nn, mt);
-          dst.ndims = 2;
-          dst.dims[0] = {nn, cnt};
-          dst.dims[1] = {1, nn};
-          ctx.dma(dst, ctx.hbm(b, b_off + k0 * d.bk + n0 * d.bn, kk, d.bk,
-                               {{tk * d.bk, cnt}, {d.bn, nn}}));
+    // Output-feature tiles are taken in groups of G that share their stationary chunks: one DMA
+    // brings up to 8 k tiles x G*128 columns (fewer, larger transfers). The group's chunks must
+    // stay live in the ring while its tiles run, so they take at most a quarter of it.
+    const int64_t ring = t.sbuf_bytes_per_partition - ctx.pinned_bytes();
+    int64_t G = 4;
+    while (G > 1 && KT * G * tn * es > ring / 4) --G;
+    for (int64_t g0 = 0; g0 < d.N; g0 += G * tn) {
+      const int64_t gc = std::min(G * tn, d.N - g0);  // the group's columns
+      std::vector<int64_t> chunk_of(KT, 0), chunk_k0(KT, 0);
+      // The group's results are staged side by side and stored with one DMA: the stores of
+      // column tiles of a row-major output overlap in address range, so the semaphore pass
+      // orders them one after another (one per group instead of one per tile).
+      const int64_t stage = ctx.sbuf_alloc(G * mm * 4);
+      for (int64_t n0 = g0; n0 < g0 + gc; n0 += tn) {
+        const int64_t nn = std::min(tn, d.N - n0);
+        isa::Operand bias_op = imm(0.0f);
+        if (bias && bias_base >= 0) {
+          bias_op = ap_operand(ctx.sbuf(bias_base + n0 / tn * 4, nn, 1, DType::Fp32));
+        } else if (bias) {
+          AccessPattern bt = ctx.sbuf(ctx.sbuf_alloc(4), nn, 1, DType::Fp32);
+          ctx.dma(bt, ctx.hbm(*bias, bias->offset + n0, nn, 1, {{1, 1}}));
+          bias_op = ap_operand(bt);
         }
-        AccessPattern st = ctx.sbuf(chunk + (k0 - chunk_k0) / tk * nn * es, kk, nn, mt);
-        AccessPattern mv;
-        if (!moving.empty()) {
-          mv = moving[ki];
-        } else {
-          mv = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
-          ctx.dma(mv, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+        const AccessPattern acc = ctx.psum(ctx.psum_alloc(), nn, mm);
+        int64_t chunk_end = 0;
+        for (int64_t k0 = 0, ki = 0; k0 < d.K; k0 += tk, ++ki) {
+          const int64_t kk = std::min(tk, d.K - k0);
+          if (n0 == g0 && k0 >= chunk_end) {
+            // First tile of the group: load the chunk [k0, k0 + cnt tiles) x the group's columns.
+            int64_t cnt = 1;
+            if (kk == tk)
+              while (cnt < kChunkTiles && d.K - (k0 + cnt * tk) >= tk) ++cnt;
+            const int64_t chunk = ctx.sbuf_alloc(cnt * gc * es);
+            for (int64_t q = 0; q < cnt; ++q) {
+              chunk_of[ki + q] = chunk;
+              chunk_k0[ki + q] = k0;
+            }
+            chunk_end = k0 + cnt * tk;
+            AccessPattern dst = ctx.sbuf(chunk, kk, gc, mt);
+            dst.ndims = 2;
+            dst.dims[0] = {gc, cnt};
+            dst.dims[1] = {1, gc};
+            ctx.dma(dst, ctx.hbm(b, b_off + k0 * d.bk + g0 * d.bn, kk, d.bk,
+                                 {{tk * d.bk, cnt}, {d.bn, gc}}));
+          }
+          AccessPattern st = ctx.sbuf(
+              chunk_of[ki] + ((k0 - chunk_k0[ki]) / tk * gc + (n0 - g0)) * es, kk, nn, mt);
+          AccessPattern mv;
+          if (!moving.empty()) {
+            mv = moving[ki];
+          } else {
+            mv = ctx.sbuf(ctx.sbuf_alloc(mm * es), kk, mm, mt);
+            ctx.dma(mv, ctx.hbm(a, a_off + m0 * d.am + k0 * d.ak, kk, d.ak, {{d.am, mm}}));
+          }
+          isa::Instr in = make_instr(Opcode::Matmul);
+          in.ops[0] = ap_operand(acc);
+          in.ops[1] = ap_operand(st);
+          in.ops[2] = ap_operand(mv);
+          in.ops[3] = int_operand(
+              static_cast<int64_t>(k0 == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+          ctx.emit(Engine::Pe, in);
         }
-        isa::Instr in = make_instr(Opcode::Matmul);
-        in.ops[0] = ap_operand(acc);
-        in.ops[1] = ap_operand(st);
-        in.ops[2] = ap_operand(mv);
-        in.ops[3] = int_operand(static_cast<int64_t>(k0 == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
-        ctx.emit(Engine::Pe, in);
+        AccessPattern res = ctx.sbuf(stage + (n0 - g0) / tn * mm * 4, nn, mm, DType::Fp32);
+        isa::Instr ev = make_instr(Opcode::Act);
+        ev.ops[0] = ap_operand(res);
+        ev.ops[1] = ap_operand(acc);
+        ev.ops[2] = int_operand(static_cast<int64_t>(fn));
+        ev.ops[3] = imm(d.alpha);
+        ev.ops[4] = bias_op;
+        ctx.emit(Engine::Act, ev);
       }
-      AccessPattern res = ctx.sbuf(ctx.sbuf_alloc(mm * 4), nn, mm, DType::Fp32);
-      isa::Instr ev = make_instr(Opcode::Act);
-      ev.ops[0] = ap_operand(res);
-      ev.ops[1] = ap_operand(acc);
-      ev.ops[2] = int_operand(static_cast<int64_t>(fn));
-      ev.ops[3] = imm(d.alpha);
-      ev.ops[4] = bias_op;
-      ctx.emit(Engine::Act, ev);
       // Stores are issued by pool so that sp keeps loading the next tiles' operands.
-      ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, nn, d.on, {{d.om, mm}}), res,
-              Engine::Pool);
+      const int64_t full = gc / tn;
+      if (full > 0) {
+        AccessPattern src = ctx.sbuf(stage, tn, mm, DType::Fp32);
+        src.ndims = 2;
+        src.dims[0] = {mm, full};
+        src.dims[1] = {1, mm};
+        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + g0 * d.on, tn, d.on,
+                        {{tn * d.on, full}, {d.om, mm}}),
+                src, Engine::Pool);
+      }
+      if (gc % tn) {
+        const int64_t n0 = g0 + full * tn;
+        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, gc % tn, d.on, {{d.om, mm}}),
+                ctx.sbuf(stage + full * mm * 4, gc % tn, mm, DType::Fp32), Engine::Pool);
+      }
     }
     ctx.unpin_all();
   }

@@ -399,11 +399,20 @@ MODELS.update({
     "op_matmul_const_lhs": matmul_model("op_matmul_const_lhs", 200, 300, 260, const_a=True),
     "op_matmul_const_rhs": matmul_model("op_matmul_const_rhs", 136, 392, 600, const_b=True),
     "encoder_small": encoder("encoder_small", 2, 32, 64, 4, 128),
+    "op_matmul_bias_relu": single("op_matmul_bias_relu",
+                                  [n("MatMul", ["x", "w"], ["h"], name="mm"),
+                                   n("Add", ["h", "b"], ["hb"], name="bias"),
+                                   n("Relu", ["hb"], ["y"], name="relu")],
+                                  fixed_inputs(x=(40, 300)), [vi("y", [40, 1100])],
+                                  [const("w", np.random.default_rng(5).standard_normal(
+                                      (300, 1100)).astype(np.float32) * 0.1),
+                                   const("b", np.random.default_rng(6).standard_normal(
+                                      1100).astype(np.float32) * 0.1)]),
 })
 
 BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
                "op_matmul_blocked", "op_matmul_const_lhs", "op_matmul_const_rhs",
-               "encoder_small"}
+               "encoder_small", "op_matmul_bias_relu"}
 
 
 # ---- CNN ops (Conv, ConvTranspose, pooling, Pad, Resize) ----
