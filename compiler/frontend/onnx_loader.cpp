@@ -1,4 +1,5 @@
 #include "compiler/frontend/onnx_loader.h"
+#include "compiler/frontend/inline_if.h"
 
 #include <fmt/format.h>
 #include <onnx/checker.h>
@@ -244,6 +245,8 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
   } catch (const std::exception& e) {
     throw InputError(fmt::format("{}: ONNX shape inference: {}", src, first_line(e.what())));
   }
+
+  inline_constant_ifs(*gp, src);  // before reading value_info: branches bring their own
 
   Graph g;
   g.source = src;

@@ -666,6 +666,33 @@ MODELS.update({"lstm_basic": lstm_model("lstm_basic", 5, 3, 10, 16),
 BF16_MODELS |= {"lstm_basic", "lstm_wide"}
 
 
+def if_const(name, cond_value, as_initializer):
+    """`If` whose condition is a compile-time constant: the compiler inlines the branch taken."""
+    def build(rng):
+        n = helper.make_node
+        then_g = helper.make_graph(
+            [n("Add", ["x", "one"], ["t0"], name="t_add"), n("Relu", ["t0"], ["t1"], name="t_relu")],
+            "then", [], [vi("t1", [4, 30])], initializer=[const("one", f32(1.0))])
+        else_g = helper.make_graph([n("Sigmoid", ["x"], ["e0"], name="e_sig")], "else", [],
+                                   [vi("e0", [4, 30])])
+        nodes, inits = [], []
+        cond = np.array(cond_value)
+        if as_initializer:
+            inits.append(const("cond", cond))
+        else:
+            nodes.append(n("Constant", [], ["cond"], value=numpy_helper.from_array(cond),
+                           name="cond"))
+        nodes += [n("If", ["cond"], ["r"], then_branch=then_g, else_branch=else_g, name="if"),
+                  n("Mul", ["r", "x"], ["y"], name="mul")]
+        m = model(name, nodes, [vi("x", [4, 30])], [vi("y", [4, 30])], inits)
+        return m, {"x": rnd(rng, 4, 30)}
+    return build
+
+
+MODELS.update({"if_const_then": if_const("if_const_then", True, False),
+               "if_const_else": if_const("if_const_else", False, True)})
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
