@@ -693,6 +693,10 @@ MODELS.update({"if_const_then": if_const("if_const_then", True, False),
                "if_const_else": if_const("if_const_else", False, True)})
 
 
+# The transformer encoder of the sweep example in docs/sweeps.md (docs/examples/sweep_encoder.sh).
+BENCH_MODELS["sweep_encoder"] = encoder("sweep_encoder", 2, 128, 256, 4, 1024)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
