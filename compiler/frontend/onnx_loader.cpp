@@ -284,7 +284,12 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
       throw InputError(fmt::format("{}: input '{}' has unsupported dtype {}", src, in.name(),
                                    onnx_type_name(tt.elem_type())));
     t.dtype = *dt;
-    for (const auto& d : tt.shape().dim()) t.shape.push_back(d.dim_value());
+    for (const auto& d : tt.shape().dim()) {
+      if (d.dim_value() <= 0)
+        throw InputError(fmt::format("{}: input '{}' dimension {} is {}; dimensions must be "
+                                     "positive", src, in.name(), t.shape.size(), d.dim_value()));
+      t.shape.push_back(d.dim_value());
+    }
     t.shape_known = true;
     t.is_input = true;
     g.inputs.push_back(id);

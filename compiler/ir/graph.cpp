@@ -5,11 +5,15 @@
 #include <set>
 #include <stdexcept>
 
+#include "support/error.h"
+
 namespace trnsim::compiler {
 
 int64_t num_elements(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw InputError(fmt::format("tensor shape {} has more than 2^63 elements", shape_str(s)));
   return n;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -213,6 +214,7 @@ std::vector<TypeShape> infer_reshape(const Node& n, const std::vector<const Tens
       continue;
     }
     if (d < 0) throw InputError("Reshape: negative dimension");
+    if (d != 0 && known > INT64_MAX / d) throw InputError("Reshape: target shape overflows");
     known *= d;
     out.push_back(d);
   }
