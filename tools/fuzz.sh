@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$crashes"
   bash fuzz/seeds.sh "$t" "$corpus"
   dict=()
-  [[ -f fuzz/dict/$t.dict ]] && dict=(-dict="fuzz/dict/$t.dict")
+  [[ -f fuzz/dict/$t.dict ]] && dict=(-dict="$root/fuzz/dict/$t.dict")
   echo "fuzz: $t for ${secs}s (corpus $(ls "$corpus" | wc -l) files)"
   # -timeout: one input taking longer than 10 s is a hang; -rss_limit_mb: a 2 GiB input-driven
   # allocation is a bug (inputs here are at most -max_len bytes).
@@ -51,11 +51,12 @@ for t in "${targets[@]}"; do
   # -fork=1: one worker process that libFuzzer restarts after a finding, so one run collects
   # every distinct problem instead of stopping at the first.
   before=$(ls "$crashes" | wc -l)
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=print_stacktrace=1 \
+  # Run inside the build dir: fork mode writes its worker logs (fuzz-N.log) to the cwd.
+  (cd "$build" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=print_stacktrace=1 \
     SC_COPYRIGHT_MESSAGE=DISABLE "$build/fuzz/fuzz_$t" "$corpus" "${dict[@]}" \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
     -max_len=8192 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -artifact_prefix="$crashes/" >"$log" 2>&1 || true
+    -artifact_prefix="$crashes/" >"$log" 2>&1) || true
   found=$(($(ls "$crashes" | wc -l) - before))
   # Fork mode prints "#N: cov: ..." progress lines; the last one holds the execution count.
   execs=$(grep -oE "^#[0-9]+" "$log" | tail -1 | tr -d '#')
