@@ -16,14 +16,21 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRNSIM_SANIT
 ninja -C "$build" -j "$jobs"
 t1=$(date +%s)
 
-# LeakSanitizer is on. SystemC keeps its simulation context in objects that live until exit;
-# tools/lsan.supp lists exactly those (and nothing of ours).
-export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:detect_invalid_pointer_pairs=0
+# LeakSanitizer is on (tools/lsan.supp: third-party objects only; empty so far). No
+# detect_stack_use_after_return: its fake stacks crash SystemC's coroutine threads (SegFault in
+# every simulation test).
+export ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1
 export LSAN_OPTIONS=suppressions=$root/tools/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SC_COPYRIGHT_MESSAGE=DISABLE
+# Tests that expect a SimFault: the fault is rethrown after SystemC's coroutine threads ran, and
+# ASan (which is not told about those stacks) reports a false stack-use-after-scope in its own
+# __asan_handle_no_return (google/sanitizers#189). They run in the normal build. Override with
+# SANITIZE_EXCLUDE='' to see them.
+exclude=${SANITIZE_EXCLUDE-'deadlock|faults in timing-only|faults with numerics|hits the instruction budget|trnsim run: outputs, stats, exit codes|--check exits 3'}
 status=0
-(cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900 "$@") || status=$?
+(cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900 ${exclude:+-E "$exclude"} "$@") ||
+  status=$?
 t2=$(date +%s)
 echo "sanitize: build $((t1 - t0)) s, tests $((t2 - t1)) s, total $((t2 - t0)) s"
 exit $status
