@@ -45,6 +45,18 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
     verify(g, p.name);
     dump_if(p.name, [&] { return dump(g); });
   }
+  // A tensor larger than the chip's HBM cannot exist at run time; refuse it here rather than
+  // lowering billions of tiles (absurd but well-formed shapes).
+  for (const Tensor& t : g.tensors) {
+    if (!t.shape_known) continue;
+    const int64_t elems = num_elements(t.shape);  // throws on int64 overflow
+    const int64_t size = isa::dtype_size(t.dtype);
+    if (elems > target.hbm_bytes / size)
+      throw InputError(fmt::format("{}: tensor '{}' [{}] is too large: {} elements of {} bytes, "
+                                   "more than the chip's HBM ({} bytes)",
+                                   g.source, t.name, fmt::join(t.shape, ", "), elems, size,
+                                   target.hbm_bytes));
+  }
   Lowered low;
   low.prog.header_comment = low.prog.intern(fmt::format(
       "compiled from {} by trnsim compile (--dtype {})", g.source, isa::dtype_name(mm)));

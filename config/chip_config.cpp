@@ -26,6 +26,7 @@ isa::Target ChipConfig::target() const {
   t.max_moving_free = static_cast<int>(pe_max_moving_free);
   t.num_semaphores = static_cast<int>(semaphores);
   t.num_dma_queues = static_cast<int>(dma_queues);
+  t.hbm_bytes = hbm_bytes;
   return t;
 }
 

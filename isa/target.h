@@ -17,6 +17,7 @@ struct Target {
   int max_moving_free = 512;              // max matmul moving free size N
   int num_semaphores = 64;                // per core
   int num_dma_queues = 16;                // per core
+  int64_t hbm_bytes = int64_t{32} << 30;  // HBM capacity of the chip
 
   int64_t psum_bytes_per_partition() const { return psum_banks * psum_bank_bytes; }
 };
