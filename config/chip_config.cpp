@@ -2,6 +2,8 @@
 #include "config/chip_config.h"
 
 #include <fmt/format.h>
+
+#include <sstream>
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
@@ -179,14 +181,15 @@ bool looks_like_path(const std::string& s) {
   return s.find('/') != std::string::npos || ends_with(".yaml") || ends_with(".yml");
 }
 
-// The first failing cross-parameter rule as {key to blame, message}; key empty when all pass.
+// The first failing cross-parameter rule as {keys involved, message}; the first key is the
+// usual culprit. Key empty when all pass.
 std::pair<std::string, std::string> cross_check(const ChipConfig& c) {
   if (c.pe_rows > c.partitions)
-    return {"pe.rows", fmt::format("pe.rows = {} exceeds sbuf.partitions = {} (the contraction "
+    return {"pe.rows sbuf.partitions", fmt::format("pe.rows = {} exceeds sbuf.partitions = {} (the contraction "
                                    "dimension K runs over SBUF partitions)",
                                    c.pe_rows, c.partitions)};
   if (c.pe_cols > c.partitions)
-    return {"pe.cols", fmt::format("pe.cols = {} exceeds sbuf.partitions = {} (matmul output "
+    return {"pe.cols sbuf.partitions", fmt::format("pe.cols = {} exceeds sbuf.partitions = {} (matmul output "
                                    "rows land on PSUM partitions)",
                                    c.pe_cols, c.partitions)};
   constexpr int64_t kTileBytes = 512 * 4;
@@ -200,7 +203,7 @@ std::pair<std::string, std::string> cross_check(const ChipConfig& c) {
             fmt::format("psum.bank_bytes = {} is not a multiple of 4 (fp32 accumulators)",
                         c.psum_bank_bytes)};
   if (c.pe_max_moving_free * 4 > c.psum_bank_bytes)
-    return {"pe.max_moving_free",
+    return {"pe.max_moving_free psum.bank_bytes",
             fmt::format("pe.max_moving_free = {} fp32 results ({} bytes) do not fit one PSUM "
                         "bank (psum.bank_bytes = {})",
                         c.pe_max_moving_free, c.pe_max_moving_free * 4, c.psum_bank_bytes)};
@@ -240,8 +243,21 @@ ChipConfig load_chip(const std::string& spec_in, const std::vector<std::string>&
                                  fmt::join(preset_names(), ", ")));
   }
   for (const auto& s : sets) loader.apply_set(s);
-  auto [key, msg] = cross_check(loader.config());
-  if (!key.empty()) throw InputError(fmt::format("{}: {}", loader.origin(key, spec), msg));
+  auto [keys, msg] = cross_check(loader.config());
+  if (!keys.empty()) {
+    // Blame the first involved key that the user set (file or --set), not a preset default.
+    std::istringstream in(keys);
+    std::string key, blame;
+    while (in >> key) {
+      std::string where = loader.origin(key, spec);
+      if (blame.empty()) blame = where;
+      if (where.rfind("config/presets/", 0) != 0) {
+        blame = where;
+        break;
+      }
+    }
+    throw InputError(fmt::format("{}: {}", blame, msg));
+  }
   return loader.config();
 }
 

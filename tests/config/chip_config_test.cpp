@@ -198,9 +198,10 @@ TEST_CASE("cross-parameter checks name where the offending value was set", "[con
   CHECK(load_error("tiny", {"pe.cols=64"}) ==
         "--set pe.cols=64: pe.cols = 64 exceeds sbuf.partitions = 32 (matmul output rows land "
         "on PSUM partitions)");
-  // Shrinking the partitions below the preset's array blames the preset's pe.rows line.
+  // Shrinking the partitions below the preset's array blames the user's setting, not the
+  // preset's pe.rows line.
   CHECK(load_error("trn1", {"sbuf.partitions=64"}) ==
-        "config/presets/trn1.yaml:7:9: pe.rows = 128 exceeds sbuf.partitions = 64 (the "
+        "--set sbuf.partitions=64: pe.rows = 128 exceeds sbuf.partitions = 64 (the "
         "contraction dimension K runs over SBUF partitions)");
   CHECK(load_error("tiny", {"psum.bank_bytes=2050"}) ==
         "--set psum.bank_bytes=2050: psum.bank_bytes = 2050 is not a multiple of 4 (fp32 "
