@@ -1,5 +1,8 @@
 // Reference kernels of elementwise ops: unary, binary with broadcasting, Where, Cast.
+#include <fmt/format.h>
+
 #include <cmath>
+#include <limits>
 
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -80,6 +83,42 @@ std::vector<Value> eval_variadic(const Node& n, const std::vector<const Value*>&
     acc = eval_binary(n, pair)[0];
   }
   return {acc};
+}
+
+std::vector<Value> eval_mean(const Node& n, const std::vector<const Value*>& in) {
+  Value acc = *in[0];
+  int count = 1;
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (!in[i]) continue;
+    Shape s = broadcast_shapes(acc.shape, in[i]->shape);
+    Value next(acc.dtype, s);
+    for_each_broadcast(s, {broadcast_strides(acc.shape, s), broadcast_strides(in[i]->shape, s)},
+                       [&](int64_t e, const std::vector<int64_t>& o) {
+                         next.data[e] = acc.data[o[0]] + in[i]->data[o[1]];
+                       });
+    acc = std::move(next);
+    ++count;
+  }
+  (void)n;
+  for (double& v : acc.data) v = round_to(acc.dtype, v / count);
+  return {acc};
+}
+
+std::vector<Value> eval_clip(const Node& n, const std::vector<const Value*>& in) {
+  double lo = n.attr_float("min", -std::numeric_limits<float>::infinity());
+  double hi = n.attr_float("max", std::numeric_limits<float>::infinity());
+  for (size_t k = 1; k < in.size() && k <= 2; ++k) {
+    if (!in[k]) continue;
+    if (in[k]->numel() != 1)
+      throw InputError(fmt::format("node '{}' (op Clip): input {} must be a scalar, not {}", n.name,
+                                   k == 1 ? "min" : "max", shape_str(in[k]->shape)));
+    (k == 1 ? lo : hi) = in[k]->data[0];
+  }
+  Value out(in[0]->dtype, in[0]->shape);
+  // ONNX: min(max(x, lo), hi), so hi wins when lo > hi.
+  for (int64_t i = 0; i < out.numel(); ++i)
+    out.data[i] = round_to(out.dtype, std::min(std::max(in[0]->data[i], lo), hi));
+  return {out};
 }
 
 std::vector<Value> eval_where(const Node&, const std::vector<const Value*>& in) {

@@ -74,6 +74,12 @@ void tt(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& a, const A
   ctx.emit(Engine::Dve, in);
 }
 
+// A scratch fp32 tile with the partitions and free size of `like` (one free dim).
+AccessPattern scratch_like(LowerCtx& ctx, const AccessPattern& like) {
+  return ctx.sbuf(ctx.sbuf_alloc(like.dims[0].count * 4), like.num_partitions, like.dims[0].count,
+                  DType::Fp32);
+}
+
 // Scalar constant operand (a one-element constant): folded into an immediate.
 std::optional<float> scalar_const(const Graph& g, int id) {
   if (id < 0 || !g.t(id).is_const() || g.t(id).value->numel() != 1) return std::nullopt;
@@ -101,9 +107,10 @@ void lower_binary(LowerCtx& ctx, const Node& n, const OpInfo& info) {
   std::vector<int> ins;
   for (int id : n.inputs)
     if (id >= 0) ins.push_back(id);
-  AluOp op = *info.alu;
+  const AluOp op = info.alu.value_or(AluOp::Add);  // Mean: a sum, scaled below
+  const bool mean = n.op == "Mean";
   // Variadic Max/Min: fold left through scratch results is avoided by loading all operands.
-  if (ins.size() == 2) {
+  if (ins.size() == 2 && !mean) {
     auto sb = scalar_const(g, ins[1]);
     auto sa = scalar_const(g, ins[0]);
     if (sb && g.t(ins[0]).shape == g.t(n.outputs[0]).shape) {
@@ -122,9 +129,116 @@ void lower_binary(LowerCtx& ctx, const Node& n, const OpInfo& info) {
   std::vector<HbmView> views;
   for (int id : ins) views.push_back(ctx.view(id));
   lower_tiles(ctx, out, views, [&](auto& dst, auto& src) {
+    if (src.size() == 1) {  // variadic op of one input: a copy (Mean: the input itself)
+      ts(ctx, dst, src[0], AluOp::Bypass, 0.0f);
+      return;
+    }
     tt(ctx, dst, src[0], src[1], op);
     for (size_t k = 2; k < src.size(); ++k) tt(ctx, dst, dst, src[k], op);
+    if (mean) ts(ctx, dst, dst, AluOp::Mul, 1.0f / static_cast<float>(src.size()));
   });
+}
+
+// PRelu: max(x, 0) + slope * min(x, 0), the slope broadcast to x.
+void lower_prelu(LowerCtx& ctx, const Node& n) {
+  lower_tiles(ctx, ctx.view(n.outputs[0]), {ctx.view(n.inputs[0]), ctx.view(n.inputs[1])},
+              [&](auto& dst, auto& src) {
+                AccessPattern t = scratch_like(ctx, dst);
+                ts(ctx, t, src[0], AluOp::Min, 0.0f);
+                tt(ctx, t, t, src[1], AluOp::Mul);
+                ts(ctx, dst, src[0], AluOp::Max, 0.0f);
+                tt(ctx, dst, dst, t, AluOp::Add);
+              });
+}
+
+// Clip: constant bounds become immediates of one tensor_scalar; runtime bounds are loaded
+// (broadcast) and applied with tensor_tensor max/min. ONNX order: min(max(x, lo), hi).
+void lower_clip(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  std::optional<float> lo, hi;
+  if (n.has_attr("min")) lo = n.attr_float("min", 0.0f);
+  if (n.has_attr("max")) hi = n.attr_float("max", 0.0f);
+  std::vector<HbmView> views{ctx.view(n.inputs[0])};
+  int lo_src = -1, hi_src = -1;
+  for (int k = 1; k <= 2; ++k) {
+    if (!n.has_input(k)) continue;
+    const int id = n.inputs[k];
+    if (num_elements(g.t(id).shape) != 1)
+      throw InputError(fmt::format("{}: input {} ({}) must be a scalar, not {}", g.where(n),
+                                   k == 1 ? "min" : "max", g.t(id).name,
+                                   shape_str(g.t(id).shape)));
+    if (auto c = scalar_const(g, id)) {
+      (k == 1 ? lo : hi) = *c;
+    } else {
+      (k == 1 ? lo_src : hi_src) = static_cast<int>(views.size());
+      views.push_back(ctx.view(id));
+    }
+  }
+  lower_tiles(ctx, ctx.view(n.outputs[0]), views, [&](auto& dst, auto& src) {
+    ts(ctx, dst, src[0], lo ? AluOp::Max : AluOp::Bypass, lo.value_or(0.0f),
+       hi ? AluOp::Min : AluOp::Bypass, hi.value_or(0.0f));
+    if (lo_src >= 0) tt(ctx, dst, dst, src[lo_src], AluOp::Max);
+    if (hi_src >= 0) tt(ctx, dst, dst, src[hi_src], AluOp::Min);
+  });
+}
+
+// Unary ops without a single engine function: a few act/ts/tt steps on the tile.
+void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPattern& dst,
+                const AccessPattern& x) {
+  using isa::ActFn;
+  const std::string& op = n.op;
+  auto alpha = [&](float def) { return n.attr_float("alpha", def); };
+  if (info.act) return act(ctx, dst, x, *info.act);
+  if (op == "Neg") return ts(ctx, dst, x, AluOp::Mul, -1.0f);
+  if (op == "Not") return ts(ctx, dst, x, AluOp::Eq, 0.0f);
+  if (op == "HardSigmoid") {
+    ts(ctx, dst, x, AluOp::Mul, alpha(0.2f), AluOp::Add, n.attr_float("beta", 0.5f));
+    return ts(ctx, dst, dst, AluOp::Max, 0.0f, AluOp::Min, 1.0f);
+  }
+  AccessPattern t = scratch_like(ctx, dst);
+  if (op == "Floor") {  // x - (x mod 1), mod rounding toward -inf
+    ts(ctx, t, x, AluOp::Mod, 1.0f);
+    return tt(ctx, dst, x, t, AluOp::Sub);
+  }
+  if (op == "Ceil") {  // -floor(-x)
+    ts(ctx, dst, x, AluOp::Mul, -1.0f);
+    ts(ctx, t, dst, AluOp::Mod, 1.0f);
+    tt(ctx, dst, dst, t, AluOp::Sub);
+    return ts(ctx, dst, dst, AluOp::Mul, -1.0f);
+  }
+  if (op == "Softsign") {  // x / (1 + |x|)
+    act(ctx, t, x, ActFn::Abs);
+    ts(ctx, t, t, AluOp::Add, 1.0f);
+    return tt(ctx, dst, x, t, AluOp::Div);
+  }
+  if (op == "HardSwish") {  // x * clamp(x/6 + 1/2, 0, 1)
+    ts(ctx, t, x, AluOp::Mul, 1.0f / 6.0f, AluOp::Add, 0.5f);
+    ts(ctx, t, t, AluOp::Max, 0.0f, AluOp::Min, 1.0f);
+    return tt(ctx, dst, x, t, AluOp::Mul);
+  }
+  if (op == "LeakyRelu") {  // max(x, 0) + alpha * min(x, 0)
+    ts(ctx, t, x, AluOp::Min, 0.0f, AluOp::Mul, alpha(0.01f));
+    ts(ctx, dst, x, AluOp::Max, 0.0f);
+    return tt(ctx, dst, dst, t, AluOp::Add);
+  }
+  if (op == "ThresholdedRelu") {  // x * (x > alpha)
+    ts(ctx, t, x, AluOp::Gt, alpha(1.0f));
+    return tt(ctx, dst, x, t, AluOp::Mul);
+  }
+  if (op == "Elu" || op == "Selu" || op == "Celu") {
+    // max(x, 0) + a * (exp(min(x, 0) / s) - 1); Celu: s = a; Selu scales the sum by gamma.
+    const float a = alpha(op == "Selu" ? 1.67326319217681884765625f : 1.0f);
+    const float s = op == "Celu" ? a : 1.0f;
+    if (s == 0.0f) throw InputError(ctx.graph().where(n) + ": alpha must not be 0");
+    ts(ctx, t, x, AluOp::Min, 0.0f);
+    act(ctx, t, t, ActFn::Exp, 1.0f / s);
+    ts(ctx, t, t, AluOp::Add, -1.0f, AluOp::Mul, a);
+    ts(ctx, dst, x, AluOp::Max, 0.0f);
+    tt(ctx, dst, dst, t, AluOp::Add);
+    if (op == "Selu") ts(ctx, dst, dst, AluOp::Mul, n.attr_float("gamma", 1.05070102214813232421875f));
+    return;
+  }
+  throw std::logic_error("no lowering for unary op " + op);
 }
 
 void lower_cast(LowerCtx& ctx, const Node& n) {
@@ -136,8 +250,7 @@ void lower_cast(LowerCtx& ctx, const Node& n) {
       ts(ctx, dst, src[0], AluOp::Ne, 0.0f);
     } else if (isa::dtype_is_float(x.dtype) && !isa::dtype_is_float(y.dtype)) {
       // ONNX truncates toward zero; DMA stores round, so truncate here: sign(x)*floor(|x|).
-      AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(dst.dims[0].count * 4), dst.num_partitions,
-                                 dst.dims[0].count, DType::Fp32);
+      AccessPattern t = scratch_like(ctx, dst);
       act(ctx, t, src[0], isa::ActFn::Abs);
       ts(ctx, dst, t, AluOp::Mod, 1.0f);
       tt(ctx, t, t, dst, AluOp::Sub);
@@ -174,12 +287,12 @@ void lower_elementwise(LowerCtx& ctx, const Node& n) {
       ctx.emit(Engine::Dve, in);
     });
   }
-  if (info.binary) return lower_binary(ctx, n, info);
+  if (n.op == "Clip") return lower_clip(ctx, n);
+  if (n.op == "PRelu") return lower_prelu(ctx, n);
+  if (info.binary || n.op == "Mean") return lower_binary(ctx, n, info);
   // Unary.
   lower_tiles(ctx, out, {ctx.view(n.inputs[0])}, [&](auto& dst, auto& src) {
-    if (info.act) act(ctx, dst, src[0], *info.act);
-    else if (n.op == "Neg") ts(ctx, dst, src[0], AluOp::Mul, -1.0f);
-    else ts(ctx, dst, src[0], *info.alu, 0.0f);  // Not: x == 0
+    emit_unary(ctx, n, info, dst, src[0]);
   });
 }
 

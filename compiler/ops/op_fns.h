@@ -50,6 +50,8 @@ TRNSIM_EVAL(eval_unary);
 TRNSIM_EVAL(eval_binary);
 TRNSIM_EVAL(eval_variadic);  // Max/Min/Sum with any number of inputs
 TRNSIM_EVAL(eval_where);
+TRNSIM_EVAL(eval_clip);  // min/max as inputs (opset 11+) or attributes
+TRNSIM_EVAL(eval_mean);  // variadic Mean
 TRNSIM_EVAL(eval_cast);
 TRNSIM_EVAL(eval_matmul);
 TRNSIM_EVAL(eval_gemm);

@@ -27,6 +27,30 @@ double u_abs(double x, const Node&) { return std::fabs(x); }
 double u_recip(double x, const Node&) { return 1.0 / x; }
 double u_not(double x, const Node&) { return x == 0 ? 1 : 0; }
 double u_softplus(double x, const Node&) { return std::log1p(std::exp(x)); }
+double u_sign(double x, const Node&) { return x > 0 ? 1 : x < 0 ? -1 : 0; }
+double u_floor(double x, const Node&) { return std::floor(x); }
+double u_ceil(double x, const Node&) { return std::ceil(x); }
+double u_softsign(double x, const Node&) { return x / (1 + std::fabs(x)); }
+double u_leaky_relu(double x, const Node& n) { return x >= 0 ? x : n.attr_float("alpha", 0.01f) * x; }
+double u_hard_sigmoid(double x, const Node& n) {
+  return std::clamp(n.attr_float("alpha", 0.2f) * x + n.attr_float("beta", 0.5f), 0.0, 1.0);
+}
+double u_hard_swish(double x, const Node&) { return x * std::clamp(x / 6 + 0.5, 0.0, 1.0); }
+double u_elu(double x, const Node& n) {
+  return x > 0 ? x : n.attr_float("alpha", 1.0f) * std::expm1(x);
+}
+double u_selu(double x, const Node& n) {
+  const double alpha = n.attr_float("alpha", 1.67326319217681884765625f);
+  const double gamma = n.attr_float("gamma", 1.05070102214813232421875f);
+  return gamma * (x > 0 ? x : alpha * std::expm1(x));
+}
+double u_celu(double x, const Node& n) {
+  const double alpha = n.attr_float("alpha", 1.0f);
+  return std::max(0.0, x) + std::min(0.0, alpha * std::expm1(x / alpha));
+}
+double u_thresholded_relu(double x, const Node& n) {
+  return x > n.attr_float("alpha", 1.0f) ? x : 0;
+}
 
 double b_add(double a, double b) { return a + b; }
 double b_sub(double a, double b) { return a - b; }
@@ -42,11 +66,13 @@ double b_le(double a, double b) { return a <= b; }
 double b_ge(double a, double b) { return a >= b; }
 double b_and(double a, double b) { return (a != 0) && (b != 0); }
 double b_or(double a, double b) { return (a != 0) || (b != 0); }
+double b_prelu(double a, double b) { return a < 0 ? a * b : a; }
 
 OpInfo unary(std::string_view op, UnaryScalarFn f, std::optional<ActFn> act,
-             std::optional<AluOp> alu = std::nullopt) {
+             std::optional<AluOp> alu = std::nullopt, std::vector<std::string_view> attrs = {}) {
   OpInfo o;
   o.op = op;
+  o.attrs = std::move(attrs);
   o.infer = infer_unary;
   o.eval = eval_unary;
   o.lower = lower_elementwise;
@@ -99,6 +125,19 @@ std::vector<OpInfo> make_table() {
       unary("Softplus", u_softplus, ActFn::Softplus),
       unary("Neg", u_neg, std::nullopt, AluOp::Mul),  // x * -1
       unary("Not", u_not, std::nullopt, AluOp::Eq),   // x == 0
+      unary("Sign", u_sign, ActFn::Sign),
+      // Composite unary ops: a few act/ts/tt steps per tile (lower/elementwise.cpp).
+      unary("Floor", u_floor, std::nullopt),
+      unary("Ceil", u_ceil, std::nullopt),
+      unary("Softsign", u_softsign, std::nullopt),
+      unary("LeakyRelu", u_leaky_relu, std::nullopt, std::nullopt, {"alpha"}),
+      unary("HardSigmoid", u_hard_sigmoid, std::nullopt, std::nullopt, {"alpha", "beta"}),
+      unary("HardSwish", u_hard_swish, std::nullopt),
+      unary("Elu", u_elu, std::nullopt, std::nullopt, {"alpha"}),
+      unary("Selu", u_selu, std::nullopt, std::nullopt, {"alpha", "gamma"}),
+      unary("Celu", u_celu, std::nullopt, std::nullopt, {"alpha"}),
+      unary("ThresholdedRelu", u_thresholded_relu, std::nullopt, std::nullopt, {"alpha"}),
+      other("Clip", infer_unary, eval_clip, lower_elementwise, {"min", "max"}),
       // Elementwise binary with numpy broadcasting.
       binary("Add", b_add, AluOp::Add),
       binary("Sub", b_sub, AluOp::Sub),
@@ -107,6 +146,9 @@ std::vector<OpInfo> make_table() {
       binary("Pow", b_pow, AluOp::Pow),
       variadic("Max", b_max, AluOp::Max),
       variadic("Min", b_min, AluOp::Min),
+      variadic("Sum", b_add, AluOp::Add),
+      other("Mean", infer_broadcast, eval_mean, lower_elementwise, {}),
+      binary("PRelu", b_prelu, AluOp::Mul),  // slope broadcast to x (lower/elementwise.cpp)
       binary("Equal", b_eq, AluOp::Eq, true),
       binary("Less", b_lt, AluOp::Lt, true),
       binary("Greater", b_gt, AluOp::Gt, true),

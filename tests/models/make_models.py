@@ -303,6 +303,56 @@ MODELS = {
 }
 
 
+# Activation and arithmetic ops real CNN/transformer exports use (ReLU6 = Clip, MobileNetV3's
+# HardSwish/HardSigmoid, PRelu, ...); each lowers to a few act/ts/tt steps per tile.
+def scaled_inputs(scale, **shapes):
+    def gen(rng):
+        return {k: rnd(np.random.default_rng(len(k) * 7 + 3), *s, scale=scale) for k, s in shapes.items()}
+    return gen
+
+
+MODELS.update({
+    "op_leakyrelu": unary_op("LeakyRelu", alpha=0.1),
+    "op_hardsigmoid": unary_op("HardSigmoid", alpha=0.3, beta=0.4),
+    "op_hardswish": single("op_hardswish", [n("HardSwish", ["x"], ["y"], name="hswish")],
+                           scaled_inputs(4.0, x=(4, 200)), [vi("y", [4, 200])]),
+    "op_elu": unary_op("Elu", alpha=0.7),
+    "op_selu": unary_op("Selu"),
+    "op_celu": unary_op("Celu", alpha=1.5),
+    "op_thresholdedrelu": unary_op("ThresholdedRelu", alpha=0.3),
+    "op_softsign": unary_op("Softsign"),
+    "op_sign": single("op_sign", [n("Sign", ["r"], ["y"], name="sign")],
+                      lambda rng: {"r": np.round(rnd(np.random.default_rng(8), 4, 60))},
+                      [vi("y", [4, 60])]),
+    "op_floor_ceil": single("op_floor_ceil", [n("Floor", ["x"], ["f"], name="floor"),
+                                              n("Ceil", ["x"], ["c"], name="ceil")],
+                            scaled_inputs(6.0, x=(4, 200)), [vi("f", [4, 200]), vi("c", [4, 200])]),
+    # Clip: opset 13 bounds as constant inputs (ReLU6), only a max, runtime bounds; opset 6 attrs.
+    "op_clip_relu6": single("op_clip_relu6", [n("Clip", ["x", "lo", "hi"], ["y"], name="relu6")],
+                            scaled_inputs(5.0, x=(2, 8, 6, 6)), [vi("y", [2, 8, 6, 6])],
+                            [const("lo", np.array(0.0, dtype=np.float32)),
+                             const("hi", np.array(6.0, dtype=np.float32))]),
+    "op_clip_max_only": single("op_clip_max_only", [n("Clip", ["x", "", "hi"], ["y"], name="clip")],
+                               fixed_inputs(x=(4, 50)), [vi("y", [4, 50])],
+                               [const("hi", np.array(0.5, dtype=np.float32))]),
+    "op_clip_runtime": single("op_clip_runtime", [n("Clip", ["x", "lo", "hi"], ["y"], name="clip")],
+                              lambda rng: {"x": rnd(np.random.default_rng(9), 4, 50),
+                                           "lo": np.array(-0.3, dtype=np.float32),
+                                           "hi": np.array(0.8, dtype=np.float32)},
+                              [vi("y", [4, 50])]),
+    "op_clip_opset9": single_opset("op_clip_opset9", 9,
+                                   [n("Clip", ["x"], ["y"], min=-0.5, max=0.25, name="clip")],
+                                   fixed_inputs(x=(4, 50)), [vi("y", [4, 50])]),
+    "op_prelu": single("op_prelu", [n("PRelu", ["x", "slope"], ["y"], name="prelu")],
+                       fixed_inputs(x=(2, 6, 5, 5)), [vi("y", [2, 6, 5, 5])],
+                       [const("slope", np.linspace(-0.5, 0.5, 6).astype(np.float32).reshape(6, 1, 1))]),
+    "op_sum_mean": single("op_sum_mean", [n("Sum", ["a", "b", "c"], ["s"], name="sum"),
+                                          n("Mean", ["a", "b", "c"], ["m"], name="mean")],
+                          fixed_inputs(a=(4, 30), b=(30,), c=(4, 1)),
+                          [vi("s", [4, 30]), vi("m", [4, 30])]),
+})
+
+
 def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=True):
     """One MatMul [M, K] x [K, N]; each operand a runtime input or an initializer.
     feeds=False writes no input files (timing-only benchmarks of huge runtime inputs)."""
@@ -502,6 +552,31 @@ def dw_separable(rng):
     return m, {"x": rnd(rng, 1, C, 20, 20)}
 
 
+def mobilenet_v2_block(rng):
+    """MobileNetV2 inverted residual (expand 1x1 + ReLU6, depthwise 3x3 + ReLU6, project 1x1,
+    residual Add) followed by MobileNetV3's HardSwish and a squeeze-excite HardSigmoid gate."""
+    n = helper.make_node
+    C, E = 16, 64
+    inits = [const("w_exp", rnd(rng, E, C, 1, 1, scale=0.3)), const("b_exp", rnd(rng, E, scale=0.1)),
+             const("w_dw", rnd(rng, E, 1, 3, 3, scale=0.3)), const("b_dw", rnd(rng, E, scale=0.1)),
+             const("w_prj", rnd(rng, C, E, 1, 1, scale=0.2)), const("b_prj", rnd(rng, C, scale=0.1)),
+             const("w_se", rnd(rng, C, C, 1, 1, scale=0.3)),
+             const("zero", np.array(0.0, dtype=np.float32)), const("six", np.array(6.0, dtype=np.float32))]
+    nodes = [n("Conv", ["x", "w_exp", "b_exp"], ["e0"], name="expand"),
+             n("Clip", ["e0", "zero", "six"], ["e1"], name="expand_relu6"),
+             n("Conv", ["e1", "w_dw", "b_dw"], ["d0"], group=E, pads=[1, 1, 1, 1], name="dw"),
+             n("Clip", ["d0", "zero", "six"], ["d1"], name="dw_relu6"),
+             n("Conv", ["d1", "w_prj", "b_prj"], ["p0"], name="project"),
+             n("Add", ["p0", "x"], ["r"], name="residual"),
+             n("HardSwish", ["r"], ["h"], name="hswish"),
+             n("GlobalAveragePool", ["h"], ["g"], name="se_pool"),
+             n("Conv", ["g", "w_se"], ["s0"], name="se_fc"),
+             n("HardSigmoid", ["s0"], ["s1"], name="se_gate", alpha=1.0 / 6, beta=0.5),
+             n("Mul", ["h", "s1"], ["y"], name="se_scale")]
+    m = model("mobilenet_v2_block", nodes, [vi("x", [1, C, 14, 14])], [vi("y", [1, C, 14, 14])], inits)
+    return m, {"x": rnd(rng, 1, C, 14, 14)}
+
+
 def resnet50(rng, batch=1, size=224):
     """ResNet-50 (v1.5: stride in the 3x3) with random weights, for benchmarks only."""
     n = helper.make_node
@@ -638,10 +713,11 @@ CNN_MODELS = {
                                       (1, 3, 6, 5), [const("sz", i64(1, 3, 1, 11))]),
     "cnn_small": small_cnn,
     "dw_separable": dw_separable,
+    "mobilenet_v2_block": mobilenet_v2_block,
 }
 MODELS.update(CNN_MODELS)
 BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide", "convt_stride",
-                "cnn_small", "dw_separable", "conv_depthwise"}
+                "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
 
