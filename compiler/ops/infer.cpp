@@ -195,6 +195,9 @@ std::vector<TypeShape> infer_batchnorm(const Node&, const std::vector<const Tens
 
 std::vector<TypeShape> infer_reshape(const Node& n, const std::vector<const Tensor*>& in) {
   need_inputs(in, 2);
+  if (in[1]->shape.size() != 1)
+    throw InputError(fmt::format("Reshape: the shape input must be 1-D, not {}",
+                                 shape_str(in[1]->shape)));
   auto target = const_ints(in[1], "shape");
   const Shape& s = in[0]->shape;
   bool allowzero = n.attr_int("allowzero", 0) != 0;

@@ -103,6 +103,9 @@ def models():
     out.append(("reshape_bad_count.onnx", model(
         [n("Reshape", ["x", "s"], ["y"], name="reshape")], [vi("x", [4, 6])], [vi("y", [5, 5])],
         [const("s", np.array([5, 5], dtype=np.int64))])))
+    out.append(("reshape_2d_shape.onnx", model(
+        [n("Reshape", ["x", "s"], ["y"], name="reshape")], [vi("x", [4, 6])], [vi("y", [24])],
+        [const("s", np.array([[24]], dtype=np.int64))])))
     out.append(("reshape_absurd.onnx", model(
         [n("Reshape", ["x", "s"], ["y"], name="reshape")], [vi("x", [4])],
         [vi("y", [1 << 20, 1 << 20])],

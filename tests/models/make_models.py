@@ -353,6 +353,44 @@ MODELS.update({
 })
 
 
+def folding_export_style(rng):
+    """Shape arithmetic as PyTorch exports write it, all folded at compile time: Shape -> Gather
+    -> Unsqueeze -> Concat -> Reshape, Size -> Cast, ConstantOfShape -> Expand, Equal/Where on
+    constants, Slice of a shape, Identity and Dropout (inference)."""
+    n = helper.make_node
+    i64 = lambda *v: np.array(v, dtype=np.int64)
+    inits = [const("i0", np.array(0, dtype=np.int64)), const("ax0", i64(0)),
+             const("minus1", np.array(-1, dtype=np.int64)),
+             const("s_lo", i64(1)), const("s_hi", i64(3)), const("two", i64(2)),
+             const("ratio", np.array(0.25, dtype=np.float32))]
+    nodes = [n("Identity", ["x"], ["xi"], name="identity"),
+             n("Dropout", ["xi", "ratio"], ["xd"], name="dropout"),
+             n("Shape", ["xd"], ["shp"], name="shape"),
+             n("Gather", ["shp", "i0"], ["b"], axis=0, name="batch"),
+             n("Unsqueeze", ["b", "ax0"], ["b1"], name="batch_1d"),
+             n("Unsqueeze", ["minus1", "ax0"], ["m1"], name="minus1_1d"),
+             n("Concat", ["b1", "m1"], ["target"], axis=0, name="target"),
+             n("Reshape", ["xd", "target"], ["flat"], name="reshape"),
+             n("Slice", ["shp", "s_lo", "s_hi"], ["tail"], name="tail_dims"),
+             n("Equal", ["tail", "tail"], ["same"], name="same"),
+             n("Where", ["same", "tail", "tail"], ["tail2"], name="where_const"),
+             n("ConstantOfShape", ["tail2"], ["ones"], value=numpy_helper.from_array(np.array([1.5], dtype=np.float32)), name="ones"),
+             n("Expand", ["ones", "shp"], ["ones_full"], name="expand"),
+             n("Size", ["xd"], ["sz"], name="size"),
+             n("Cast", ["sz"], ["szf"], to=F, name="size_f"),
+             n("Mul", ["xd", "ones_full"], ["scaled"], name="scale"),
+             n("Div", ["scaled", "szf"], ["scaled_n"], name="norm"),
+             n("ReduceMax", ["flat"], ["mx"], axes=[1], keepdims=1, name="reducemax"),
+             n("Sub", ["scaled_n", "two_f"], ["y"], name="sub")]
+    inits.append(const("two_f", np.array(2.0, dtype=np.float32)))
+    m = model("folding_export_style", nodes, [vi("x", [2, 6, 8])],
+              [vi("y", [2, 6, 8]), vi("mx", [2, 1])], inits)
+    return m, {"x": rnd(rng, 2, 6, 8)}
+
+
+MODELS["folding_export_style"] = folding_export_style
+
+
 def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=True):
     """One MatMul [M, K] x [K, N]; each operand a runtime input or an initializer.
     feeds=False writes no input files (timing-only benchmarks of huge runtime inputs)."""
