@@ -18,7 +18,7 @@ namespace trnsim::compiler {
 
 namespace {
 
-constexpr int kMinOpset = 9;
+constexpr int kMinOpset = 7;  // the model zoo's opset-7/8 CNNs (ResNet, MobileNet, ...)
 constexpr int kMaxOpset = 17;
 constexpr size_t kMaxModelBytes = size_t{2} << 30;  // protobuf's hard limit
 

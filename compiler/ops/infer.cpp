@@ -187,8 +187,10 @@ std::vector<TypeShape> infer_layernorm(const Node& n, const std::vector<const Te
   return out;
 }
 
-std::vector<TypeShape> infer_batchnorm(const Node&, const std::vector<const Tensor*>& in) {
+std::vector<TypeShape> infer_batchnorm(const Node& n, const std::vector<const Tensor*>& in) {
   need_inputs(in, 5);
+  if (n.attr_int("spatial", 1) != 1)  // opset 7/8: per-activation statistics
+    throw InputError("BatchNormalization: spatial=0 is not supported");
   if (in[0]->shape.size() < 2) throw InputError("BatchNormalization input must have rank >= 2");
   return {{in[0]->dtype, in[0]->shape}};
 }

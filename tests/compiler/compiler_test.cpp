@@ -128,15 +128,15 @@ TEST_CASE("frontend: truncated protobuf is one line naming the file", "[compiler
   CHECK(error_of("") == "m.onnx: empty file, not an ONNX model");
 }
 
-TEST_CASE("frontend: opsets outside 9..17 are rejected", "[compiler]") {
+TEST_CASE("frontend: opsets outside 7..17 are rejected", "[compiler]") {
   ModelBuilder b(18);
   b.input("x", {"2"}).output("y", {"2"});
   b.node("Relu", {"x"}, {"y"}, "r");
-  CHECK(error_of(b.bytes()) == "m.onnx: opset 18 is not supported (supported: 9..17)");
-  ModelBuilder c(8);
+  CHECK(error_of(b.bytes()) == "m.onnx: opset 18 is not supported (supported: 7..17)");
+  ModelBuilder c(6);
   c.input("x", {"2"}).output("y", {"2"});
   c.node("Relu", {"x"}, {"y"}, "r");
-  CHECK(error_of(c.bytes()) == "m.onnx: opset 8 is not supported (supported: 9..17)");
+  CHECK(error_of(c.bytes()) == "m.onnx: opset 6 is not supported (supported: 7..17)");
 }
 
 TEST_CASE("frontend: unsupported op names node op and the supported list", "[compiler]") {

@@ -615,6 +615,42 @@ def mobilenet_v2_block(rng):
     return m, {"x": rnd(rng, 1, C, 14, 14)}
 
 
+def zoo_cnn(opset):
+    """The op forms of the ONNX model zoo's opset-7/8 CNNs (resnet50-v1-7, mobilenetv2-7,
+    squeezenet1.1-7): BatchNormalization with `spatial`, Clip with min/max attributes, Dropout
+    with `ratio`, Concat of fire-module branches, MaxPool, Reshape to a constant shape, Gemm,
+    Softmax (pre-13: flattened from axis 1)."""
+    def build(rng):
+        n = helper.make_node
+        C = 8
+        inits = [const("w1", rnd(rng, C, 3, 3, 3, scale=0.3)),
+                 const("bn_s", 1 + rnd(rng, C, scale=0.1)), const("bn_b", rnd(rng, C, scale=0.1)),
+                 const("bn_m", rnd(rng, C, scale=0.1)), const("bn_v", 1 + np.abs(rnd(rng, C, scale=0.1))),
+                 const("sq", rnd(rng, 4, C, 1, 1, scale=0.3)),
+                 const("e1", rnd(rng, 6, 4, 1, 1, scale=0.3)), const("e3", rnd(rng, 6, 4, 3, 3, scale=0.3)),
+                 const("shape", np.array([1, -1], dtype=np.int64)),
+                 const("fc_w", rnd(rng, 10, 12, scale=0.3)), const("fc_b", rnd(rng, 10, scale=0.1))]
+        nodes = [n("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2], name="conv1"),
+                 n("BatchNormalization", ["c1", "bn_s", "bn_b", "bn_m", "bn_v"], ["b1"], epsilon=1e-5,
+                   **({"spatial": 1} if opset < 9 else {}), name="bn1"),
+                 n("Clip", ["b1"], ["r1"], min=0.0, max=6.0, name="relu6"),
+                 n("MaxPool", ["r1"], ["p1"], kernel_shape=[3, 3], strides=[2, 2], name="pool1"),
+                 n("Conv", ["p1", "sq"], ["s0"], name="squeeze"),
+                 n("Relu", ["s0"], ["s1"], name="squeeze_relu"),
+                 n("Conv", ["s1", "e1"], ["x1"], name="expand1x1"),
+                 n("Conv", ["s1", "e3"], ["x3"], pads=[1, 1, 1, 1], name="expand3x3"),
+                 n("Concat", ["x1", "x3"], ["fire"], axis=1, name="fire_concat"),
+                 n("Dropout", ["fire"], ["d"], ratio=0.5, name="dropout"),
+                 n("GlobalAveragePool", ["d"], ["g"], name="gap"),
+                 n("Reshape", ["g", "shape"], ["flat"], name="flatten"),
+                 n("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], transB=1, name="fc"),
+                 n("Softmax", ["logits"], ["y"], name="softmax")]
+        name = f"zoo_cnn_opset{opset}"
+        m = model(name, nodes, [vi("x", [1, 3, 32, 32])], [vi("y", [1, 10])], inits, opset=opset)
+        return m, {"x": rnd(rng, 1, 3, 32, 32)}
+    return build
+
+
 def resnet50(rng, batch=1, size=224):
     """ResNet-50 (v1.5: stride in the 3x3) with random weights, for benchmarks only."""
     n = helper.make_node
@@ -752,10 +788,13 @@ CNN_MODELS = {
     "cnn_small": small_cnn,
     "dw_separable": dw_separable,
     "mobilenet_v2_block": mobilenet_v2_block,
+    "zoo_cnn_opset7": zoo_cnn(7),
+    "zoo_cnn_opset8": zoo_cnn(8),
+    "zoo_cnn_opset10": zoo_cnn(10),
 }
 MODELS.update(CNN_MODELS)
 BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide", "convt_stride",
-                "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block"}
+                "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "zoo_cnn_opset7"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
 
