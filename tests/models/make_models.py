@@ -139,6 +139,129 @@ def transformer(rng):
     return m, {"x": rnd(rng, 1, S, D)}
 
 
+def hf_style(kind):
+    """One layer of a HuggingFace-exported encoder ("bert") or decoder ("gpt2") as torch.onnx
+    writes it: int64 token ids through Gather embeddings, the attention mask broadcast with
+    Unsqueeze/Cast/Sub/Mul (bert) or a causal mask Sliced from a constant and applied with Where
+    (gpt2), head reshapes whose shapes come from Shape/Gather/Concat, a fused QKV Split (gpt2),
+    decomposed LayerNorm, GELU (erf for bert, the tanh form with Pow 3 for gpt2), and the pooler
+    (Gather of token 0, Gemm, Tanh) for bert."""
+    def build(rng):
+        n = helper.make_node
+        V, S, D, H, FF = 50, 12, 32, 4, 64
+        dh = D // H
+        i64 = lambda *v: np.array(v, dtype=np.int64)
+        f = lambda v: np.array(v, dtype=np.float32)
+        inits = [const("wte", rnd(rng, V, D, scale=0.5)), const("wpe", rnd(rng, S, D, scale=0.5)),
+                 const("pos_ids", i64(*range(S)).reshape(1, S)),
+                 const("w_o", rnd(rng, D, D, scale=0.2)), const("b_o", rnd(rng, D, scale=0.1)),
+                 const("w_1", rnd(rng, D, FF, scale=0.2)), const("b_1", rnd(rng, FF, scale=0.1)),
+                 const("w_2", rnd(rng, FF, D, scale=0.2)), const("b_2", rnd(rng, D, scale=0.1)),
+                 const("ln_g", 1 + rnd(rng, D, scale=0.1)), const("ln_b", rnd(rng, D, scale=0.1)),
+                 const("i0", np.array(0, dtype=np.int64)), const("i1", np.array(1, dtype=np.int64)),
+                 const("ax0", i64(0)), const("ax12", i64(1, 2)), const("ax_last", i64(-1)),
+                 const("heads", i64(H)), const("dhead", i64(dh)), const("dmodel", i64(D)),
+                 const("one", f(1.0)), const("two", f(2.0)), const("half", f(0.5)),
+                 const("eps", f(1e-5)), const("inv_sqrt_dh", f(1.0 / np.sqrt(dh)))]
+        nodes = [n("Gather", ["wte", "ids"], ["tok"], axis=0, name="wte"),
+                 n("Gather", ["wpe", "pos_ids"], ["pos"], axis=0, name="wpe"),
+                 n("Add", ["tok", "pos"], ["x"], name="embed_add")]
+        # Shapes the way torch.onnx writes them: Shape -> Gather -> Unsqueeze -> Concat.
+        nodes += [n("Shape", ["x"], ["xs"], name="x_shape"),
+                  n("Gather", ["xs", "i0"], ["bsz"], axis=0, name="bsz"),
+                  n("Gather", ["xs", "i1"], ["seq"], axis=0, name="seq"),
+                  n("Unsqueeze", ["bsz", "ax0"], ["bsz1"], name="bsz_1d"),
+                  n("Unsqueeze", ["seq", "ax0"], ["seq1"], name="seq_1d"),
+                  n("Concat", ["bsz1", "seq1", "heads", "dhead"], ["split_shape"], axis=0,
+                    name="split_shape"),
+                  n("Concat", ["bsz1", "seq1", "dmodel"], ["merge_shape"], axis=0, name="merge_shape")]
+        if kind == "gpt2":
+            inits += [const("w_qkv", rnd(rng, D, 3 * D, scale=0.2)), const("b_qkv", rnd(rng, 3 * D, scale=0.1)),
+                      const("split3", i64(D, D, D)),
+                      const("causal", np.tril(np.ones((1, 1, 16, 16), dtype=bool))),
+                      const("neg", f(-3.4028234663852886e38)),
+                      const("c0", f(0.044715)), const("c1", f(np.sqrt(2 / np.pi))), const("three", f(3.0))]
+            nodes += [n("MatMul", ["x", "w_qkv"], ["qkv0"], name="c_attn"),
+                      n("Add", ["qkv0", "b_qkv"], ["qkv"], name="c_attn_bias"),
+                      n("Split", ["qkv", "split3"], ["q", "k", "v"], axis=2, name="qkv_split")]
+        else:
+            for w in "qkv":
+                inits += [const("w_" + w, rnd(rng, D, D, scale=0.2)), const("b_" + w, rnd(rng, D, scale=0.1))]
+                nodes += [n("MatMul", ["x", "w_" + w], [w + "0"], name=w + "_proj"),
+                          n("Add", [w + "0", "b_" + w], [w], name=w + "_bias")]
+        for w in "qkv":
+            nodes += [n("Reshape", [w, "split_shape"], [w + "h"], name=w + "_heads"),
+                      n("Transpose", [w + "h"], [w + "t"], perm=[0, 2, 3, 1] if w == "k" else [0, 2, 1, 3],
+                        name=w + "_t")]
+        nodes += [n("MatMul", ["qt", "kt"], ["sc0"], name="scores"),
+                  n("Mul", ["sc0", "inv_sqrt_dh"], ["sc1"], name="scores_scale")]
+        if kind == "gpt2":
+            inits += [const("zero_1d", i64(0))]
+            nodes += [n("Slice", ["causal", "zero_1d", "seq1", "two_i", "one_i"], ["cm0"], name="causal_rows"),
+                      n("Slice", ["cm0", "zero_1d", "seq1", "three_i", "one_i"], ["cm"], name="causal_cols"),
+                      n("Where", ["cm", "sc1", "neg"], ["sc2"], name="causal_where")]
+            inits += [const("two_i", i64(2)), const("three_i", i64(3)), const("one_i", i64(1))]
+        else:
+            nodes += [n("Unsqueeze", ["mask", "ax12"], ["m0"], name="mask_unsqueeze"),
+                      n("Cast", ["m0"], ["m1"], to=F, name="mask_cast"),
+                      n("Sub", ["one", "m1"], ["m2"], name="mask_invert"),
+                      n("Mul", ["m2", "neg_big"], ["m3"], name="mask_scale"),
+                      n("Add", ["sc1", "m3"], ["sc2"], name="scores_mask")]
+            inits += [const("neg_big", f(-10000.0))]
+        nodes += [n("Softmax", ["sc2"], ["pr"], axis=-1, name="softmax"),
+                  n("MatMul", ["pr", "vt"], ["ctx0"], name="context"),
+                  n("Transpose", ["ctx0"], ["ctx1"], perm=[0, 2, 1, 3], name="ctx_t"),
+                  n("Reshape", ["ctx1", "merge_shape"], ["ctx"], name="ctx_merge"),
+                  n("MatMul", ["ctx", "w_o"], ["o0"], name="o_proj"),
+                  n("Add", ["o0", "b_o"], ["o1"], name="o_bias"),
+                  n("Add", ["x", "o1"], ["r1"], name="residual1"),
+                  # Decomposed LayerNorm.
+                  n("ReduceMean", ["r1"], ["mu"], axes=[-1], name="ln_mean"),
+                  n("Sub", ["r1", "mu"], ["dv"], name="ln_sub"),
+                  n("Pow", ["dv", "two"], ["dv2"], name="ln_pow"),
+                  n("ReduceMean", ["dv2"], ["var"], axes=[-1], name="ln_var"),
+                  n("Add", ["var", "eps"], ["ve"], name="ln_eps"),
+                  n("Sqrt", ["ve"], ["sd"], name="ln_sqrt"),
+                  n("Div", ["dv", "sd"], ["nrm"], name="ln_div"),
+                  n("Mul", ["nrm", "ln_g"], ["nrm1"], name="ln_scale"),
+                  n("Add", ["nrm1", "ln_b"], ["h"], name="ln_shift"),
+                  n("MatMul", ["h", "w_1"], ["f0"], name="ff1"),
+                  n("Add", ["f0", "b_1"], ["f1"], name="ff1_bias")]
+        if kind == "gpt2":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            nodes += [n("Pow", ["f1", "three"], ["g0"], name="gelu_pow"),
+                      n("Mul", ["g0", "c0"], ["g1"], name="gelu_mul_c0"),
+                      n("Add", ["f1", "g1"], ["g2"], name="gelu_add"),
+                      n("Mul", ["g2", "c1"], ["g3"], name="gelu_mul_c1"),
+                      n("Tanh", ["g3"], ["g4"], name="gelu_tanh"),
+                      n("Add", ["g4", "one"], ["g5"], name="gelu_add1"),
+                      n("Mul", ["f1", "g5"], ["g6"], name="gelu_mul_x"),
+                      n("Mul", ["g6", "half"], ["gl"], name="gelu_half")]
+        else:
+            inits += [const("sqrt2", f(np.sqrt(2.0)))]
+            nodes += [n("Div", ["f1", "sqrt2"], ["g0"], name="gelu_div"),
+                      n("Erf", ["g0"], ["g1"], name="gelu_erf"),
+                      n("Add", ["g1", "one"], ["g2"], name="gelu_add"),
+                      n("Mul", ["f1", "g2"], ["g3"], name="gelu_mul"),
+                      n("Mul", ["g3", "half"], ["gl"], name="gelu_half")]
+        nodes += [n("MatMul", ["gl", "w_2"], ["f2"], name="ff2"),
+                  n("Add", ["f2", "b_2"], ["f3"], name="ff2_bias"),
+                  n("Add", ["h", "f3"], ["y"], name="residual2")]
+        inputs = [vi("ids", [1, S], I64)]
+        feeds = {"ids": np.random.default_rng(11).integers(0, V, size=(1, S)).astype(np.int64)}
+        outputs = [vi("y", [1, S, D])]
+        if kind == "bert":
+            inputs.append(vi("mask", [1, S], I64))
+            feeds["mask"] = np.array([[1] * (S - 3) + [0] * 3], dtype=np.int64)
+            inits += [const("w_pool", rnd(rng, D, D, scale=0.2)), const("b_pool", rnd(rng, D, scale=0.1))]
+            nodes += [n("Gather", ["y", "i0"], ["cls"], axis=1, name="pooler_first"),
+                      n("Gemm", ["cls", "w_pool", "b_pool"], ["pl0"], name="pooler_dense"),
+                      n("Tanh", ["pl0"], ["pooled"], name="pooler_tanh")]
+            outputs.append(vi("pooled", [1, D]))
+        m = model("hf_" + kind, nodes, inputs, outputs, inits, opset=14)
+        return m, feeds
+    return build
+
+
 def unary_op(op, positive=False, **attrs):
     def build(rng):
         x = rnd(rng, 4, 200)
@@ -192,6 +315,8 @@ MODELS = {
     "mlp": mlp,
     "mlp_dynamic": mlp_dynamic,
     "transformer": transformer,
+    "hf_bert": hf_style("bert"),
+    "hf_gpt2": hf_style("gpt2"),
     "op_relu": unary_op("Relu"),
     "op_sigmoid": unary_op("Sigmoid"),
     "op_tanh": unary_op("Tanh"),
@@ -498,7 +623,7 @@ MODELS.update({
                                       1100).astype(np.float32) * 0.1)]),
 })
 
-BF16_MODELS = {"mlp", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
+BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
                "op_matmul_blocked", "op_matmul_const_lhs", "op_matmul_const_rhs",
                "encoder_small", "op_matmul_bias_relu"}
 
