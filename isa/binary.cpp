@@ -42,6 +42,7 @@ class Writer {
     buf_.insert(buf_.end(), b, b + n);
   }
   void f32(float f) { bytes(&f, 4); }
+  void reserve(size_t n) { buf_.reserve(n); }
   std::vector<uint8_t>& buf() { return buf_; }
 
  private:
@@ -53,6 +54,7 @@ class Encoder {
   explicit Encoder(const Program& p) : prog_(p) {}
 
   std::vector<uint8_t> run() {
+    size_t data_bytes = 0;
     str(prog_.header_comment);
     body_.uv(prog_.tensors.size());
     for (const auto& t : prog_.tensors) {
@@ -64,7 +66,9 @@ class Encoder {
       for (int64_t d : t.shape) body_.uv(static_cast<uint64_t>(d));
       str(t.comment);
       body_.uv(t.data.size());
-      body_.bytes(t.data.data(), t.data.size());
+      // The data bytes go straight into the output below (they may be hundreds of MB).
+      data_at_.push_back({body_.buf().size(), &t.data});
+      data_bytes += t.data.size();
     }
     body_.uv(prog_.cores.size());
     for (const auto& c : prog_.cores)
@@ -73,6 +77,9 @@ class Encoder {
         for (const auto& in : s) instr(in);
       }
     Writer out;
+    size_t head_bytes = 4 + 2 + 10;
+    for (const auto& s : table_) head_bytes += 10 + s.size();
+    out.reserve(head_bytes + body_.buf().size() + data_bytes);
     out.bytes("TBIN", 4);
     out.u8(kTbinVersion & 0xFF);
     out.u8(kTbinVersion >> 8);
@@ -81,7 +88,14 @@ class Encoder {
       out.uv(s.size());
       out.bytes(s.data(), s.size());
     }
-    out.bytes(body_.buf().data(), body_.buf().size());
+    const std::vector<uint8_t>& body = body_.buf();
+    size_t from = 0;
+    for (const auto& [at, data] : data_at_) {
+      out.bytes(body.data() + from, at - from);
+      out.bytes(data->data(), data->size());
+      from = at;
+    }
+    out.bytes(body.data() + from, body.size() - from);
     return std::move(out.buf());
   }
 
@@ -170,13 +184,17 @@ class Encoder {
 
   const Program& prog_;
   Writer body_;
+  // Where each tensor's data belongs in body_ (which holds everything else).
+  std::vector<std::pair<size_t, const std::vector<uint8_t>*>> data_at_;
   std::vector<std::string> table_;
   std::unordered_map<std::string, StrId> ids_;
 };
 
 class Decoder {
  public:
-  Decoder(const uint8_t* d, size_t n, const std::string& file) : d_(d), n_(n), file_(file) {}
+  // keep_data = false checks everything but leaves the tensors' data out of the program.
+  Decoder(const uint8_t* d, size_t n, const std::string& file, bool keep_data)
+      : d_(d), n_(n), file_(file), keep_data_(keep_data) {}
 
   Program run() {
     if (n_ < 4) truncated();
@@ -323,7 +341,7 @@ class Decoder {
     if (len != want)
       corrupt_at(at, fmt::format("tensor '{}' data is {} bytes, expected {}", t.name, len, want));
     if (len > n_ - pos_) truncated();
-    t.data.assign(d_ + pos_, d_ + pos_ + len);
+    if (keep_data_) t.data.assign(d_ + pos_, d_ + pos_ + len);
     pos_ += len;
     return t;
   }
@@ -450,6 +468,7 @@ class Decoder {
   size_t n_;
   size_t pos_ = 0;
   const std::string& file_;
+  bool keep_data_;
   Program* prog_ = nullptr;
   StrId next_str_ = 1;
 };
@@ -459,7 +478,11 @@ class Decoder {
 std::vector<uint8_t> encode_program(const Program& prog) { return Encoder(prog).run(); }
 
 Program decode_program(const uint8_t* data, size_t size, const std::string& file_name) {
-  return Decoder(data, size, file_name).run();
+  return Decoder(data, size, file_name, true).run();
+}
+
+void check_encoding(const uint8_t* data, size_t size, const std::string& file_name) {
+  Decoder(data, size, file_name, false).run();
 }
 
 }  // namespace trnsim::isa

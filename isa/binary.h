@@ -24,4 +24,8 @@ inline Program decode_program(const std::vector<uint8_t>& bytes, const std::stri
   return decode_program(bytes.data(), bytes.size(), file_name);
 }
 
+// Checks a .tbin image exactly as decode_program does (same errors), without building the
+// program's copy of the tensor data.
+void check_encoding(const uint8_t* data, size_t size, const std::string& file_name);
+
 }  // namespace trnsim::isa

@@ -40,7 +40,7 @@ void save_program(const Program& prog, const std::string& path) {
     write_file_atomic(path, text);
   } else {
     std::vector<uint8_t> bin = encode_program(prog);
-    decode_program(bin, path + " (as written)");
+    check_encoding(bin.data(), bin.size(), path + " (as written)");
     write_file_atomic(path, bin.data(), bin.size());
   }
 }

@@ -1,30 +1,59 @@
 #include "support/file_util.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "support/error.h"
 
 namespace trnsim {
 
+namespace {
+
+// Reads the whole file into `out` (std::string or std::vector<uint8_t>) with one buffer of the
+// file's size when it is a regular file: a model of hundreds of MB is not copied around.
+template <typename Buf>
+void read_whole_file(const std::string& path, Buf& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  struct stat st {};
+  size_t cap = 1 << 16;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) cap = static_cast<size_t>(st.st_size) + 1;
+  out.resize(cap);
+  size_t n = 0;
+  for (;;) {
+    if (n == out.size()) out.resize(out.size() * 2);  // the file grew, or not a regular file
+    ssize_t r = ::read(fd, &out[n], out.size() - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EISDIR) break;  // a directory reads as empty (as std::ifstream did)
+    if (r < 0) {
+      ::close(fd);
+      throw InputError(fmt::format("{}: read error", path));
+    }
+    if (r == 0) break;
+    n += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  out.resize(n);
+}
+
+}  // namespace
+
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("{}: read error", path));
-  return ss.str();
+  std::string s;
+  read_whole_file(path, s);
+  return s;
 }
 
 std::vector<uint8_t> read_binary_file(const std::string& path) {
-  std::string s = read_text_file(path);
-  return std::vector<uint8_t>(s.begin(), s.end());
+  std::vector<uint8_t> v;
+  read_whole_file(path, v);
+  return v;
 }
 
 void write_file_atomic(const std::string& path, const void* data, size_t size) {

@@ -78,9 +78,17 @@ Value tensor_value(const onnx::TensorProto& tp, const std::string& where) {
     const std::string& raw = tp.raw_data();
     if (static_cast<int64_t>(raw.size()) != n * es) throw bad();
     const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
-    for (int64_t i = 0; i < n; ++i) {
-      if (isa::dtype_is_float(*dt)) v.data[i] = isa::load_as_float(*dt, p + i * es);
-      else v.data[i] = static_cast<double>(isa::load_as_int(*dt, p + i * es));
+    if (*dt == DType::Fp32) {  // the common case (weights): no per-element dispatch
+      for (int64_t i = 0; i < n; ++i) {
+        float f;
+        std::memcpy(&f, p + i * 4, 4);
+        v.data[i] = f;
+      }
+    } else if (isa::dtype_is_float(*dt)) {
+      for (int64_t i = 0; i < n; ++i) v.data[i] = isa::load_as_float(*dt, p + i * es);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        v.data[i] = static_cast<double>(isa::load_as_int(*dt, p + i * es));
     }
     return v;
   }
@@ -203,22 +211,41 @@ void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
   }
 }
 
-}  // namespace
-
-Graph load_onnx(const std::string& path, const std::map<std::string, Shape>& shapes) {
-  auto bytes = read_binary_file(path);
-  return load_onnx_bytes(std::string(bytes.begin(), bytes.end()), path, shapes);
-}
-
-Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
-                      const std::map<std::string, Shape>& shapes) {
+void parse_model(const std::string& bytes, const std::string& src, onnx::ModelProto& model) {
   if (bytes.size() >= kMaxModelBytes)
     throw InputError(fmt::format("{}: model is {} bytes; at most 2 GiB is supported", src,
                                  bytes.size()));
   if (bytes.empty()) throw InputError(src + ": empty file, not an ONNX model");
-  onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     throw InputError(src + ": not a valid ONNX model (truncated or invalid protobuf)");
+}
+
+Graph build_graph(onnx::ModelProto& model, const std::string& src,
+                  const std::map<std::string, Shape>& shapes);
+
+}  // namespace
+
+Graph load_onnx(const std::string& path, const std::map<std::string, Shape>& shapes) {
+  onnx::ModelProto model;
+  {
+    // The file's bytes are dropped once parsed: a large model is then held once, by the proto.
+    std::string bytes = read_text_file(path);
+    parse_model(bytes, path, model);
+  }
+  return build_graph(model, path, shapes);
+}
+
+Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
+                      const std::map<std::string, Shape>& shapes) {
+  onnx::ModelProto model;
+  parse_model(bytes, src, model);
+  return build_graph(model, src, shapes);
+}
+
+namespace {
+
+Graph build_graph(onnx::ModelProto& model, const std::string& src,
+                  const std::map<std::string, Shape>& shapes) {
   if (!model.has_graph()) throw InputError(src + ": not a valid ONNX model (no graph)");
 
   int opset = -1;
@@ -363,5 +390,7 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
   }
   return g;
 }
+
+}  // namespace
 
 }  // namespace trnsim::compiler
