@@ -16,6 +16,8 @@ struct CompileOptions {
   std::map<std::string, std::vector<int64_t>> shapes;
   // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").
   std::string dtype = "bf16";
+  // Store-to-load forwarding in SBUF (allocate_sbuf); off: every activation goes through HBM.
+  bool sbuf_forwarding = true;
   // --dump-after=PASS: print the IR after that pass to stdout ("" = none).
   std::string dump_after;
   // Receives the --dump-after text (libraries do not print; the CLI writes it to stdout).

@@ -23,8 +23,8 @@ constexpr GraphPass kGraphPasses[] = {
     {"prune_dead", prune_dead},
     {"fuse_epilogue", fuse_epilogue},
 };
-// Instruction-level passes after the graph passes: lower, insert_sync, emit.
-const char* const kLatePasses[] = {"lower", "insert_sync", "emit"};
+// Instruction-level passes after the graph passes.
+const char* const kLatePasses[] = {"lower", "allocate_sbuf", "insert_sync", "emit"};
 }  // namespace
 
 std::vector<std::string> pass_names() {
@@ -63,6 +63,8 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   LowerCtx ctx(g, target, mm, low);
   lower_graph(g, ctx);
   dump_if("lower", [&] { return dump_lowered(low); });
+  const SbufAllocStats sbuf_stats = allocate_sbuf(low, target, opts.sbuf_forwarding);
+  dump_if("allocate_sbuf", [&] { return sbuf_stats.summary() + dump_lowered(low); });
   insert_sync(low, target);
   dump_if("insert_sync", [&] { return dump_lowered(low); });
   isa::Program prog = emit_program(std::move(low));

@@ -149,7 +149,17 @@ int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
   if (sbuf_next_ + bytes > t_.sbuf_bytes_per_partition - pinned_) sbuf_next_ = 0;
   int64_t off = sbuf_next_;
   sbuf_next_ += bytes;
-  return off;
+  return new_buffer(bytes, off, false);
+}
+
+int64_t LowerCtx::new_buffer(int64_t bytes, int64_t ring_offset, bool pinned) {
+  SbufBuffer b;
+  b.vbase = kSbufVirtBase + static_cast<int64_t>(out_.sbuf_buffers.size()) * kSbufVirtStride;
+  b.bytes = bytes;
+  b.ring_offset = ring_offset;
+  b.pinned = pinned;
+  out_.sbuf_buffers.push_back(b);
+  return b.vbase;
 }
 
 int64_t LowerCtx::sbuf_pin(int64_t bytes, double max_share) {
@@ -160,7 +170,7 @@ int64_t LowerCtx::sbuf_pin(int64_t bytes, double max_share) {
   // Ring slots inside the newly pinned range are done with (their users were all emitted); the
   // semaphore pass orders the new writes after their last readers.
   if (sbuf_next_ > cap - pinned_) sbuf_next_ = 0;
-  return cap - pinned_;
+  return new_buffer(bytes, cap - pinned_, true);
 }
 
 int64_t LowerCtx::psum_alloc() {

@@ -19,10 +19,24 @@ struct LInstr {
   isa::Instr in;
 };
 
+// One SBUF allocation of the lowerings. Lowerings see a virtual offset (`vbase`, unique per
+// allocation, in a range far above any SBUF) and address within [vbase, vbase + bytes); the
+// allocate_sbuf pass gives it a physical offset from its live range. `ring_offset` is where the
+// old ring/pin allocator would have put it (the allocator's fallback).
+struct SbufBuffer {
+  int64_t vbase = 0;
+  int64_t bytes = 0;  // per partition, 64-byte aligned
+  int64_t ring_offset = 0;
+  bool pinned = false;  // sbuf_pin: long-lived, placed from the top of SBUF
+};
+constexpr int64_t kSbufVirtBase = int64_t{1} << 40;
+constexpr int64_t kSbufVirtStride = int64_t{1} << 24;  // > any SBUF partition
+
 // The output of lowering: the program's tensors and strings, plus the linear instruction list.
 struct Lowered {
   isa::Program prog;
   std::vector<LInstr> code;
+  std::vector<SbufBuffer> sbuf_buffers;  // buffer i has vbase kSbufVirtBase + i * stride
 };
 
 // An HBM tensor region seen as a strided N-d array (element offset and strides).
@@ -62,14 +76,16 @@ class LowerCtx {
   // Dtype used in SBUF for a tensor of dtype t (engines compute on fp32; ints as int32).
   static DType sbuf_dtype(DType t);
 
-  // Ring allocation: returns a byte offset in SBUF / a PSUM bank's byte offset. Reuse of a ring
-  // slot is made safe by the semaphore pass (it sees the address overlap).
+  // SBUF allocation: returns a virtual byte offset (unique per allocation; the allocate_sbuf
+  // pass assigns physical space from live ranges) / a PSUM bank's byte offset. Reuse of space is
+  // made safe by the semaphore pass (it sees the address overlap). The capacity bookkeeping is
+  // still that of a ring beside the pinned space (what the lowerings size their tiles by).
   int64_t sbuf_alloc(int64_t bytes_per_partition);
   int64_t psum_alloc();
-  // Pinned SBUF space at the top of SBUF, outside the ring, for tiles that live across many ring
-  // allocations (a matmul operand reused over output tiles). Returns -1 when pinning `bytes`
-  // would pin more than `max_share` of SBUF (default: leave the ring at least half);
-  // unpin_all() gives everything back.
+  // Pinned SBUF space (virtual, like sbuf_alloc; placed at the top of SBUF) for tiles that live
+  // across many ring allocations (a matmul operand reused over output tiles). Returns -1 when
+  // pinning `bytes` would pin more than `max_share` of SBUF (default: leave the ring at least
+  // half); unpin_all() gives everything back.
   int64_t sbuf_pin(int64_t bytes_per_partition, double max_share = 0.5);
   void unpin_all() { pinned_ = 0; }
   int64_t pinned_bytes() const { return pinned_; }
@@ -96,6 +112,7 @@ class LowerCtx {
 
  private:
   int declare(int id);
+  int64_t new_buffer(int64_t bytes, int64_t ring_offset, bool pinned);
   const Graph& g_;
   isa::Target t_;
   DType mm_dtype_;

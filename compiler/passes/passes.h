@@ -1,6 +1,8 @@
 // The compiler's passes, one per file, run in order by compiler/pipeline.cpp.
 #pragma once
 
+#include <string>
+
 #include "compiler/ir/graph.h"
 #include "compiler/lower/lower_ctx.h"
 #include "isa/target.h"
@@ -16,6 +18,19 @@ void fuse_epilogue(Graph& g);    // MatMul/Gemm + bias Add + activation -> one n
 
 // Graph -> linear instruction list (placement in HBM, tiling, SBUF/PSUM ring allocation, DMA).
 void lower_graph(const Graph& g, LowerCtx& ctx);
+// What allocate_sbuf did (shown by --dump-after allocate_sbuf).
+struct SbufAllocStats {
+  int buffers = 0;             // SBUF buffers placed (after forwarding merged some)
+  int64_t peak_bytes = 0;      // highest byte per partition used + 1
+  int forwarded_loads = 0;     // loads replaced by the SBUF buffer an earlier store wrote from
+  int dropped_stores = 0;      // stores to scratch tensors nobody reads from HBM any more
+  int64_t hbm_bytes_saved = 0;  // bytes those loads and stores would have moved
+  bool ring_fallback = false;  // live-range placement failed; the old ring offsets were used
+  std::string summary() const;
+};
+// Gives the lowerings' virtual SBUF buffers physical offsets from their live ranges, and
+// forwards stores to later loads of the same HBM bytes when the buffer can stay in SBUF.
+SbufAllocStats allocate_sbuf(Lowered& l, const isa::Target& t, bool forwarding = true);
 // Adds semaphore waits/increments for every read-after-write, write-after-read and
 // write-after-write overlap between instructions of different engines/queues.
 void insert_sync(Lowered& l, const isa::Target& t);
