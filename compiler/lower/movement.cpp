@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 
@@ -147,6 +148,17 @@ void lower_gather(LowerCtx& ctx, const Node& n) {
         ctx.dma(ctx.hbm(out, out.offset + (o * N + j0) * I + f0, np, I, {{1, nf}}), t);
       }
     }
+}
+
+// Tile, DepthToSpace, SpaceToDepth: one strided copy (ops/more.h).
+void lower_strided_copy(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  std::vector<const Value*> vals;
+  for (int id : n.inputs) vals.push_back(id >= 0 && g.t(id).is_const() ? &*g.t(id).value : nullptr);
+  HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
+  const StridedCopy c = strided_copy_of(n, s.shape, vals);
+  if (num_elements(c.shape) == 0) return;
+  copy_view(ctx, d, d.offset, row_major_strides(c.shape), s, s.offset, c.src_strides, c.shape);
 }
 
 }  // namespace trnsim::compiler

@@ -1,5 +1,6 @@
-// Lowering of row-wise ops: reductions, Softmax and LayerNormalization. The reduced axes go
-// along the free dimension of a tile (one row per partition), loaded with a strided DMA.
+// Lowering of row-wise ops: reductions, Softmax/LogSoftmax, ArgMax/ArgMin and
+// LayerNormalization. The reduced axes go along the free dimension of a tile (one row per
+// partition), loaded with a strided DMA.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -105,11 +106,26 @@ void lower_reduce(LowerCtx& ctx, const Node& n) {
   check_row(ctx, n, rs.R, 2);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
   AluOp op = n.op == "ReduceMax" ? AluOp::Max : n.op == "ReduceMin" ? AluOp::Min : AluOp::Add;
+  if (n.op == "ReduceProd") op = AluOp::Mul;
+  // ReduceL1/L2/SumSquare: the act engine's row sum of |x| or x^2.
+  const bool act_sum = n.op == "ReduceL1" || n.op == "ReduceL2" || n.op == "ReduceSumSquare";
   for_each_rows(ctx, rs, [&](int64_t xo, int64_t xp, int64_t xf, int64_t np, int64_t so) {
     AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
     ctx.dma(t, ctx.hbm(x, x.offset + xo, np, xp, {{xf, rs.R}}));
     AccessPattern r = col(ctx, np);
-    reduce(ctx, r, t, op);
+    if (act_sum) {
+      act(ctx, t, t, n.op == "ReduceL1" ? ActFn::Abs : ActFn::Square, imm(1.0f), imm(0.0f), &r);
+      if (n.op == "ReduceL2") act(ctx, r, r, ActFn::Sqrt, imm(1.0f), imm(0.0f));
+    } else if (n.op == "ReduceLogSumExp") {  // max + log(sum(exp(x - max)))
+      AccessPattern mx = col(ctx, np), nmx = col(ctx, np);
+      reduce(ctx, mx, t, AluOp::Max);
+      ts(ctx, nmx, mx, AluOp::Mul, imm(-1.0f));
+      act(ctx, t, t, ActFn::Exp, imm(1.0f), ap_operand(nmx), &r);
+      act(ctx, r, r, ActFn::Log, imm(1.0f), imm(0.0f));
+      ts(ctx, r, r, AluOp::Add, ap_operand(mx));
+    } else {
+      reduce(ctx, r, t, op);
+    }
     if (n.op == "ReduceMean") ts(ctx, r, r, AluOp::Mul, imm(1.0f / static_cast<float>(rs.R)));
     ctx.dma(ctx.hbm(y, y.offset + so, np, 1, {{1, 1}}), r, isa::Engine::Pool);
   });
@@ -131,8 +147,58 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
     ts(ctx, mx, mx, AluOp::Mul, imm(-1.0f));
     AccessPattern e = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
     act(ctx, e, t, ActFn::Exp, imm(1.0f), ap_operand(mx), &sum);
-    ts(ctx, e, e, AluOp::Div, ap_operand(sum));
+    if (n.op == "LogSoftmax") {  // x - max - log(sum)
+      act(ctx, sum, sum, ActFn::Log, imm(1.0f), imm(0.0f));
+      ts(ctx, mx, mx, AluOp::Sub, ap_operand(sum));
+      ts(ctx, e, t, AluOp::Add, ap_operand(mx));
+    } else {
+      ts(ctx, e, e, AluOp::Div, ap_operand(sum));
+    }
     ctx.dma(ctx.hbm(y, y.offset + xo, np, xp, {{xf, rs.R}}), e, isa::Engine::Pool);
+  });
+}
+
+// ArgMax/ArgMin: rows along the free axis; m = reduce max/min, mask = (x == m); the first
+// index is min(iota + (1 - mask) * R), the last max(mask * (iota + 1)) - 1; fp32 indices are
+// exact below 2^24. The int32 copy is stored into the int64 output by the DMA.
+void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
+  const int64_t axis = normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(s.size()));
+  RowShape rs = row_shape(s, axis, axis + 1);
+  check_row(ctx, n, rs.R, 4);
+  if (rs.R >= (int64_t{1} << 24))
+    throw InputError(fmt::format("{}: axis of {} elements is too long", g.where(n), rs.R));
+  const bool last = n.attr_int("select_last_index", 0) != 0;
+  const float R = static_cast<float>(rs.R);
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  for_each_rows(ctx, rs, [&](int64_t xo, int64_t xp, int64_t xf, int64_t np, int64_t so) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    ctx.dma(t, ctx.hbm(x, x.offset + xo, np, xp, {{xf, rs.R}}));
+    AccessPattern m = col(ctx, np);
+    reduce(ctx, m, t, n.op == "ArgMax" ? AluOp::Max : AluOp::Min);
+    ts(ctx, t, t, AluOp::Eq, ap_operand(m));  // mask
+    AccessPattern io = ctx.sbuf(ctx.sbuf_alloc(rs.R * 4), np, rs.R, DType::Fp32);
+    isa::Instr iota = make_instr(Opcode::Iota);
+    iota.ops[0] = ap_operand(io);
+    iota.ops[1] = int_operand(last ? 1 : 0);
+    iota.ops[2] = int_operand(0);
+    ctx.emit(Engine::Pool, iota);
+    if (!last) ts(ctx, t, t, AluOp::Mul, imm(-R), AluOp::Add, R);  // (1 - mask) * R
+    isa::Instr tt = make_instr(Opcode::TensorTensor);
+    tt.ops[0] = ap_operand(t);
+    tt.ops[1] = ap_operand(t);
+    tt.ops[2] = ap_operand(io);
+    tt.ops[3] = int_operand(static_cast<int64_t>(last ? AluOp::Mul : AluOp::Add));
+    ctx.emit(Engine::Dve, tt);
+    reduce(ctx, m, t, last ? AluOp::Max : AluOp::Min);
+    if (last) ts(ctx, m, m, AluOp::Add, imm(-1.0f));
+    AccessPattern mi = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
+    isa::Instr cp = make_instr(Opcode::Copy);
+    cp.ops[0] = ap_operand(mi);
+    cp.ops[1] = ap_operand(m);
+    ctx.emit(Engine::Dve, cp);
+    ctx.dma(ctx.hbm(y, y.offset + so, np, 1, {{1, 1}}), mi, isa::Engine::Pool);
   });
 }
 

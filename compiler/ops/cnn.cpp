@@ -275,6 +275,13 @@ GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Valu
     if (in.size() > 2 && in[2] && in[2]->numel() > 0) scales = in[2];
     if (in.size() > 3 && in[3] && in[3]->numel() > 0) sizes = in[3];
   }
+  Value attr_scales;  // Upsample before opset 9: scales is an attribute
+  if (n.op == "Upsample" && n.has_attr("scales")) {
+    const auto& f = n.attrs.at("scales").floats;
+    attr_scales = Value(DType::Fp32, {static_cast<int64_t>(f.size())});
+    for (size_t i = 0; i < f.size(); ++i) attr_scales.data[i] = f[i];
+    scales = &attr_scales;
+  }
   if (n.has_attr("axes")) throw InputError("Resize axes is not supported");
   std::vector<double> sc(r, 1.0);
   Shape out(x);
@@ -294,8 +301,13 @@ GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Valu
     throw InputError("Resize needs constant scales or sizes");
   }
   std::string mode = n.attr_string("mode", "nearest");
-  std::string ct = n.attr_string("coordinate_transformation_mode", "half_pixel");
-  std::string nm = n.attr_string("nearest_mode", "round_prefer_floor");
+  // Upsample (opset 9) and Resize-10 (inputs X, scales) index like ONNX Runtime's legacy
+  // upsampling: asymmetric coordinates, nearest = floor when enlarging.
+  const bool legacy = n.op == "Upsample" || in.size() == 2;
+  std::string ct = n.attr_string("coordinate_transformation_mode",
+                                 legacy ? "asymmetric" : "half_pixel");
+  std::string nm = n.attr_string("nearest_mode", legacy ? "floor" : "round_prefer_floor");
+  if (mode == "bilinear" && n.op == "Upsample") mode = "linear";
   if (mode != "nearest" && mode != "linear")
     throw InputError(fmt::format("Resize mode {} is not supported", mode));
   if (ct != "half_pixel" && ct != "asymmetric" && ct != "align_corners" &&

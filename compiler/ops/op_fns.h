@@ -42,6 +42,11 @@ TRNSIM_INFER(infer_global_pool);
 TRNSIM_INFER(infer_pad);
 TRNSIM_INFER(infer_resize);
 TRNSIM_INFER(infer_lstm);             // lower/lstm.cpp
+// Model-zoo coverage ops (ops/more.cpp).
+TRNSIM_INFER(infer_instance_norm);
+TRNSIM_INFER(infer_lrn);
+TRNSIM_INFER(infer_arg_reduce);       // ArgMax, ArgMin
+TRNSIM_INFER(infer_strided_copy);     // Tile, DepthToSpace, SpaceToDepth
 #undef TRNSIM_INFER
 
 // ---- reference kernels (interp/kernels_*.cpp) ----
@@ -78,6 +83,13 @@ TRNSIM_EVAL(eval_global_pool);
 TRNSIM_EVAL(eval_pad);
 TRNSIM_EVAL(eval_resize);
 TRNSIM_EVAL(eval_lstm);  // lower/lstm.cpp
+// Model-zoo coverage ops (interp/kernels_more.cpp).
+TRNSIM_EVAL(eval_instance_norm);
+TRNSIM_EVAL(eval_lrn);
+TRNSIM_EVAL(eval_log_softmax);
+TRNSIM_EVAL(eval_reduce_more);   // ReduceL1/L2/SumSquare/Prod/LogSumExp
+TRNSIM_EVAL(eval_arg_reduce);    // ArgMax, ArgMin
+TRNSIM_EVAL(eval_strided_copy);  // Tile, DepthToSpace, SpaceToDepth
 #undef TRNSIM_EVAL
 
 // ---- lowerings (lower/*.cpp) ----
@@ -99,6 +111,11 @@ TRNSIM_LOWER(lower_conv);         // Conv, ConvTranspose (lower/conv.cpp)
 TRNSIM_LOWER(lower_pool);         // MaxPool, AveragePool, Global*Pool (lower/pool.cpp)
 TRNSIM_LOWER(lower_gather_map);   // Pad, Resize (lower/gather_map.cpp)
 TRNSIM_LOWER(lower_lstm);         // single-layer forward LSTM (lower/lstm.cpp)
+// Model-zoo coverage ops.
+TRNSIM_LOWER(lower_instance_norm);  // (lower/norm.cpp)
+TRNSIM_LOWER(lower_lrn);            // cross-channel sums on the Tensor Engine (lower/norm.cpp)
+TRNSIM_LOWER(lower_arg_reduce);     // ArgMax, ArgMin (lower/rowwise.cpp)
+TRNSIM_LOWER(lower_strided_copy);   // Tile, DepthToSpace, SpaceToDepth (lower/movement.cpp)
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

@@ -1,0 +1,177 @@
+// Reference kernels of the model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, the
+// extra reductions (ReduceL1/L2/SumSquare/Prod/LogSumExp), ArgMax/ArgMin, Tile, DepthToSpace,
+// SpaceToDepth.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "compiler/ops/more.h"
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+namespace {
+void round_all(Value& v) {
+  for (double& d : v.data) d = round_to(v.dtype, d);
+}
+// outer x mid x inner around the dims [a, b).
+struct Split3 {
+  int64_t outer = 1, mid = 1, inner = 1;
+};
+Split3 split3(const Shape& s, int64_t a, int64_t b) {
+  Split3 r;
+  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i)
+    (i < a ? r.outer : i < b ? r.mid : r.inner) *= s[i];
+  return r;
+}
+}  // namespace
+
+std::vector<Value> eval_instance_norm(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const double eps = n.attr_float("epsilon", 1e-5f);
+  Value out(x.dtype, x.shape);
+  for (int64_t r = 0; r < N * C; ++r) {
+    const double* p = x.data.data() + r * S;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < S; ++i) mean += p[i];
+    mean /= static_cast<double>(S);
+    for (int64_t i = 0; i < S; ++i) var += (p[i] - mean) * (p[i] - mean);
+    var /= static_cast<double>(S);
+    const double a = in[1]->data[r % C] / std::sqrt(var + eps), b = in[2]->data[r % C];
+    for (int64_t i = 0; i < S; ++i) out.data[r * S + i] = (p[i] - mean) * a + b;
+  }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_lrn(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const int64_t size = n.attr_int("size", 1);
+  const double alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f);
+  const double bias = n.attr_float("bias", 1.0f);
+  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Value out(x.dtype, x.shape);
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < S; ++i) {
+        double sq = 0;
+        for (int64_t k = std::max<int64_t>(0, c - lo); k <= std::min(C - 1, c + hi); ++k) {
+          const double v = x.data[(b * C + k) * S + i];
+          sq += v * v;
+        }
+        const int64_t e = (b * C + c) * S + i;
+        out.data[e] = x.data[e] / std::pow(bias + alpha / static_cast<double>(size) * sq, beta);
+      }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t r = static_cast<int64_t>(x.shape.size());
+  const int64_t axis = softmax_axis(n, r);
+  Split3 p = split3(x.shape, axis, n.attr_int("_legacy", 0) ? r : axis + 1);
+  Value out(x.dtype, x.shape);
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t i = 0; i < p.inner; ++i) {
+      auto at = [&](int64_t m) { return (o * p.mid + m) * p.inner + i; };
+      double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+      for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data[at(m)]);
+      for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
+      const double ls = std::log(sum);
+      for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
+    }
+  round_all(out);
+  return {out};
+}
+
+// ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp.
+std::vector<Value> eval_reduce_more(const Node& node, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  auto axes = reduce_axes(node, in, static_cast<int64_t>(x.shape.size()));
+  Shape kept = x.shape;
+  for (int64_t a : axes) kept[a] = 1;
+  Value out(x.dtype, kept);
+  const std::string& op = node.op;
+  auto os = broadcast_strides(kept, x.shape);
+  auto xs = row_major_strides(x.shape);
+  auto out_of = [&](int64_t e) {
+    int64_t o = 0;
+    for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
+    return o;
+  };
+  std::vector<double> mx(out.numel(), -std::numeric_limits<double>::infinity());
+  if (op == "ReduceLogSumExp")
+    for (int64_t e = 0; e < x.numel(); ++e) mx[out_of(e)] = std::max(mx[out_of(e)], x.data[e]);
+  std::fill(out.data.begin(), out.data.end(), op == "ReduceProd" ? 1.0 : 0.0);
+  for (int64_t e = 0; e < x.numel(); ++e) {
+    const int64_t o = out_of(e);
+    const double v = x.data[e];
+    if (op == "ReduceL1") out.data[o] += std::fabs(v);
+    else if (op == "ReduceProd") out.data[o] *= v;
+    else if (op == "ReduceLogSumExp") out.data[o] += std::exp(v - mx[o]);
+    else out.data[o] += v * v;  // L2, SumSquare
+  }
+  for (int64_t o = 0; o < out.numel(); ++o) {
+    if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
+    if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
+  }
+  if (!node.attr_int("keepdims", 1)) {
+    Shape s;
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
+        s.push_back(x.shape[i]);
+    out.shape = s;
+  }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_arg_reduce(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t r = static_cast<int64_t>(x.shape.size());
+  const int64_t axis = normalize_axis(n.attr_int("axis", 0), r);
+  const bool is_max = n.op == "ArgMax", last = n.attr_int("select_last_index", 0) != 0;
+  Split3 p = split3(x.shape, axis, axis + 1);
+  Shape os;
+  for (int64_t i = 0; i < r; ++i) {
+    if (i != axis) os.push_back(x.shape[i]);
+    else if (n.attr_int("keepdims", 1)) os.push_back(1);
+  }
+  Value out(DType::Int64, os);
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t i = 0; i < p.inner; ++i) {
+      int64_t best = 0;
+      double bv = x.data[o * p.mid * p.inner + i];
+      for (int64_t m = 1; m < p.mid; ++m) {
+        const double v = x.data[(o * p.mid + m) * p.inner + i];
+        const bool better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
+        if (better) bv = v, best = m;
+      }
+      out.data[o * p.inner + i] = static_cast<double>(best);
+    }
+  return {out};
+}
+
+std::vector<Value> eval_strided_copy(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const StridedCopy c = strided_copy_of(n, x.shape, in);
+  Value out(x.dtype, c.out_shape);
+  const int64_t r = static_cast<int64_t>(c.shape.size());
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t e = 0; e < out.numel(); ++e) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < r; ++d) src += idx[d] * c.src_strides[d];
+    out.data[e] = x.data[src];
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++idx[d] < c.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return {out};
+}
+
+}  // namespace trnsim::compiler

@@ -1,0 +1,22 @@
+// Shared facts of the model-zoo coverage ops (ops/more.cpp): Tile, DepthToSpace and
+// SpaceToDepth as one strided copy, used by their inference, reference kernel and lowering.
+#pragma once
+
+#include <vector>
+
+#include "compiler/ir/graph.h"
+
+namespace trnsim::compiler {
+
+// The output, read row-major as the N-d array `shape`, is the input element at
+// sum_d idx[d] * src_strides[d] (element strides into the row-major input).
+struct StridedCopy {
+  Shape out_shape;
+  Shape shape;
+  std::vector<int64_t> src_strides;
+};
+
+// Tile (repeats: constant input 1), DepthToSpace (DCR/CRD), SpaceToDepth. Throws InputError.
+StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<const Value*>& in);
+
+}  // namespace trnsim::compiler
