@@ -975,6 +975,112 @@ MODELS.update({"if_const_then": if_const("if_const_then", True, False),
 BENCH_MODELS["sweep_encoder"] = encoder("sweep_encoder", 2, 128, 256, 4, 1024)
 
 
+# ---- Model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, Upsample, Tile,
+# DepthToSpace/SpaceToDepth, ArgMax/ArgMin, ReduceL1/L2/SumSquare/Prod/LogSumExp, Einsum.
+def zoo_op(name, nodes, x_shape, inits=(), opset=OPSET, out_type=F, data=None):
+    """One input x (random, or data(rng)), one output y; shapes by onnx shape inference."""
+    def build(rng):
+        g = helper.make_graph(nodes, name, [vi("x", list(x_shape))], [vi("y", None, out_type)],
+                              initializer=[i(rng) if callable(i) else i for i in inits])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="trnsim-tests")
+        m.ir_version = 8
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m)
+        return m, {"x": data(rng) if data else rnd(rng, *x_shape)}
+    return build
+
+
+def _ties(shape):
+    """Small integers as floats: many equal values along every axis (arg-reduction ties)."""
+    return lambda rng: rng.integers(-2, 3, size=shape).astype(np.float32)
+
+
+def _reduce(op, shape, opset=OPSET, data=None, **attrs):
+    name = "reduce_" + op[6:].lower() + ("" if opset == OPSET else f"_op{opset}")
+    return name, zoo_op(name, [n(op, ["x"], ["y"], name="red", **attrs)], shape, opset=opset,
+                        data=data)
+
+
+ZOO_MODELS = {
+    "instnorm_basic": zoo_op("instnorm_basic", [n("InstanceNormalization", ["x", "g", "b"], ["y"],
+                                                  epsilon=1e-3, name="inorm")], (2, 5, 6, 7),
+                             [lambda r: const("g", 1 + rnd(r, 5, scale=0.3)),
+                              lambda r: const("b", rnd(r, 5, scale=0.3))]),
+    # 10000-element planes: statistics over 3 chunks, then a second pass.
+    "instnorm_chunked": zoo_op("instnorm_chunked", [n("InstanceNormalization", ["x", "g", "b"],
+                                                      ["y"], name="inorm")], (1, 3, 100, 100),
+                               [lambda r: const("g", 1 + rnd(r, 3, scale=0.3)),
+                                lambda r: const("b", rnd(r, 3, scale=0.3))],
+                               data=lambda r: rnd(r, 1, 3, 100, 100) * 2 + 1),
+    "lrn_basic": zoo_op("lrn_basic", [n("LRN", ["x"], ["y"], size=5, alpha=1e-2, beta=0.75,
+                                        bias=2.0, name="lrn")], (2, 10, 5, 6)),
+    # Two K tiles (ONNX Runtime accepts odd sizes only).
+    "lrn_wide": zoo_op("lrn_wide", [n("LRN", ["x"], ["y"], size=3, alpha=0.05, beta=0.6,
+                                       name="lrn")], (1, 150, 3, 5)),
+    "logsoftmax_axis": zoo_op("logsoftmax_axis", [n("LogSoftmax", ["x"], ["y"], axis=1, name="ls")],
+                              (3, 20, 4)),
+    # Opset 11: the input is flattened at axis 1 (the whole [20, 4] is one row).
+    "logsoftmax_legacy": zoo_op("logsoftmax_legacy", [n("LogSoftmax", ["x"], ["y"], axis=1,
+                                                        name="ls")], (3, 20, 4), opset=11),
+    "upsample_nearest": zoo_op("upsample_nearest", [n("Upsample", ["x", "s"], ["y"], mode="nearest",
+                                                      name="up")], (1, 3, 4, 5),
+                               [const("s", f32(1, 1, 2, 3))], opset=9),
+    "upsample_linear": zoo_op("upsample_linear", [n("Upsample", ["x", "s"], ["y"], mode="linear",
+                                                    name="up")], (1, 2, 4, 6),
+                              [const("s", f32(1, 1, 2, 1.5))], opset=9),
+    "upsample_opset7": zoo_op("upsample_opset7", [n("Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 2.0],
+                                                    name="up")], (1, 4, 3, 5), opset=7),
+    "tile_basic": zoo_op("tile_basic", [n("Tile", ["x", "r"], ["y"], name="tile")], (2, 3, 4),
+                         [const("r", i64(2, 1, 3))]),
+    "depth_to_space_dcr": zoo_op("depth_to_space_dcr", [n("DepthToSpace", ["x"], ["y"], blocksize=2,
+                                                          name="d2s")], (2, 12, 3, 4)),
+    "depth_to_space_crd": zoo_op("depth_to_space_crd", [n("DepthToSpace", ["x"], ["y"], blocksize=3,
+                                                          mode="CRD", name="d2s")], (1, 18, 2, 3)),
+    "space_to_depth": zoo_op("space_to_depth", [n("SpaceToDepth", ["x"], ["y"], blocksize=2,
+                                                  name="s2d")], (2, 3, 6, 8)),
+    "argmax_keep": zoo_op("argmax_keep", [n("ArgMax", ["x"], ["y"], axis=1, name="am")], (3, 7, 5),
+                          out_type=I64, data=_ties((3, 7, 5))),
+    "argmax_last": zoo_op("argmax_last", [n("ArgMax", ["x"], ["y"], axis=-1, keepdims=0,
+                                            select_last_index=1, name="am")], (4, 9),
+                          out_type=I64, data=_ties((4, 9))),
+    "argmin_first": zoo_op("argmin_first", [n("ArgMin", ["x"], ["y"], axis=0, keepdims=0,
+                                              name="am")], (6, 10), out_type=I64, data=_ties((6, 10))),
+    "argmin_last": zoo_op("argmin_last", [n("ArgMin", ["x"], ["y"], axis=2, select_last_index=1,
+                                            name="am")], (2, 3, 8), out_type=I64, data=_ties((2, 3, 8))),
+}
+
+
+def _einsum(name, eq, x_shape, w_shape=None, opset=OPSET):
+    ins = ["x"] + (["w"] if w_shape else [])
+    inits = [lambda r: const("w", rnd(r, *w_shape))] if w_shape else []
+    return zoo_op(name, [n("Einsum", ins, ["y"], equation=eq, name="es")], x_shape, inits,
+                  opset=opset)
+
+
+# Einsum is rewritten by the frontend into Transpose/Unsqueeze/MatMul/Squeeze.
+EINSUM_MODELS = {
+    "einsum_qk": _einsum("einsum_qk", "bhqd,bhkd->bhqk", (2, 3, 8, 16), (2, 3, 10, 16)),
+    "einsum_pv": _einsum("einsum_pv", "bhqk,bhkd->bqhd", (2, 3, 8, 10), (2, 3, 10, 16)),
+    "einsum_bid_jd": _einsum("einsum_bid_jd", "bid,jd->bij", (2, 5, 12), (7, 12), opset=12),
+    "einsum_implicit": _einsum("einsum_implicit", "ij,jk", (6, 20), (20, 9)),
+    "einsum_transpose": _einsum("einsum_transpose", "abc->cab", (3, 4, 5)),
+}
+ZOO_MODELS.update(EINSUM_MODELS)
+BF16_MODELS |= set(EINSUM_MODELS) - {"einsum_transpose"}
+for _op, _kw in (("ReduceL1", dict(axes=[1])), ("ReduceL2", dict(axes=[2, 3], keepdims=0)),
+                 ("ReduceSumSquare", dict(axes=[-1])), ("ReduceLogSumExp", dict(axes=[1, 2])),
+                 ("ReduceProd", dict(axes=[2], data=lambda r: 1 + rnd(r, 2, 3, 6, 5, scale=0.2)))):
+    _name, _b = _reduce(_op, (2, 3, 6, 5), **_kw)
+    ZOO_MODELS[_name] = _b
+_name, _b = _reduce("ReduceL2", (4, 6, 5), opset=11, axes=[0])
+ZOO_MODELS[_name] = _b
+_name, _b = _reduce("ReduceLogSumExp", (4, 30), opset=13, keepdims=0)  # all axes
+ZOO_MODELS[_name] = _b
+MODELS.update(ZOO_MODELS)
+BF16_MODELS |= {"lrn_basic", "lrn_wide"}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
