@@ -1,0 +1,298 @@
+// allocate_sbuf: live-range placement never overlaps live buffers, store-to-load forwarding keeps
+// a chain's intermediates out of HBM, and with a tiny SBUF the tensors spill to HBM and the
+// program still computes what the reference interpreter does.
+#include <onnx/onnx_pb.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "compiler/compile.h"
+#include "compiler/frontend/onnx_loader.h"
+#include "compiler/interp/interpreter.h"
+#include "compiler/passes/passes.h"
+#include "compiler/pipeline.h"
+#include "config/chip_config.h"
+#include "models/check/check.h"
+#include "models/exec/exec.h"
+
+using namespace trnsim;
+using namespace trnsim::compiler;
+
+namespace {
+
+struct Builder {
+  onnx::ModelProto m;
+  onnx::GraphProto* g;
+  Builder() {
+    m.set_ir_version(8);
+    auto* op = m.add_opset_import();
+    op->set_domain("");
+    op->set_version(17);
+    g = m.mutable_graph();
+    g->set_name("test");
+  }
+  static void shape(onnx::ValueInfoProto* v, const std::string& name, const Shape& dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  Builder& input(const std::string& n, const Shape& d) {
+    shape(g->add_input(), n, d);
+    return *this;
+  }
+  Builder& output(const std::string& n, const Shape& d) {
+    shape(g->add_output(), n, d);
+    return *this;
+  }
+  Builder& scalar(const std::string& n, float v) {
+    auto* t = g->add_initializer();
+    t->set_name(n);
+    t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    t->add_dims(1);
+    t->add_float_data(v);
+    return *this;
+  }
+  Builder& node(const std::string& op, const std::vector<std::string>& in, const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(out);
+    for (const auto& s : in) n->add_input(s);
+    n->add_output(out);
+    return *this;
+  }
+  Graph graph() const { return load_onnx_bytes(m.SerializeAsString(), "m.onnx", {}); }
+};
+
+// BERT's GELU: y = x * 0.5 * (1 + erf(x / sqrt(2))), five elementwise nodes.
+Builder gelu(const Shape& s) {
+  Builder b;
+  b.input("x", s).output("y", s);
+  b.scalar("c_sqrt2", 1.4142135f).scalar("c_one", 1.0f).scalar("c_half", 0.5f);
+  b.node("Div", {"x", "c_sqrt2"}, "d").node("Erf", {"d"}, "e").node("Add", {"e", "c_one"}, "a");
+  b.node("Mul", {"x", "a"}, "m").node("Mul", {"m", "c_half"}, "y");
+  return b;
+}
+
+// A residual block whose first activation stays live across a chain: a = sigmoid(x),
+// y = a + exp(tanh(neg(a))).
+Builder residual(const Shape& s) {
+  Builder b;
+  b.input("x", s).output("y", s);
+  b.node("Sigmoid", {"x"}, "a").node("Neg", {"a"}, "n").node("Tanh", {"n"}, "t");
+  b.node("Exp", {"t"}, "e").node("Add", {"a", "e"}, "y");
+  return b;
+}
+
+// The graph passes and lowering of run_pipeline, stopping before allocate_sbuf.
+Lowered lower(Graph& g, const isa::Target& t) {
+  fold_constants(g);
+  remove_identity(g);
+  fold_batchnorm(g);
+  prune_dead(g);
+  fuse_epilogue(g);
+  Lowered low;
+  LowerCtx ctx(g, t, DType::Fp32, low);
+  lower_graph(g, ctx);
+  return low;
+}
+
+bool is_dma(const LInstr& li) { return li.in.op == isa::Opcode::Dma; }
+
+// HBM bytes moved by the DMAs, and how many DMAs touch a scratch tensor.
+struct HbmUse {
+  int64_t bytes = 0;
+  int scratch_dmas = 0;
+};
+HbmUse hbm_use(const Lowered& l) {
+  HbmUse u;
+  for (const LInstr& li : l.code) {
+    if (!is_dma(li)) continue;
+    for (int k = 1; k <= 2; ++k) {
+      const isa::AccessPattern& ap = li.in.ops[k].ap;
+      if (ap.space != isa::MemSpace::Hbm) continue;
+      u.bytes += ap.total_elements() * isa::dtype_size(ap.dtype);
+      if (l.prog.tensors[ap.tensor].role == isa::TensorRole::Scratch) ++u.scratch_dmas;
+    }
+  }
+  return u;
+}
+
+// Runs the lowered code one instruction at a time in program order (the order the semaphores
+// preserve) on real bytes and returns the fp32 output `name`.
+std::vector<float> run_in_order(const Lowered& l, const isa::Target& t, const std::string& in_name,
+                                const std::vector<float>& in, const std::string& name) {
+  model::CoreMem mem;
+  mem.init(t.partitions, t.sbuf_bytes_per_partition, t.psum_bytes_per_partition(), 0xFF);
+  model::HbmStore hbm;
+  int out = -1;
+  for (size_t i = 0; i < l.prog.tensors.size(); ++i) {
+    const isa::TensorDecl& d = l.prog.tensors[i];
+    int64_t n = 1;
+    for (int64_t s : d.shape) n *= s;
+    std::vector<uint8_t> bytes = d.data;
+    bytes.resize(static_cast<size_t>(n * isa::dtype_size(d.dtype)));
+    if (d.name == in_name) {
+      REQUIRE(bytes.size() == in.size() * 4);
+      std::memcpy(bytes.data(), in.data(), bytes.size());
+    }
+    if (d.name == name) out = static_cast<int>(i);
+    hbm.tensors.push_back(std::move(bytes));
+  }
+  REQUIRE(out >= 0);
+  model::ExecState st;
+  st.prog = &l.prog;
+  st.mem = &mem;
+  st.hbm = &hbm;
+  int64_t regs[64] = {};
+  st.regs = regs;
+  for (size_t i = 0; i < l.code.size(); ++i)
+    model::execute(l.code[i].in, st, model::InstrRef{0, l.code[i].engine, i});
+  std::vector<float> r(hbm.tensors[out].size() / 4);
+  std::memcpy(r.data(), hbm.tensors[out].data(), r.size() * 4);
+  return r;
+}
+
+std::vector<float> reference(const Builder& b, const Shape& s, const std::vector<float>& x) {
+  Graph g = b.graph();
+  Value v(DType::Fp32, s);
+  v.data.assign(x.begin(), x.end());
+  auto outs = interpret(g, {{"x", v}});
+  const Value& y = outs.at("y");
+  return std::vector<float>(y.data.begin(), y.data.end());
+}
+
+std::vector<float> ramp(int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>((i * 37 % 401) - 200) / 80.0f;
+  return x;
+}
+
+void require_close(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::fabs(static_cast<double>(got[i]) - want[i]));
+  CHECK(worst < 1e-5);
+}
+
+// Compiles the rest of the way (insert_sync, emit) and checks for races and uninitialised reads.
+void require_race_free(Lowered l, const isa::Target& t) {
+  insert_sync(l, t);
+  isa::Program p = emit_program(std::move(l));
+  const model::CheckReport rep = model::check_program(p, t);
+  INFO(rep.text());
+  CHECK(rep.clean());
+}
+
+// For every virtual buffer: its physical offset (one per buffer) and live range in the placed
+// code; buffers live at the same time never share a byte. `pre` is the code before
+// allocate_sbuf without forwarding, so instructions correspond one to one.
+void require_disjoint(const Lowered& pre, const Lowered& post) {
+  REQUIRE(pre.code.size() == post.code.size());
+  const size_t nb = pre.sbuf_buffers.size();
+  std::vector<int64_t> phys(nb, -1), first(nb, -1), last(nb, -1);
+  for (size_t i = 0; i < pre.code.size(); ++i) {
+    for (int k = 0; k < isa::kMaxOperands; ++k) {
+      const isa::AccessPattern& a = pre.code[i].in.ops[k].ap;
+      if (a.space != isa::MemSpace::Sbuf) continue;
+      const auto b = static_cast<size_t>((a.offset - kSbufVirtBase) / kSbufVirtStride);
+      REQUIRE(b < nb);
+      const int64_t p = post.code[i].in.ops[k].ap.offset - (a.offset - pre.sbuf_buffers[b].vbase);
+      if (phys[b] < 0) phys[b] = p;
+      REQUIRE(phys[b] == p);
+      REQUIRE(p >= 0);
+      if (first[b] < 0) first[b] = static_cast<int64_t>(i);
+      last[b] = static_cast<int64_t>(i);
+    }
+  }
+  int pairs = 0;
+  for (size_t a = 0; a < nb; ++a)
+    for (size_t b = a + 1; b < nb; ++b) {
+      if (first[a] < 0 || first[b] < 0 || last[a] < first[b] || last[b] < first[a]) continue;
+      ++pairs;
+      const bool disjoint = phys[a] + pre.sbuf_buffers[a].bytes <= phys[b] ||
+                            phys[b] + pre.sbuf_buffers[b].bytes <= phys[a];
+      INFO("buffers " << a << " and " << b << " at " << phys[a] << " and " << phys[b]);
+      REQUIRE(disjoint);
+    }
+  CHECK(pairs > 0);
+}
+
+}  // namespace
+
+TEST_CASE("allocate_sbuf: a GELU chain's intermediates never go to HBM", "[compiler]") {
+  const Shape s{128, 768};
+  const isa::Target t = config::load_chip("trn1").target();
+  Graph g = gelu(s).graph();
+  const Lowered pre = lower(g, t);
+  Lowered off = pre, on = pre;
+  const SbufAllocStats st_off = allocate_sbuf(off, t, false);
+  const SbufAllocStats st = allocate_sbuf(on, t, true);
+  CHECK(st_off.forwarded_loads == 0);
+  // Without forwarding d, e, a, m each go out and come back: 8 scratch DMAs.
+  CHECK(hbm_use(off).scratch_dmas == 8);
+  CHECK(hbm_use(on).scratch_dmas == 0);
+  CHECK(st.forwarded_loads == 4);
+  CHECK(st.dropped_stores == 4);
+  // x is read twice (by Div and by Mul, both from HBM) and y written once: 3 x 384 KiB.
+  CHECK(hbm_use(on).bytes == 3 * 128 * 768 * 4);
+  CHECK(hbm_use(off).bytes - hbm_use(on).bytes == st.hbm_bytes_saved);
+  const auto x = ramp(128 * 768);
+  const auto want = reference(gelu(s), s, x);
+  require_close(run_in_order(on, t, "x", x, "y"), want);
+  require_close(run_in_order(off, t, "x", x, "y"), want);
+  require_race_free(on, t);
+}
+
+TEST_CASE("allocate_sbuf: with a small SBUF tensors spill to HBM and results still match",
+          "[compiler]") {
+  // tiny with 16 KiB per partition: a = sigmoid(x) is 32 KiB per partition and stays live
+  // until the final Add, so not every forward fits (budget 3/4 of 16 KiB).
+  const Shape s{32, 8192};
+  const isa::Target t =
+      config::load_chip("tiny", {"sbuf.bytes_per_partition=16384"}).target();
+  Graph g = residual(s).graph();
+  Lowered l = lower(g, t);
+  const HbmUse before = hbm_use(l);
+  const SbufAllocStats st = allocate_sbuf(l, t, true);
+  INFO(st.summary());
+  CHECK_FALSE(st.ring_fallback);
+  CHECK(st.forwarded_loads > 0);
+  CHECK(hbm_use(l).scratch_dmas > 0);  // the spill: some scratch tensors go through HBM
+  CHECK(hbm_use(l).bytes < before.bytes);
+  CHECK(st.peak_bytes <= t.sbuf_bytes_per_partition);
+  const auto x = ramp(32 * 8192);
+  require_close(run_in_order(l, t, "x", x, "y"), reference(residual(s), s, x));
+  require_race_free(l, t);
+  // The same model on the full tiny SBUF (64 KiB): everything stays on chip.
+  const isa::Target big = config::load_chip("tiny").target();
+  Graph g2 = residual(s).graph();
+  Lowered l2 = lower(g2, big);
+  allocate_sbuf(l2, big, true);
+  CHECK(hbm_use(l2).scratch_dmas < hbm_use(l).scratch_dmas);
+  require_close(run_in_order(l2, big, "x", x, "y"), reference(residual(s), s, x));
+}
+
+TEST_CASE("allocate_sbuf: buffers live at the same time never share space", "[compiler]") {
+  // trn1, tiny, and tiny with 16 KiB per partition (the ring wraps every few tiles).
+  for (const char* set : {"", "tiny", "sbuf.bytes_per_partition=16384"}) {
+    const std::string chip = *set ? "tiny" : "trn1";
+    const isa::Target t =
+        config::load_chip(chip, *set == 's' ? std::vector<std::string>{set}
+                                            : std::vector<std::string>{}).target();
+    for (const Builder& b : {gelu({4, 128, 768}), residual({64, 4096})}) {
+      INFO(chip << " " << set);
+      Graph g = b.graph();
+      const Lowered pre = lower(g, t);
+      Lowered post = pre;
+      const SbufAllocStats st = allocate_sbuf(post, t, false);
+      CHECK_FALSE(st.ring_fallback);
+      CHECK(st.peak_bytes <= t.sbuf_bytes_per_partition);
+      require_disjoint(pre, post);
+    }
+  }
+}
