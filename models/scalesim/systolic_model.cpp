@@ -387,6 +387,7 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
   // serviced one cycle later (hit latency 1, no read stalls); the OFMAP buffer may stall a line.
+  // A line whose writes finish at cycle OUT > CYC stalls the array by OUT - CYC - 1 cycles.
   const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
   OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
   int64_t stall = 0, last_out = 0;
@@ -411,7 +412,9 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
           if (of_first < 0) of_first = out;
           of_last = out;
         }
-        stall += out - cyc;
+        // double_buffered_scratchpad_mem.py: a line's OFMAP stall is out - cycle - 1 (the write
+        // port's one-cycle slot is not a stall), and only positive stalls count.
+        stall += std::max<int64_t>(0, out - cyc - 1);
         last_out = out;
       }
     }
