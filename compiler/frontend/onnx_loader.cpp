@@ -1,14 +1,18 @@
 #include "compiler/frontend/onnx_loader.h"
-#include "compiler/frontend/einsum.h"
 #include "compiler/frontend/inline_if.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <set>
 
 #include "compiler/ops/op_table.h"
@@ -46,7 +50,10 @@ std::string onnx_type_name(int t) {
   return onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(t));
 }
 
-Value tensor_value(const onnx::TensorProto& tp, const std::string& where) {
+// `take_raw`, when given, is tp's own raw_data, which an fp32 tensor takes over (packed, no
+// copy); tp is left without it.
+Value tensor_value(const onnx::TensorProto& tp, const std::string& where,
+                   std::string* take_raw = nullptr) {
   auto dt = map_dtype(tp.data_type());
   if (!dt) throw InputError(fmt::format("{}: tensor '{}' has unsupported dtype {}", where,
                                         tp.name(), onnx_type_name(tp.data_type())));
@@ -74,6 +81,14 @@ Value tensor_value(const onnx::TensorProto& tp, const std::string& where) {
   else if (tp.data_type() == onnx::TensorProto_DataType_INT64) held = tp.int64_data_size();
   else held = tp.int32_data_size();
   if (n != held) throw bad();
+  if (take_raw && *dt == DType::Fp32 && tp.has_raw_data()) {
+    if (static_cast<int64_t>(take_raw->size()) != n * es) throw bad();
+    Value v;
+    v.dtype = *dt;
+    v.shape = s;
+    v.data = Elems::packed_fp32(std::make_shared<const std::string>(std::move(*take_raw)));
+    return v;
+  }
   Value v(*dt, s);
   if (tp.has_raw_data()) {
     const std::string& raw = tp.raw_data();
@@ -212,13 +227,48 @@ void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
   }
 }
 
-void parse_model(const std::string& bytes, const std::string& src, onnx::ModelProto& model) {
-  if (bytes.size() >= kMaxModelBytes)
+void check_model_size(size_t bytes, const std::string& src) {
+  if (bytes >= kMaxModelBytes)
     throw InputError(fmt::format("{}: model is {} bytes; at most 2 GiB is supported", src,
-                                 bytes.size()));
-  if (bytes.empty()) throw InputError(src + ": empty file, not an ONNX model");
-  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    throw InputError(src + ": not a valid ONNX model (truncated or invalid protobuf)");
+                                 bytes));
+  if (bytes == 0) throw InputError(src + ": empty file, not an ONNX model");
+}
+
+[[noreturn]] void not_a_model(const std::string& src) {
+  throw InputError(src + ": not a valid ONNX model (truncated or invalid protobuf)");
+}
+
+void parse_model(const std::string& bytes, const std::string& src, onnx::ModelProto& model) {
+  check_model_size(bytes.size(), src);
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) not_a_model(src);
+}
+
+// Parses a regular file straight from its descriptor, so that a model of hundreds of MB is
+// never held twice (file bytes and proto). Returns false, having read nothing, when `path` is
+// not a regular file that opens (read_text_file then gives the usual error or contents).
+bool parse_model_file(const std::string& path, onnx::ModelProto& model) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return false;
+  }
+  bool ok = false;
+  int err = 0;
+  try {
+    check_model_size(static_cast<size_t>(st.st_size), path);
+    google::protobuf::io::FileInputStream in(fd, 1 << 20);
+    ok = model.ParseFromZeroCopyStream(&in);
+    err = in.GetErrno();
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (err != 0) throw InputError(fmt::format("{}: read error", path));
+  if (!ok) not_a_model(path);
+  return true;
 }
 
 Graph build_graph(onnx::ModelProto& model, const std::string& src,
@@ -228,11 +278,7 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
 
 Graph load_onnx(const std::string& path, const std::map<std::string, Shape>& shapes) {
   onnx::ModelProto model;
-  {
-    // The file's bytes are dropped once parsed: a large model is then held once, by the proto.
-    std::string bytes = read_text_file(path);
-    parse_model(bytes, path, model);
-  }
+  if (!parse_model_file(path, model)) parse_model(read_text_file(path), path, model);
   return build_graph(model, path, shapes);
 }
 
@@ -275,7 +321,6 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
   }
 
   inline_constant_ifs(*gp, src);  // before reading value_info: branches bring their own
-  rewrite_einsums(*gp, src, opset);  // into Transpose/Unsqueeze/MatMul/Squeeze
 
   Graph g;
   g.source = src;
@@ -295,10 +340,11 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
   for (const auto& vi : gp->value_info())
     if (vi.type().has_tensor_type()) elem_types[vi.name()] = vi.type().tensor_type().elem_type();
 
-  for (const auto& init : gp->initializer()) {
+  for (onnx::TensorProto& init : *gp->mutable_initializer()) {
     int id = tensor_id(init.name());
     Tensor& t = g.t(id);
-    t.value = tensor_value(init, src);
+    // Weights keep the file's fp32 bytes (moved out of the proto): no 8-byte-per-weight copy.
+    t.value = tensor_value(init, src, init.has_raw_data() ? init.mutable_raw_data() : nullptr);
     t.dtype = t.value->dtype;
     t.shape = t.value->shape;
     t.shape_known = true;
@@ -353,8 +399,8 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
       a.s = std::string(isa::dtype_name(*dt));
       n.attrs["to_dtype"] = a;
     }
-    if ((n.op == "Softmax" || n.op == "LogSoftmax") && opset < 13) {
-      // Before opset 13 Softmax and LogSoftmax flatten the input at `axis` (default 1).
+    if (n.op == "Softmax" && opset < 13) {
+      // Before opset 13 Softmax flattens the input at `axis` (default 1).
       Attr ax, legacy;
       ax.i = n.attr_int("axis", 1);
       legacy.i = 1;

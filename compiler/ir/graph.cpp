@@ -19,6 +19,33 @@ int64_t num_elements(const Shape& s) {
 
 std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
 
+Elems Elems::packed_fp32(std::shared_ptr<const std::string> fp32) {
+  if (fp32->size() % 4 != 0) throw std::logic_error("packed fp32 elements: size not 4n");
+  Elems e;
+  e.packed_ = std::move(fp32);
+  return e;
+}
+
+double Elems::at(size_t i) const {
+  if (i >= size())
+    throw std::out_of_range(fmt::format("element {} of a tensor of {}", i, size()));
+  return (*this)[i];
+}
+
+void Elems::unpack() const {
+  const size_t n = size();
+  d_.resize(n);
+  for (size_t i = 0; i < n; ++i) d_[i] = packed_at(i);
+  packed_.reset();
+}
+
+bool operator==(const Elems& a, const Elems& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0, n = a.size(); i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 int64_t Node::attr_int(const std::string& k, int64_t def) const {
   auto it = attrs.find(k);
   return it == attrs.end() ? def : it->second.i;

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,12 +20,79 @@ using Shape = std::vector<int64_t>;
 int64_t num_elements(const Shape& s);
 std::string shape_str(const Shape& s);  // "[2,3,4]"
 
+// The elements of a Value, read and written as doubles like a std::vector<double>.
+// A large fp32 constant from a model file is instead held packed: its raw little-endian fp32
+// words, shared by every copy of the Value (a 100M-weight model is not widened to 8 bytes per
+// weight). Reading an element converts on the fly; anything that needs doubles in memory
+// (writes, data(), iteration, the vector itself) unpacks it once, in place. Unpacking changes
+// only the representation, so const reads may do it; the compiler is single-threaded.
+class Elems {
+ public:
+  Elems() = default;
+  Elems(size_t n, double v) : d_(n, v) {}
+  Elems(std::vector<double> v) : d_(std::move(v)) {}  // NOLINT: `v.data = doubles`
+  Elems(std::initializer_list<double> l) : d_(l) {}
+  // Takes `fp32` (n x 4 bytes, little-endian fp32) as the packed elements.
+  static Elems packed_fp32(std::shared_ptr<const std::string> fp32);
+
+  // The raw fp32 words while packed, else nullptr (fast paths that convert whole tensors).
+  const std::string* packed_fp32_bytes() const { return packed_.get(); }
+
+  size_t size() const { return packed_ ? packed_->size() / 4 : d_.size(); }
+  bool empty() const { return size() == 0; }
+  double operator[](size_t i) const { return packed_ ? packed_at(i) : d_[i]; }
+  double at(size_t i) const;
+  const double* data() const { return vec().data(); }
+  const double* begin() const { return data(); }
+  const double* end() const { return data() + size(); }
+  const std::vector<double>& vec() const {
+    if (packed_) unpack();
+    return d_;
+  }
+  operator const std::vector<double>&() const { return vec(); }  // NOLINT
+
+  std::vector<double>& vec() {
+    if (packed_) unpack();
+    return d_;
+  }
+  double& operator[](size_t i) { return vec()[i]; }
+  double& at(size_t i) { return vec().at(i); }
+  double* data() { return vec().data(); }
+  double* begin() { return data(); }
+  double* end() { return data() + size(); }
+  void resize(size_t n, double v = 0.0) { vec().resize(n, v); }
+  void push_back(double v) { vec().push_back(v); }
+  template <typename It>
+  void assign(It first, It last) {
+    packed_.reset();
+    d_.assign(first, last);
+  }
+  void assign(size_t n, double v) {
+    packed_.reset();
+    d_.assign(n, v);
+  }
+
+  friend bool operator==(const Elems& a, const Elems& b);
+  friend bool operator!=(const Elems& a, const Elems& b) { return !(a == b); }
+
+ private:
+  double packed_at(size_t i) const {
+    float f;
+    std::memcpy(&f, packed_->data() + 4 * i, 4);
+    return f;
+  }
+  void unpack() const;
+
+  mutable std::vector<double> d_;
+  mutable std::shared_ptr<const std::string> packed_;  // set: the elements are these words
+};
+
 // A tensor value, row-major. Elements are held as double so that int64 indices (up to 2^53)
 // and fp32 values are both exact; float dtypes are rounded to fp32 by whoever writes them.
 struct Value {
   DType dtype = DType::Fp32;
   Shape shape;
-  std::vector<double> data;
+  Elems data;
 
   Value() = default;
   Value(DType t, Shape s) : dtype(t), shape(std::move(s)), data(num_elements(shape), 0.0) {}

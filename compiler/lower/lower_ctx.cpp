@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "compiler/ops/op_fns.h"
@@ -22,10 +23,25 @@ constexpr int kPoolQueues = 4, kActQueues = 2;
 constexpr int kSideQueues = kPoolQueues + kActQueues;
 constexpr int64_t kAlign = 64;
 
+// A constant's bytes in HBM. Weights are the bulk of a large model: fp32 -> fp32/bf16 take
+// loops without per-element dtype dispatch, and packed fp32 (from the model file) is not unpacked.
 std::vector<uint8_t> encode(const Value& v, DType t) {
   const int es = isa::dtype_size(t);
   std::vector<uint8_t> bytes(static_cast<size_t>(v.numel() * es));
-  if (isa::dtype_is_float(t)) {
+  const std::string* fp32 = v.data.packed_fp32_bytes();
+  if (fp32 && t == DType::Fp32) {
+    std::memcpy(bytes.data(), fp32->data(), fp32->size());
+  } else if (t == DType::Bf16) {
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      uint16_t h = isa::float_to_bf16(static_cast<float>(v.data[i]));
+      std::memcpy(&bytes[i * 2], &h, 2);
+    }
+  } else if (t == DType::Fp32) {
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      float f = static_cast<float>(v.data[i]);
+      std::memcpy(&bytes[i * 4], &f, 4);
+    }
+  } else if (isa::dtype_is_float(t)) {
     for (int64_t i = 0; i < v.numel(); ++i)
       isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
   } else {
