@@ -1,4 +1,5 @@
 #include "compiler/frontend/onnx_loader.h"
+#include "compiler/frontend/einsum.h"
 #include "compiler/frontend/inline_if.h"
 
 #include <fmt/format.h>
@@ -321,6 +322,7 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
   }
 
   inline_constant_ifs(*gp, src);  // before reading value_info: branches bring their own
+  rewrite_einsums(*gp, src, opset);  // into Transpose/Unsqueeze/MatMul/Squeeze
 
   Graph g;
   g.source = src;
@@ -399,8 +401,8 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
       a.s = std::string(isa::dtype_name(*dt));
       n.attrs["to_dtype"] = a;
     }
-    if (n.op == "Softmax" && opset < 13) {
-      // Before opset 13 Softmax flattens the input at `axis` (default 1).
+    if ((n.op == "Softmax" || n.op == "LogSoftmax") && opset < 13) {
+      // Before opset 13 Softmax and LogSoftmax flatten the input at `axis` (default 1).
       Attr ax, legacy;
       ax.i = n.attr_int("axis", 1);
       legacy.i = 1;
