@@ -4,14 +4,48 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
+#include "compiler/data_parallel.h"
 #include "compiler/frontend/onnx_loader.h"
+#include "compiler/passes/passes.h"
 #include "compiler/pipeline.h"
+#include "isa/asm.h"
 #include "support/error.h"
+#include "support/file_util.h"
 
 namespace trnsim::compiler {
 
+namespace {
+// Program tensor names must be identifiers (.tasm/.tbin); ONNX names often are not ("input.1"
+// is, "onnx::Add_5" and "/encoder/out 0" are not). Renames them, keeping names unique.
+void name_tensors_as_identifiers(isa::Program& prog) {
+  std::set<std::string> used;
+  for (const auto& t : prog.tensors)
+    if (isa::is_identifier(t.name)) used.insert(t.name);
+  for (auto& t : prog.tensors) {
+    if (isa::is_identifier(t.name)) continue;
+    const std::string base = isa::to_identifier(t.name);
+    std::string name = base;
+    for (int k = 2; used.count(name); ++k) name = fmt::format("{}_{}", base, k);
+    used.insert(name);
+    t.name = name;
+  }
+}
+
+isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
+                           const CompileOptions& opts);
+}  // namespace
+
 isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+                          const CompileOptions& opts) {
+  isa::Program prog = compile_graph(path, chip, opts);
+  name_tensors_as_identifiers(prog);
+  return prog;
+}
+
+namespace {
+isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
                           const CompileOptions& opts) {
   if (!opts.dump_after.empty()) {
     auto names = pass_names();
@@ -24,7 +58,33 @@ isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chi
   else if (opts.dtype == "fp32") mm = DType::Fp32;
   else throw InputError(fmt::format("--dtype {}: expected bf16 or fp32", opts.dtype));
   std::map<std::string, Shape> shapes(opts.shapes.begin(), opts.shapes.end());
-  return run_pipeline(load_onnx(path, shapes), chip.target(), mm, opts);
+  const isa::Target target = chip.target();
+  if (opts.cores == 1) return run_pipeline(load_onnx(path, shapes), target, mm, opts);
+  if (opts.cores < 1 || opts.cores > target.num_cores)
+    throw InputError(fmt::format("--cores {}: the chip has {} cores", opts.cores,
+                                 target.num_cores));
+  // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
+  // again with the batch dimension of every input made symbolic and pinned to B / cores.
+  auto file = read_binary_file(path);
+  const std::string bytes(file.begin(), file.end());
+  file = {};
+  Graph full = load_onnx_bytes(bytes, path, shapes);
+  const int64_t part_batch = batch_of(full, opts.cores) / opts.cores;
+  std::map<std::string, Shape> part_shapes;
+  for (int id : full.inputs) {
+    Shape s = full.t(id).shape;
+    s[0] = part_batch;
+    part_shapes[full.t(id).name] = s;
+  }
+  Graph part = load_onnx_bytes(with_symbolic_batch(bytes, path), path, part_shapes);
+  // Shapes computed from shapes (Shape -> Reshape) are known only after folding.
+  fold_constants(full);
+  fold_constants(part);
+  check_batch_separable(full, part, opts.cores);
+  isa::Program slice = run_pipeline(std::move(part), target, mm, opts);
+  return replicate_on_cores(slice, full, opts.cores);
 }
+
+}  // namespace
 
 }  // namespace trnsim::compiler

@@ -14,6 +14,8 @@ namespace trnsim::compiler {
 struct CompileOptions {
   // --shape NAME=1x3x224x224: pins symbolic input dimensions (or checks fixed ones).
   std::map<std::string, std::vector<int64_t>> shapes;
+  // --cores N: data parallelism, the batch split over N NeuronCores (compiler/data_parallel.h).
+  int cores = 1;
   // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").
   std::string dtype = "bf16";
   // Store-to-load forwarding in SBUF (allocate_sbuf); off: every activation goes through HBM.

@@ -36,6 +36,14 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
+std::string to_identifier(std::string_view s) {
+  std::string out;
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) out = "_";
+  for (char c : s)
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ? c : '_';
+  return out;
+}
+
 namespace {
 
 constexpr int kMaxCores = 4096;

@@ -32,5 +32,8 @@ bool operand_allows_space(OperandKind k, MemSpace s);
 
 // Names usable as labels and tensor names: [A-Za-z_][A-Za-z0-9_.]*
 bool is_identifier(std::string_view s);
+// The identifier for a foreign name (an ONNX tensor such as "onnx::Add_5" or "/enc/out 0"):
+// other characters become '_', and a leading digit or '.' gets a '_' in front.
+std::string to_identifier(std::string_view s);
 
 }  // namespace trnsim::isa

@@ -24,6 +24,7 @@ struct CompileArgs {
   std::string out;
   std::vector<std::string> shapes;
   std::string dtype = "bf16";
+  int cores = 1;
   std::string dump_after;
 };
 
@@ -62,6 +63,8 @@ void add_compile_command(CLI::App& app) {
   c->add_option("--shape", a->shapes, "pin an input's shape, NAME=1x3x224x224 (repeatable)");
   c->add_option("--dtype", a->dtype, "Tensor Engine operand dtype: bf16 or fp32")
       ->default_val("bf16");
+  c->add_option("--cores", a->cores,
+                "split the batch over this many NeuronCores (data parallel; default 1)");
   c->add_option("--dump-after", a->dump_after,
                 "print the IR after this pass to stdout (" +
                     fmt::format("{}", fmt::join(compiler::pass_names(), ", ")) + ")");
@@ -77,6 +80,7 @@ void add_compile_command(CLI::App& app) {
       opts.shapes[name] = dims;
     }
     opts.dtype = a->dtype;
+    opts.cores = a->cores;
     opts.dump_after = a->dump_after;
     opts.dump_sink = [](const std::string& text) {
       std::fwrite(text.data(), 1, text.size(), stdout);

@@ -12,6 +12,7 @@
 
 #include "compiler/compile.h"
 #include "config/chip_config.h"
+#include "isa/asm.h"
 #include "isa/program_io.h"
 #include "isa/validate.h"
 #include "models/check/check.h"
@@ -38,6 +39,7 @@ struct RunArgs {
   int64_t max_instructions = 1000000000;
   std::vector<std::string> shapes;
   std::string dtype = "bf16";
+  int cores = 1;
   bool check = false;
 };
 
@@ -81,6 +83,7 @@ isa::Program load(const RunArgs& a, const config::ChipConfig& chip) {
   if (ends_with(a.program, ".onnx")) {
     compiler::CompileOptions co;
     co.dtype = a.dtype;
+    co.cores = a.cores;
     for (const auto& s : a.shapes) {
       auto [name, text] = split_assignment(s, "--shape");
       co.shapes[name] = parse_shape(name, text);
@@ -89,6 +92,8 @@ isa::Program load(const RunArgs& a, const config::ChipConfig& chip) {
   }
   if (!a.shapes.empty())
     throw InputError("--shape applies only to .onnx models, not " + a.program);
+  if (a.cores != 1)
+    throw InputError("--cores applies only to .onnx models, not " + a.program);
   return isa::load_program(a.program);
 }
 
@@ -127,6 +132,8 @@ void run(const RunArgs& a) {
   for (const auto& s : a.inputs) {
     auto [name, path] = split_assignment(s, "--input");
     auto idx = prog.find_tensor(name);
+    // A compiled model's tensors carry the identifier form of ONNX names ("onnx::x" -> "onnx__x").
+    if (!idx) idx = prog.find_tensor(isa::to_identifier(name));
     if (!idx || prog.tensors[*idx].role != isa::TensorRole::Input) {
       std::string names;
       for (const auto& t : prog.tensors)
@@ -134,7 +141,7 @@ void run(const RunArgs& a) {
       throw InputError(fmt::format("--input {}: the program has no input '{}' (inputs: {})", s,
                                    name, names.empty() ? "none" : names));
     }
-    opts.inputs[name] = read_input(prog.tensors[*idx], path);
+    opts.inputs[prog.tensors[*idx].name] = read_input(prog.tensors[*idx], path);
   }
 
   // --check: static race / uninitialised-read analysis (models/check), reported before the run;
@@ -200,6 +207,8 @@ void add_run_command(CLI::App& app) {
                   "fault when one engine retires more instructions than this (default 1e9)");
   cmd->add_option("--shape", a->shapes, ".onnx only: pin an input shape, NAME=1x3x224x224");
   cmd->add_option("--dtype", a->dtype, ".onnx only: Tensor Engine compute dtype (bf16|fp32)");
+  cmd->add_option("--cores", a->cores,
+                  ".onnx only: split the batch over this many NeuronCores (data parallel)");
   cmd->add_flag("--check", a->check,
                 "check for races and uninitialised reads first (docs/checks.md); exit 3 if any");
   cmd->callback([a] { run(*a); });

@@ -84,7 +84,6 @@ std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::
     OperandFootprint f;
     f.space = ap.space;
     f.offset_reg = ap.offset_reg;
-    const bool gather_table = in.op == isa::Opcode::DmaGather && k == 2;
     Runs free;
     free_runs(ap, free);
     if (free.empty()) continue;
@@ -92,22 +91,17 @@ std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::
       f.tensor = ap.tensor;
       f.p0 = 0;
       f.p1 = 1;
-      if (gather_table) {
-        const int64_t n = ap.tensor < prog.tensors.size() ? prog.tensors[ap.tensor].num_bytes() : 0;
-        f.runs.emplace_back(0, n);  // the whole tensor, whatever the offset register holds
-        f.offset_reg = -1;
-      } else {
-        const int64_t ps = ap.partition_stride * isa::dtype_size(ap.dtype);
-        for (int p = 0; p < ap.num_partitions; ++p) {
-          const int64_t row = (ap.start_partition + p) * ps + ap.offset;
-          for (const auto& r : free) f.runs.emplace_back(row + r.first, row + r.second);
-        }
-        sort_merge(f.runs);
+      // A dma_gather table reads rows chosen by data, but only the table's own rows (the ISA
+      // bounds idx by its partitions), so every row it lists is a possible read.
+      const int64_t ps = ap.partition_stride * isa::dtype_size(ap.dtype);
+      for (int p = 0; p < ap.num_partitions; ++p) {
+        const int64_t row = (ap.start_partition + p) * ps + ap.offset;
+        for (const auto& r : free) f.runs.emplace_back(row + r.first, row + r.second);
       }
+      sort_merge(f.runs);
     } else {
       f.p0 = ap.start_partition;
-      f.p1 = gather_table ? std::max<int>(target.partitions, ap.start_partition + 1)
-                          : ap.start_partition + ap.num_partitions;
+      f.p1 = ap.start_partition + ap.num_partitions;
       for (const auto& r : free) f.runs.emplace_back(r.first + ap.offset, r.second + ap.offset);
     }
     if (isa::operand_reads(kind) || (kind == OperandKind::PsumAcc && acc)) {

@@ -277,15 +277,8 @@ void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* reg
       a.hi = off + hi_e * es + es;
     }
     if (ap.free_elements() == 0 || ap.num_partitions == 0) a.hi = a.lo;
-    if (in.op == isa::Opcode::DmaGather && k == 2) {
-      // The gathered rows depend on data: report every row the table could name.
-      if (ap.space == MemSpace::Hbm) {
-        a.lo = 0;
-        if (ap.tensor < prog.tensors.size()) a.hi = prog.tensors[ap.tensor].num_bytes();
-      } else {
-        a.np = static_cast<uint16_t>(UINT16_MAX - a.p0);
-      }
-    }
+    // A dma_gather table is an ordinary access pattern: its partitions are every row that idx
+    // may name (exec_dma_gather faults on any other), so its extent bounds the gathered rows.
     if (kind == OperandKind::PsumAcc) {
       // The acc flag is the opcode's AccFlag operand.
       bool acc = false;

@@ -40,6 +40,8 @@ void exec_dma_gather(const Ctx& c) {
     const std::string what = "table row " + std::to_string(r) + " (idx partition " +
                              std::to_string(p) + ")";
     if (r < 0) c.fault(what + ": negative row index");
+    if (r >= table.num_partitions)
+      c.fault(what + ": out of the table's " + std::to_string(table.num_partitions) + " rows");
     if (table.space == isa::MemSpace::Hbm) {
       row.offset += r * table.partition_stride * es;
     } else {

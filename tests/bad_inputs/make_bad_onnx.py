@@ -124,6 +124,16 @@ def models():
     t.external_data.add(key="location", value="weights.bin")
     out.append(("external_data.onnx", model(
         [n("MatMul", ["x", "w"], ["y"], name="fc")], [vi("x", [8, 64])], [vi("y", [8, 32])], [t])))
+
+    # Valid models that cannot be split by batch over cores (--cores 2).
+    out.append(("dp_softmax_batch.onnx", model(
+        [n("Softmax", ["x"], ["y"], axis=0, name="softmax")], [vi("x", ["N", 6])], [vi("y", ["N", 6])])))
+    out.append(("dp_transpose_batch.onnx", model(
+        [n("Transpose", ["x"], ["y"], perm=[1, 0], name="t")], [vi("x", [4, 6])], [vi("y", [6, 4])])))
+    out.append(("dp_reduce_all.onnx", model(
+        [n("ReduceMean", ["x"], ["y"], keepdims=1, name="mean")], [vi("x", [4, 6])], [vi("y", [1, 1])])))
+    out.append(("dp_odd_batch.onnx", model(
+        [n("Relu", ["x"], ["y"], name="relu")], [vi("x", [3, 6])], [vi("y", [3, 6])])))
     return out
 
 

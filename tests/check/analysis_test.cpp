@@ -298,7 +298,13 @@ TEST_CASE("Compiled ONNX models are clean and their needed waits are caught", "[
       for (int64_t d : arr.shape) dims += (dims.empty() ? "" : "x") + std::to_string(d);
       if (!dims.empty()) shapes += " --shape " + f.path().stem().string() + "=" + dims;
     }
-    REQUIRE(run_cli("compile " + onnx + " --chip trn1" + shapes + " -o " + tbin) == 0);
+    // The model's extra options (--cores 2 for the data-parallel models).
+    const std::string args_file = (dir / (name + ".args")).string();
+    REQUIRE(std::system(("/usr/bin/python3 " + script + " --run-args " + name + " > " + args_file)
+                            .c_str()) == 0);
+    std::string extra;
+    std::getline(std::ifstream(args_file), extra);
+    REQUIRE(run_cli("compile " + onnx + " --chip trn1" + shapes + " " + extra + " -o " + tbin) == 0);
     if (require_clean_and_waits_needed(tbin, trn1) >= 1) ++with_waits;
   }
   // Nearly every model synchronises engines; a model with no needed wait at all is suspicious.

@@ -158,14 +158,15 @@ TEST_CASE("check_bounds: static checks without data (timing-only runs)", "[exec]
 }
 
 TEST_CASE("accesses(): a dma_gather table covers every row it could name", "[exec]") {
+  // The table's partitions are its rows: 50 rows of 32 bytes from byte 160 (rows 5..54).
   Env e;
   const int t = e.add_tensor("emb", DType::Bf16, {100, 16});
   std::vector<Access> acc;
   model::accesses(instr(Opcode::DmaGather, {I(0), A(sb(0, 8, 0, DType::Bf16, {{1, 16}})),
-                                            A(hb(t, 16, 1, 0, DType::Bf16, {{1, 16}})),
+                                            A(hb(t, 16, 50, 160, DType::Bf16, {{1, 16}})),
                                             A(sb(0, 8, 64, DType::Int32, {{1, 1}}))}),
                   e.prog, e.regs, acc);
   REQUIRE(acc.size() == 3);
   CHECK((acc[0].write && !acc[1].write && !acc[2].write));
-  CHECK((acc[1].lo == 0 && acc[1].hi == 3200));
+  CHECK((acc[1].lo == 160 && acc[1].hi == 1760));
 }

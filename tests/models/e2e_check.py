@@ -50,7 +50,10 @@ def main():
         shape = np.load(i.split("=", 1)[1], mmap_mode="r").shape
         if shape:
             cmd += ["--shape", i.split("=", 1)[0] + "=" + "x".join(str(d) for d in shape)]
-    run(cmd)
+    # Extra `trnsim run` options of this model (e.g. --cores 2), from make_models.py.
+    extra = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--run-args", name],
+                           capture_output=True, text=True, check=True).stdout.split()
+    run(cmd + extra)
     ok = True
     for f in sorted(os.listdir(ref_dir)):
         ref = np.load(os.path.join(ref_dir, f))

@@ -139,7 +139,7 @@ def transformer(rng):
     return m, {"x": rnd(rng, 1, S, D)}
 
 
-def hf_style(kind):
+def hf_style(kind, batch=1, name=None):
     """One layer of a HuggingFace-exported encoder ("bert") or decoder ("gpt2") as torch.onnx
     writes it: int64 token ids through Gather embeddings, the attention mask broadcast with
     Unsqueeze/Cast/Sub/Mul (bert) or a causal mask Sliced from a constant and applied with Where
@@ -246,18 +246,20 @@ def hf_style(kind):
         nodes += [n("MatMul", ["gl", "w_2"], ["f2"], name="ff2"),
                   n("Add", ["f2", "b_2"], ["f3"], name="ff2_bias"),
                   n("Add", ["h", "f3"], ["y"], name="residual2")]
-        inputs = [vi("ids", [1, S], I64)]
-        feeds = {"ids": np.random.default_rng(11).integers(0, V, size=(1, S)).astype(np.int64)}
-        outputs = [vi("y", [1, S, D])]
+        B = "batch" if batch > 1 else 1  # symbolic batch: pinned by --shape (data parallel)
+        inputs = [vi("ids", [B, S], I64)]
+        feeds = {"ids": np.random.default_rng(11).integers(0, V, size=(batch, S)).astype(np.int64)}
+        outputs = [vi("y", [B, S, D])]
         if kind == "bert":
-            inputs.append(vi("mask", [1, S], I64))
-            feeds["mask"] = np.array([[1] * (S - 3) + [0] * 3], dtype=np.int64)
+            inputs.append(vi("mask", [B, S], I64))
+            feeds["mask"] = np.array([[1] * (S - 1 - b % 4) + [0] * (1 + b % 4) for b in range(batch)],
+                                     dtype=np.int64)
             inits += [const("w_pool", rnd(rng, D, D, scale=0.2)), const("b_pool", rnd(rng, D, scale=0.1))]
             nodes += [n("Gather", ["y", "i0"], ["cls"], axis=1, name="pooler_first"),
                       n("Gemm", ["cls", "w_pool", "b_pool"], ["pl0"], name="pooler_dense"),
                       n("Tanh", ["pl0"], ["pooled"], name="pooler_tanh")]
-            outputs.append(vi("pooled", [1, D]))
-        m = model("hf_" + kind, nodes, inputs, outputs, inits, opset=14)
+            outputs.append(vi("pooled", [B, D]))
+        m = model(name or "hf_" + kind, nodes, inputs, outputs, inits, opset=14)
         return m, feeds
     return build
 
@@ -317,6 +319,9 @@ MODELS = {
     "transformer": transformer,
     "hf_bert": hf_style("bert"),
     "hf_gpt2": hf_style("gpt2"),
+    # Data parallel over the two cores of trn1 (--cores 2): batch 4 split into 2 x 2.
+    "dp_hf_bert": hf_style("bert", batch=4, name="dp_hf_bert"),
+    "dp_mlp": lambda rng: (lambda m_in: (m_in[0], {"x": rnd(rng, 6, 4, 12)}))(mlp_dynamic(rng)),
     "op_relu": unary_op("Relu"),
     "op_sigmoid": unary_op("Sigmoid"),
     "op_tanh": unary_op("Tanh"),
@@ -516,6 +521,22 @@ def folding_export_style(rng):
 MODELS["folding_export_style"] = folding_export_style
 
 
+def exporter_names(rng):
+    """Tensor and node names as exporters write them: TF's "input_1:0", PyTorch's "onnx::Add_5"
+    and "/layer/Relu_output_0", spaces. Program tensors get identifier forms; `--input` takes the
+    ONNX name."""
+    n = helper.make_node
+    nodes = [n("MatMul", ["input_1:0", "/fc/weight"], ["onnx::Add_5"], name="/fc/MatMul"),
+             n("Add", ["onnx::Add_5", "fc.bias"], ["/fc/Add_output_0"], name="/fc/Add"),
+             n("Relu", ["/fc/Add_output_0"], ["logits 0"], name="/act/Relu")]
+    m = model("exporter_names", nodes, [vi("input_1:0", [3, 8])], [vi("logits 0", [3, 5])],
+              [const("/fc/weight", rnd(rng, 8, 5)), const("fc.bias", rnd(rng, 5))])
+    return m, {"input_1:0": rnd(rng, 3, 8)}
+
+
+MODELS["exporter_names"] = exporter_names
+
+
 def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=True):
     """One MatMul [M, K] x [K, N]; each operand a runtime input or an initializer.
     feeds=False writes no input files (timing-only benchmarks of huge runtime inputs)."""
@@ -623,7 +644,9 @@ MODELS.update({
                                       1100).astype(np.float32) * 0.1)]),
 })
 
-BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
+# Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
+RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
+BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "dp_hf_bert", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
                "op_matmul_blocked", "op_matmul_const_lhs", "op_matmul_const_rhs",
                "encoder_small", "op_matmul_bias_relu"}
 
@@ -918,8 +941,9 @@ CNN_MODELS = {
     "zoo_cnn_opset10": zoo_cnn(10),
 }
 MODELS.update(CNN_MODELS)
+MODELS["dp_cnn"] = small_cnn  # batch 2 over 2 cores (RUN_ARGS)
 BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide", "convt_stride",
-                "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "zoo_cnn_opset7"}
+                "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "dp_cnn", "zoo_cnn_opset7"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
 
@@ -977,10 +1001,11 @@ BENCH_MODELS["sweep_encoder"] = encoder("sweep_encoder", 2, 128, 256, 4, 1024)
 
 # ---- Model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, Upsample, Tile,
 # DepthToSpace/SpaceToDepth, ArgMax/ArgMin, ReduceL1/L2/SumSquare/Prod/LogSumExp, Einsum.
-def zoo_op(name, nodes, x_shape, inits=(), opset=OPSET, out_type=F, data=None):
+def zoo_op(name, nodes, x_shape, inits=(), opset=OPSET, out_type=F, data=None, in_type=F):
     """One input x (random, or data(rng)), one output y; shapes by onnx shape inference."""
     def build(rng):
-        g = helper.make_graph(nodes, name, [vi("x", list(x_shape))], [vi("y", None, out_type)],
+        g = helper.make_graph(nodes, name, [vi("x", list(x_shape), in_type)],
+                              [vi("y", None, out_type)],
                               initializer=[i(rng) if callable(i) else i for i in inits])
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="trnsim-tests")
@@ -1067,6 +1092,24 @@ EINSUM_MODELS = {
     "einsum_transpose": _einsum("einsum_transpose", "abc->cab", (3, 4, 5)),
 }
 ZOO_MODELS.update(EINSUM_MODELS)
+ZOO_MODELS.update({
+    # CumSum: a triangular matmul with the axis on partitions (fp32 operands).
+    "cumsum_axis1": zoo_op("cumsum_axis1", [n("CumSum", ["x", "a"], ["y"], name="cs")], (3, 20, 7),
+                           [const("a", np.array(1, dtype=np.int64))]),
+    "cumsum_rev_excl": zoo_op("cumsum_rev_excl", [n("CumSum", ["x", "a"], ["y"], exclusive=1,
+                                                    reverse=1, name="cs")], (4, 150),
+                              [const("a", np.array(-1, dtype=np.int32))]),
+    "mod_int64": zoo_op("mod_int64", [n("Mod", ["x", "d"], ["y"], name="mod")], (4, 3),
+                        [const("d", i64(3, -4, 5))], out_type=I64, in_type=I64,
+                        data=lambda r: r.integers(-20, 21, size=(4, 3)).astype(np.int64)),
+    # fmod=1 on constants: folded at compile time, then added to x.
+    "mod_fmod_folded": zoo_op("mod_fmod_folded", [n("Mod", ["a", "b"], ["m"], fmod=1, name="mod"),
+                                                  n("Add", ["x", "m"], ["y"], name="add")], (2, 4),
+                              [const("a", f32(5.5, -5.5, 7.25, -7.25)), const("b", f32(2, 2, -3, -3))]),
+    "cumsum_int64": zoo_op("cumsum_int64", [n("CumSum", ["x", "a"], ["y"], name="cs")], (2, 12),
+                           [const("a", np.array(1, dtype=np.int64))], out_type=I64, in_type=I64,
+                           data=lambda r: r.integers(0, 2, size=(2, 12)).astype(np.int64)),
+})
 BF16_MODELS |= set(EINSUM_MODELS) - {"einsum_transpose"}
 for _op, _kw in (("ReduceL1", dict(axes=[1])), ("ReduceL2", dict(axes=[2, 3], keepdims=0)),
                  ("ReduceSumSquare", dict(axes=[-1])), ("ReduceLogSumExp", dict(axes=[1, 2])),
@@ -1084,6 +1127,9 @@ BF16_MODELS |= {"lrn_basic", "lrn_wide"}
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME
+        print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
+        return
     if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
         for name in MODELS:
             print(name, "fp32,bf16" if name in BF16_MODELS else "fp32")
