@@ -1,6 +1,6 @@
 // Reference kernels of the model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, the
 // extra reductions (ReduceL1/L2/SumSquare/Prod/LogSumExp), ArgMax/ArgMin, Tile, DepthToSpace,
-// SpaceToDepth.
+// SpaceToDepth, CumSum, Mod.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -153,6 +153,54 @@ std::vector<Value> eval_arg_reduce(const Node& n, const std::vector<const Value*
       }
       out.data[o * p.inner + i] = static_cast<double>(best);
     }
+  return {out};
+}
+
+std::vector<Value> eval_cumsum(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t axis = cumsum_axis(n, in[1], static_cast<int64_t>(x.shape.size()));
+  const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
+  Split3 p = split3(x.shape, axis, axis + 1);
+  Value out(x.dtype, x.shape);
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t i = 0; i < p.inner; ++i) {
+      double acc = 0;
+      for (int64_t s = 0; s < p.mid; ++s) {
+        const int64_t m = rev ? p.mid - 1 - s : s;
+        const int64_t e = (o * p.mid + m) * p.inner + i;
+        if (excl) out.data[e] = acc;
+        acc += x.data[e];
+        if (!excl) out.data[e] = acc;
+      }
+    }
+  round_all(out);
+  return {out};
+}
+
+// Mod: fmod=0 floored (the sign of the divisor, integers), fmod=1 truncated (C fmod).
+std::vector<Value> eval_mod(const Node& n, const std::vector<const Value*>& in) {
+  const Value& a = *in[0];
+  const Value& b = *in[1];
+  const Shape s = broadcast_shapes(a.shape, b.shape);
+  const auto as = broadcast_strides(a.shape, s), bs = broadcast_strides(b.shape, s);
+  const auto os = row_major_strides(s);
+  const bool fm = n.attr_int("fmod", 0) != 0;
+  const bool ints = !isa::dtype_is_float(a.dtype);
+  Value out(a.dtype, s);
+  for (int64_t e = 0; e < out.numel(); ++e) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < s.size(); ++d) {
+      const int64_t c = (e / os[d]) % s[d];
+      ia += c * as[d];
+      ib += c * bs[d];
+    }
+    const double x = a.data[ia], y = b.data[ib];
+    if (ints && y == 0) throw InputError("Mod: integer division by zero");
+    double r = std::fmod(x, y);
+    if (!fm && r != 0 && ((r < 0) != (y < 0))) r += y;
+    out.data[e] = r;
+  }
+  round_all(out);
   return {out};
 }
 

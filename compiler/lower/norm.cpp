@@ -1,10 +1,11 @@
-// Lowering of InstanceNormalization (Vector-engine statistics, one fused act per chunk) and
-// LRN (the cross-channel window sum of squares as a matmul with a constant band matrix).
+// Lowering of InstanceNormalization (Vector-engine statistics, one fused act per chunk), and of
+// LRN and CumSum as matmuls with a constant band matrix over the channel / cumulated axis.
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 
@@ -113,86 +114,155 @@ void lower_instance_norm(LowerCtx& ctx, const Node& n) {
   ctx.unpin_all();
 }
 
-// Channels on partitions (K tiles of `partitions`), up to 512 positions per block. The window
-// sum of squares s[m] = sum_k band[k, m] * x[k]^2 is a matmul with the constant 0/1 band
-// matrix (pinned in SBUF) as the stationary operand; act evacuates PSUM as
-// bias + alpha/size * s, dve raises it to -beta and multiplies by x.
-void lower_lrn(LowerCtx& ctx, const Node& n) {
+namespace {
+
+// out[o, m, i] = post(sum_l band[l, m] * pre(x[o, l, i])) for x seen as [O, L, I]: L on
+// partitions (K tiles), a block of (o, i) pairs (at most one PSUM bank) on the free axis, the
+// constant band matrix [L, L] pinned in SBUF as the stationary operand, K tiles accumulating in
+// PSUM. act evacuates PSUM as s*scale + bias; LRN then raises to -beta and multiplies by x.
+struct BandOp {
+  ActFn pre = ActFn::Copy;  // applied to x when converting it to the matmul dtype
+  float scale = 1.0f, bias = 0.0f;
+  bool lrn = false;
+  float beta = 0.0f;
+  DType mt = DType::Fp32;
+  // Rows l' of the band's column m that are nonzero: [m - below, m + above] (clipped).
+  int64_t below = 0, above = 0;
+};
+
+void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
+                 const Value& band, const BandOp& op) {
   const Graph& g = ctx.graph();
-  const Shape& s = g.t(n.inputs[0]).shape;
-  const int64_t N = s[0], C = s[1], S = num_elements(s) / std::max<int64_t>(1, N * C);
-  if (N * C * S == 0) return;
-  const int64_t size = n.attr_int("size", 1);
-  const float alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f);
-  const float bias = n.attr_float("bias", 1.0f);
-  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
   const isa::Target& tg = ctx.target();
   const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
   const int64_t MT = std::min<int64_t>(P, tg.pe_cols);
   const int64_t F = std::min<int64_t>({512, tg.max_moving_free, tg.psum_bank_bytes / 4});
-  const DType mt = ctx.mm_dtype();
+  const DType mt = op.mt;
   const int64_t es = isa::dtype_size(mt);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  Value band(DType::Fp32, {C, C});
-  for (int64_t m = 0; m < C; ++m)
-    for (int64_t k = std::max<int64_t>(0, m - lo); k <= std::min(C - 1, m + hi); ++k)
-      band.data[k * C + m] = 1.0;
   HbmView bv = ctx.add_const(n.name + ".band", band, mt);
-  const int64_t KT = (C + P - 1) / P;
-  const int64_t pin = ctx.sbuf_pin(KT * C * es);
-  if (pin < 0) throw InputError(fmt::format("{}: {} channels are too many", g.where(n), C));
+  const int64_t KT = (L + P - 1) / P;
+  const int64_t pin = ctx.sbuf_pin(KT * L * es);
+  if (pin < 0)
+    throw InputError(fmt::format("{}: an axis of {} elements is too long", g.where(n), L));
   for (int64_t kt = 0; kt < KT; ++kt) {
-    const int64_t nk = std::min(P, C - kt * P);
-    ctx.dma(ctx.sbuf(pin + kt * C * es, nk, C, mt),
-            ctx.hbm(bv, bv.offset + kt * P * C, nk, C, {{1, C}}));
+    const int64_t nk = std::min(P, L - kt * P);
+    ctx.dma(ctx.sbuf(pin + kt * L * es, nk, L, mt),
+            ctx.hbm(bv, bv.offset + kt * P * L, nk, L, {{1, L}}));
   }
-  for (int64_t b = 0; b < N; ++b)
-    for (int64_t f0 = 0; f0 < S; f0 += F) {
-      const int64_t nf = std::min(F, S - f0);
+  const int64_t ni = std::min(I, F), no = std::max<int64_t>(1, std::min(O, F / ni));
+  const DType xd = LowerCtx::sbuf_dtype(x.dtype);
+  // x/y rows l0.. of the block (o0, i0): partitions l (stride I), free [o][i].
+  auto hv = [&](const HbmView& v, int64_t l0, int64_t np, int64_t o0, int64_t co, int64_t i0,
+                int64_t ci) {
+    return ctx.hbm(v, v.offset + (o0 * L + l0) * I + i0, np, I, {{L * I, co}, {1, ci}});
+  };
+  auto st = [&](int64_t off, int64_t np, int64_t co, int64_t ci, DType dt) {
+    AccessPattern a = ctx.sbuf(off, np, 0, dt);
+    a.ndims = 2;
+    a.dims[0] = {ci, co};
+    a.dims[1] = {1, ci};
+    return a;
+  };
+  for (int64_t o0 = 0; o0 < O; o0 += no)
+    for (int64_t i0 = 0; i0 < I; i0 += ni) {
+      const int64_t co = std::min(no, O - o0), ci = std::min(ni, I - i0), nf = co * ci;
       std::vector<AccessPattern> xt, sq;
       for (int64_t kt = 0; kt < KT; ++kt) {
-        const int64_t nk = std::min(P, C - kt * P);
-        xt.push_back(ctx.sbuf(ctx.sbuf_alloc(nf * 4), nk, nf, DType::Fp32));
-        ctx.dma(xt.back(), ctx.hbm(x, x.offset + (b * C + kt * P) * S + f0, nk, S, {{1, nf}}));
+        const int64_t nk = std::min(P, L - kt * P);
+        const int64_t off = ctx.sbuf_alloc(nf * 4);
+        ctx.dma(st(off, nk, co, ci, xd), hv(x, kt * P, nk, o0, co, i0, ci));
+        xt.push_back(ctx.sbuf(off, nk, nf, xd));
         sq.push_back(ctx.sbuf(ctx.sbuf_alloc(nf * es), nk, nf, mt));
-        act(ctx, sq.back(), xt.back(), ActFn::Square, imm(1.0f), imm(0.0f));
+        act(ctx, sq.back(), xt.back(), op.pre, imm(1.0f), imm(0.0f));
       }
-      for (int64_t m0 = 0; m0 < C; m0 += MT) {
-        const int64_t nm = std::min(MT, C - m0);
-        const int64_t k_lo = std::max<int64_t>(0, m0 - hi), k_hi = std::min(C - 1, m0 + nm - 1 + lo);
+      for (int64_t m0 = 0; m0 < L; m0 += MT) {
+        const int64_t nm = std::min(MT, L - m0);
+        const int64_t k_lo = std::max<int64_t>(0, m0 - op.below);
+        const int64_t k_hi = std::min(L - 1, m0 + nm - 1 + op.above);
         const AccessPattern ps = ctx.psum(ctx.psum_alloc(), nm, nf);
         bool first = true;
         for (int64_t kt = k_lo / P; kt <= k_hi / P; ++kt) {
-          const int64_t nk = std::min(P, C - kt * P);
+          const int64_t nk = std::min(P, L - kt * P);
           isa::Instr mm = make_instr(Opcode::Matmul);
           mm.ops[0] = ap_operand(ps);
-          mm.ops[1] = ap_operand(ctx.sbuf(pin + (kt * C + m0) * es, nk, nm, mt));
+          mm.ops[1] = ap_operand(ctx.sbuf(pin + (kt * L + m0) * es, nk, nm, mt));
           mm.ops[2] = ap_operand(sq[kt]);
           mm.ops[3] = int_operand(static_cast<int64_t>(first ? isa::AccFlag::Zero : isa::AccFlag::Acc));
           ctx.emit(Engine::Pe, mm);
           first = false;
         }
         const AccessPattern d = ctx.sbuf(ctx.sbuf_alloc(nf * 4), nm, nf, DType::Fp32);
-        act(ctx, d, ps, ActFn::Copy, imm(alpha / static_cast<float>(size)), imm(bias));
-        ts(ctx, d, d, AluOp::Pow, imm(-beta), AluOp::Bypass, imm(0.0f));
-        // x of the output channels: the K tile holding them when aligned, else a reload.
-        AccessPattern xm;
-        if (m0 % P == 0 && nm == std::min(P, C - m0)) {
-          xm = xt[m0 / P];
-        } else {
-          xm = ctx.sbuf(ctx.sbuf_alloc(nf * 4), nm, nf, DType::Fp32);
-          ctx.dma(xm, ctx.hbm(x, x.offset + (b * C + m0) * S + f0, nm, S, {{1, nf}}));
+        act(ctx, d, ps, ActFn::Copy, imm(op.scale), imm(op.bias));
+        if (op.lrn) {
+          ts(ctx, d, d, AluOp::Pow, imm(-op.beta), AluOp::Bypass, imm(0.0f));
+          // x of the output rows: the K tile holding them when aligned, else a reload.
+          AccessPattern xm;
+          if (m0 % P == 0 && nm == std::min(P, L - m0)) {
+            xm = xt[m0 / P];
+          } else {
+            const int64_t off = ctx.sbuf_alloc(nf * 4);
+            ctx.dma(st(off, nm, co, ci, xd), hv(x, m0, nm, o0, co, i0, ci));
+            xm = ctx.sbuf(off, nm, nf, xd);
+          }
+          isa::Instr mul = make_instr(Opcode::TensorTensor);
+          mul.ops[0] = ap_operand(d);
+          mul.ops[1] = ap_operand(d);
+          mul.ops[2] = ap_operand(xm);
+          mul.ops[3] = int_operand(static_cast<int64_t>(AluOp::Mul));
+          ctx.emit(Engine::Dve, mul);
         }
-        isa::Instr mul = make_instr(Opcode::TensorTensor);
-        mul.ops[0] = ap_operand(d);
-        mul.ops[1] = ap_operand(d);
-        mul.ops[2] = ap_operand(xm);
-        mul.ops[3] = int_operand(static_cast<int64_t>(AluOp::Mul));
-        ctx.emit(Engine::Dve, mul);
-        ctx.dma(ctx.hbm(y, y.offset + (b * C + m0) * S + f0, nm, S, {{1, nf}}), d, Engine::Pool);
+        ctx.dma(hv(y, m0, nm, o0, co, i0, ci), st(d.offset, nm, co, ci, DType::Fp32),
+                Engine::Pool);
       }
     }
   ctx.unpin_all();
+}
+
+}  // namespace
+
+// LRN: channels on partitions; the window sum of squares is a matmul with the 0/1 band matrix.
+void lower_lrn(LowerCtx& ctx, const Node& n) {
+  const Shape& s = ctx.graph().t(n.inputs[0]).shape;
+  const int64_t N = s[0], C = s[1], S = num_elements(s) / std::max<int64_t>(1, N * C);
+  if (N * C * S == 0) return;
+  const int64_t size = n.attr_int("size", 1);
+  BandOp op;
+  op.pre = ActFn::Square;
+  op.scale = n.attr_float("alpha", 1e-4f) / static_cast<float>(size);
+  op.bias = n.attr_float("bias", 1.0f);
+  op.lrn = true;
+  op.beta = n.attr_float("beta", 0.75f);
+  op.mt = ctx.mm_dtype();
+  op.below = (size - 1) / 2;  // window of output m: [m - below, m + above]
+  op.above = size - 1 - op.below;
+  Value band(DType::Fp32, {C, C});
+  for (int64_t m = 0; m < C; ++m)
+    for (int64_t k = std::max<int64_t>(0, m - op.below); k <= std::min(C - 1, m + op.above); ++k)
+      band.data[k * C + m] = 1.0;
+  band_matmul(ctx, n, N, C, S, band, op);
+}
+
+// CumSum: the axis on partitions, a triangular 0/1 matrix (exclusive: strict, reverse:
+// transposed) as the band, in fp32 so that sums are not rounded to the matmul dtype.
+void lower_cumsum(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
+  const int64_t r = static_cast<int64_t>(s.size());
+  const int64_t axis = cumsum_axis(n, g.t(n.inputs[1]).is_const() ? &*g.t(n.inputs[1]).value : nullptr, r);
+  int64_t O = 1, L = s[axis], I = 1;
+  for (int64_t i = 0; i < axis; ++i) O *= s[i];
+  for (int64_t i = axis + 1; i < r; ++i) I *= s[i];
+  if (O * L * I == 0) return;
+  const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
+  BandOp op;
+  op.below = rev ? 0 : L;
+  op.above = rev ? L : 0;
+  Value band(DType::Fp32, {L, L});
+  for (int64_t m = 0; m < L; ++m)
+    for (int64_t k = 0; k < L; ++k)
+      band.data[k * L + m] = (rev ? (excl ? k > m : k >= m) : (excl ? k < m : k <= m)) ? 1.0 : 0.0;
+  band_matmul(ctx, n, O, L, I, band, op);
 }
 
 }  // namespace trnsim::compiler

@@ -68,6 +68,18 @@ StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<con
   return c;
 }
 
+int64_t cumsum_axis(const Node&, const Value* axis, int64_t rank) {
+  if (!axis) throw InputError("input 'axis' must be a compile-time constant");
+  if (axis->numel() != 1) throw InputError("input 'axis' must be a scalar");
+  return normalize_axis(static_cast<int64_t>(axis->data[0]), rank);
+}
+
+std::vector<TypeShape> infer_cumsum(const Node& n, const std::vector<const Tensor*>& in) {
+  need(in, 2);
+  cumsum_axis(n, values(in)[1], static_cast<int64_t>(in[0]->shape.size()));
+  return {{in[0]->dtype, in[0]->shape}};
+}
+
 std::vector<TypeShape> infer_strided_copy(const Node& n, const std::vector<const Tensor*>& in) {
   need(in, 1);
   return {{in[0]->dtype, strided_copy_of(n, in[0]->shape, values(in)).out_shape}};

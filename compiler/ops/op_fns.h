@@ -47,6 +47,7 @@ TRNSIM_INFER(infer_instance_norm);
 TRNSIM_INFER(infer_lrn);
 TRNSIM_INFER(infer_arg_reduce);       // ArgMax, ArgMin
 TRNSIM_INFER(infer_strided_copy);     // Tile, DepthToSpace, SpaceToDepth
+TRNSIM_INFER(infer_cumsum);
 #undef TRNSIM_INFER
 
 // ---- reference kernels (interp/kernels_*.cpp) ----
@@ -90,6 +91,8 @@ TRNSIM_EVAL(eval_log_softmax);
 TRNSIM_EVAL(eval_reduce_more);   // ReduceL1/L2/SumSquare/Prod/LogSumExp
 TRNSIM_EVAL(eval_arg_reduce);    // ArgMax, ArgMin
 TRNSIM_EVAL(eval_strided_copy);  // Tile, DepthToSpace, SpaceToDepth
+TRNSIM_EVAL(eval_cumsum);
+TRNSIM_EVAL(eval_mod);
 #undef TRNSIM_EVAL
 
 // ---- lowerings (lower/*.cpp) ----
@@ -116,6 +119,8 @@ TRNSIM_LOWER(lower_instance_norm);  // (lower/norm.cpp)
 TRNSIM_LOWER(lower_lrn);            // cross-channel sums on the Tensor Engine (lower/norm.cpp)
 TRNSIM_LOWER(lower_arg_reduce);     // ArgMax, ArgMin (lower/rowwise.cpp)
 TRNSIM_LOWER(lower_strided_copy);   // Tile, DepthToSpace, SpaceToDepth (lower/movement.cpp)
+TRNSIM_LOWER(lower_cumsum);         // triangular matmul (lower/norm.cpp)
+TRNSIM_LOWER(lower_mod);            // fmod=0 via lower_elementwise (lower/mod.cpp)
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

@@ -110,6 +110,16 @@ OpInfo other(std::string_view op, InferFn infer, EvalFn eval, LowerFn lower,
   return o;
 }
 
+// Mod (model-zoo coverage): the ALU's floored mod for fmod=0; fmod=1 folds only.
+double b_mod(double a, double b) { return a - b * std::floor(a / b); }
+OpInfo mod_op() {
+  OpInfo o = binary("Mod", b_mod, AluOp::Mod);
+  o.eval = eval_mod;
+  o.lower = lower_mod;
+  o.attrs = {"fmod"};
+  return o;
+}
+
 std::vector<OpInfo> make_table() {
   std::vector<OpInfo> t = {
       // Elementwise unary: activation-engine functions, or an ALU op against an immediate.
@@ -236,6 +246,8 @@ std::vector<OpInfo> make_table() {
             {"axes", "keepdims", "noop_with_empty_axes"}),
       other("ReduceLogSumExp", infer_reduce, eval_reduce_more, lower_reduce,
             {"axes", "keepdims", "noop_with_empty_axes"}),
+      other("CumSum", infer_cumsum, eval_cumsum, lower_cumsum, {"exclusive", "reverse"}),
+      mod_op(),
       // ---- end of the model-zoo coverage ops.
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
