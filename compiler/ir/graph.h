@@ -23,9 +23,10 @@ std::string shape_str(const Shape& s);  // "[2,3,4]"
 // The elements of a Value, read and written as doubles like a std::vector<double>.
 // A large fp32 constant from a model file is instead held packed: its raw little-endian fp32
 // words, shared by every copy of the Value (a 100M-weight model is not widened to 8 bytes per
-// weight). Reading an element converts on the fly; anything that needs doubles in memory
-// (writes, data(), iteration, the vector itself) unpacks it once, in place. Unpacking changes
-// only the representation, so const reads may do it; the compiler is single-threaded.
+// weight). Reading an element through a const Elems converts on the fly; anything that needs
+// doubles in memory (data(), iteration, the vector itself) and any access through a non-const
+// Elems (it may write) unpacks it once, in place. Unpacking changes only the representation, so
+// const reads may do it; the compiler is single-threaded. Read large constants through const.
 class Elems {
  public:
   Elems() = default;
