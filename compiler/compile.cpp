@@ -59,10 +59,10 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   else throw InputError(fmt::format("--dtype {}: expected bf16 or fp32", opts.dtype));
   std::map<std::string, Shape> shapes(opts.shapes.begin(), opts.shapes.end());
   const isa::Target target = chip.target();
-  if (opts.cores == 1) return run_pipeline(load_onnx(path, shapes), target, mm, opts);
   if (opts.cores < 1 || opts.cores > target.num_cores)
-    throw InputError(fmt::format("--cores {}: the chip has {} cores", opts.cores,
-                                 target.num_cores));
+    throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
+                                 opts.cores, target.num_cores));
+  if (opts.cores == 1) return run_pipeline(load_onnx(path, shapes), target, mm, opts);
   // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
   // again with the batch dimension of every input made symbolic and pinned to B / cores.
   auto file = read_binary_file(path);

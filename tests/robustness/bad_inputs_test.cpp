@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -250,8 +251,11 @@ const bool registered = [] {
     register_test(std::make_unique<ManifestError>(error), "bad input manifest is readable");
     return true;
   }
+  std::map<std::string, int> seen;  // a file given to one subcommand several times: "#2", ...
   for (const auto& e : entries) {
     std::string sub = e.command.substr(0, e.command.find(' '));
+    const int k = ++seen[e.file + " " + sub];
+    if (k > 1) sub += " #" + std::to_string(k);
     // Known bugs are hidden ([.]): CTest does not list them; run them with
     // `test_robustness [known_bug]` to see whether they are fixed.
     register_test(std::make_unique<ManifestCase>(e), e.file + " " + sub,
