@@ -142,9 +142,9 @@ TEST_CASE("frontend: opsets outside 7..17 are rejected", "[compiler]") {
 TEST_CASE("frontend: unsupported op names node op and the supported list", "[compiler]") {
   ModelBuilder b;
   b.input("x", {"2", "3", "4"}).output("y", {"2", "3", "4"});
-  b.node("HardSwish", {"x"}, {"y"}, "foo");
+  b.node("Hardmax", {"x"}, {"y"}, "foo");
   std::string err = error_of(b.bytes());
-  CHECK(err.rfind("m.onnx: node 'foo' (op HardSwish): not supported; supported ops: Abs, Add,", 0) == 0);
+  CHECK(err.rfind("m.onnx: node 'foo' (op Hardmax): not supported; supported ops: Abs, Add,", 0) == 0);
   CHECK(err.find("MatMul") != std::string::npos);
   CHECK(err.find('\n') == std::string::npos);
 }
