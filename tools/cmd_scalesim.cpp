@@ -33,11 +33,10 @@ void run_scalesim(const ScaleSimArgs& a) {
   const std::vector<ss::Layer> layers = ss::load_topology(a.topology, a.input_type == "gemm");
   std::vector<ss::LayerResult> results;
   results.reserve(layers.size());
-  int approx_stalls = 0, approx_dram = 0;
+  int approx_dram = 0;
   for (const ss::Layer& l : layers) {
     results.push_back(ss::simulate_layer(cfg, l));
     const ss::LayerResult& r = results.back();
-    approx_stalls += r.read_stalls_exact ? 0 : 1;
     approx_dram += (r.ifmap_dram_exact && r.filter_dram_exact) ? 0 : 1;
   }
   ss::write_reports(a.out_dir, results);
@@ -49,11 +48,6 @@ void run_scalesim(const ScaleSimArgs& a) {
               static_cast<long long>(cfg.array_rows), static_cast<long long>(cfg.array_cols),
               cfg.user_bandwidth ? "USER" : "CALC", static_cast<long long>(total),
               a.out_dir.c_str());
-  if (approx_stalls > 0) {
-    std::fprintf(stderr, "trnsim: note: %d layer(s) need more DRAM bandwidth than USER Bandwidth "
-                 "gives; their stall cycles use trnsim's approximate read-stall model, not "
-                 "SCALE-Sim's\n", approx_stalls);
-  }
   if (approx_dram > 0) {
     std::fprintf(stderr, "trnsim: note: %d layer(s) have approximate DRAM IFMAP/Filter columns "
                  "(operand does not stay in the SRAM; see docs/scalesim.md)\n", approx_dram);

@@ -14,7 +14,10 @@
 #include <algorithm>
 #include <deque>
 #include <utility>
+#include <vector>
 
+#include "models/scalesim/operand_streams.h"
+#include "models/scalesim/read_buffer.h"
 #include "support/error.h"
 
 namespace trnsim::model::scalesim {
@@ -190,39 +193,15 @@ struct ReadOperand {
 
 struct ReadDram {
   bool exact = true;
-  bool stalls = false;  // USER mode: refills would stall the array
   int64_t reads = 0;
   double start = 0, stop = 0;
 };
 
-ReadDram read_dram(const ScaleSimConfig& cfg, int64_t sram_kb, const ReadOperand& op,
-                   int64_t first_req_cycle, int64_t last_req_cycle) {
+// CALC mode (USER mode is UserReadBuffer).
+ReadDram read_dram_calc(int64_t sram_kb, const ReadOperand& op, int64_t first_req_cycle,
+                        int64_t last_req_cycle) {
   const int64_t total = sram_kb * 1024;  // word size 1 byte
-  const int64_t active = total - total / 2;
   ReadDram d;
-  if (cfg.user_bandwidth) {
-    // read_buffer.py: the fetch matrix is the prefetch matrix cut into rows of `bw`; the hashed
-    // buffer groups `bw` valid entries per line. Everything stays in the active half when the
-    // hashed lines fit in it; then the only DRAM traffic is the initial active-buffer fill.
-    const int64_t bw = cfg.bandwidths[0];
-    const int64_t fetch_rows = ceil_div(op.prefetch_elems, bw);
-    const int64_t hashed_lines = op.valid_elems / bw + 1;
-    const int64_t active_lines = ceil_div(active, bw);
-    const int64_t n = std::min(active_lines, fetch_rows);
-    if (hashed_lines <= active_lines) {
-      d.reads = n * bw;
-      d.start = static_cast<double>(-n);  // n rows requested back to back, the last served at -1
-      d.stop = -1;
-      return d;
-    }
-    // Approximation: every demanded element comes from DRAM once per use.
-    d.exact = false;
-    d.stalls = true;
-    d.reads = op.sram_reads;
-    d.start = static_cast<double>(-n);
-    d.stop = static_cast<double>(last_req_cycle);
-    return d;
-  }
   // read_buffer_estimate_bw.py (CALC): stall-free; distinct addresses are grouped in sets of
   // floor(total/100); while fewer than 50 sets complete, all of them are fetched at the end at 10
   // words/cycle in the cycles just before cycle 0.
@@ -385,53 +364,6 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const int64_t if_last = last_ifmap_request(df, m, layer);
   const int64_t fl_first = b0.filter.first(), fl_last = last_base + bl.filter.last();
 
-  // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
-  // serviced one cycle later (hit latency 1, no read stalls); the OFMAP buffer may stall a line.
-  // A line whose writes finish at cycle OUT > CYC stalls the array by OUT - CYC - 1 cycles.
-  const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
-  OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
-  int64_t stall = 0, last_out = 0;
-  int64_t if_first_cyc = 0, if_last_cyc = 0, fl_first_cyc = 0, fl_last_cyc = 0;
-  int64_t of_first = -1, of_last = 0;
-  int64_t i = 0;
-  for (int64_t fc = 0; fc < m.col_folds; ++fc) {
-    const int64_t cu = std::min(c, m.sc - fc * c);
-    for (int64_t fr = 0; fr < m.row_folds; ++fr) {
-      const int64_t ru = std::min(r, m.sr - fr * r);
-      const Band ob = bands(df, m, ru, cu).ofmap;
-      for (int64_t line = 0; line < lf; ++line, ++i) {
-        const int64_t cyc = i + stall;
-        if (i == if_first) if_first_cyc = cyc;
-        if (i == if_last) if_last_cyc = cyc;
-        if (i == fl_first) fl_first_cyc = cyc;
-        if (i == fl_last) fl_last_cyc = cyc;
-        const int64_t n = ob.count(line);
-        int64_t out = cyc;
-        if (n > 0) {
-          out = wb.service_line(n, cyc);
-          if (of_first < 0) of_first = out;
-          of_last = out;
-        }
-        // double_buffered_scratchpad_mem.py: a line's OFMAP stall is out - cycle - 1 (the write
-        // port's one-cycle slot is not a stall), and only positive stalls count.
-        stall += std::max<int64_t>(0, out - cyc - 1);
-        last_out = out;
-      }
-    }
-  }
-  wb.flush(last_out);
-  res.total_cycles = last_out;
-  res.stall_cycles = stall;
-  res.ifmap_sram_start = static_cast<double>(if_first_cyc + 1);
-  res.ifmap_sram_stop = static_cast<double>(if_last_cyc + 1);
-  res.filter_sram_start = static_cast<double>(fl_first_cyc + 1);
-  res.filter_sram_stop = static_cast<double>(fl_last_cyc + 1);
-  res.ofmap_sram_start = static_cast<double>(of_first);
-  res.ofmap_sram_stop = static_cast<double>(of_last);
-  res.ofmap_dram_writes = wb.accesses();
-  res.ofmap_dram_start = static_cast<double>(wb.first_cycle());
-  res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
-
   // DRAM side of the two read operands.
   const int64_t u_ifmap =
       touched(layer.ifmap_h, layer.ofmap_h(), layer.filter_h, layer.stride_h) *
@@ -465,27 +397,100 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
       flo.passes = m.col_folds, flo.block_elems = u_filter;
       break;
   }
-  const ReadDram di = read_dram(cfg, cfg.ifmap_sram_kb, ifo, if_first_cyc, if_last_cyc);
-  const ReadDram dfl = read_dram(cfg, cfg.filter_sram_kb, flo, fl_first_cyc, fl_last_cyc);
-  res.ifmap_dram_reads = di.reads, res.ifmap_dram_start = di.start, res.ifmap_dram_stop = di.stop;
-  res.filter_dram_reads = dfl.reads, res.filter_dram_start = dfl.start;
-  res.filter_dram_stop = dfl.stop;
-  res.ifmap_dram_exact = di.exact;
-  res.filter_dram_exact = dfl.exact;
 
-  if (di.stalls || dfl.stalls) {
-    // Approximate read-stall model (USER bandwidth too small to keep an operand on chip): the
-    // array waits for the DRAM traffic that exceeds what the compute lines can overlap.
-    res.read_stalls_exact = false;
-    const int64_t bw = cfg.bandwidths[0];
-    const int64_t lines = m.total_lines();
-    int64_t extra = 0;
-    if (di.stalls) extra = std::max(extra, ceil_div(di.reads, bw) - lines);
-    if (dfl.stalls) extra = std::max(extra, ceil_div(dfl.reads, bw) - lines);
-    extra = std::max<int64_t>(extra, 0);
-    res.total_cycles += extra;
-    res.stall_cycles += extra;
-    res.ifmap_dram_stop = std::max(res.ifmap_dram_stop, static_cast<double>(res.total_cycles));
+  // USER mode: SCALE-Sim's read buffers. An operand whose hashed lines all fit the active half
+  // always hits; otherwise its demand lines run through the circular prefetch window.
+  const int64_t user_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : 1;
+  UserReadBuffer ifbuf(cfg.ifmap_sram_kb * 1024, user_bw, ifo.prefetch_elems, ifo.valid_elems);
+  UserReadBuffer flbuf(cfg.filter_sram_kb * 1024, user_bw, flo.prefetch_elems, flo.valid_elems);
+  const bool sim_if = cfg.user_bandwidth && !ifbuf.fits();
+  const bool sim_fl = cfg.user_bandwidth && !flbuf.fits();
+  const OperandStreams if_streams(df, m, layer, ReadKind::kIfmap);
+  const OperandStreams fl_streams(df, m, layer, ReadKind::kFilter);
+  if (sim_if) {
+    ifbuf.build_index(if_streams.addr_space(),
+                      [&](auto&& visit) { if_streams.for_each_prefetch(visit); });
+  }
+  if (sim_fl) {
+    flbuf.build_index(fl_streams.addr_space(),
+                      [&](auto&& visit) { fl_streams.for_each_prefetch(visit); });
+  }
+
+  // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
+  // serviced one cycle later on hits (hit latency 1) or when the prefetch they waited for is
+  // served; the OFMAP buffer may stall a line.
+  const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
+  OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
+  int64_t stall = 0, last_out = 0;
+  int64_t if_first_cyc = 0, if_last_cyc = 0, fl_first_cyc = 0, fl_last_cyc = 0;
+  int64_t if_first_out = 0, if_last_out = 0, fl_first_out = 0, fl_last_out = 0;
+  int64_t of_first = -1, of_last = 0;
+  std::vector<int64_t> addrs;
+  int64_t i = 0;
+  for (int64_t fc = 0; fc < m.col_folds; ++fc) {
+    const int64_t cu = std::min(c, m.sc - fc * c);
+    for (int64_t fr = 0; fr < m.row_folds; ++fr) {
+      const int64_t ru = std::min(r, m.sr - fr * r);
+      const FoldBands fb = bands(df, m, ru, cu);
+      for (int64_t line = 0; line < lf; ++line, ++i) {
+        const int64_t cyc = i + stall;
+        int64_t if_out = cyc + 1, fl_out = cyc + 1;
+        if (sim_if && fb.ifmap.count(line) > 0) {
+          if_streams.demand_line(fr, fc, line, &addrs);
+          if_out = ifbuf.service_line(addrs, cyc);
+        }
+        if (sim_fl && fb.filter.count(line) > 0) {
+          fl_streams.demand_line(fr, fc, line, &addrs);
+          fl_out = flbuf.service_line(addrs, cyc);
+        }
+        if (i == if_first) if_first_cyc = cyc, if_first_out = if_out;
+        if (i == if_last) if_last_cyc = cyc, if_last_out = if_out;
+        if (i == fl_first) fl_first_cyc = cyc, fl_first_out = fl_out;
+        if (i == fl_last) fl_last_cyc = cyc, fl_last_out = fl_out;
+        const int64_t n = fb.ofmap.count(line);
+        int64_t out = cyc;
+        if (n > 0) {
+          out = wb.service_line(n, cyc);
+          if (of_first < 0) of_first = out;
+          of_last = out;
+        }
+        // double_buffered_scratchpad_mem.py: the line stalls the array by the largest of the
+        // read stalls (out - cycle - hit latency; negative when the awaited prefetch was already
+        // served) and the OFMAP stall (out - cycle - 1, the write port's slot is not a stall).
+        stall += std::max({if_out - cyc - 1, fl_out - cyc - 1, out - cyc - 1});
+        last_out = out;
+      }
+    }
+  }
+  wb.flush(last_out);
+  res.total_cycles = last_out;
+  res.stall_cycles = stall;
+  res.ifmap_sram_start = static_cast<double>(if_first_out);
+  res.ifmap_sram_stop = static_cast<double>(if_last_out);
+  res.filter_sram_start = static_cast<double>(fl_first_out);
+  res.filter_sram_stop = static_cast<double>(fl_last_out);
+  res.ofmap_sram_start = static_cast<double>(of_first);
+  res.ofmap_sram_stop = static_cast<double>(of_last);
+  res.ofmap_dram_writes = wb.accesses();
+  res.ofmap_dram_start = static_cast<double>(wb.first_cycle());
+  res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
+
+  if (cfg.user_bandwidth) {
+    res.ifmap_dram_reads = ifbuf.dram_reads();
+    res.ifmap_dram_start = static_cast<double>(ifbuf.dram_start());
+    res.ifmap_dram_stop = static_cast<double>(ifbuf.dram_stop());
+    res.filter_dram_reads = flbuf.dram_reads();
+    res.filter_dram_start = static_cast<double>(flbuf.dram_start());
+    res.filter_dram_stop = static_cast<double>(flbuf.dram_stop());
+  } else {
+    const ReadDram di = read_dram_calc(cfg.ifmap_sram_kb, ifo, if_first_cyc, if_last_cyc);
+    const ReadDram dfl = read_dram_calc(cfg.filter_sram_kb, flo, fl_first_cyc, fl_last_cyc);
+    res.ifmap_dram_reads = di.reads, res.ifmap_dram_start = di.start;
+    res.ifmap_dram_stop = di.stop;
+    res.filter_dram_reads = dfl.reads, res.filter_dram_start = dfl.start;
+    res.filter_dram_stop = dfl.stop;
+    res.ifmap_dram_exact = di.exact;
+    res.filter_dram_exact = dfl.exact;
   }
 
   // Utilisation and bandwidths (Python true division of integers; exact below 2^53).

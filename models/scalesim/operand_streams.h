@@ -1,0 +1,74 @@
+// The addresses SCALE-Sim v2's compute classes put into the IFMAP and filter prefetch matrices
+// (fetch order) and demand matrices (per demand line), for the USER-mode read-buffer simulation.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/scalesim/scalesim_input.h"
+#include "models/scalesim/systolic_model.h"
+
+namespace trnsim::model::scalesim {
+
+enum class ReadKind { kIfmap, kFilter };
+
+class OperandStreams {
+ public:
+  OperandStreams(Dataflow df, const Mapping& m, const Layer& layer, ReadKind kind);
+
+  // Addresses are relative to the operand's offset: [0, addr_space()).
+  int64_t addr_space() const;
+
+  // Calls visit(addr) for every prefetch-matrix entry in the order set_fetch_matrix flattens it
+  // (-1 = null slot).
+  template <class Visit>
+  void for_each_prefetch(Visit&& visit) const {
+    const int64_t rows = blocks_ * block_rows_, cols = width_;
+    if (!diagonal_) {
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) visit(prefetch_elem(r, c));
+      }
+      return;
+    }
+    // create_*_prefetch_mat "roll out along the diagonal": anti-diagonals in order, each from its
+    // bottom row up.
+    for (int64_t d = 0; d < rows + cols - 1; ++d) {
+      const int64_t lo = std::max<int64_t>(0, d - cols + 1);
+      for (int64_t r = std::min(d, rows - 1); r >= lo; --r) visit(prefetch_elem(r, d - r));
+    }
+  }
+
+  // Addresses of local line LINE of fold (FR, FC) of the demand matrix, in column order.
+  void demand_line(int64_t fr, int64_t fc, int64_t line, std::vector<int64_t>* out) const;
+
+ private:
+  // im2col entry (pixel P, tap J), -1 outside the ifmap.
+  int64_t ifmap(int64_t p, int64_t j) const {
+    const Pos& a = pix_[p];
+    const Pos& b = tap_[j];
+    if (a.row + b.row >= l_.ifmap_h || a.col + b.col >= l_.ifmap_w) return -1;
+    return a.off + b.off;
+  }
+  int64_t base(int64_t r, int64_t k) const;   // the operand (maybe transposed) at row r, col k
+  int64_t used(int64_t block) const { return std::min(width_, span_ - block * width_); }
+  int64_t prefetch_elem(int64_t row, int64_t c) const {
+    const int64_t b = row / block_rows_;
+    return c < used(b) ? base(row % block_rows_, b * width_ + c) : -1;
+  }
+
+  struct Pos {
+    int32_t row, col, off;  // ifmap row/column and address offset
+  };
+  std::vector<Pos> pix_, tap_;  // per output pixel (window corner), per window tap
+  const Layer& l_;
+  ReadKind kind_;
+  bool transposed_ = false;  // base(r, k) = operand(k, r)
+  bool diagonal_ = false;    // prefetch matrix rolled out along anti-diagonals
+  bool skewed_ = false;      // demand fold skewed (else flipped R-line block)
+  bool by_row_fold_ = true;  // prefetch blocks / demand columns follow the row folds
+  int64_t blocks_ = 0, block_rows_ = 0, width_ = 0, span_ = 0;
+  int64_t prefix_ = 0;       // null demand lines before a skewed block
+  int64_t rows_ = 0;         // array rows R
+};
+
+}  // namespace trnsim::model::scalesim
