@@ -88,48 +88,6 @@ std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value
   return {out};
 }
 
-// ReduceL1, ReduceL2, ReduceSumSquare, ReduceProd, ReduceLogSumExp.
-std::vector<Value> eval_reduce_more(const Node& node, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  auto axes = reduce_axes(node, in, static_cast<int64_t>(x.shape.size()));
-  Shape kept = x.shape;
-  for (int64_t a : axes) kept[a] = 1;
-  Value out(x.dtype, kept);
-  const std::string& op = node.op;
-  auto os = broadcast_strides(kept, x.shape);
-  auto xs = row_major_strides(x.shape);
-  auto out_of = [&](int64_t e) {
-    int64_t o = 0;
-    for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
-    return o;
-  };
-  std::vector<double> mx(out.numel(), -std::numeric_limits<double>::infinity());
-  if (op == "ReduceLogSumExp")
-    for (int64_t e = 0; e < x.numel(); ++e) mx[out_of(e)] = std::max(mx[out_of(e)], x.data[e]);
-  std::fill(out.data.begin(), out.data.end(), op == "ReduceProd" ? 1.0 : 0.0);
-  for (int64_t e = 0; e < x.numel(); ++e) {
-    const int64_t o = out_of(e);
-    const double v = x.data[e];
-    if (op == "ReduceL1") out.data[o] += std::fabs(v);
-    else if (op == "ReduceProd") out.data[o] *= v;
-    else if (op == "ReduceLogSumExp") out.data[o] += std::exp(v - mx[o]);
-    else out.data[o] += v * v;  // L2, SumSquare
-  }
-  for (int64_t o = 0; o < out.numel(); ++o) {
-    if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
-    if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
-  }
-  if (!node.attr_int("keepdims", 1)) {
-    Shape s;
-    for (size_t i = 0; i < x.shape.size(); ++i)
-      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-        s.push_back(x.shape[i]);
-    out.shape = s;
-  }
-  round_all(out);
-  return {out};
-}
-
 std::vector<Value> eval_arg_reduce(const Node& n, const std::vector<const Value*>& in) {
   const Value& x = *in[0];
   const int64_t r = static_cast<int64_t>(x.shape.size());

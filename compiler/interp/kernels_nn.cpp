@@ -99,30 +99,46 @@ std::vector<Value> eval_gemm(const Node& node, const std::vector<const Value*>& 
   return {out};
 }
 
+// Every ReduceX: Mean, Sum, Max, Min, L1, L2, SumSquare, Prod, LogSumExp.
 std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>& in) {
   const Value& x = *in[0];
   auto axes = reduce_axes(node, in, static_cast<int64_t>(x.shape.size()));
   Shape kept = x.shape;
   for (int64_t a : axes) kept[a] = 1;
   Value out(x.dtype, kept);
-  const bool is_max = node.op == "ReduceMax", is_min = node.op == "ReduceMin";
-  const double init = is_max   ? -std::numeric_limits<double>::infinity()
-                      : is_min ? std::numeric_limits<double>::infinity()
-                               : 0.0;
+  const std::string& op = node.op;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double init = op == "ReduceMax" ? -inf : op == "ReduceMin" ? inf : op == "ReduceProd" ? 1.0 : 0.0;
   std::fill(out.data.begin(), out.data.end(), init);
   auto os = broadcast_strides(kept, x.shape);
   auto xs = row_major_strides(x.shape);
-  for (int64_t e = 0; e < x.numel(); ++e) {
+  auto out_of = [&](int64_t e) {
     int64_t o = 0;
     for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
-    double v = x.data[e];
-    if (is_max) out.data[o] = std::max(out.data[o], v);
-    else if (is_min) out.data[o] = std::min(out.data[o], v);
-    else out.data[o] += v;
+    return o;
+  };
+  std::vector<double> mx;  // LogSumExp: the max of each output, subtracted for stability
+  if (op == "ReduceLogSumExp") {
+    mx.assign(out.numel(), -inf);
+    for (int64_t e = 0; e < x.numel(); ++e) mx[out_of(e)] = std::max(mx[out_of(e)], x.data[e]);
   }
-  if (node.op == "ReduceMean") {
-    double cnt = static_cast<double>(x.numel()) / std::max<int64_t>(1, out.numel());
-    for (double& d : out.data) d /= cnt;
+  for (int64_t e = 0; e < x.numel(); ++e) {
+    const int64_t o = out_of(e);
+    const double v = x.data[e];
+    double& acc = out.data[o];
+    if (op == "ReduceMax") acc = std::max(acc, v);
+    else if (op == "ReduceMin") acc = std::min(acc, v);
+    else if (op == "ReduceL1") acc += std::fabs(v);
+    else if (op == "ReduceProd") acc *= v;
+    else if (op == "ReduceLogSumExp") acc += std::exp(v - mx[o]);
+    else if (op == "ReduceL2" || op == "ReduceSumSquare") acc += v * v;
+    else acc += v;  // Sum, Mean
+  }
+  const double cnt = static_cast<double>(x.numel()) / std::max<int64_t>(1, out.numel());
+  for (int64_t o = 0; o < out.numel(); ++o) {
+    if (op == "ReduceMean") out.data[o] /= cnt;
+    if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
+    if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
   }
   if (!node.attr_int("keepdims", 1)) {
     Shape s;

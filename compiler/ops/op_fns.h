@@ -88,7 +88,6 @@ TRNSIM_EVAL(eval_lstm);  // lower/lstm.cpp
 TRNSIM_EVAL(eval_instance_norm);
 TRNSIM_EVAL(eval_lrn);
 TRNSIM_EVAL(eval_log_softmax);
-TRNSIM_EVAL(eval_reduce_more);   // ReduceL1/L2/SumSquare/Prod/LogSumExp
 TRNSIM_EVAL(eval_arg_reduce);    // ArgMax, ArgMin
 TRNSIM_EVAL(eval_strided_copy);  // Tile, DepthToSpace, SpaceToDepth
 TRNSIM_EVAL(eval_cumsum);
