@@ -13,6 +13,7 @@
 #include "isa/validate.h"
 #include "support/error.h"
 #include "tools/cli.h"
+#include "tools/model_options.h"
 
 namespace trnsim::cli {
 namespace {
@@ -27,28 +28,6 @@ struct CompileArgs {
   int cores = 1;
   std::string dump_after;
 };
-
-// "NAME=1x3x224x224" -> (NAME, dims). The name may itself contain '='; the last one splits.
-std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& s) {
-  auto eq = s.rfind('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-    throw InputError(fmt::format("--shape {}: expected NAME=DIMxDIMx...", s));
-  std::vector<int64_t> dims;
-  std::string rest = s.substr(eq + 1);
-  size_t pos = 0;
-  while (pos <= rest.size()) {
-    size_t x = rest.find('x', pos);
-    std::string tok = rest.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    char* end = nullptr;
-    long long v = std::strtoll(tok.c_str(), &end, 10);
-    if (tok.empty() || *end != '\0' || v <= 0)
-      throw InputError(fmt::format("--shape {}: '{}' is not a positive integer", s, tok));
-    dims.push_back(v);
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return {s.substr(0, eq), dims};
-}
 
 }  // namespace
 
@@ -73,14 +52,7 @@ void add_compile_command(CLI::App& app) {
                               a->out.substr(a->out.size() - 5) != ".tbin"))
       throw InputError(fmt::format("-o {}: expected a .tasm or .tbin file name", a->out));
     config::ChipConfig chip = config::load_chip(a->chip, a->sets);
-    compiler::CompileOptions opts;
-    for (const auto& s : a->shapes) {
-      auto [name, dims] = parse_shape(s);
-      if (opts.shapes.count(name)) throw InputError(fmt::format("--shape {}: given twice", name));
-      opts.shapes[name] = dims;
-    }
-    opts.dtype = a->dtype;
-    opts.cores = a->cores;
+    compiler::CompileOptions opts = model_options(a->shapes, a->dtype, a->cores);
     opts.dump_after = a->dump_after;
     opts.dump_sink = [](const std::string& text) {
       std::fwrite(text.data(), 1, text.size(), stdout);

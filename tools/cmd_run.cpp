@@ -21,6 +21,7 @@
 #include "support/error.h"
 #include "support/file_util.h"
 #include "tools/cli.h"
+#include "tools/model_options.h"
 #include "tools/npy.h"
 
 namespace trnsim::cli {
@@ -61,33 +62,9 @@ std::pair<std::string, std::string> split_assignment(const std::string& s, const
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-std::vector<int64_t> parse_shape(const std::string& name, const std::string& text) {
-  std::vector<int64_t> dims;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t x = text.find('x', pos);
-    std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    char* end = nullptr;
-    long long v = std::strtoll(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0' || v <= 0)
-      throw InputError(fmt::format("--shape {}={}: expected positive dims like 1x3x224x224",
-                                   name, text));
-    dims.push_back(v);
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return dims;
-}
-
 isa::Program load(const RunArgs& a, const config::ChipConfig& chip) {
   if (ends_with(a.program, ".onnx")) {
-    compiler::CompileOptions co;
-    co.dtype = a.dtype;
-    co.cores = a.cores;
-    for (const auto& s : a.shapes) {
-      auto [name, text] = split_assignment(s, "--shape");
-      co.shapes[name] = parse_shape(name, text);
-    }
+    compiler::CompileOptions co = model_options(a.shapes, a.dtype, a.cores);
     return compiler::compile_onnx(a.program, chip, co);
   }
   if (!a.shapes.empty())
