@@ -318,7 +318,9 @@ TEST_CASE("real SCALE-Sim: scale.cfg (USER, operands overflow), GEMM test_mnk_in
 // Other array shapes, SRAM sizes (different per operand) and bandwidths, both operands missing.
 TEST_CASE("real SCALE-Sim: small-SRAM USER variants", "[scalesim]") {
   check_real("mnk__u16x16_32k16k8k_bw32_os", "test_mnk_input.csv", true);
+  check_real("test__u16x16_32k16k8k_bw32_os", "test.csv", false);
   check_real("mnk__u16x8_8k_bw8_is", "test_mnk_input.csv", true);
+  check_real("mnk__u12x14_10k_bw24_ws", "test_mnk_input.csv", true);  // rows of 24 cut the halves
   check_real("convsmall__u8x8_2k1k1k_bw10_ws", "../../../data/conv_small.csv", false);
   check_real("gemmsmall__u8x8_2k1k1k_bw10_ws", "../../../data/gemm_small.csv", true);
 }
