@@ -537,6 +537,31 @@ def exporter_names(rng):
 MODELS["exporter_names"] = exporter_names
 
 
+def fp16_block(rng):
+    """A float16 export (half-precision weights, inputs and outputs): MatMul, bias, LayerNorm,
+    GELU via Erf, residual. Boundary tensors stay float16; the engines compute in fp32."""
+    n = helper.make_node
+    H = TensorProto.FLOAT16
+    h = lambda a: np.asarray(a, dtype=np.float16)
+    inits = [const("w", h(rnd(rng, 32, 32, scale=0.2))), const("b", h(rnd(rng, 32, scale=0.1))),
+             const("g", h(1 + rnd(rng, 32, scale=0.1))), const("be", h(rnd(rng, 32, scale=0.1))),
+             const("sqrt2", h(np.sqrt(2.0))), const("one", h(1.0)), const("half", h(0.5))]
+    nodes = [n("MatMul", ["x", "w"], ["m"], name="fc"),
+             n("Add", ["m", "b"], ["mb"], name="fc_bias"),
+             n("Div", ["mb", "sqrt2"], ["d"], name="gelu_div"),
+             n("Erf", ["d"], ["e"], name="gelu_erf"),
+             n("Add", ["e", "one"], ["e1"], name="gelu_add"),
+             n("Mul", ["mb", "e1"], ["g0"], name="gelu_mul"),
+             n("Mul", ["g0", "half"], ["g1"], name="gelu_half"),
+             n("Add", ["x", "g1"], ["r"], name="residual"),
+             n("LayerNormalization", ["r", "g", "be"], ["y"], axis=-1, name="ln")]
+    m = model("fp16_block", nodes, [vi("x", [8, 32], H)], [vi("y", [8, 32], H)], inits)
+    return m, {"x": h(rnd(rng, 8, 32))}
+
+
+MODELS["fp16_block"] = fp16_block
+
+
 def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=True):
     """One MatMul [M, K] x [K, N]; each operand a runtime input or an initializer.
     feeds=False writes no input files (timing-only benchmarks of huge runtime inputs)."""
@@ -646,7 +671,7 @@ MODELS.update({
 
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
-BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "dp_hf_bert", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
+BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "dp_hf_bert", "fp16_block", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
                "op_matmul_blocked", "op_matmul_const_lhs", "op_matmul_const_rhs",
                "encoder_small", "op_matmul_bias_relu"}
 

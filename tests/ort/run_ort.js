@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs an ONNX model with ONNX Runtime (the external reference for trnsim's e2e tests).
 // usage: node run_ort.js MODEL.onnx OUT_DIR NAME=FILE.npy...
-// Writes OUT_DIR/<output>.npy for every model output (float32, int64 or bool).
+// Writes OUT_DIR/<output>.npy for every model output (float32/16, int64/32/8, uint8 or bool).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -11,6 +11,7 @@ const ort = require('onnxruntime-node');
 const DESCR = {
   '<f4': ['float32', Float32Array], '<i8': ['int64', BigInt64Array], '|b1': ['bool', Uint8Array],
   '<i4': ['int32', Int32Array], '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array],
+  '<f2': ['float16', Uint16Array],  // ONNX Runtime takes float16 data as raw uint16 bits
 };
 
 function readNpy(file) {
@@ -34,7 +35,8 @@ function readNpy(file) {
 }
 
 function writeNpy(file, tensor) {
-  const map = { float32: '<f4', int64: '<i8', bool: '|b1', int32: '<i4', uint8: '|u1', int8: '|i1' };
+  const map = { float32: '<f4', int64: '<i8', bool: '|b1', int32: '<i4', uint8: '|u1', int8: '|i1',
+                float16: '<f2' };
   const descr = map[tensor.type];
   if (!descr) throw new Error(`output dtype ${tensor.type} not supported`);
   const dims = tensor.dims;
