@@ -1,5 +1,6 @@
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/einsum.h"
+#include "compiler/frontend/external_data.h"
 #include "compiler/frontend/inline_if.h"
 
 #include <fmt/format.h>
@@ -303,6 +304,10 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
     throw InputError(fmt::format("{}: opset {} is not supported (supported: {}..{})", src,
                                  opset < 0 ? std::string("(none)") : std::to_string(opset),
                                  kMinOpset, kMaxOpset));
+
+  // Side files of externally stored tensors, relative to the model's directory: read in
+  // before the checker, which would look for them relative to the working directory.
+  load_external_data(model, model_dir_of(src), src);
 
   onnx::GraphProto* gp = model.mutable_graph();
   std::set<std::string> inits;

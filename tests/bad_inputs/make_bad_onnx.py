@@ -125,6 +125,25 @@ def models():
     out.append(("external_data.onnx", model(
         [n("MatMul", ["x", "w"], ["y"], name="fc")], [vi("x", [8, 64])], [vi("y", [8, 32])], [t])))
 
+    # External data that is short, misplaced or escapes the model's directory. The side files
+    # (zeros) are bad inputs too: fed to compile themselves, they are not ONNX models.
+    def ext(file, location, dims=(64, 32), **kv):
+        t = onnx.TensorProto(name="w", data_type=F, dims=list(dims),
+                             data_location=onnx.TensorProto.EXTERNAL)
+        t.external_data.add(key="location", value=location)
+        for k, v in kv.items():
+            t.external_data.add(key=k, value=v)
+        out.append((file, model([n("MatMul", ["x", "w"], ["y"], name="fc")], [vi("x", [8, 64])],
+                                [vi("y", [8, 32])], [t])))
+    out.append(("ext_short.bin", b"\0" * 4096))  # half of a [64, 32] fp32 tensor
+    ext("ext_short.onnx", "ext_short.bin")
+    ext("ext_offset_past_end.onnx", "ext_short.bin", offset="5000")
+    ext("ext_length_past_end.onnx", "ext_short.bin", offset="96", length="4096")
+    ext("ext_bad_offset.onnx", "ext_short.bin", offset="-8")
+    ext("ext_absurd_dims.onnx", "ext_short.bin", dims=(1 << 20, 1 << 20))
+    ext("ext_escape.onnx", "../onnx/ext_short.bin")
+    ext("ext_absolute.onnx", "/etc/hostname")
+
     # Valid models that cannot be split by batch over cores (--cores 2).
     out.append(("dp_softmax_batch.onnx", model(
         [n("Softmax", ["x"], ["y"], axis=0, name="softmax")], [vi("x", ["N", 6])], [vi("y", ["N", 6])])))

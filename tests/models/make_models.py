@@ -1149,6 +1149,27 @@ MODELS.update(ZOO_MODELS)
 BF16_MODELS |= {"lrn_basic", "lrn_wide"}
 
 
+# ---- ONNX external data: weights in side files beside the model (torch.onnx.export of large
+# models, onnx.save(save_as_external_data=True)). NAME -> onnx.save keyword arguments.
+EXTERNAL_DATA = {
+    # Every initializer (the int64 ones too) in one side file, at 4 KiB-aligned offsets.
+    "ext_mlp": dict(all_tensors_to_one_file=True, location="ext_mlp.weights", size_threshold=0),
+    # One side file per tensor over 1 KiB (named after the tensor); small ones stay inline.
+    "ext_cnn": dict(all_tensors_to_one_file=False, size_threshold=1024),
+    # The data-parallel compile loads the model twice, both times with its side file. Shape
+    # operands stay inline (ONNX Runtime cannot infer shapes from external ones).
+    "dp_ext_mlp": dict(all_tensors_to_one_file=True, location="dp_ext_mlp.data",
+                       size_threshold=1024),
+}
+MODELS.update({
+    "ext_mlp": lambda rng: mlp(rng),
+    "ext_cnn": lambda rng: small_cnn(rng),
+    "dp_ext_mlp": MODELS["dp_mlp"],
+})
+RUN_ARGS["dp_ext_mlp"] = ["--cores", "2"]
+BF16_MODELS |= {"ext_mlp"}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -1164,7 +1185,11 @@ def main():
     os.makedirs(out, exist_ok=True)
     for name in names:
         m, inputs = {**MODELS, **BENCH_MODELS}[name](np.random.default_rng(42))
-        onnx.save(m, os.path.join(out, name + ".onnx"))
+        if name in EXTERNAL_DATA:
+            onnx.save(m, os.path.join(out, name + ".onnx"), save_as_external_data=True,
+                      **EXTERNAL_DATA[name])
+        else:
+            onnx.save(m, os.path.join(out, name + ".onnx"))
         d = os.path.join(out, name + ".inputs")
         os.makedirs(d, exist_ok=True)
         for k, v in inputs.items():
