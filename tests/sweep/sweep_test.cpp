@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,6 +177,44 @@ TEST_CASE("sweep spec errors name the file and the problem", "[sweep]") {
   check("chip: tiny\nbogus: 1\n" + wl, "unknown key 'bogus'");
   check("chip: tiny\naxes: {pe.rows: {from: 4, to: 2, step: 1}}\n" + wl, "need step > 0 and to >= from");
   check("chip: [unclosed\n", "malformed YAML");
+  check("chip: tiny\nworkloads:\n  - program: " + prog.string() + "\n    cores: 2\n",
+        "cores: only for models");
+  check("chip: tiny\nworkloads:\n  - program: " + prog.string() + "\n    cores: many\n",
+        "cores: expected a positive integer or all");
+  fs::remove_all(d);
+}
+
+TEST_CASE("a model workload with cores: all is compiled data parallel for each core count",
+          "[sweep]") {
+  // The batch-4 BERT-style layer of the e2e tests, swept over the chip's core count: with two
+  // cores each runs half the batch, so the simulated time must drop.
+  fs::path d = scratch("cores");
+  const std::string gen = "/usr/bin/python3 " + std::string(TRNSIM_TEST_DATA) +
+                          "/models/make_models.py " + d.string() + " dp_hf_bert > /dev/null";
+  REQUIRE(std::system(gen.c_str()) == 0);
+  write(d / "s.yaml",
+        "chip: trn1\naxes:\n  cores: [1, 2]\nworkloads:\n  - model: dp_hf_bert.onnx\n"
+        "    shapes: {ids: [4, 12], mask: [4, 12]}\n    cores: all\noptions:\n"
+        "  timing-only: true\n");
+  Result r = run("sweep " + (d / "s.yaml").string() + " -o " + (d / "r.csv").string() + " -j 2");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  std::istringstream in(slurp(d / "r.csv"));
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line.rfind("index,id,workload,cores,status,sim_time_ns,", 0) == 0);
+  std::vector<double> t;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    REQUIRE(cells.size() >= 6);
+    CHECK(cells[4] == "ok");
+    t.push_back(std::stod(cells[5]));
+  }
+  REQUIRE(t.size() == 2);
+  CHECK(t[1] < 0.9 * t[0]);
   fs::remove_all(d);
 }
 

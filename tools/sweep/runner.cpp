@@ -193,6 +193,15 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
     for (const auto& s : wl.shapes) argv.insert(argv.end(), {"--shape", s});
     argv.insert(argv.end(), {"--dtype", wl.dtype, "-o", out});
+    if (wl.cores != 1) {  // data parallel: a number, or every core of this point's chip
+      int n = wl.cores;
+      if (n == 0) {
+        std::vector<std::string> sets = spec.sets;
+        for (const auto& [k, v] : p.params) sets.push_back(k + "=" + v);
+        n = config::load_chip(spec.chip, sets).target().num_cores;
+      }
+      argv.insert(argv.end(), {"--cores", std::to_string(n)});
+    }
     compiled[keys[i]] = "";
     c.stats = out;
     c.start = Clock::now();

@@ -164,9 +164,10 @@ SweepSpec load_spec(const std::string& path) {
     if (!w.IsMap()) throw InputError(fmt::format("{}: workload: expected a mapping", where(path, w)));
     for (const auto& kv : w) {
       std::string k = kv.first.as<std::string>();
-      if (k != "name" && k != "model" && k != "program" && k != "shapes" && k != "dtype")
+      if (k != "name" && k != "model" && k != "program" && k != "shapes" && k != "dtype" &&
+          k != "cores")
         throw InputError(fmt::format("{}: workload: unknown key '{}' (name, model, program, shapes, "
-                                     "dtype)", where(path, kv.first), k));
+                                     "dtype, cores)", where(path, kv.first), k));
     }
     if (!w["model"] == !w["program"])
       throw InputError(fmt::format("{}: workload: give exactly one of model or program", where(path, w)));
@@ -190,6 +191,17 @@ SweepSpec load_spec(const std::string& path) {
     if (w["dtype"]) wl.dtype = scalar(path, w["dtype"], "dtype");
     if (wl.dtype != "bf16" && wl.dtype != "fp32")
       throw InputError(fmt::format("{}: dtype: expected bf16 or fp32", where(path, w["dtype"])));
+    if (const auto& c = w["cores"]) {
+      const std::string v = scalar(path, c, "cores");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v == "all") wl.cores = 0;
+      else if (!v.empty() && *end == '\0' && n >= 1 && n <= 4096) wl.cores = static_cast<int>(n);
+      else throw InputError(fmt::format("{}: cores: expected a positive integer or all", where(path, c)));
+      if (!wl.is_model)
+        throw InputError(fmt::format("{}: cores: only for models (programs fix their cores)",
+                                     where(path, c)));
+    }
     spec.workloads.push_back(wl);
   }
   if (const auto& o = root["options"]) {

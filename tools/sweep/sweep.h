@@ -19,6 +19,8 @@ struct Workload {
   bool is_model = false;            // .onnx (compiled once per software-visible config)
   std::vector<std::string> shapes;  // "NAME=1x3x224x224" for --shape
   std::string dtype = "bf16";
+  // Models only: compile --cores (data parallel); 0 = "all", each point's chip core count.
+  int cores = 1;
 };
 
 struct SweepSpec {
