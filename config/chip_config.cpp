@@ -207,6 +207,11 @@ std::pair<std::string, std::string> cross_check(const ChipConfig& c) {
             fmt::format("pe.max_moving_free = {} fp32 results ({} bytes) do not fit one PSUM "
                         "bank (psum.bank_bytes = {})",
                         c.pe_max_moving_free, c.pe_max_moving_free * 4, c.psum_bank_bytes)};
+  if (c.pe_pipeline_cycles != 0)
+    return {"pe.pipeline_cycles",
+            fmt::format("pe.pipeline_cycles = {}: only 0 is modelled (the Tensor Engine model is "
+                        "throughput-only; a fill/drain latency would be ignored)",
+                        c.pe_pipeline_cycles)};
   return {"", ""};
 }
 
@@ -220,6 +225,7 @@ std::vector<std::string> validation_rule_docs() {
       "`sbuf.bytes_per_partition` >= 2048 (one 512-element fp32 tile)",
       "`psum.bank_bytes` is a multiple of 4 (fp32 accumulators)",
       "`pe.max_moving_free` x 4 bytes <= `psum.bank_bytes` (a matmul result fits one PSUM bank)",
+      "`pe.pipeline_cycles` = 0 (the Tensor Engine model is throughput-only; reserved)",
   };
 }
 

@@ -206,6 +206,10 @@ TEST_CASE("cross-parameter checks name where the offending value was set", "[con
   CHECK(load_error("tiny", {"psum.bank_bytes=2050"}) ==
         "--set psum.bank_bytes=2050: psum.bank_bytes = 2050 is not a multiple of 4 (fp32 "
         "accumulators)");
+  // A parameter the model does not implement is refused, not silently ignored.
+  CHECK(load_error("trn1", {"pe.pipeline_cycles=5"}) ==
+        "--set pe.pipeline_cycles=5: pe.pipeline_cycles = 5: only 0 is modelled (the Tensor "
+        "Engine model is throughput-only; a fill/drain latency would be ignored)");
   ChipConfig c;
   c.pe_rows = 256;
   CHECK_THROWS_WITH(validate_chip(c, "sweep point 3"),
