@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
+#include "compiler/ops/more2.h"
 
 namespace trnsim::compiler {
 
@@ -249,6 +250,15 @@ std::vector<OpInfo> make_table() {
       other("CumSum", infer_cumsum, eval_cumsum, lower_cumsum, {"exclusive", "reverse"}),
       mod_op(),
       // ---- end of the model-zoo coverage ops.
+      // ---- Ops of exported models (ops/more2.cpp, interp/kernels_more2.cpp, lower/more2.cpp):
+      // GatherElements (GpSimd gather per row), Trilu (select against a constant mask; constant
+      // inputs fold), Round (half to even), ScatterND (constant indices: copies).
+      other("GatherElements", infer_gather_elements, eval_gather_elements, lower_gather_elements,
+            {"axis"}),
+      other("Trilu", infer_trilu, eval_trilu, lower_trilu, {"upper"}),
+      other("Round", infer_unary, eval_round, lower_round, {}),
+      other("ScatterND", infer_scatter_nd, eval_scatter_nd, lower_scatter_nd, {"reduction"}),
+      // ---- end of the exported-model ops.
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
       other("Size", infer_size, eval_size, nullptr, {}),

@@ -1149,6 +1149,88 @@ MODELS.update(ZOO_MODELS)
 BF16_MODELS |= {"lrn_basic", "lrn_wide"}
 
 
+# ---- Ops of exported models: GatherElements, Trilu, Round, ScatterND (lower/more2.cpp).
+def ex_op(name, nodes, feeds, inits=(), out_type=F):
+    """Runtime inputs from feeds(rng) (float32 or int64 arrays), one output y."""
+    def build(rng):
+        ins = feeds(rng)
+        g = helper.make_graph(nodes, name, [vi(k, list(v.shape), I64 if v.dtype == np.int64 else F)
+                                            for k, v in ins.items()], [vi("y", None, out_type)],
+                              initializer=list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="trnsim-tests")
+        m.ir_version = 8
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m)
+        return m, ins
+    return build
+
+
+def _round_data(rng):
+    x = rng.integers(-40, 41, size=(6, 50)).astype(np.float32) / 4  # .25 steps: many ties at .5
+    x[0, :7] = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997]
+    return {"x": x}
+
+
+def _round_large(rng):
+    """Near and beyond 2^23, where fp32 has no fraction bits left."""
+    x = np.array([4194304.5, 4194305.5, -8388607.5, 8388606.5, 8388609.0, -16777218.0, 3e9,
+                  -1e10, 2.5, 1e-3], dtype=np.float32)
+    return {"x": np.concatenate([x, rng.uniform(-9e6, 9e6, 118).astype(np.float32)])}
+
+
+_IDX = np.random.default_rng(7)
+EXPORT_MODELS = {
+    # Constant indices (some negative), indices smaller than data off the axis.
+    "gather_elements_const": ex_op(
+        "gather_elements_const", [n("GatherElements", ["x", "i"], ["y"], axis=1, name="ge")],
+        lambda r: {"x": rnd(r, 3, 7, 5)},
+        [const("i", _IDX.integers(-7, 7, size=(3, 9, 4)).astype(np.int64))]),
+    # Runtime indices on the last axis (torch.gather(x, -1, idx) in top-k / sampling code).
+    "gather_elements_runtime": ex_op(
+        "gather_elements_runtime", [n("GatherElements", ["x", "i"], ["y"], axis=-1, name="ge")],
+        lambda r: {"x": rnd(r, 40, 30), "i": r.integers(-30, 30, size=(40, 12)).astype(np.int64)}),
+    "gather_elements_axis0": ex_op(
+        "gather_elements_axis0", [n("GatherElements", ["x", "i"], ["y"], axis=0, name="ge")],
+        lambda r: {"x": rnd(r, 6, 5), "i": r.integers(0, 6, size=(3, 4)).astype(np.int64)}),
+    "trilu_upper_k1": ex_op("trilu_upper_k1", [n("Trilu", ["x", "k"], ["y"], name="tri")],
+                            lambda r: {"x": rnd(r, 2, 5, 7)},
+                            [const("k", np.array(1, dtype=np.int64))]),
+    # A causal mask as GPT-style exports build it: lower triangle, no k, batch of heads.
+    "trilu_lower": ex_op("trilu_lower", [n("Trilu", ["x"], ["y"], upper=0, name="tri")],
+                         lambda r: {"x": rnd(r, 2, 3, 16, 16)}),
+    "trilu_lower_kneg": ex_op("trilu_lower_kneg", [n("Trilu", ["x", "k"], ["y"], upper=0,
+                                                     name="tri")],
+                              lambda r: {"x": rnd(r, 150, 6)},
+                              [const("k", np.array(-2, dtype=np.int64))]),
+    # Trilu of a constant: folded at compile time, the mask then added to x.
+    "trilu_folded": ex_op("trilu_folded", [n("Trilu", ["ones"], ["m"], name="tri"),
+                                           n("Add", ["x", "m"], ["y"], name="add")],
+                          lambda r: {"x": rnd(r, 8, 8)},
+                          [const("ones", np.ones((8, 8), np.float32))]),
+    "round_ties": ex_op("round_ties", [n("Round", ["x"], ["y"], name="round")], _round_data),
+    # round(x) - x: within 0.5 however large x is, so an off-by-one shows at the tolerance.
+    "round_large": ex_op("round_large", [n("Round", ["x"], ["r"], name="round"),
+                                         n("Sub", ["r", "x"], ["y"], name="sub")], _round_large),
+    # GPT-2 style KV-cache write: the new token's keys go to position 5 of every head.
+    "scatter_nd_kv": ex_op(
+        "scatter_nd_kv", [n("ScatterND", ["cache", "i", "kv"], ["y"], name="scatter")],
+        lambda r: {"cache": rnd(r, 1, 4, 8, 16), "kv": rnd(r, 1, 4, 16)},
+        [const("i", np.array([[[0, h, 5] for h in range(4)]], dtype=np.int64))]),
+    # Whole rows, three of them consecutive (one copy), one negative index.
+    "scatter_nd_rows": ex_op(
+        "scatter_nd_rows", [n("ScatterND", ["x", "i", "u"], ["y"], name="scatter")],
+        lambda r: {"x": rnd(r, 10, 6), "u": rnd(r, 4, 6)},
+        [const("i", np.array([[2], [3], [4], [-2]], dtype=np.int64))]),
+    # Every element overwritten (no copy of data), single elements.
+    "scatter_nd_full": ex_op(
+        "scatter_nd_full", [n("ScatterND", ["x", "i", "u"], ["y"], name="scatter")],
+        lambda r: {"x": rnd(r, 2, 3), "u": rnd(r, 6)},
+        [const("i", np.array([[1, 2], [0, 0], [0, 1], [0, 2], [1, 0], [1, 1]], dtype=np.int64))]),
+}
+MODELS.update(EXPORT_MODELS)
+
+
 # ---- ONNX external data: weights in side files beside the model (torch.onnx.export of large
 # models, onnx.save(save_as_external_data=True)). NAME -> onnx.save keyword arguments.
 EXTERNAL_DATA = {

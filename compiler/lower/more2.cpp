@@ -1,0 +1,257 @@
+// Lowering of GatherElements (GpSimd `gather` within partitions, one row of the gathered axis
+// per partition), Trilu (`select` against a constant 0/1 mask), Round (half to even with the
+// 2^23 trick on |x|) and ScatterND with constant indices (a copy of data, then one DMA copy per
+// run of consecutive update slices). See ops/more2.h.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/lower/lower_ctx.h"
+#include "compiler/ops/more2.h"
+#include "compiler/ops/op_fns.h"
+#include "support/error.h"
+
+namespace trnsim::compiler {
+
+using isa::AccessPattern;
+using isa::AluOp;
+using isa::Engine;
+using isa::Opcode;
+
+namespace {
+
+void emit_act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, isa::ActFn fn) {
+  isa::Instr in = make_instr(Opcode::Act);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  in.ops[2] = int_operand(static_cast<int64_t>(fn));
+  in.ops[3] = imm(1.0f);
+  in.ops[4] = imm(0.0f);
+  ctx.emit(Engine::Act, in);
+}
+
+void emit_ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0,
+             float s0, AluOp op1 = AluOp::Bypass, float s1 = 0.0f) {
+  isa::Instr in = make_instr(Opcode::TensorScalar);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  in.ops[2] = int_operand(static_cast<int64_t>(op0));
+  in.ops[3] = imm(s0);
+  in.ops[4] = int_operand(static_cast<int64_t>(op1));
+  in.ops[5] = imm(s1);
+  ctx.emit(Engine::Dve, in);
+}
+
+void emit_tt(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& a,
+             const AccessPattern& b, AluOp op) {
+  isa::Instr in = make_instr(Opcode::TensorTensor);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(a);
+  in.ops[2] = ap_operand(b);
+  in.ops[3] = int_operand(static_cast<int64_t>(op));
+  ctx.emit(Engine::Dve, in);
+}
+
+void emit_select(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& pred,
+                 const AccessPattern& on_true, const AccessPattern& on_false) {
+  isa::Instr in = make_instr(Opcode::Select);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(pred);
+  in.ops[2] = ap_operand(on_true);
+  in.ops[3] = ap_operand(on_false);
+  ctx.emit(Engine::Dve, in);
+}
+
+void emit_copy(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src) {
+  isa::Instr in = make_instr(Opcode::Copy);
+  in.ops[0] = ap_operand(dst);
+  in.ops[1] = ap_operand(src);
+  ctx.emit(Engine::Dve, in);
+}
+
+AccessPattern tile_f32(LowerCtx& ctx, int64_t np, int64_t nf) {
+  return ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+}
+
+// The staging dtype of a plain copy (movement.cpp's): int64 as int32, bool as uint8.
+DType staging(DType t) {
+  if (t == DType::Int64) return DType::Int32;
+  if (t == DType::Bool) return DType::Uint8;
+  return t;
+}
+
+// Copies `shape` elements from src (offset, strides) to dst (offset, strides) through SBUF.
+void copy_region(LowerCtx& ctx, const HbmView& dst, int64_t dst_off,
+                 const std::vector<int64_t>& dst_st, const HbmView& src, int64_t src_off,
+                 const std::vector<int64_t>& src_st, const Shape& shape) {
+  const DType sd = staging(src.dtype);
+  const int es = isa::dtype_size(sd);
+  ctx.for_each_tile(shape, {dst_st, src_st}, ctx.max_free(1) * 4 / es, [&](const TileSpec& ts) {
+    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(ts.nf * es), ts.np, ts.nf, sd);
+    ctx.dma(t, ctx.hbm(src, src_off + ts.offsets[1], ts.np, ts.pstride[1],
+                       {{ts.fstride[1], ts.nf}}));
+    ctx.dma(ctx.hbm(dst, dst_off + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}),
+            t, Engine::Pool);
+  });
+}
+
+const Value* const_input(const Graph& g, const Node& n, size_t k) {
+  if (k >= n.inputs.size() || n.inputs[k] < 0 || !g.t(n.inputs[k]).is_const()) return nullptr;
+  return &*g.t(n.inputs[k]).value;
+}
+
+}  // namespace
+
+void lower_round(LowerCtx& ctx, const Node& n) {
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  // |x| < 2^23: (|x| + 2^23) - 2^23 rounds to an integer, ties to even (fp32 adds round to
+  // nearest even); larger |x| (and inf, NaN) are integers already. The sign goes back on by a
+  // multiply with sign(x), so -0.4 gives -0 as in ONNX Runtime.
+  constexpr float kTwo23 = 8388608.0f;
+  ctx.for_each_tile(y.shape, {y.strides, x.strides}, ctx.max_free(4), [&](const TileSpec& ts) {
+    AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), a = tile_f32(ctx, ts.np, ts.nf);
+    AccessPattern r = tile_f32(ctx, ts.np, ts.nf), p = tile_f32(ctx, ts.np, ts.nf);
+    ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
+    emit_act(ctx, a, xt, isa::ActFn::Abs);
+    emit_ts(ctx, r, a, AluOp::Add, kTwo23, AluOp::Sub, kTwo23);
+    emit_ts(ctx, p, a, AluOp::Lt, kTwo23);
+    emit_select(ctx, r, p, r, a);
+    emit_act(ctx, p, xt, isa::ActFn::Sign);
+    emit_tt(ctx, r, r, p, AluOp::Mul);
+    ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), r,
+            Engine::Pool);
+  });
+}
+
+void lower_trilu(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  const int64_t k = trilu_k(const_input(g, n, 1));
+  const bool upper = n.attr_int("upper", 1) != 0;
+  const size_t r = y.shape.size();
+  const int64_t R = y.shape[r - 2], C = y.shape[r - 1];
+  Value mask(DType::Fp32, {R, C});
+  for (int64_t i = 0; i < R; ++i)
+    for (int64_t j = 0; j < C; ++j) mask.data[i * C + j] = trilu_keeps(upper, k, i, j) ? 1 : 0;
+  HbmView m = ctx.add_const(n.name + ".mask", mask);
+  std::vector<int64_t> ms(r, 0);
+  ms[r - 2] = C;
+  ms[r - 1] = 1;
+  // y = mask ? x : mask (0 where the mask is 0: no 0 * inf = NaN as a multiply would give).
+  ctx.for_each_tile(y.shape, {y.strides, x.strides, ms}, ctx.max_free(2), [&](const TileSpec& ts) {
+    AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), mt = tile_f32(ctx, ts.np, ts.nf);
+    ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
+    ctx.dma(mt, ctx.hbm(m, ts.offsets[2], ts.np, ts.pstride[2], {{ts.fstride[2], ts.nf}}));
+    emit_select(ctx, xt, mt, xt, mt);
+    ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}),
+            xt, Engine::Pool);
+  });
+}
+
+void lower_gather_elements(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  HbmView data = ctx.view(n.inputs[0]), out = ctx.view(n.outputs[0]);
+  const int64_t r = static_cast<int64_t>(data.shape.size());
+  const int64_t axis = normalize_axis(n.attr_int("axis", 0), r);
+  const int64_t V = data.shape[axis];
+  const Shape& ishape = g.t(n.inputs[1]).shape;
+  const int64_t K = ishape[axis];
+  if (num_elements(ishape) == 0) return;
+  const int64_t cap = ctx.target().sbuf_bytes_per_partition;
+  if (V * 4 * 4 > cap)
+    throw InputError(fmt::format("{}: axis {} of {} elements does not fit in an SBUF partition",
+                                 g.where(n), axis, V));
+  HbmView idx;
+  const Value* civ = const_input(g, n, 1);
+  if (civ) {  // constant indices: resolved (negative ones) and range-checked here
+    Value v(DType::Int32, civ->shape);
+    for (int64_t e = 0; e < civ->numel(); ++e) {
+      double k = civ->data[e];
+      if (k < 0) k += static_cast<double>(V);
+      if (k < 0 || k >= static_cast<double>(V))
+        throw InputError(fmt::format("{}: index {} out of range [-{}, {})", g.where(n),
+                                     civ->data[e], V, V));
+      v.data[e] = k;
+    }
+    idx = ctx.add_const(n.name + ".indices", v);
+  } else {
+    idx = ctx.view(n.inputs[1]);
+  }
+  // Rows: every index position but the axis; each partition holds one row of data along the
+  // axis and gathers its K outputs from it.
+  Shape rows;
+  std::vector<int64_t> ds, is, os;
+  for (int64_t d = 0; d < r; ++d) {
+    if (d == axis) continue;
+    rows.push_back(ishape[d]);
+    ds.push_back(data.strides[d]);
+    is.push_back(idx.strides[d]);
+    os.push_back(out.strides[d]);
+  }
+  const int64_t F = std::max<int64_t>(
+      16, std::min<int64_t>(2048, (cap / 2 - V * 4) / (4 * 4)));
+  ctx.for_each_tile(rows, {ds, is, os}, 1, [&](const TileSpec& ts) {
+    const int64_t np = ts.np;
+    AccessPattern src = tile_f32(ctx, np, V);
+    ctx.dma(src, ctx.hbm(data, data.offset + ts.offsets[0], np, ts.pstride[0],
+                         {{data.strides[axis], V}}));
+    for (int64_t k0 = 0; k0 < K; k0 += F) {
+      const int64_t kf = std::min(F, K - k0);
+      AccessPattern it = ctx.sbuf(ctx.sbuf_alloc(kf * 4), np, kf, DType::Int32);
+      const AccessPattern ih = ctx.hbm(idx, idx.offset + ts.offsets[1] + k0 * idx.strides[axis],
+                                       np, ts.pstride[1], {{idx.strides[axis], kf}});
+      if (civ) {
+        ctx.dma(it, ih);
+      } else {  // runtime indices: k + V * (k < 0), then to int32
+        AccessPattern f = tile_f32(ctx, np, kf), t = tile_f32(ctx, np, kf);
+        ctx.dma(f, ih);
+        emit_ts(ctx, t, f, AluOp::Lt, 0.0f, AluOp::Mul, static_cast<float>(V));
+        emit_tt(ctx, f, f, t, AluOp::Add);
+        emit_copy(ctx, it, f);
+      }
+      AccessPattern o = tile_f32(ctx, np, kf);
+      isa::Instr ga = make_instr(Opcode::Gather);
+      ga.ops[0] = ap_operand(o);
+      ga.ops[1] = ap_operand(src);
+      ga.ops[2] = ap_operand(it);
+      ctx.emit(Engine::Pool, ga);
+      ctx.dma(ctx.hbm(out, out.offset + ts.offsets[2] + k0 * out.strides[axis], np, ts.pstride[2],
+                      {{out.strides[axis], kf}}),
+              o, Engine::Pool);
+    }
+  });
+}
+
+void lower_scatter_nd(LowerCtx& ctx, const Node& n) {
+  const Graph& g = ctx.graph();
+  if (n.attr_string("reduction", "none") != "none")
+    throw InputError(g.where(n) + ": reduction '" + n.attr_string("reduction", "none") +
+                     "' is supported only on compile-time constants");
+  const Value* iv = const_input(g, n, 1);
+  if (!iv)
+    throw InputError(g.where(n) + ": indices must be compile-time constants (runtime indices "
+                                  "are supported only when all inputs are constant)");
+  HbmView data = ctx.view(n.inputs[0]), upd = ctx.view(n.inputs[2]), out = ctx.view(n.outputs[0]);
+  const ScatterSlices s = scatter_slices(data.shape, *iv, upd.shape);
+  // Slices that every update overwrites need no copy of data: only copy when some element of
+  // out keeps its data value (checked on the slice offsets).
+  std::vector<int64_t> offs = s.offsets;
+  std::sort(offs.begin(), offs.end());
+  offs.erase(std::unique(offs.begin(), offs.end()), offs.end());
+  if (static_cast<int64_t>(offs.size()) * s.slice < num_elements(out.shape))
+    copy_region(ctx, out, out.offset, out.strides, data, data.offset, data.strides, out.shape);
+  // Updates in program order (a later duplicate index wins), runs of slices that are
+  // consecutive in both updates and out merged into one copy.
+  const int64_t m = static_cast<int64_t>(s.offsets.size());
+  for (int64_t i0 = 0; i0 < m;) {
+    int64_t i1 = i0 + 1;
+    while (i1 < m && s.offsets[i1] == s.offsets[i1 - 1] + s.slice) ++i1;
+    const int64_t len = (i1 - i0) * s.slice;
+    if (len > 0)
+      copy_region(ctx, out, out.offset + s.offsets[i0], {1}, upd, upd.offset + i0 * s.slice, {1},
+                  {len});
+    i0 = i1;
+  }
+}
+
+}  // namespace trnsim::compiler
