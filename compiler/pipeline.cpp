@@ -22,6 +22,7 @@ constexpr GraphPass kGraphPasses[] = {
     {"fold_batchnorm", fold_batchnorm},
     {"prune_dead", prune_dead},
     {"fuse_epilogue", fuse_epilogue},
+    {"choose_layout", choose_layout},
 };
 // Instruction-level passes after the graph passes.
 const char* const kLatePasses[] = {"lower", "allocate_sbuf", "insert_sync", "emit"};

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "compiler/lower/layout.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -20,24 +21,38 @@ namespace {
 using Compute = std::function<void(const AccessPattern& dst, const std::vector<AccessPattern>& src)>;
 
 // Tiles the output, loads each operand view broadcast to `out_shape`, runs `compute`, stores.
+// The tiling is the node's `_layout` (choose_layout pass, lower/layout.h) when it applies, so
+// that loads match the producer's stores, else LowerCtx::for_each_tile's.
 void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& ins,
                  const Compute& compute) {
-  std::vector<std::vector<int64_t>> strides{out.strides};
-  for (const auto& v : ins) strides.push_back(broadcast_strides(v.shape, out.shape));
-  const int64_t max_f = ctx.max_free(static_cast<int>(ins.size()) + 1);
-  ctx.for_each_tile(out.shape, strides, max_f, [&](const TileSpec& ts) {
+  // hbm[0]: the output tile, hbm[k + 1]: input k's.
+  auto tile = [&](int64_t np, int64_t nf, const std::vector<AccessPattern>& hbm) {
     std::vector<AccessPattern> src;
     for (size_t k = 0; k < ins.size(); ++k) {
-      AccessPattern s = ctx.sbuf(ctx.sbuf_alloc(ts.nf * 4), ts.np, ts.nf, DType::Fp32);
-      ctx.dma(s, ctx.hbm(ins[k], ins[k].offset + ts.offsets[k + 1], ts.np, ts.pstride[k + 1],
-                         {{ts.fstride[k + 1], ts.nf}}));
+      AccessPattern s = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+      ctx.dma(s, hbm[k + 1]);
       src.push_back(s);
     }
-    AccessPattern dst = ctx.sbuf(ctx.sbuf_alloc(ts.nf * 4), ts.np, ts.nf, DType::Fp32);
+    AccessPattern dst = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
     compute(dst, src);
     // Stores are issued by pool so that sp keeps loading the next tiles (no per-tile stall).
-    ctx.dma(ctx.hbm(out, out.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}),
-            dst, Engine::Pool);
+    ctx.dma(hbm[0], dst, Engine::Pool);
+  };
+  const int buffers = static_cast<int>(ins.size()) + 1;
+  if (auto tiles = layout_tiles(ctx, out, ins, buffers)) {
+    for (const LayoutTile& t : *tiles) tile(t.np, t.nf, t.hbm);
+    return;
+  }
+  std::vector<std::vector<int64_t>> strides{out.strides};
+  for (const auto& v : ins) strides.push_back(broadcast_strides(v.shape, out.shape));
+  const int64_t max_f = ctx.max_free(buffers);
+  ctx.for_each_tile(out.shape, strides, max_f, [&](const TileSpec& ts) {
+    std::vector<AccessPattern> hbm{ctx.hbm(out, out.offset + ts.offsets[0], ts.np, ts.pstride[0],
+                                           {{ts.fstride[0], ts.nf}})};
+    for (size_t k = 0; k < ins.size(); ++k)
+      hbm.push_back(ctx.hbm(ins[k], ins[k].offset + ts.offsets[k + 1], ts.np, ts.pstride[k + 1],
+                            {{ts.fstride[k + 1], ts.nf}}));
+    tile(ts.np, ts.nf, hbm);
   });
 }
 

@@ -153,7 +153,16 @@ HbmView LowerCtx::add_const(const std::string& name, const Value& val, DType as)
   return v;
 }
 
-void LowerCtx::begin_node(const Node& n) { tag_ = out_.prog.intern(n.name); }
+void LowerCtx::begin_node(const Node& n) {
+  tag_ = out_.prog.intern(n.name);
+  node_ = &n;
+}
+
+const std::vector<LowerCtx::Store>& LowerCtx::stores(int tensor) const {
+  static const std::vector<Store> kNone;
+  auto it = stores_.find(tensor);
+  return it == stores_.end() ? kNone : it->second;
+}
 
 int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
   bytes = (bytes + kAlign - 1) / kAlign * kAlign;
@@ -223,6 +232,8 @@ void LowerCtx::dma(const AccessPattern& dst, const AccessPattern& src, isa::Engi
   in.ops[0] = int_operand(q);
   in.ops[1] = ap_operand(dst);
   in.ops[2] = ap_operand(src);
+  if (dst.space == MemSpace::Hbm && src.space == MemSpace::Sbuf)
+    stores_[dst.tensor].push_back({dst, src});
   emit(e, in);
 }
 

@@ -65,6 +65,14 @@ class LowerCtx {
   isa::Program& prog() { return out_.prog; }
 
   void begin_node(const Node& n);
+  // The node being lowered (its `_layout` attribute comes from the choose_layout pass).
+  const Node* node() const { return node_; }
+  // Every SBUF -> HBM dma emitted so far into program tensor `tensor`, in program order (the
+  // tiles a consumer can follow so that its loads match these stores; see allocate_sbuf).
+  struct Store {
+    isa::AccessPattern hbm, sbuf;
+  };
+  const std::vector<Store>& stores(int tensor) const;
   // Row-major view of IR tensor `id` in HBM (declared on first use).
   HbmView view(int id);
   // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
@@ -119,6 +127,8 @@ class LowerCtx {
   Lowered& out_;
   std::map<int, HbmView> hbm_;  // IR tensor id -> its HBM placement (row-major)
   isa::StrId tag_ = 0;
+  const Node* node_ = nullptr;
+  std::map<int, std::vector<Store>> stores_;  // program tensor -> its stores
   int64_t sbuf_next_ = 0;
   int64_t pinned_ = 0;
   int psum_next_ = 0;

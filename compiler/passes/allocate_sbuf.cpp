@@ -3,13 +3,17 @@
 //
 // 1. Every SBUF access pattern names one buffer (LowerCtx gives each allocation a unique
 //    virtual range); a buffer is live from its first to its last access in program order.
-// 2. Forwarding: a `dma` load whose HBM source is exactly what an earlier `dma` store wrote from
-//    an SBUF buffer X (same access pattern, no write to that HBM range in between, a dtype round
-//    trip that is exact, X not written after the store, the load the only writer of its buffer
-//    Y and every access to Y inside the loaded range) is dropped: Y's accesses are redirected to
-//    X, whose live range grows to Y's last access. A forward is only taken while the live bytes
-//    over the extension stay within a budget of SBUF; otherwise the tensor keeps going through
-//    HBM (the spill). Stores to scratch tensors whose every reader was forwarded are dropped.
+// 2. Forwarding: a `dma` load whose HBM source is what an earlier `dma` store wrote from an
+//    SBUF buffer X (same elements, no write to that HBM range in between, an exact dtype round
+//    trip, X not written after the store, the load the first writer of its buffer Y, later
+//    in-place writes to Y only after every other read of X, every access to Y inside the
+//    loaded range) is dropped: Y's accesses are redirected to X, whose live range grows to Y's
+//    last access. The load may also read one step of the store's outermost free dim (a fused
+//    matmul stores 4 feature tiles at once; the next matmul loads one k tile at a time). A
+//    load that converts (fp32 -> bf16 for the Tensor Engine), or whose buffer cannot become X
+//    (several loads fill it), becomes an act copy from X that converts the same way. A forward is only taken while the live bytes over the extension
+//    stay within a budget of SBUF; otherwise the tensor keeps going through HBM (the spill).
+//    Stores to scratch tensors whose every reader was forwarded are dropped.
 // 3. Placement: a linear scan in program order. Ring buffers go next-fit from a cursor that
 //    moves on like the old ring (a new buffer avoids the space freed most recently, so the load
 //    of tile i+1 does not wait for the readers of tile i); pinned buffers go at the top. If it
@@ -19,7 +23,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <limits>
+#include <map>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include "compiler/passes/passes.h"
@@ -95,13 +103,72 @@ bool exact_round_trip(DType s, DType h) {
                               s == DType::Fp8e5m2);
 }
 
-bool same_layout(const AccessPattern& a, const AccessPattern& b) {
-  if (a.dtype != b.dtype || a.start_partition != b.start_partition ||
-      a.num_partitions != b.num_partitions || a.ndims != b.ndims || a.offset_reg >= 0 ||
-      b.offset_reg >= 0)
+// The same access pattern with unit dims dropped and contiguous dims merged (the elements and
+// their order are unchanged), so equal patterns written differently compare equal.
+AccessPattern canonical(AccessPattern ap) {
+  std::array<isa::Dim, 4> d{};
+  int n = 0;
+  for (int i = 0; i < ap.ndims; ++i) {
+    if (ap.dims[i].count == 1) continue;
+    if (n > 0 && d[n - 1].stride == ap.dims[i].stride * ap.dims[i].count) {
+      d[n - 1] = {ap.dims[i].stride, d[n - 1].count * ap.dims[i].count};
+      continue;
+    }
+    d[n++] = ap.dims[i];
+  }
+  ap.dims = d;
+  ap.ndims = static_cast<uint8_t>(n);
+  if (ap.num_partitions == 1) ap.partition_stride = 0;
+  return ap;
+}
+
+// The SBUF elements a store (SBUF `s` -> HBM `h`) wrote to the HBM elements `load` reads: all of
+// them (same elements), or one step of the store's outermost free dim (a store of several
+// tiles, e.g. a fused matmul's group of 4 feature tiles, read back one tile at a time).
+std::optional<AccessPattern> stored_part(const AccessPattern& h, const AccessPattern& s,
+                                         const AccessPattern& load) {
+  if (h.offset_reg >= 0 || s.offset_reg >= 0 || load.offset_reg >= 0) return std::nullopt;
+  const AccessPattern ch = canonical(h), cl = canonical(load);
+  if (ch == cl) return s;
+  if (ch.ndims != cl.ndims + 1 || ch.tensor != cl.tensor || ch.dtype != cl.dtype ||
+      ch.num_partitions != cl.num_partitions || ch.partition_stride != cl.partition_stride)
+    return std::nullopt;
+  for (int d = 0; d < cl.ndims; ++d)
+    if (ch.dims[d + 1].stride != cl.dims[d].stride || ch.dims[d + 1].count != cl.dims[d].count)
+      return std::nullopt;
+  const int64_t step = ch.dims[0].stride * isa::dtype_size(ch.dtype);
+  const int64_t diff = cl.offset - ch.offset;
+  if (step <= 0 || diff % step != 0 || diff / step < 0 || diff / step >= ch.dims[0].count)
+    return std::nullopt;
+  const int64_t j = diff / step, inner = cl.free_elements();
+  // The SBUF side: one contiguous run of count x inner elements, or [A, count][1, inner].
+  const AccessPattern cs = canonical(s);
+  AccessPattern part = s;
+  part.ndims = 1;
+  part.dims = {};
+  part.dims[0] = {1, inner};
+  const int64_t es = isa::dtype_size(s.dtype);
+  if (cs.ndims == 1 && cs.dims[0].stride == 1 && cs.dims[0].count == ch.dims[0].count * inner) {
+    part.offset = s.offset + j * inner * es;
+  } else if (cs.ndims == 2 && cs.dims[0].count == ch.dims[0].count && cs.dims[1].stride == 1 &&
+             cs.dims[1].count == inner) {
+    part.offset = s.offset + j * cs.dims[0].stride * es;
+  } else {
+    return std::nullopt;
+  }
+  return part;
+}
+
+// Same partitions and element layout (and dtype when `dtype`).
+bool same_layout(const AccessPattern& a, const AccessPattern& b, bool dtype = true) {
+  if ((dtype && a.dtype != b.dtype) || a.start_partition != b.start_partition ||
+      a.num_partitions != b.num_partitions || a.offset_reg >= 0 || b.offset_reg >= 0)
     return false;
-  for (int d = 0; d < a.ndims; ++d)
-    if (a.dims[d].stride != b.dims[d].stride || a.dims[d].count != b.dims[d].count) return false;
+  const AccessPattern ca = canonical(a), cb = canonical(b);
+  if (ca.ndims != cb.ndims) return false;
+  for (int d = 0; d < ca.ndims; ++d)
+    if (ca.dims[d].stride != cb.dims[d].stride || ca.dims[d].count != cb.dims[d].count)
+      return false;
   return true;
 }
 
@@ -127,17 +194,19 @@ class Allocator {
   struct Use {
     int64_t first = -1, last = -1;
     int writers = 0;
-    int64_t last_write = -1;
+    int64_t first_write = -1, second_write = -1, last_write = -1;
     Range hull;  // union of all accesses (virtual addresses)
   };
   // Forwarding decisions and the resulting buffers.
   struct Plan {
     std::vector<int> target;        // buffer -> buffer it was forwarded to (itself if none)
     std::vector<int64_t> delta;     // virtual address shift into the target
-    std::vector<char> drop;         // instruction dropped
+    std::vector<int64_t> clobbered;  // root -> first in-place write by a forwarded buffer
+    std::vector<char> drop;         // instruction dropped (1) or replaced by a copy (2)
     std::vector<int64_t> first, last;  // live range of each root buffer in the new code
     std::vector<int64_t> phys;      // physical offset of each root buffer
-    int forwarded = 0, dropped_stores = 0;
+    std::map<int64_t, LInstr> copies;  // loads replaced by a converting copy (drop == 2)
+    int forwarded = 0, converted = 0, dropped_stores = 0;
     int64_t saved_bytes = 0;
   };
 
@@ -176,6 +245,8 @@ class Allocator {
         }
         u.last = at;
         if (a.write) {
+          if (u.writers == 0) u.first_write = at;
+          else if (u.writers == 1) u.second_write = at;
           ++u.writers;
           u.last_write = at;
         }
@@ -195,6 +266,7 @@ class Allocator {
     p.target.resize(nb);
     std::iota(p.target.begin(), p.target.end(), 0);
     p.delta.assign(nb, 0);
+    p.clobbered.assign(nb, std::numeric_limits<int64_t>::max());
     p.drop.assign(n, 0);
     std::vector<int64_t> last(nb);
     for (size_t b = 0; b < nb; ++b) last[b] = uses_[b].last;
@@ -227,8 +299,8 @@ class Allocator {
     p.first.assign(nb, -1);
     p.last.assign(nb, -1);
     for (size_t i = 0; i < n; ++i) {
-      if (p.drop[i]) continue;
-      const isa::Instr& in = l_.code[i].in;
+      if (p.drop[i] == 1) continue;
+      const isa::Instr& in = p.drop[i] ? p.copies.at(i).in : l_.code[i].in;
       for (const Access& a : accesses_of(in)) {
         const AccessPattern& ap = in.ops[a.op].ap;
         if (ap.space != MemSpace::Sbuf) continue;
@@ -238,6 +310,17 @@ class Allocator {
       }
     }
     return p;
+  }
+
+  // Y (filled by load `li` with `dst`) can become X (root r's last access so far `last_r`): the
+  // load is Y's first write and covers every access to Y; later (in-place) writes to Y come
+  // after every other read of X, and nothing reads X after a forwarded buffer overwrote it.
+  bool can_alias(const Plan& p, int64_t li, int x, int y, const AccessPattern& dst,
+                 int64_t last_r) const {
+    const Use& uy = uses_[y];
+    if (x == y || uy.first_write != li || !range_of(dst).contains(uy.hull)) return false;
+    if (uy.writers > 1 && last_r >= uy.second_write) return false;
+    return uy.last < p.clobbered[root(p, x)];
   }
 
   void try_forward(Plan& p, int64_t li,
@@ -257,16 +340,43 @@ class Allocator {
       }
     if (si < 0 || p.drop[si]) return;
     const isa::Instr& store = l_.code[si].in;
-    if (!is_dma(store) || store.ops[1].ap != src || store.ops[2].ap.space != MemSpace::Sbuf)
-      return;
-    const AccessPattern& from = store.ops[2].ap;
-    if (!same_layout(from, dst) || !exact_round_trip(from.dtype, src.dtype)) return;
+    if (!is_dma(store) || store.ops[2].ap.space != MemSpace::Sbuf) return;
+    const std::optional<AccessPattern> part = stored_part(store.ops[1].ap, store.ops[2].ap, src);
+    if (!part) return;
+    const AccessPattern& from = *part;
+    if (!exact_round_trip(from.dtype, src.dtype) || !same_layout(from, dst, false)) return;
     const int x = buffer_of(from.offset), y = buffer_of(dst.offset);
-    const Use& uy = uses_[y];
-    if (x == y || uy.writers != 1 || !range_of(dst).contains(uy.hull)) return;
-    if (uses_[x].last_write > si) return;  // X changes after the store
+    if (x == y || uses_[x].last_write > si) return;  // X changes after the store
     const int r = root(p, x);
-    const int64_t rb = l_.sbuf_buffers[r].bytes, yb = l_.sbuf_buffers[y].bytes;
+    const int64_t rb = l_.sbuf_buffers[r].bytes;
+    if (from.dtype != dst.dtype || !can_alias(p, li, x, y, dst, last[r])) {
+      // An act copy from X into Y (converting like the load would: fp32 -> bf16 for the Tensor
+      // Engine) when Y cannot simply become X (several loads fill it, e.g. pinned k tiles);
+      // X lives until the copy.
+      if (!isa::dtype_is_float(dst.dtype) || !isa::dtype_is_float(from.dtype) ||
+          li >= p.clobbered[r])
+        return;
+      for (int64_t i = last[r] + 1; i <= li; ++i)
+        if (live[i] + rb > budget) return;
+      for (int64_t i = last[r] + 1; i <= li; ++i) live[i] += rb;
+      last[r] = std::max(last[r], li);
+      LInstr copy{isa::Engine::Act, make_instr(isa::Opcode::Act)};
+      copy.in.ops[0] = ap_operand(dst);
+      copy.in.ops[1] = ap_operand(from);
+      copy.in.ops[2] = int_operand(static_cast<int64_t>(isa::ActFn::Copy));
+      copy.in.ops[3] = imm(1.0f);
+      copy.in.ops[4] = imm(0.0f);
+      copy.in.tag = load.tag;
+      copy.in.label = load.label;
+      copy.in.comment = load.comment;
+      p.copies[li] = copy;
+      p.drop[li] = 2;
+      ++p.converted;
+      p.saved_bytes += dst.total_elements() * isa::dtype_size(src.dtype);
+      return;
+    }
+    const Use& uy = uses_[y];
+    const int64_t yb = l_.sbuf_buffers[y].bytes;
     // Spill check: the root's range grows from last[r] to uy.last; Y's own range goes.
     for (int64_t i = last[r] + 1; i <= uy.last; ++i) {
       const int64_t here = live[i] + rb - (i >= uy.first ? yb : 0);
@@ -275,6 +385,7 @@ class Allocator {
     for (int64_t i = last[r] + 1; i <= uy.last; ++i) live[i] += rb;
     for (int64_t i = uy.first; i <= uy.last; ++i) live[i] -= yb;
     last[r] = std::max(last[r], uy.last);
+    if (uy.writers > 1) p.clobbered[r] = std::min(p.clobbered[r], uy.second_write);
     p.target[y] = x;
     p.delta[y] = from.offset - dst.offset;
     p.drop[li] = 1;
@@ -368,13 +479,14 @@ class Allocator {
     SbufAllocStats st;
     st.ring_fallback = ring;
     st.forwarded_loads = p.forwarded;
+    st.converted_loads = p.converted;
     st.dropped_stores = p.dropped_stores;
     st.hbm_bytes_saved = p.saved_bytes;
     std::vector<LInstr> out;
     out.reserve(l_.code.size());
     for (size_t i = 0; i < l_.code.size(); ++i) {
-      if (p.drop[i]) continue;
-      LInstr li = l_.code[i];
+      if (p.drop[i] == 1) continue;
+      LInstr li = p.drop[i] ? p.copies.at(i) : l_.code[i];
       for (const Access& a : accesses_of(li.in)) {
         AccessPattern& ap = li.in.ops[a.op].ap;
         if (ap.space != MemSpace::Sbuf) continue;
@@ -413,9 +525,10 @@ SbufAllocStats allocate_sbuf(Lowered& l, const isa::Target& t, bool forwarding) 
 std::string SbufAllocStats::summary() const {
   return fmt::format(
       "# allocate_sbuf: {} buffers, highest byte used {} per partition{}; {} loads forwarded "
-      "from SBUF, {} scratch stores dropped, {} HBM bytes not transferred\n",
+      "from SBUF, {} replaced by an act copy, {} scratch stores dropped, {} HBM "
+      "bytes not transferred\n",
       buffers, peak_bytes, ring_fallback ? " (ring fallback)" : "", forwarded_loads,
-      dropped_stores, hbm_bytes_saved);
+      converted_loads, dropped_stores, hbm_bytes_saved);
 }
 
 }  // namespace trnsim::compiler

@@ -15,6 +15,7 @@ void remove_identity(Graph& g);  // drop Identity/Dropout (inference)
 void fold_batchnorm(Graph& g);   // fold BatchNormalization into a preceding Conv
 void prune_dead(Graph& g);       // drop nodes whose outputs nobody uses
 void fuse_epilogue(Graph& g);    // MatMul/Gemm + bias Add + activation -> one node
+void choose_layout(Graph& g);    // elementwise tiling that matches producers/consumers
 
 // Graph -> linear instruction list (placement in HBM, tiling, SBUF/PSUM ring allocation, DMA).
 void lower_graph(const Graph& g, LowerCtx& ctx);
@@ -23,6 +24,7 @@ struct SbufAllocStats {
   int buffers = 0;             // SBUF buffers placed (after forwarding merged some)
   int64_t peak_bytes = 0;      // highest byte per partition used + 1
   int forwarded_loads = 0;     // loads replaced by the SBUF buffer an earlier store wrote from
+  int converted_loads = 0;     // loads replaced by an act copy from it (SBUF to SBUF)
   int dropped_stores = 0;      // stores to scratch tensors nobody reads from HBM any more
   int64_t hbm_bytes_saved = 0;  // bytes those loads and stores would have moved
   bool ring_fallback = false;  // live-range placement failed; the old ring offsets were used
