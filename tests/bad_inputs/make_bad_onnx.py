@@ -144,6 +144,14 @@ def models():
     ext("ext_escape.onnx", "../onnx/ext_short.bin")
     ext("ext_absolute.onnx", "/etc/hostname")
 
+    # ScatterND with runtime indices, Trilu with a runtime k: valid ONNX, refused in one line.
+    out.append(("scatter_nd_runtime_indices.onnx", model(
+        [n("ScatterND", ["x", "i", "u"], ["y"], name="scatter")],
+        [vi("x", [4, 3]), vi("i", [2, 1], I64), vi("u", [2, 3])], [vi("y", [4, 3])])))
+    out.append(("trilu_runtime_k.onnx", model(
+        [n("Trilu", ["x", "k"], ["y"], name="tri")], [vi("x", [4, 4]), vi("k", [], I64)],
+        [vi("y", [4, 4])])))
+
     # Valid models that cannot be split by batch over cores (--cores 2).
     out.append(("dp_softmax_batch.onnx", model(
         [n("Softmax", ["x"], ["y"], axis=0, name="softmax")], [vi("x", ["N", 6])], [vi("y", ["N", 6])])))
