@@ -1,7 +1,8 @@
 // Studied (scalesim-project/scale-sim-v2, not copied): scalesim/memory/read_buffer.py
-// (prepare_hashed_buffer, active_buffer_hit, service_reads, prefetch_active_buffer, new_prefetch)
-// and read_port.py (latency 1). docs/scalesim.md, "IFMAP/filter reads, USER mode", derives the
-// timing used here.
+// (prepare_hashed_buffer, active_buffer_hit, service_reads, prefetch_active_buffer, new_prefetch),
+// read_buffer_estimate_bw.py (service_reads, manage_prefetches, check_hit,
+// complete_all_prefetches, prefetch) and read_port.py (latency 1). docs/scalesim.md, "IFMAP/filter
+// reads", derives the timing used here.
 #include "models/scalesim/read_buffer.h"
 
 #include <algorithm>
@@ -106,6 +107,62 @@ int64_t UserReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t 
     }
   }
   return out;
+}
+
+EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique,
+                                       int64_t addr_space)
+    : bw_(bw),
+      set_elems_(sram_bytes / 100),
+      refill_elems_(50 * set_elems_),  // num_sets_active_buffer = 0.5 * 100
+      unique_(unique),
+      addr_space_(addr_space) {
+  if (set_elems_ <= 0) {  // SCALE-Sim never closes a set and fails reshaping its empty prefetch
+    throw SimFault("scalesim: CALC read buffer of " + std::to_string(sram_bytes) +
+                   " bytes holds no set of floor(bytes / 100) entries");
+  }
+  if (simulated()) epoch_of_.assign(static_cast<size_t>(addr_space_), 0);
+}
+
+// manage_prefetches for each request: check_hit looks only at the sets completed since the last
+// refill (the read window starts at the first set after them), and the open set is searched
+// too, so an address is collected at most once per refill. Closing the 50th set refills: the
+// first refill's rows are served up to the cycle before the first request, each later refill's
+// (and the final partial one's) up to the previous refill's line cycle + 1 (read port latency),
+// whatever bandwidth that takes.
+int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t cycle) {
+  for (int64_t a : addrs) {
+    if (a < 0) continue;
+    if (first_cycle_ < 0) first_cycle_ = cycle;
+    if (a >= addr_space_) {
+      throw SimFault("scalesim: CALC read buffer: address " + std::to_string(a) +
+                     " outside the operand");
+    }
+    if (epoch_of_[a] == epoch_) continue;
+    epoch_of_[a] = epoch_;
+    ++collected_;
+    if (++in_epoch_ < refill_elems_) continue;
+    // SCALE-Sim sizes refill k >= 2 by the cycles between refills k - 2 and k - 1 (and the final
+    // partial one by those since the last): two refills in one cycle divide by zero there.
+    if (refills_ > 0 && last_refill_ == cycle) {
+      throw SimFault("scalesim: CALC read buffer: one demand line (cycle " + std::to_string(cycle) +
+                     ") collects more than 50 sets of " + std::to_string(set_elems_) +
+                     " new addresses; SCALE-Sim v2 divides by zero here (larger SRAM needed)");
+    }
+    ++refills_;
+    last_refill_ = cycle;
+    in_epoch_ = 0;
+    ++epoch_;
+  }
+  return cycle + 1;  // stall free
+}
+
+// The DRAM trace starts with the first refill: ceil(50 sets / bw) rows served up to the cycle
+// before the first request. Without refills, complete_all_prefetches fetches all (partial sets
+// rounded up) in the rows served at -cycles..-1.
+int64_t EstimateReadBuffer::dram_start() const {
+  if (refills_ > 0) return first_cycle_ - ceil_div(refill_elems_, bw_);
+  const int64_t sets = ceil_div(dram_reads(), set_elems_);
+  return -ceil_div(sets * set_elems_, bw_);
 }
 
 }  // namespace trnsim::model::scalesim

@@ -1,6 +1,5 @@
-// SCALE-Sim v2's USER-bandwidth read buffer (scalesim/memory/read_buffer.py) for one operand:
-// the circular active/prefetch window over the hashed lines of the prefetch matrix, its misses,
-// the prefetch timing and the DRAM access counts.
+// SCALE-Sim v2's read buffers for one operand (IFMAP or filter), driven one demand line at a time:
+// USER mode's read_buffer.py and CALC mode's read_buffer_estimate_bw.py.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +7,28 @@
 
 namespace trnsim::model::scalesim {
 
-class UserReadBuffer {
+// What the layer simulation needs of either buffer.
+class ReadBuffer {
+ public:
+  virtual ~ReadBuffer() = default;
+
+  // Whether the demand lines must go through service_line(). When false, every request is served
+  // one cycle after issue and the DRAM columns are known without them.
+  virtual bool simulated() const = 0;
+
+  // Services one demand line (ADDRS in column order, -1 = null) issued at CYCLE; returns the
+  // cycle SCALE-Sim reports it served (cycle + 1 on hits).
+  virtual int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) = 0;
+
+  // DETAILED_ACCESS_REPORT's DRAM columns, valid once every demand line was serviced.
+  virtual int64_t dram_reads() const = 0;
+  virtual int64_t dram_start() const = 0;
+  virtual int64_t dram_stop() const = 0;
+};
+
+// USER mode (read_buffer.py): the circular active/prefetch window over the hashed lines of the
+// prefetch matrix, its misses, the prefetch timing and the DRAM access counts.
+class UserReadBuffer final : public ReadBuffer {
  public:
   // SRAM_BYTES: the operand's SRAM (word size 1, active fraction 0.5); BW: USER words/cycle;
   // PREFETCH_ELEMS: entries of the prefetch matrix, null slots included; VALID_ELEMS: non-null ones.
@@ -16,6 +36,7 @@ class UserReadBuffer {
 
   // All hashed lines sit in the active half: every request hits, nothing is prefetched later.
   bool fits() const { return lines_ <= active_lines_; }
+  bool simulated() const override { return !fits(); }
 
   // Builds the address -> hashed-line index. GEN(visit) must call visit(addr) for every entry of
   // the prefetch matrix in fetch order (addr -1 = null, otherwise 0 <= addr < ADDR_SPACE); it is
@@ -29,13 +50,15 @@ class UserReadBuffer {
     end_index();
   }
 
-  // Services one demand line (ADDRS in column order, -1 = null) issued at CYCLE; returns the
-  // cycle SCALE-Sim reports it served (cycle + 1 on hits, the last prefetch's end after misses).
-  int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle);
+  // Misses wait for (or, when it is already past, are dated at) the end of the prefetch that
+  // brings their line.
+  int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) override;
 
-  int64_t dram_reads() const { return (first_rows_ + prefetches_ * prefetch_rows_) * bw_; }
-  int64_t dram_start() const { return -first_rows_; }
-  int64_t dram_stop() const { return last_prefetch_; }
+  int64_t dram_reads() const override {
+    return (first_rows_ + prefetches_ * prefetch_rows_) * bw_;
+  }
+  int64_t dram_start() const override { return -first_rows_; }
+  int64_t dram_stop() const override { return last_prefetch_; }
   int64_t prefetches() const { return prefetches_; }
 
  private:
@@ -60,6 +83,38 @@ class UserReadBuffer {
   std::vector<uint32_t> line_ids_;
   std::vector<int32_t> last_line_;    // build scratch: last line recorded per address
   int64_t pos_ = 0;                   // build scratch: valid entries seen
+};
+
+// CALC mode (read_buffer_estimate_bw.py): never stalls, only books DRAM traffic. Requests that
+// miss the addresses collected since the last refill are collected, in sets of
+// floor(bytes / 100); each time 50 sets (the active half) are complete, they are "prefetched"
+// and the collection starts over.
+class EstimateReadBuffer final : public ReadBuffer {
+ public:
+  // SRAM_BYTES: the operand's SRAM; BW: the estimate bandwidth (10 words/cycle); UNIQUE: distinct
+  // addresses of the demand lines, all in [0, ADDR_SPACE).
+  EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique, int64_t addr_space);
+
+  // Fewer distinct addresses than 50 sets: nothing is refilled, every address is read once.
+  bool simulated() const override { return unique_ >= refill_elems_; }
+  int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) override;
+
+  int64_t dram_reads() const override { return simulated() ? collected_ : unique_; }
+  int64_t dram_start() const override;
+  int64_t dram_stop() const override { return refills_ > 0 ? last_refill_ + 1 : -1; }
+  int64_t refills() const { return refills_; }
+
+ private:
+  int64_t bw_;
+  int64_t set_elems_;                 // floor(bytes / 100)
+  int64_t refill_elems_;              // 50 sets
+  int64_t unique_;
+  int64_t addr_space_;
+  std::vector<uint32_t> epoch_of_;    // per address: the collection it was last collected in
+  uint32_t epoch_ = 1;
+  int64_t in_epoch_ = 0, collected_ = 0, refills_ = 0;
+  int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
+  int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill
 };
 
 }  // namespace trnsim::model::scalesim

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -181,48 +182,6 @@ class OfmapWriteBuffer {
   bool any_drain_ = false;
 };
 
-// DRAM side of one read operand (ifmap or filter).
-struct ReadOperand {
-  int64_t prefetch_elems = 0;  // size of SCALE-Sim's prefetch matrix, null slots included
-  int64_t valid_elems = 0;     // non-null entries of that matrix
-  int64_t unique_elems = 0;    // distinct addresses
-  int64_t sram_reads = 0;
-  int64_t passes = 1;          // times the operand is re-streamed when it does not stay on chip
-  int64_t block_elems = 0;     // per-pass working set, for the approximation
-};
-
-struct ReadDram {
-  bool exact = true;
-  int64_t reads = 0;
-  double start = 0, stop = 0;
-};
-
-// CALC mode (USER mode is UserReadBuffer).
-ReadDram read_dram_calc(int64_t sram_kb, const ReadOperand& op, int64_t first_req_cycle,
-                        int64_t last_req_cycle) {
-  const int64_t total = sram_kb * 1024;  // word size 1 byte
-  ReadDram d;
-  // read_buffer_estimate_bw.py (CALC): stall-free; distinct addresses are grouped in sets of
-  // floor(total/100); while fewer than 50 sets complete, all of them are fetched at the end at 10
-  // words/cycle in the cycles just before cycle 0.
-  const int64_t items = total / 100;
-  if (items > 0 && op.unique_elems / items < 50) {
-    const int64_t sets = ceil_div(op.unique_elems, items);
-    const int64_t cycles = ceil_div(sets * items, 10);
-    d.reads = op.unique_elems;
-    d.start = static_cast<double>(-cycles);
-    d.stop = -1;
-    return d;
-  }
-  // Approximation: the operand is fetched once per pass that does not fit the active sets.
-  d.exact = false;
-  const int64_t window = 50 * std::max<int64_t>(items, 1);
-  d.reads = op.unique_elems * (op.block_elems <= window ? 1 : op.passes);
-  d.start = static_cast<double>(first_req_cycle - ceil_div(window, 10));
-  d.stop = static_cast<double>(last_req_cycle - 1);
-  return d;
-}
-
 // Whether im2col tap J of output pixel P reads inside the ifmap (operand_matrix.py nulls the rest).
 struct Taps {
   const Layer& l;
@@ -364,57 +323,48 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const int64_t if_last = last_ifmap_request(df, m, layer);
   const int64_t fl_first = b0.filter.first(), fl_last = last_base + bl.filter.last();
 
-  // DRAM side of the two read operands.
+  // The two read operands' buffers. USER mode: read_buffer.py, which needs the prefetch matrix
+  // (size, non-null entries, and its addresses when the hashed lines do not all fit the active
+  // half). CALC mode: read_buffer_estimate_bw.py at 10 words/cycle, which needs the distinct
+  // addresses.
   const int64_t u_ifmap =
       touched(layer.ifmap_h, layer.ofmap_h(), layer.filter_h, layer.stride_h) *
       touched(layer.ifmap_w, layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
   const int64_t v_ifmap =  // valid entries of the im2col ifmap operand
       valid_taps(layer.ifmap_h, layer.ofmap_h(), layer.filter_h, layer.stride_h) *
       valid_taps(layer.ifmap_w, layer.ofmap_w(), layer.filter_w, layer.stride_w) * layer.channels;
-  const int64_t u_filter = layer.window() * layer.num_filters;
-  ReadOperand ifo, flo;
-  ifo.unique_elems = u_ifmap;
-  flo.unique_elems = u_filter;
-  ifo.sram_reads = res.ifmap_sram_reads;
-  flo.sram_reads = res.filter_sram_reads;
-  switch (df) {  // prefetch matrices of systolic_compute_*.create_*_prefetch_mat
+  const int64_t u_filter = layer.window() * layer.num_filters;  // every entry valid and distinct
+  int64_t if_prefetch = 0, fl_prefetch = 0;  // create_*_prefetch_mat sizes, null slots included
+  switch (df) {
     case Dataflow::kOs:
-      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = v_ifmap;
-      flo.prefetch_elems = m.col_folds * c * t, flo.valid_elems = m.sc * t;
-      ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
-      flo.passes = m.row_folds, flo.block_elems = t * std::min(c, m.sc);
+      if_prefetch = m.row_folds * r * t, fl_prefetch = m.col_folds * c * t;
       break;
     case Dataflow::kWs:
-      ifo.prefetch_elems = m.row_folds * r * t, ifo.valid_elems = v_ifmap;
-      flo.prefetch_elems = m.col_folds * c * m.sr, flo.valid_elems = m.sr * m.sc;
-      ifo.passes = m.col_folds, ifo.block_elems = u_ifmap;
-      flo.passes = 1, flo.block_elems = u_filter;
+      if_prefetch = m.row_folds * r * t, fl_prefetch = m.col_folds * c * m.sr;
       break;
     case Dataflow::kIs:
-      ifo.prefetch_elems = m.col_folds * c * m.sr, ifo.valid_elems = v_ifmap;
-      flo.prefetch_elems = m.row_folds * r * t, flo.valid_elems = t * m.sr;
-      ifo.passes = 1, ifo.block_elems = u_ifmap;
-      flo.passes = m.col_folds, flo.block_elems = u_filter;
+      if_prefetch = m.col_folds * c * m.sr, fl_prefetch = m.row_folds * r * t;
       break;
   }
-
-  // USER mode: SCALE-Sim's read buffers. An operand whose hashed lines all fit the active half
-  // always hits; otherwise its demand lines run through the circular prefetch window.
-  const int64_t user_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : 1;
-  UserReadBuffer ifbuf(cfg.ifmap_sram_kb * 1024, user_bw, ifo.prefetch_elems, ifo.valid_elems);
-  UserReadBuffer flbuf(cfg.filter_sram_kb * 1024, user_bw, flo.prefetch_elems, flo.valid_elems);
-  const bool sim_if = cfg.user_bandwidth && !ifbuf.fits();
-  const bool sim_fl = cfg.user_bandwidth && !flbuf.fits();
   const OperandStreams if_streams(df, m, layer, ReadKind::kIfmap);
   const OperandStreams fl_streams(df, m, layer, ReadKind::kFilter);
-  if (sim_if) {
-    ifbuf.build_index(if_streams.addr_space(),
-                      [&](auto&& visit) { if_streams.for_each_prefetch(visit); });
-  }
-  if (sim_fl) {
-    flbuf.build_index(fl_streams.addr_space(),
-                      [&](auto&& visit) { fl_streams.for_each_prefetch(visit); });
-  }
+  auto make_buffer = [&](int64_t sram_kb, const OperandStreams& s, int64_t prefetch_elems,
+                         int64_t valid_elems, int64_t unique) -> std::unique_ptr<ReadBuffer> {
+    if (!cfg.user_bandwidth) {
+      return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space());
+    }
+    auto b = std::make_unique<UserReadBuffer>(sram_kb * 1024, cfg.bandwidths[0], prefetch_elems,
+                                              valid_elems);
+    if (b->simulated()) {
+      b->build_index(s.addr_space(), [&](auto&& visit) { s.for_each_prefetch(visit); });
+    }
+    return b;
+  };
+  const std::unique_ptr<ReadBuffer> ifbuf =
+      make_buffer(cfg.ifmap_sram_kb, if_streams, if_prefetch, v_ifmap, u_ifmap);
+  const std::unique_ptr<ReadBuffer> flbuf =
+      make_buffer(cfg.filter_sram_kb, fl_streams, fl_prefetch, u_filter, u_filter);
+  const bool sim_if = ifbuf->simulated(), sim_fl = flbuf->simulated();
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
   // serviced one cycle later on hits (hit latency 1) or when the prefetch they waited for is
@@ -422,7 +372,6 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
   OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
   int64_t stall = 0, last_out = 0;
-  int64_t if_first_cyc = 0, if_last_cyc = 0, fl_first_cyc = 0, fl_last_cyc = 0;
   int64_t if_first_out = 0, if_last_out = 0, fl_first_out = 0, fl_last_out = 0;
   int64_t of_first = -1, of_last = 0;
   std::vector<int64_t> addrs;
@@ -437,16 +386,16 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
         int64_t if_out = cyc + 1, fl_out = cyc + 1;
         if (sim_if && fb.ifmap.count(line) > 0) {
           if_streams.demand_line(fr, fc, line, &addrs);
-          if_out = ifbuf.service_line(addrs, cyc);
+          if_out = ifbuf->service_line(addrs, cyc);
         }
         if (sim_fl && fb.filter.count(line) > 0) {
           fl_streams.demand_line(fr, fc, line, &addrs);
-          fl_out = flbuf.service_line(addrs, cyc);
+          fl_out = flbuf->service_line(addrs, cyc);
         }
-        if (i == if_first) if_first_cyc = cyc, if_first_out = if_out;
-        if (i == if_last) if_last_cyc = cyc, if_last_out = if_out;
-        if (i == fl_first) fl_first_cyc = cyc, fl_first_out = fl_out;
-        if (i == fl_last) fl_last_cyc = cyc, fl_last_out = fl_out;
+        if (i == if_first) if_first_out = if_out;
+        if (i == if_last) if_last_out = if_out;
+        if (i == fl_first) fl_first_out = fl_out;
+        if (i == fl_last) fl_last_out = fl_out;
         const int64_t n = fb.ofmap.count(line);
         int64_t out = cyc;
         if (n > 0) {
@@ -475,23 +424,12 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   res.ofmap_dram_start = static_cast<double>(wb.first_cycle());
   res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
 
-  if (cfg.user_bandwidth) {
-    res.ifmap_dram_reads = ifbuf.dram_reads();
-    res.ifmap_dram_start = static_cast<double>(ifbuf.dram_start());
-    res.ifmap_dram_stop = static_cast<double>(ifbuf.dram_stop());
-    res.filter_dram_reads = flbuf.dram_reads();
-    res.filter_dram_start = static_cast<double>(flbuf.dram_start());
-    res.filter_dram_stop = static_cast<double>(flbuf.dram_stop());
-  } else {
-    const ReadDram di = read_dram_calc(cfg.ifmap_sram_kb, ifo, if_first_cyc, if_last_cyc);
-    const ReadDram dfl = read_dram_calc(cfg.filter_sram_kb, flo, fl_first_cyc, fl_last_cyc);
-    res.ifmap_dram_reads = di.reads, res.ifmap_dram_start = di.start;
-    res.ifmap_dram_stop = di.stop;
-    res.filter_dram_reads = dfl.reads, res.filter_dram_start = dfl.start;
-    res.filter_dram_stop = dfl.stop;
-    res.ifmap_dram_exact = di.exact;
-    res.filter_dram_exact = dfl.exact;
-  }
+  res.ifmap_dram_reads = ifbuf->dram_reads();
+  res.ifmap_dram_start = static_cast<double>(ifbuf->dram_start());
+  res.ifmap_dram_stop = static_cast<double>(ifbuf->dram_stop());
+  res.filter_dram_reads = flbuf->dram_reads();
+  res.filter_dram_start = static_cast<double>(flbuf->dram_start());
+  res.filter_dram_stop = static_cast<double>(flbuf->dram_stop());
 
   // Utilisation and bandwidths (Python true division of integers; exact below 2^53).
   const double tc = static_cast<double>(res.total_cycles);

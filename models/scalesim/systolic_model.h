@@ -43,10 +43,6 @@ struct LayerResult {
   int64_t filter_dram_reads = 0;
   double ofmap_dram_start = 0, ofmap_dram_stop = 0;
   int64_t ofmap_dram_writes = 0;
-  // Which parts follow SCALE-Sim exactly (see docs/scalesim.md): only CALC mode's DRAM columns
-  // of an operand that overflows the estimate buffer are approximate.
-  bool ifmap_dram_exact = true;
-  bool filter_dram_exact = true;
 };
 
 LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer);
