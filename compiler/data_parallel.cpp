@@ -43,7 +43,7 @@ std::string mixes_batch(const Graph& g, const Node& n) {
       "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "InstanceNormalization", "LRN",
       "MatMul", "Gemm", "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
       "Expand", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
-      "Constant", "ConstantOfShape", "Range"};
+      "Constant", "ConstantOfShape", "Range", "Round", "Sign", "Floor", "Ceil"};
   if (op == "BatchNormalization" && n.attr_int("training_mode", 0) != 0)
     return "batch statistics (training_mode)";
   if (kIndependent.count(op)) return "";
@@ -87,6 +87,8 @@ std::string mixes_batch(const Graph& g, const Node& n) {
                : "accumulates along axis 0 (the batch)";
   }
   if (op == "LSTM") return "is a recurrence whose batch is axis 1";
+  if (op == "Trilu")  // the triangle is over the last two axes
+    return rank > 2 ? "" : "takes a triangle of a matrix whose rows are the batch";
   return "is not known to keep batch elements independent";
 }
 

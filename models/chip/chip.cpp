@@ -11,6 +11,7 @@ Chip::Chip(sc_core::sc_module_name name, const isa::Program& prog, const config:
            const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store)
     : sc_module(name), prog_(prog), cfg_(cfg), opts_(opts), tracer_(tracer),
       hbm_store_(hbm_store), hbm_(cfg) {
+  profile_.reset(prog.strings.size());
   for (int c = 0; c < cfg.cores; ++c)
     cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), *this, c));
 }
@@ -104,6 +105,7 @@ SimStats Chip::stats() const {
   s.peak_flops_per_s = static_cast<double>(cfg_.cores) * static_cast<double>(cfg_.pe_rows) *
                        static_cast<double>(cfg_.pe_cols) * 2.0 * cfg_.pe_clock_ghz * 1e9;
   compute_energy(s, cfg_);
+  s.nodes = profile_.nodes(prog_.strings);
   return s;
 }
 

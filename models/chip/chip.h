@@ -32,6 +32,7 @@ class Chip : public sc_core::sc_module {
   const ChipRunOptions& opts() const { return opts_; }
   bool numerics() const { return opts_.numerics; }
   Tracer& tracer() { return tracer_; }
+  NodeProfile& profile() { return profile_; }
   Hbm& hbm() { return hbm_; }
   HbmStore& hbm_store() { return hbm_store_; }
   int num_cores() const { return static_cast<int>(cores_.size()); }
@@ -52,6 +53,7 @@ class Chip : public sc_core::sc_module {
   const config::ChipConfig& cfg_;
   ChipRunOptions opts_;
   Tracer& tracer_;
+  NodeProfile profile_;
   HbmStore& hbm_store_;
   Hbm hbm_;
   std::vector<std::unique_ptr<Core>> cores_;

@@ -86,6 +86,8 @@ void EngineBase::run_stream() {
   const int64_t budget = core_.chip().opts().max_instructions_per_engine;
   const bool numerics = core_.chip().numerics();
   Tracer& tracer = core_.chip().tracer();
+  NodeProfile& profile = core_.chip().profile();
+  const int eidx = static_cast<int>(engine_);
   const int ci = core_.index();
   // Control ops without semaphore effects only touch private registers, so their time is
   // accumulated locally and waited for in one go before the next visible action (exact, and
@@ -109,6 +111,7 @@ void EngineBase::run_stream() {
         in.op != Opcode::Barrier) {
       reached_[pc] = 1;
       tracer.slice(ci, engine_, -1, static_cast<uint32_t>(pc), now_ps() + pending, p.dur_ps);
+      profile.add(in.tag, eidx, now_ps() + pending, p.dur_ps);
       pending += p.dur_ps;
       stats_.busy_ps += p.dur_ps;
       pc_ = control(in, pc);
@@ -129,6 +132,7 @@ void EngineBase::run_stream() {
         if (p.dur_ps > 0) sc_core::wait(ps_to_time(p.dur_ps));
         stats_.busy_ps += p.dur_ps;
         tracer.slice(ci, engine_, -1, static_cast<uint32_t>(pc), t0, p.dur_ps);
+        profile.add(in.tag, eidx, t0, p.dur_ps);
         next = control(in, pc);
         if (in.num_incs > 0) core_.fire_incs(in, ref);
         break;
@@ -138,6 +142,7 @@ void EngineBase::run_stream() {
         if (p.dur_ps > 0) sc_core::wait(ps_to_time(p.dur_ps));
         stats_.busy_ps += p.dur_ps;
         tracer.slice(ci, engine_, -1, static_cast<uint32_t>(pc), t0, p.dur_ps);
+        profile.add(in.tag, eidx, t0, p.dur_ps);
         DmaTransfer t;
         t.in = &in;
         t.engine = engine_;
@@ -155,6 +160,7 @@ void EngineBase::run_stream() {
         if (d > 0) sc_core::wait(ps_to_time(d));
         stats_.busy_ps += d;
         tracer.slice(ci, engine_, -1, static_cast<uint32_t>(pc), t0, d);
+        profile.add(in.tag, eidx, t0, d);
         if (numerics || p.reg_addressed || tracer.enabled())
           core_.complete(in, ref, regs_, p.traffic, p.reg_addressed);
         else

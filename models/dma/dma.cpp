@@ -84,6 +84,7 @@ void DmaQueue::run() {
       stats_.bytes += t.shape.bytes;
       ++stats_.transfers;
       chip.tracer().slice(core_.index(), t.engine, queue_, t.index, start, end - start);
+      chip.profile().add(t.in->tag, -1, start, end - start, t.shape.bytes);
       if (t.in->num_incs > 0) core_.fire_incs(*t.in, ref);
       fifo_.pop_front();
     }

@@ -1,6 +1,7 @@
 // Counters of a simulation run (models only count) and the one dumper: JSON and human summary.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -33,6 +34,38 @@ struct CoreStats {
   MemStats sbuf, psum;
 };
 
+// Time attributed to one source tag (the graph node a compiled instruction came from), summed
+// over cores: what a compiler engineer asks first ("which node takes the time?").
+struct NodeStats {
+  std::string name;
+  std::array<int64_t, isa::kNumEngines> busy_ps{};  // engine time of its instructions
+  int64_t dma_ps = 0;                               // DMA queue time of its transfers
+  int64_t dma_bytes = 0;
+  int64_t instructions = 0;
+  int64_t first_ps = -1, last_ps = 0;  // first start and last end of any of its instructions
+  int64_t span_ps() const { return first_ps < 0 ? 0 : last_ps - first_ps; }
+};
+
+// Accumulates NodeStats by tag (an index into Program::strings) while the simulation runs.
+class NodeProfile {
+ public:
+  void reset(size_t num_strings) { by_tag_.assign(num_strings, NodeStats{}); }
+  // One instruction (engine >= 0) or DMA transfer (engine -1) of tag `tag` over [start, start+dur).
+  void add(uint32_t tag, int engine, int64_t start_ps, int64_t dur_ps, int64_t bytes = 0) {
+    if (tag == 0 || tag >= by_tag_.size()) return;  // untagged
+    NodeStats& n = by_tag_[tag];
+    if (engine >= 0) n.busy_ps[engine] += dur_ps, ++n.instructions;
+    else n.dma_ps += dur_ps, n.dma_bytes += bytes;
+    if (n.first_ps < 0 || start_ps < n.first_ps) n.first_ps = start_ps;
+    n.last_ps = std::max(n.last_ps, start_ps + dur_ps);
+  }
+  // The tags seen, named from `strings`, in the order they first ran.
+  std::vector<NodeStats> nodes(const std::vector<std::string>& strings) const;
+
+ private:
+  std::vector<NodeStats> by_tag_;
+};
+
 // Energy of a run by component (models/stats/energy.cpp; parameters energy.* of params.def).
 struct EnergyStats {
   double pe_j = 0, sbuf_j = 0, psum_j = 0, hbm_j = 0, dma_j = 0, instr_j = 0, static_j = 0;
@@ -48,6 +81,7 @@ struct SimStats {
   std::array<int64_t, 3> pe_flops_by_class{};  // fp32, 16-bit, fp8 (matmul_mac_class)
   EnergyStats energy;
   double peak_flops_per_s = 0;   // cores * pe.rows * pe.cols * 2 * pe clock
+  std::vector<NodeStats> nodes;  // per source tag, in the order they first ran (empty if untagged)
   int64_t instructions() const;
   double mfu() const;            // pe_flops / (sim time * peak)
   double avg_power_w() const;    // energy / sim time

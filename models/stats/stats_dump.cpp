@@ -8,6 +8,19 @@
 
 namespace trnsim::model {
 
+std::vector<NodeStats> NodeProfile::nodes(const std::vector<std::string>& strings) const {
+  std::vector<NodeStats> out;
+  for (size_t t = 0; t < by_tag_.size(); ++t) {
+    if (by_tag_[t].first_ps < 0) continue;
+    out.push_back(by_tag_[t]);
+    out.back().name = t < strings.size() ? strings[t] : std::string();
+  }
+  std::stable_sort(out.begin(), out.end(), [](const NodeStats& a, const NodeStats& b) {
+    return a.first_ps < b.first_ps;
+  });
+  return out;
+}
+
 int64_t SimStats::instructions() const {
   int64_t n = 0;
   for (const auto& c : cores)
@@ -104,6 +117,23 @@ std::string stats_json(const SimStats& s) {
       stat(e.total_j(), "J"), stat(s.avg_power_w(), "W"), stat(e.pe_j, "J"), stat(e.sbuf_j, "J"),
       stat(e.psum_j, "J"), stat(e.hbm_j, "J"), stat(e.dma_j, "J"), stat(e.instr_j, "J"),
       stat(e.static_j, "J"));
+  // Per source tag (graph node), in the order they first ran; engine and DMA times summed over
+  // cores, so they can exceed the span when engines overlap.
+  out.back() = ',';  // the energy line's newline becomes ",\n"
+  out += "\n  \"nodes\": {";
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    const NodeStats& n = s.nodes[i];
+    out += fmt::format("{}\n    {}: {{\"start_ns\": {}, \"span_ns\": {}, ", i ? "," : "",
+                       json_string(n.name), stat(ps_to_ns(n.first_ps), "ns"),
+                       stat(ps_to_ns(n.span_ps()), "ns"));
+    for (int e = 0; e < isa::kNumEngines; ++e)
+      out += fmt::format("\"{}_busy_ns\": {}, ", isa::engine_name(static_cast<isa::Engine>(e)),
+                         stat(ps_to_ns(n.busy_ps[e]), "ns"));
+    out += fmt::format("\"dma_ns\": {}, \"dma_bytes\": {}, \"instructions\": {}}}",
+                       stat(ps_to_ns(n.dma_ps), "ns"), stat(n.dma_bytes, "bytes"),
+                       stat(n.instructions, "instructions"));
+  }
+  out += s.nodes.empty() ? "}\n" : "\n  }\n";
   out += "}\n";
   return out;
 }
@@ -161,6 +191,27 @@ std::string stats_summary(const SimStats& s) {
   if (best > 0)
     out += fmt::format("bottleneck: {} (busy {:.1f}% of the time)\n", bottleneck,
                        100.0 * util(best, s.sim_time_ps));
+  // The nodes that span the most time (their instructions' first start to last end).
+  std::vector<const NodeStats*> top;
+  for (const auto& n : s.nodes) top.push_back(&n);
+  std::stable_sort(top.begin(), top.end(), [](const NodeStats* a, const NodeStats* b) {
+    return a->span_ps() > b->span_ps();
+  });
+  if (top.size() > 5) top.resize(5);
+  for (size_t i = 0; i < top.size(); ++i) {
+    const NodeStats& n = *top[i];
+    int busiest = 0;
+    for (int e = 1; e < isa::kNumEngines; ++e)
+      if (n.busy_ps[e] > n.busy_ps[busiest]) busiest = e;
+    const bool dma = n.dma_ps > n.busy_ps[busiest];
+    out += fmt::format(
+        "{} {} spans {:.3f} us ({:.1f}% of the run); most time: {} {:.3f} us\n",
+        i == 0 ? "slowest nodes:" : "              ", n.name, ps_to_ns(n.span_ps()) / 1000.0,
+        pct(static_cast<double>(n.span_ps()), static_cast<double>(s.sim_time_ps)),
+        dma ? "DMA transfers (all queues)"
+            : std::string(isa::engine_name(static_cast<isa::Engine>(busiest))),
+        ps_to_ns(dma ? n.dma_ps : n.busy_ps[busiest]) / 1000.0);
+  }
   return out;
 }
 

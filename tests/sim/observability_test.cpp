@@ -77,6 +77,18 @@ TEST_CASE("stats document has every required key, each with a unit", "[sim]") {
         Approx(flops / (r.sim_time_ns * 1e-9 * 4.096e12)));
   std::string summary = trnsim::model::stats_summary(r.stats);
   CHECK_THAT(summary, Catch::Contains("MFU") && Catch::Contains("bottleneck: core0"));
+  // Per-node profile: the three tagged instructions (the DMAs carry no tag), in run order.
+  const auto& nodes = doc["nodes"];
+  REQUIRE(nodes.size() == 3);
+  CHECK(nodes["mm0"]["pe_busy_ns"]["value"].as_number() == Approx(136));
+  CHECK(nodes["mm1"]["pe_busy_ns"]["value"].as_number() == Approx(128));
+  CHECK(nodes["mm1"]["start_ns"]["value"].as_number() ==
+        Approx(nodes["mm0"]["start_ns"]["value"].as_number() + 136));
+  CHECK(nodes["relu"]["act_busy_ns"]["value"].as_number() > 0);
+  CHECK(nodes["relu"]["pe_busy_ns"]["value"].as_number() == 0);
+  CHECK(nodes["relu"]["instructions"]["value"].as_int() == 1);
+  CHECK_THAT(summary, Catch::Contains("slowest nodes: relu spans") &&
+                          Catch::Contains("mm0 spans 0.136 us"));
 }
 
 TEST_CASE("timeline is valid Chrome Trace Event JSON", "[sim]") {
