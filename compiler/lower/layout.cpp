@@ -2,6 +2,7 @@
 #include "compiler/lower/layout.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "compiler/ops/op_fns.h"
@@ -90,15 +91,21 @@ std::optional<std::vector<LayoutTile>> follow(LowerCtx& ctx, const HbmView& out,
     t.nf = h.free_elements();
     if (t.nf * 4 * buffers > cap) return std::nullopt;
     const int64_t rel = h.offset / es - src.offset;
-    // Every element of the tile, outer dims first: in range and not yet covered.
+    // Every element of the tile: in range and not yet covered (rows of the innermost dim).
+    const int in = h.ndims - 1;
+    const int64_t is = in >= 0 ? h.dims[in].stride : 0, ic = in >= 0 ? h.dims[in].count : 1;
+    const int64_t rows = in >= 0 ? t.nf / ic : 1;
+    std::array<int64_t, 4> idx{};
     for (int64_t p = 0; p < t.np; ++p) {
-      std::vector<int64_t> idx(h.ndims, 0);
-      for (int64_t f = 0; f < t.nf; ++f) {
+      idx.fill(0);
+      for (int64_t r = 0; r < rows; ++r) {
         int64_t e = rel + p * h.partition_stride;
-        for (int d = 0; d < h.ndims; ++d) e += idx[d] * h.dims[d].stride;
-        if (e < 0 || e >= n || seen[e]) return std::nullopt;
-        seen[e] = 1;
-        for (int d = h.ndims - 1; d >= 0; --d) {
+        for (int d = 0; d < in; ++d) e += idx[d] * h.dims[d].stride;
+        for (int64_t i = 0; i < ic; ++i, e += is) {
+          if (e < 0 || e >= n || seen[e]) return std::nullopt;
+          seen[e] = 1;
+        }
+        for (int d = in - 1; d >= 0; --d) {
           if (++idx[d] < h.dims[d].count) break;
           idx[d] = 0;
         }
