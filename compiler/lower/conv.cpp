@@ -45,8 +45,8 @@ struct Band {
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-void axis_band(int64_t o0, int64_t no, int64_t s, int64_t k, int64_t d, int64_t pad,
-               int64_t in, int64_t u, int64_t& b, int64_t& i0, int64_t& ni, int64_t& dst) {
+void axis_band(int64_t o0, int64_t no, int64_t s, int64_t k, int64_t d, int64_t pad, int64_t in,
+               int64_t u, int64_t& b, int64_t& i0, int64_t& ni, int64_t& dst) {
   const int64_t r0 = o0 * s;
   b = (no - 1) * s + (k - 1) * d + 1;
   // Real index i sits at padded virtual position i*u + pad.
@@ -91,8 +91,8 @@ int64_t load_band(LowerCtx& ctx, const ConvPlan& p, const HbmView& x, int64_t x_
 }
 
 // The window of tap (kh, kw) for an output block of nr x nc in a band at byte offset `off`.
-AccessPattern tap_window(LowerCtx& ctx, const ConvPlan& p, const Band& b, int64_t off,
-                         int64_t np, int64_t kh, int64_t kw, int64_t nr, int64_t nc, DType dt) {
+AccessPattern tap_window(LowerCtx& ctx, const ConvPlan& p, const Band& b, int64_t off, int64_t np,
+                         int64_t kh, int64_t kw, int64_t nr, int64_t nc, DType dt) {
   const int es = isa::dtype_size(dt);
   AccessPattern w = ctx.sbuf(off + (kh * p.g.dh * b.bw + kw * p.g.dw) * es, np, 0, dt);
   w.ndims = 2;
@@ -113,8 +113,7 @@ void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, 
   };
   while (nr > 1 && bytes() > budget_bytes) nr = (nr + 1) / 2;
   while (nc > 1 && bytes() > budget_bytes) nc = (nc + 1) / 2;
-  if (bytes() > budget_bytes)
-    throw InputError("a convolution window does not fit in SBUF");
+  if (bytes() > budget_bytes) throw InputError("a convolution window does not fit in SBUF");
 }
 
 isa::ActFn epilogue(const Node& n) {
@@ -175,8 +174,8 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
           AccessPattern acc = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), np, r * c, DType::Fp32);
           AccessPattern tmp = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), np, r * c, DType::Fp32);
           for (int64_t t = 0; t < taps; ++t) {
-            AccessPattern win = tap_window(ctx, p, bd, off, np, t / g.KW, t % g.KW, r, c,
-                                           DType::Fp32);
+            AccessPattern win =
+                tap_window(ctx, p, bd, off, np, t / g.KW, t % g.KW, r, c, DType::Fp32);
             AccessPattern wsc = ctx.sbuf(w.offset + t * 4, np, 1, DType::Fp32);
             isa::Instr mul = make_instr(Opcode::TensorScalar);
             mul.ops[0] = ap_operand(t == 0 ? acc : tmp);
@@ -197,6 +196,180 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
           evacuate(ctx, acc, acc, fn, b);
           store_block(ctx, p, y, nn * g.C + c0, np, oh0, r, ow0, c, acc);
         }
+  }
+}
+
+// Few input channels per group: im2col. The input (all channels) is first copied into a
+// zero-padded HBM scratch tensor in the matmul dtype, so that every (c, kh, kw) row of the
+// contraction is one strided window of it. Partitions hold (c, kh, kw) for a group of whole
+// kernel rows kh (cin_g * fh * KW <= K rows), filled per chunk of output positions by ONE dma
+// per kh group (HBM rows = channels, dims [kh][kw][oh][ow]); each output block then needs
+// ceil(KH / fh) matmuls instead of KH * KW with K = cin_g.
+struct Im2col {
+  int64_t fh = 1;          // kernel rows per contraction group
+  int64_t Hp = 1, Wp = 1;  // padded input plane
+  int64_t zero_elems = 0;  // zero tile for the padding border
+};
+
+std::optional<Im2col> plan_im2col(const LowerCtx& ctx, const ConvPlan& p) {
+  const WindowGeom& g = p.g;
+  const int64_t tk = std::min<int64_t>(ctx.target().pe_rows, ctx.target().partitions);
+  // Worth it when the contraction is small (at least four taps fold into K) and a whole kernel
+  // row fits; ConvTranspose's upsampled input stays on the tap-by-tap path.
+  if (p.u != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk || p.cin_g * g.KW > tk) return {};
+  Im2col m;
+  m.fh = std::min(g.KH, tk / (p.cin_g * g.KW));
+  m.Hp = g.H + g.pt + g.pb;
+  m.Wp = g.W + g.pl + g.pr;
+  m.zero_elems =
+      std::max({g.pt * m.Wp + g.pl, (g.H - 1) * (g.pl + g.pr), g.pr + g.pb * m.Wp, int64_t{1}});
+  if (m.zero_elems * isa::dtype_size(ctx.mm_dtype()) > ctx.target().sbuf_bytes_per_partition / 8)
+    return {};
+  return m;
+}
+
+void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col& m,
+                  const HbmView& x, const HbmView& wv, const std::optional<HbmView>& bias,
+                  const HbmView& y) {
+  const WindowGeom& g = p.g;
+  const isa::Target& t = ctx.target();
+  const DType mt = ctx.mm_dtype();
+  const int es = isa::dtype_size(mt);
+  const int64_t P = t.partitions, taps = g.KH * g.KW, plane = m.Hp * m.Wp;
+  const int64_t tm = std::min<int64_t>(t.pe_cols, t.partitions);
+  const int64_t tn = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
+  const isa::ActFn fn = epilogue(n);
+
+  // 1. The padded copy: interior by one HBM -> HBM dma per 128 planes (converting to the
+  //    matmul dtype), the border from a zeroed SBUF tile (top + first left pad, the right+left
+  //    pads between rows, last right pad + bottom: each contiguous in the plane).
+  isa::TensorDecl d;
+  d.name = n.name + ".im2col_pad";
+  d.dtype = mt;
+  d.shape = {g.N * g.C, m.Hp, m.Wp};
+  d.role = isa::TensorRole::Scratch;
+  ctx.prog().tensors.push_back(std::move(d));
+  HbmView xp;
+  xp.tensor = static_cast<int>(ctx.prog().tensors.size()) - 1;
+  xp.dtype = mt;
+  xp.shape = {g.N * g.C, m.Hp, m.Wp};
+  xp.strides = {plane, m.Wp, 1};
+  const bool padded = g.pt + g.pb + g.pl + g.pr > 0;
+  for (int64_t q0 = 0; q0 < g.N * g.C; q0 += P) {
+    const int64_t np = std::min(P, g.N * g.C - q0);
+    ctx.dma(ctx.hbm(xp, q0 * plane + g.pt * m.Wp + g.pl, np, plane, {{m.Wp, g.H}, {1, g.W}}),
+            ctx.hbm(x, x.offset + q0 * g.H * g.W, np, g.H * g.W, {{g.W, g.H}, {1, g.W}}));
+    if (!padded) continue;
+    const int64_t z = ctx.sbuf_alloc(m.zero_elems * es);
+    memset_tile(ctx, ctx.sbuf(z, np, m.zero_elems, mt), 0.0f);
+    auto zero = [&](int64_t off, std::vector<isa::Dim> dims) {
+      int64_t cnt = 1;
+      for (const isa::Dim& dm : dims) cnt *= dm.count;
+      if (cnt > 0)
+        ctx.dma(ctx.hbm(xp, q0 * plane + off, np, plane, dims), ctx.sbuf(z, np, cnt, mt));
+    };
+    zero(0, {{1, g.pt * m.Wp + g.pl}});
+    if (g.H > 1 && g.pl + g.pr > 0)
+      zero(g.pt * m.Wp + g.pl + g.W, {{m.Wp, g.H - 1}, {1, g.pl + g.pr}});
+    zero((g.pt + g.H - 1) * m.Wp + g.pl + g.W, {{1, g.pr + g.pb * m.Wp}});
+  }
+
+  // 2. Output blocks (nr x nc <= one PSUM bank) and chunks of blocks sharing one im2col load
+  //    (about 8 KiB per partition per kh group: big dmas, still several chunks to overlap).
+  const int64_t ngr = (g.KH + m.fh - 1) / m.fh;
+  const int64_t nc = std::min(g.OW, tn);
+  const int64_t nr = std::max<int64_t>(1, std::min(g.OH, tn / nc));
+  const int64_t chunk_bytes = std::min<int64_t>(8192, t.sbuf_bytes_per_partition / (8 * ngr));
+  int64_t cr = nr, cc = nc;
+  if (nc == g.OW) {
+    cr = std::clamp<int64_t>(chunk_bytes / (g.OW * es) / nr * nr, nr, g.OH);
+  } else {
+    cc = std::clamp<int64_t>(chunk_bytes / es / nc * nc, nc, g.OW);
+  }
+
+  for (int64_t grp = 0; grp < g.G; ++grp) {
+    // Weights [cin_g x (fh x KW) rows, mm] per kh group and co tile, and the bias, pinned.
+    const int64_t nco = (p.cout_g + tm - 1) / tm;
+    const int64_t wbytes = (tm * es + 63) / 64 * 64;
+    int64_t pin = ctx.sbuf_pin(ngr * nco * wbytes + nco * 64);
+    if (pin < 0) throw InputError("convolution weights do not fit in SBUF");
+    std::vector<int64_t> wbase(ngr * nco);
+    std::vector<isa::Operand> bops(nco);
+    for (int64_t ct = 0; ct < nco; ++ct) {
+      const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
+      for (int64_t gi = 0; gi < ngr; ++gi) {
+        const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
+        const int64_t base = pin + (ct * ngr + gi) * wbytes;
+        wbase[ct * ngr + gi] = base;
+        ctx.dma(ctx.sbuf(base, p.cin_g * fh * g.KW, mm, mt),
+                ctx.hbm(wv, wv.offset + ((grp * p.cin_g) * taps + kh0 * g.KW) * p.cout_g + co0,
+                        p.cin_g, taps * p.cout_g, {{p.cout_g, fh * g.KW}, {1, mm}}));
+      }
+      if (bias) {
+        AccessPattern bt = ctx.sbuf(pin + ngr * nco * wbytes + ct * 64, mm, 1, DType::Fp32);
+        ctx.dma(bt, ctx.hbm(*bias, bias->offset + grp * p.cout_g + co0, mm, 1, {{1, 1}}));
+        bops[ct] = ap_operand(bt);
+      } else {
+        bops[ct] = imm(0.0f);
+      }
+    }
+    for (int64_t nn = 0; nn < g.N; ++nn) {
+      const int64_t plane0 = nn * g.C + grp * p.cin_g;
+      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
+        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
+          const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
+          // One im2col tile per kh group: partition (c, kh, kw), free (oh, ow) of the chunk.
+          std::vector<int64_t> tiles(ngr);
+          for (int64_t gi = 0; gi < ngr; ++gi) {
+            const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
+            tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
+            ctx.dma(
+                ctx.sbuf(tiles[gi], p.cin_g * fh * g.KW, rr * ccn, mt),
+                ctx.hbm(xp, plane0 * plane + (oh0 * g.sh + kh0 * g.dh) * m.Wp + ow0 * g.sw, p.cin_g,
+                        plane, {{g.dh * m.Wp, fh}, {g.dw, g.KW}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
+          }
+          // The chunk's result per co tile is stored by ONE dma issued by act after its last
+          // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
+          std::vector<int64_t> res(nco);
+          for (int64_t ct = 0; ct < nco; ++ct) res[ct] = ctx.sbuf_alloc(rr * ccn * 4);
+          for (int64_t r0 = 0; r0 < rr; r0 += nr)
+            for (int64_t c0 = 0; c0 < ccn; c0 += nc) {
+              const int64_t r = std::min(nr, rr - r0), c = std::min(nc, ccn - c0);
+              for (int64_t ct = 0; ct < nco; ++ct) {
+                const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
+                const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
+                for (int64_t gi = 0; gi < ngr; ++gi) {
+                  const int64_t kk = p.cin_g * std::min(m.fh, g.KH - gi * m.fh) * g.KW;
+                  AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
+                  mv.ndims = 2;
+                  mv.dims[0] = {ccn, r};
+                  mv.dims[1] = {1, c};
+                  isa::Instr in = make_instr(Opcode::Matmul);
+                  in.ops[0] = ap_operand(acc);
+                  in.ops[1] = ap_operand(ctx.sbuf(wbase[ct * ngr + gi], kk, mm, mt));
+                  in.ops[2] = ap_operand(mv);
+                  in.ops[3] = int_operand(
+                      static_cast<int64_t>(gi == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                  ctx.emit(Engine::Pe, in);
+                }
+                AccessPattern dst = ctx.sbuf(res[ct] + (r0 * ccn + c0) * 4, mm, 0, DType::Fp32);
+                dst.ndims = 2;
+                dst.dims[0] = {ccn, r};
+                dst.dims[1] = {1, c};
+                evacuate(ctx, dst, acc, fn, bops[ct]);
+              }
+            }
+          for (int64_t ct = 0; ct < nco; ++ct) {
+            const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
+            ctx.dma(ctx.hbm(y,
+                            y.offset + (nn * g.M + grp * p.cout_g + co0) * g.OH * g.OW +
+                                oh0 * g.OW + ow0,
+                            mm, g.OH * g.OW, {{g.OW, rr}, {1, ccn}}),
+                    ctx.sbuf(res[ct], mm, rr * ccn, DType::Fp32), Engine::Act);
+          }
+        }
+    }
+    ctx.unpin_all();
   }
 }
 
@@ -239,8 +412,10 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
     if (uw != p.u) {
       // Rows and columns need the same factor in this scheme: emulate a separate column factor
       // is not supported.
-      if (g.spatial == 1) p.u = uw;
-      else throw InputError("ConvTranspose with different strides per axis is not supported");
+      if (g.spatial == 1)
+        p.u = uw;
+      else
+        throw InputError("ConvTranspose with different strides per axis is not supported");
     }
     WindowGeom c = g;
     c.pt = g.dh * (g.KH - 1) - g.pt;
@@ -269,6 +444,12 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   if (!transpose && p.cin_g == 1 && p.cout_g == 1 && g.G > 1) {
     lower_depthwise(ctx, n, p, x, wv, bias, y);
     return;
+  }
+  if (!transpose) {
+    if (std::optional<Im2col> m = plan_im2col(ctx, p)) {
+      lower_im2col(ctx, n, p, *m, x, wv, bias, y);
+      return;
+    }
   }
   const isa::Target& t = ctx.target();
   const DType mt = ctx.mm_dtype();
@@ -308,14 +489,14 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
               const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
               const int64_t woff = pin >= 0 ? wbase[ki] : load_w(ki, ctx.sbuf_alloc(wbytes));
               const int64_t off =
-                  load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W,
-                            kk, bd, mt, 0.0f);
+                  load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W, kk,
+                            bd, mt, 0.0f);
               for (int64_t tp = 0; tp < taps; ++tp) {
                 isa::Instr in = make_instr(Opcode::Matmul);
                 in.ops[0] = ap_operand(acc);
                 in.ops[1] = ap_operand(ctx.sbuf(woff + tp * mm * es, kk, mm, mt));
-                in.ops[2] = ap_operand(
-                    tap_window(ctx, p, bd, off, kk, tp / g.KW, tp % g.KW, r, c, mt));
+                in.ops[2] =
+                    ap_operand(tap_window(ctx, p, bd, off, kk, tp / g.KW, tp % g.KW, r, c, mt));
                 in.ops[3] = int_operand(static_cast<int64_t>(
                     ki == 0 && tp == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
                 ctx.emit(Engine::Pe, in);

@@ -966,6 +966,36 @@ CNN_MODELS = {
     "zoo_cnn_opset10": zoo_cnn(10),
 }
 MODELS.update(CNN_MODELS)
+# Few input channels per group: the im2col conv path (taps folded into the contraction) and
+# pooling with fewer planes than partitions (output rows split over partition groups).
+IM2COL_MODELS = {
+    "conv_stem_7x7": conv_op("conv_stem_7x7", (1, 3, 40, 36), (20, 3, 7, 7), strides=[2, 2],
+                             pads=[3, 3, 3, 3]),
+    "conv_stem_wide_cout": conv_op("conv_stem_wide_cout", (2, 3, 16, 18), (150, 3, 5, 5),
+                                   strides=[2, 2], pads=[2, 1, 2, 1]),
+    "conv_1d_long": conv_op("conv_1d_long", (1, 2, 1200), (6, 2, 7), pads=[3, 3]),
+    "conv_1d_dil": conv_op("conv_1d_dil", (1, 3, 50), (4, 3, 3), dilations=[3], pads=[2, 1],
+                           strides=[2]),
+    "conv_dilated_small": conv_op("conv_dilated_small", (1, 3, 20, 18), (5, 3, 3, 3),
+                                  dilations=[2, 3], strides=[2, 1], pads=[3, 1, 2, 2]),
+    "conv_groups_few": conv_op("conv_groups_few", (1, 6, 12, 10), (9, 2, 3, 3), group=3,
+                               pads=[1, 1, 1, 1], strides=[2, 2]),
+    "conv_fold_partial": conv_op("conv_fold_partial", (1, 20, 9, 9), (8, 20, 3, 3),
+                                 pads=[1, 1, 1, 1], bias=False),
+    "maxpool_stem": shape_op("maxpool_stem", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                                                strides=[2, 2], pads=[1, 1, 1, 1], name="pool")],
+                             (1, 8, 30, 30)),
+    "maxpool_many_planes": shape_op("maxpool_many_planes", [n("MaxPool", ["x"], ["y"],
+                                                              kernel_shape=[3, 3], strides=[2, 2],
+                                                              pads=[1, 1, 1, 1], name="pool")],
+                                    (2, 70, 9, 9)),
+    "avgpool_segments": shape_op("avgpool_segments", [n("AveragePool", ["x"], ["y"],
+                                                        kernel_shape=[3, 3], strides=[2, 2],
+                                                        pads=[1, 1, 1, 1], name="pool")],
+                                 (1, 5, 21, 17)),
+}
+MODELS.update(IM2COL_MODELS)
+BF16_MODELS |= {"conv_stem_7x7", "conv_stem_wide_cout"}
 MODELS["dp_cnn"] = small_cnn  # batch 2 over 2 cores (RUN_ARGS)
 BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide", "convt_stride",
                 "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "dp_cnn", "zoo_cnn_opset7"}
