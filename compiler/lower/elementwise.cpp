@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "compiler/lower/layout.h"
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -54,39 +55,6 @@ void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& 
                             {{ts.fstride[k + 1], ts.nf}}));
     tile(ts.np, ts.nf, hbm);
   });
-}
-
-void act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, isa::ActFn fn,
-         float scale = 1.0f, float bias = 0.0f) {
-  isa::Instr in = make_instr(Opcode::Act);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(fn));
-  in.ops[3] = imm(scale);
-  in.ops[4] = imm(bias);
-  ctx.emit(Engine::Act, in);
-}
-
-void ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0, float s0,
-        AluOp op1 = AluOp::Bypass, float s1 = 0.0f) {
-  isa::Instr in = make_instr(Opcode::TensorScalar);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(op0));
-  in.ops[3] = imm(s0);
-  in.ops[4] = int_operand(static_cast<int64_t>(op1));
-  in.ops[5] = imm(s1);
-  ctx.emit(Engine::Dve, in);
-}
-
-void tt(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& a, const AccessPattern& b,
-        AluOp op) {
-  isa::Instr in = make_instr(Opcode::TensorTensor);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(a);
-  in.ops[2] = ap_operand(b);
-  in.ops[3] = int_operand(static_cast<int64_t>(op));
-  ctx.emit(Engine::Dve, in);
 }
 
 // A scratch fp32 tile with the partitions and free size of `like` (one free dim).

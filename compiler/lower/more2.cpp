@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/more2.h"
 #include "compiler/ops/op_fns.h"
@@ -19,55 +20,6 @@ using isa::Engine;
 using isa::Opcode;
 
 namespace {
-
-void emit_act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, isa::ActFn fn) {
-  isa::Instr in = make_instr(Opcode::Act);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(fn));
-  in.ops[3] = imm(1.0f);
-  in.ops[4] = imm(0.0f);
-  ctx.emit(Engine::Act, in);
-}
-
-void emit_ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0,
-             float s0, AluOp op1 = AluOp::Bypass, float s1 = 0.0f) {
-  isa::Instr in = make_instr(Opcode::TensorScalar);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(op0));
-  in.ops[3] = imm(s0);
-  in.ops[4] = int_operand(static_cast<int64_t>(op1));
-  in.ops[5] = imm(s1);
-  ctx.emit(Engine::Dve, in);
-}
-
-void emit_tt(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& a,
-             const AccessPattern& b, AluOp op) {
-  isa::Instr in = make_instr(Opcode::TensorTensor);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(a);
-  in.ops[2] = ap_operand(b);
-  in.ops[3] = int_operand(static_cast<int64_t>(op));
-  ctx.emit(Engine::Dve, in);
-}
-
-void emit_select(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& pred,
-                 const AccessPattern& on_true, const AccessPattern& on_false) {
-  isa::Instr in = make_instr(Opcode::Select);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(pred);
-  in.ops[2] = ap_operand(on_true);
-  in.ops[3] = ap_operand(on_false);
-  ctx.emit(Engine::Dve, in);
-}
-
-void emit_copy(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src) {
-  isa::Instr in = make_instr(Opcode::Copy);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  ctx.emit(Engine::Dve, in);
-}
 
 AccessPattern tile_f32(LowerCtx& ctx, int64_t np, int64_t nf) {
   return ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
@@ -112,12 +64,12 @@ void lower_round(LowerCtx& ctx, const Node& n) {
     AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), a = tile_f32(ctx, ts.np, ts.nf);
     AccessPattern r = tile_f32(ctx, ts.np, ts.nf), p = tile_f32(ctx, ts.np, ts.nf);
     ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
-    emit_act(ctx, a, xt, isa::ActFn::Abs);
-    emit_ts(ctx, r, a, AluOp::Add, kTwo23, AluOp::Sub, kTwo23);
-    emit_ts(ctx, p, a, AluOp::Lt, kTwo23);
-    emit_select(ctx, r, p, r, a);
-    emit_act(ctx, p, xt, isa::ActFn::Sign);
-    emit_tt(ctx, r, r, p, AluOp::Mul);
+    act(ctx, a, xt, isa::ActFn::Abs);
+    compiler::ts(ctx, r, a, AluOp::Add, kTwo23, AluOp::Sub, kTwo23);
+    compiler::ts(ctx, p, a, AluOp::Lt, kTwo23);
+    select(ctx, r, p, r, a);
+    act(ctx, p, xt, isa::ActFn::Sign);
+    tt(ctx, r, r, p, AluOp::Mul);
     ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), r,
             Engine::Pool);
   });
@@ -142,7 +94,7 @@ void lower_trilu(LowerCtx& ctx, const Node& n) {
     AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), mt = tile_f32(ctx, ts.np, ts.nf);
     ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
     ctx.dma(mt, ctx.hbm(m, ts.offsets[2], ts.np, ts.pstride[2], {{ts.fstride[2], ts.nf}}));
-    emit_select(ctx, xt, mt, xt, mt);
+    select(ctx, xt, mt, xt, mt);
     ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}),
             xt, Engine::Pool);
   });
@@ -205,9 +157,9 @@ void lower_gather_elements(LowerCtx& ctx, const Node& n) {
       } else {  // runtime indices: k + V * (k < 0), then to int32
         AccessPattern f = tile_f32(ctx, np, kf), t = tile_f32(ctx, np, kf);
         ctx.dma(f, ih);
-        emit_ts(ctx, t, f, AluOp::Lt, 0.0f, AluOp::Mul, static_cast<float>(V));
-        emit_tt(ctx, f, f, t, AluOp::Add);
-        emit_copy(ctx, it, f);
+        compiler::ts(ctx, t, f, AluOp::Lt, 0.0f, AluOp::Mul, static_cast<float>(V));
+        tt(ctx, f, f, t, AluOp::Add);
+        dve_unary(ctx, Opcode::Copy, it, f);
       }
       AccessPattern o = tile_f32(ctx, np, kf);
       isa::Instr ga = make_instr(Opcode::Gather);

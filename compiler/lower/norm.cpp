@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
@@ -18,36 +19,6 @@ using isa::Engine;
 using isa::Opcode;
 
 namespace {
-
-void act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, ActFn fn,
-         isa::Operand scale, isa::Operand bias) {
-  isa::Instr in = make_instr(Opcode::Act);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(fn));
-  in.ops[3] = scale;
-  in.ops[4] = bias;
-  ctx.emit(Engine::Act, in);
-}
-
-void ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0,
-        isa::Operand s0, AluOp op1, isa::Operand s1) {
-  isa::Instr in = make_instr(Opcode::TensorScalar);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(op0));
-  in.ops[3] = s0;
-  in.ops[4] = int_operand(static_cast<int64_t>(op1));
-  in.ops[5] = s1;
-  ctx.emit(Engine::Dve, in);
-}
-
-void unary_op(LowerCtx& ctx, Opcode op, const AccessPattern& dst, const AccessPattern& src) {
-  isa::Instr in = make_instr(op);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  ctx.emit(Engine::Dve, in);
-}
 
 }  // namespace
 
@@ -91,10 +62,10 @@ void lower_instance_norm(LowerCtx& ctx, const Node& n) {
         kept = ctx.sbuf(off, np, nf, DType::Fp32);
         ctx.dma(kept, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
         for (int64_t j0 = 0; j0 < nf; j0 += kStat, ++sub)
-          unary_op(ctx, Opcode::BnStats, ctx.sbuf(pin + sub * 24, np, 6, DType::Fp32),
+          dve_unary(ctx, Opcode::BnStats, ctx.sbuf(pin + sub * 24, np, 6, DType::Fp32),
                    ctx.sbuf(off + j0 * 4, np, std::min(kStat, nf - j0), DType::Fp32));
       }
-      unary_op(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
+      dve_unary(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
                ctx.sbuf(pin, np, 6 * nsub, DType::Fp32));
       act(ctx, rstd, var, ActFn::Rsqrt, imm(1.0f), imm(eps));
       ts(ctx, ca, rstd, AluOp::Mul, ap_operand(gc), AluOp::Bypass, imm(0.0f));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -60,30 +61,6 @@ void reduce(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, A
   in.ops[2] = int_operand(static_cast<int64_t>(op));
   in.ops[3] = int_operand(1);
   ctx.emit(Engine::Dve, in);
-}
-
-void ts(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op0,
-        isa::Operand s0, AluOp op1 = AluOp::Bypass, float s1 = 0.0f) {
-  isa::Instr in = make_instr(Opcode::TensorScalar);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(op0));
-  in.ops[3] = s0;
-  in.ops[4] = int_operand(static_cast<int64_t>(op1));
-  in.ops[5] = imm(s1);
-  ctx.emit(Engine::Dve, in);
-}
-
-void act(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, ActFn fn,
-         isa::Operand scale, isa::Operand bias, const AccessPattern* red = nullptr) {
-  isa::Instr in = make_instr(Opcode::Act);
-  in.ops[0] = ap_operand(dst);
-  in.ops[1] = ap_operand(src);
-  in.ops[2] = int_operand(static_cast<int64_t>(fn));
-  in.ops[3] = scale;
-  in.ops[4] = bias;
-  if (red) in.ops[5] = ap_operand(*red);
-  ctx.emit(Engine::Act, in);
 }
 
 }  // namespace
