@@ -35,6 +35,17 @@ double round_to(DType t, double v) {
   }
 }
 
+void round_all(Value& v) {
+  for (double& d : v.data) d = round_to(v.dtype, d);
+}
+
+Split3 split3(const Shape& s, int64_t a, int64_t b) {
+  Split3 r;
+  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i)
+    (i < a ? r.outer : i < b ? r.mid : r.inner) *= s[i];
+  return r;
+}
+
 namespace {
 // Calls f(out_index, in_index...) over the broadcast output shape.
 template <typename F>

@@ -12,19 +12,6 @@
 namespace trnsim::compiler {
 
 namespace {
-void round_all(Value& v) {
-  for (double& d : v.data) d = round_to(v.dtype, d);
-}
-// outer x mid x inner around the dims [a, b).
-struct Split3 {
-  int64_t outer = 1, mid = 1, inner = 1;
-};
-Split3 split3(const Shape& s, int64_t a, int64_t b) {
-  Split3 r;
-  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i)
-    (i < a ? r.outer : i < b ? r.mid : r.inner) *= s[i];
-  return r;
-}
 }  // namespace
 
 std::vector<Value> eval_instance_norm(const Node& n, const std::vector<const Value*>& in) {

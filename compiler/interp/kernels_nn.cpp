@@ -9,10 +9,6 @@
 namespace trnsim::compiler {
 
 namespace {
-void round_all(Value& v) {
-  for (double& d : v.data) d = round_to(v.dtype, d);
-}
-
 // Bias (input 2, along the last axis) and activation of a node fused by fuse_epilogue.
 void apply_epilogue(const Node& n, const std::vector<const Value*>& in, Value& out, bool bias) {
   if (bias && in.size() > 2 && in[2]) {
@@ -26,16 +22,6 @@ void apply_epilogue(const Node& n, const std::vector<const Value*>& in, Value& o
   }
 }
 
-// Splits `s` around the contiguous dims [a, b): outer * inner(reduced) * trailing.
-struct Split3 {
-  int64_t outer = 1, mid = 1, inner = 1;
-};
-Split3 split3(const Shape& s, int64_t a, int64_t b) {
-  Split3 r;
-  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i)
-    (i < a ? r.outer : i < b ? r.mid : r.inner) *= s[i];
-  return r;
-}
 }  // namespace
 
 std::vector<Value> eval_matmul(const Node& node, const std::vector<const Value*>& in) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -156,30 +157,7 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
   };
   load_state(5, h);
   load_state(6, c);
-  auto copy = [&](const AccessPattern& dst, const AccessPattern& src) {
-    isa::Instr in = make_instr(Opcode::Copy);
-    in.ops[0] = ap_operand(dst);
-    in.ops[1] = ap_operand(src);
-    ctx.emit(Engine::Dve, in);
-  };
-  auto tt = [&](const AccessPattern& dst, const AccessPattern& a, const AccessPattern& b, AluOp op) {
-    isa::Instr in = make_instr(Opcode::TensorTensor);
-    in.ops[0] = ap_operand(dst);
-    in.ops[1] = ap_operand(a);
-    in.ops[2] = ap_operand(b);
-    in.ops[3] = int_operand(static_cast<int64_t>(op));
-    ctx.emit(Engine::Dve, in);
-  };
-  auto act = [&](const AccessPattern& dst, const AccessPattern& src, ActFn fn, isa::Operand b) {
-    isa::Instr in = make_instr(Opcode::Act);
-    in.ops[0] = ap_operand(dst);
-    in.ops[1] = ap_operand(src);
-    in.ops[2] = int_operand(static_cast<int64_t>(fn));
-    in.ops[3] = imm(1.0f);
-    in.ops[4] = b;
-    ctx.emit(Engine::Act, in);
-  };
-  copy(hm, h);
+  dve_unary(ctx, Opcode::Copy, hm, h);
   std::optional<HbmView> y, yh, yc;
   if (n.outputs.size() > 0 && n.outputs[0] >= 0) y = ctx.view(n.outputs[0]);
   if (n.outputs.size() > 1 && n.outputs[1] >= 0) yh = ctx.view(n.outputs[1]);
@@ -211,17 +189,17 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
       AccessPattern bq = bias;
       bq.offset += q * 4;
       bq.dims[0] = {1, 1};
-      act(gate[q], acc, fns[q], ap_operand(bq));
+      act(ctx, gate[q], acc, fns[q], imm(1.0f), ap_operand(bq));
     }
     // c = f*c + i*g; h = o*tanh(c)  (gates in ONNX order i, o, f, c)
     AccessPattern t1 = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), d.H, d.B, DType::Fp32);
-    tt(t1, gate[0], gate[3], AluOp::Mul);
-    tt(c, c, gate[2], AluOp::Mul);
-    tt(c, c, t1, AluOp::Add);
+    tt(ctx, t1, gate[0], gate[3], AluOp::Mul);
+    tt(ctx, c, c, gate[2], AluOp::Mul);
+    tt(ctx, c, c, t1, AluOp::Add);
     AccessPattern tc = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), d.H, d.B, DType::Fp32);
-    act(tc, c, ActFn::Tanh, imm(0.0f));
-    tt(h, gate[1], tc, AluOp::Mul);
-    if (t + 1 < d.T) copy(hm, h);
+    act(ctx, tc, c, ActFn::Tanh);
+    tt(ctx, h, gate[1], tc, AluOp::Mul);
+    if (t + 1 < d.T) dve_unary(ctx, Opcode::Copy, hm, h);
     if (y) ctx.dma(ctx.hbm(*y, y->offset + t * d.B * d.H, d.H, 1, {{d.H, d.B}}), h);
   }
   if (yh) ctx.dma(ctx.hbm(*yh, yh->offset, d.H, 1, {{d.H, d.B}}), h);

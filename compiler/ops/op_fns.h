@@ -128,6 +128,12 @@ std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const 
                                   bool unsqueeze, int64_t out_rank);
 int64_t softmax_axis(const Node& n, int64_t rank);
 double round_to(DType t, double v);
+void round_all(Value& v);  // round_to on every element, in v's dtype
+// A shape seen as outer x mid x inner around its dims [a, b) (the axes an op works along).
+struct Split3 {
+  int64_t outer = 1, mid = 1, inner = 1;
+};
+Split3 split3(const Shape& s, int64_t a, int64_t b);
 
 // Row-major element strides of `s`, and the strides of `in` read as the broadcast shape `out`
 // (0 on broadcast dimensions).

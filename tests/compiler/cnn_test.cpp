@@ -198,6 +198,28 @@ TEST_CASE("interpreter: Pad modes and Resize coordinate modes", "[compiler][cnn]
 TEST_CASE("lowering: Conv is matmuls over taps with strided windows, bias+relu on evacuation",
           "[compiler][cnn]") {
   Model m;
+  m.io(m.g->add_input(), "x", {1, 40, 10, 12});
+  m.io(m.g->add_output(), "y", {1, 8, 10, 12});
+  m.init("w", {8, 40, 3, 3}, 0.1f);
+  m.init("b", {8}, 0.5f);
+  auto* c = m.node("Conv", {"x", "w", "b"}, "c", "conv1");
+  Model::attr(c, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  m.node("Relu", {"c"}, "y", "relu1");
+  std::string t = m.compile("bf16");
+  // 40 input channels on partitions (K), 8 output channels on PSUM partitions, 120 pixels = N.
+  // The moving operand is a window of the padded 12x14 band: row stride 14, 10 x 12 pixels.
+  CHECK(has(t, "matmul psum[0:8]+0:fp32[1,120], sbuf[0:40]"));
+  CHECK(has(t, ":bf16[14,10][1,12], zero"));
+  CHECK(has(t, ":bf16[14,10][1,12], acc"));
+  CHECK(has(t, "memset sbuf[0:40]"));  // zero padding of the band
+  CHECK(has(t, "relu, 1, sbuf[0:8]"));  // fused Relu with the per-partition bias
+  CHECK(!has(t, "@relu1"));
+  CHECK(has(t, "wait("));
+}
+
+TEST_CASE("lowering: Conv with few input channels folds its taps into the contraction",
+          "[compiler][cnn]") {
+  Model m;
   m.io(m.g->add_input(), "x", {1, 3, 10, 12});
   m.io(m.g->add_output(), "y", {1, 8, 10, 12});
   m.init("w", {8, 3, 3, 3}, 0.1f);
@@ -206,15 +228,12 @@ TEST_CASE("lowering: Conv is matmuls over taps with strided windows, bias+relu o
   Model::attr(c, "pads", std::vector<int64_t>{1, 1, 1, 1});
   m.node("Relu", {"c"}, "y", "relu1");
   std::string t = m.compile("bf16");
-  // 3 input channels on partitions (K), 8 output channels on PSUM partitions, 120 pixels = N.
-  // The moving operand is a window of the padded 12x14 band: row stride 14, 10 x 12 pixels.
-  CHECK(has(t, "matmul psum[0:8]+0:fp32[1,120], sbuf[0:3]"));
-  CHECK(has(t, ":bf16[14,10][1,12], zero"));
-  CHECK(has(t, ":bf16[14,10][1,12], acc"));
-  CHECK(has(t, "memset sbuf[0:3]"));  // zero padding of the band
-  CHECK(has(t, "relu, 1, sbuf[0:8]"));  // fused Relu with the per-partition bias
-  CHECK(!has(t, "@relu1"));
-  CHECK(has(t, "wait("));
+  // im2col: (channel, kh, kw) = 3 x 3 x 3 = 27 on partitions, so one matmul per output block
+  // instead of one per tap, reading the padded copy's window (row stride 12).
+  CHECK(has(t, "matmul psum[0:8]+0:fp32[1,120], sbuf[0:27]"));
+  CHECK(has(t, ":bf16[12,10][1,12], zero"));
+  CHECK(!has(t, ", acc "));
+  CHECK(has(t, "relu, 1, sbuf[0:8]"));
 }
 
 TEST_CASE("lowering: BatchNormalization folds into Conv; depthwise runs on the vector engine",
@@ -246,8 +265,11 @@ TEST_CASE("lowering: MaxPool is one reduce over a 4-D window, Pad a gather", "[c
   Model::attr(p, "strides", std::vector<int64_t>{2, 2});
   Model::attr(p, "pads", std::vector<int64_t>{1, 1, 1, 1});
   std::string t = m.compile();
-  CHECK(has(t, "reduce sbuf[0:4]+704:fp32[1,36], sbuf[0:4]+0:fp32[26,6][2,6][13,3][1,3], max, 2"));
-  CHECK(has(t, "memset sbuf[0:4]+0:fp32[1,169], -3.4028235e+38"));
+  // 4 planes x 6 output rows = 24 partitions (each a segment of one output row's window rows),
+  // one reduce over the [row stride 26 x 1][col stride 2 x 6][3 x 3 window] pattern; only the
+  // padding border is set to -max.
+  CHECK(has(t, "reduce sbuf[0:24]+192:fp32[1,6], sbuf[0:24]+0:fp32[26,1][2,6][13,3][1,3], max, 2"));
+  CHECK(has(t, "memset sbuf[0:4]+0:fp32[13,1][1,13], -3.4028235e+38"));
 
   Model q;
   q.io(q.g->add_input(), "x", {2, 3, 5});

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -54,6 +55,23 @@ size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n')
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
+// The header and the cells of each row of a results table (no quoted cells in these tests).
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv, std::string* header) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  if (header) *header = line;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
 }  // namespace
 
 TEST_CASE("sweep --list prints the grid in order", "[sweep]") {
@@ -76,15 +94,8 @@ TEST_CASE("sweep results: one ok row per point, latency falls with DMA bandwidth
   CHECK(csv.rfind("index,id,workload,pe.clock_ghz,dma.engine_gbps,status,sim_time_ns,", 0) == 0);
   CHECK(lines(slurp(d / "r.csv.jsonl")) == 8);
   // Rows sorted by index; read sim_time_ns of points 4..7 (pe 1 GHz, DMA 5..40 GB/s).
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line);
   std::vector<double> t;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string c;
-    while (std::getline(ls, c, ',')) cells.push_back(c);
+  for (const auto& cells : csv_rows(csv, nullptr)) {
     REQUIRE(cells.size() >= 7);
     CHECK(cells[5] == "ok");
     t.push_back(std::stod(cells[6]));
@@ -199,16 +210,11 @@ TEST_CASE("a model workload with cores: all is compiled data parallel for each c
   Result r = run("sweep " + (d / "s.yaml").string() + " -o " + (d / "r.csv").string() + " -j 2");
   INFO(r.out);
   REQUIRE(r.code == 0);
-  std::istringstream in(slurp(d / "r.csv"));
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line.rfind("index,id,workload,cores,status,sim_time_ns,", 0) == 0);
+  std::string header;
+  const auto rows = csv_rows(slurp(d / "r.csv"), &header);
+  REQUIRE(header.rfind("index,id,workload,cores,status,sim_time_ns,", 0) == 0);
   std::vector<double> t;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string c;
-    while (std::getline(ls, c, ',')) cells.push_back(c);
+  for (const auto& cells : rows) {
     REQUIRE(cells.size() >= 6);
     CHECK(cells[4] == "ok");
     t.push_back(std::stod(cells[5]));
