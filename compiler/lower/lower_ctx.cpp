@@ -133,6 +133,11 @@ void LowerCtx::alias(int dst, int src) {
   hbm_[dst] = v;
 }
 
+void LowerCtx::alias_view(int dst, const HbmView& v) {
+  if (hbm_.count(dst)) throw std::logic_error("alias of an already placed tensor");
+  hbm_[dst] = v;
+}
+
 HbmView LowerCtx::add_const(const std::string& name, const Value& val) {
   return add_const(name, val, val.dtype);
 }

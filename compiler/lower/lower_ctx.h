@@ -77,6 +77,9 @@ class LowerCtx {
   HbmView view(int id);
   // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
   void alias(int dst, int src);
+  // Makes IR tensor `dst` the (strided) view `v` of bytes placed earlier: a folded Transpose
+  // (lower/movement.cpp), whose consumers all address HbmView strides.
+  void alias_view(int dst, const HbmView& v);
   // Declares an extra constant HBM tensor (e.g. folded BatchNorm scales).
   HbmView add_const(const std::string& name, const Value& v);
   // The same, stored in dtype `as` (e.g. bf16 weights for the Tensor Engine) without a copy.

@@ -2,6 +2,8 @@
 // out[m, n] = sum_k A[m, k] B[k, n]: the stationary tile is A^T [k on partitions, m free]
 // (a transposing DMA access pattern), the moving tile B [k, n]; K is accumulated in one PSUM
 // bank with zero/acc flags, and the act engine evacuates PSUM (applying alpha) to SBUF.
+// MatMul operands are addressed through their views' strides, so a Transpose folded into a
+// strided view (lower/movement.cpp) is read in place.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -483,8 +485,9 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     return;
   }
   Shape as = g.t(n.inputs[0]).shape, bs = g.t(n.inputs[1]).shape;
-  if (as.size() == 1) as.insert(as.begin(), 1);
-  if (bs.size() == 1) bs.push_back(1);
+  const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
+  if (a_vec) as.insert(as.begin(), 1);
+  if (b_vec) bs.push_back(1);
   MatmulDesc d;
   d.M = as[as.size() - 2];
   d.K = as.back();
@@ -499,6 +502,21 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   Shape batch = broadcast_shapes(ba, bb);
   auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
   const int64_t nb = num_elements(batch);
+  // Element strides of a runtime operand's view over (batch..., rows, cols): row-major unless a
+  // Transpose was folded into it (lower/movement.cpp), then the permuted strides of its source.
+  // Broadcast batch dims get stride 0.
+  auto view_strides = [&](const HbmView& v, bool vec_front, bool vec_back, const Shape& bdims) {
+    std::vector<int64_t> st = v.strides;
+    if (vec_front) st.insert(st.begin(), d.K * st[0]);
+    if (vec_back) st.push_back(1);
+    std::vector<int64_t> bst(batch.size(), 0);
+    const size_t off = batch.size() - bdims.size();
+    for (size_t j = 0; j < bdims.size(); ++j)
+      bst[off + j] = bdims[j] == 1 ? 0 : st[j];
+    bst.push_back(st[st.size() - 2]);
+    bst.push_back(st.back());
+    return bst;
+  };
   // Constant operands: B in the matmul dtype (the load's rounding done at compile time: half
   // the bytes in bf16); for the unfused GEMM also A, transposed per matrix to [K, M] so A^T loads
   // with large DMAs (no transposing access pattern, no PE transpose).
@@ -524,31 +542,42 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   if (!b_decl) b_decl = ctx.view(n.inputs[1]);
   if (!at) a_decl = ctx.view(n.inputs[0]);
   const HbmView& b = *b_decl;
+  // Batch strides of B (a constant copy is row-major) and of a runtime A.
+  std::vector<int64_t> sbv = view_strides(b, false, b_vec, bb);
+  d.bk = sbv[batch.size()];
+  d.bn = sbv[batch.size() + 1];
+  std::vector<int64_t> sav;
+  if (a_decl) {
+    sav = view_strides(*a_decl, a_vec, false, ba);
+    d.am = sav[batch.size()];
+    d.ak = sav[batch.size() + 1];
+  }
   auto a_view = [&]() -> const HbmView& {
     if (!a_decl) a_decl = ctx.view(n.inputs[0]);
     return *a_decl;
   };
   for (int64_t bi = 0; bi < nb; ++bi) {
-    int64_t oa = 0, ob = 0, rem = bi;
+    int64_t oa = 0, ob = 0, ova = 0, ovb = 0, rem = bi;
     for (int dd = static_cast<int>(batch.size()) - 1; dd >= 0; --dd) {
       int64_t i = rem % batch[dd];
       rem /= batch[dd];
       oa += i * sa[dd];
       ob += i * sb[dd];
+      if (!sav.empty()) ova += i * sav[dd];
+      ovb += i * sbv[dd];
     }
     if (fused) {
       std::optional<HbmView> bias;
       if (n.has_input(2)) bias = ctx.view(n.inputs[2]);
       const HbmView& a = a_view();
-      emit_matmul_fused(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
+      emit_matmul_fused(ctx, d, a, a.offset + ova, b, b.offset + ovb, out,
                         out.offset + bi * d.M * d.N, bias ? &*bias : nullptr, epilogue_fn(n));
     } else if (!emit_matmul_blocked(ctx, d, at ? *at : a_view(),
-                                    at ? 0 : a_view().offset + oa * d.M * d.K,
-                                    at ? &*at : nullptr, at ? oa * d.M * d.K : 0, b,
-                                    b.offset + ob * d.K * d.N, out,
+                                    at ? 0 : a_view().offset + ova, at ? &*at : nullptr,
+                                    at ? oa * d.M * d.K : 0, b, b.offset + ovb, out,
                                     out.offset + bi * d.M * d.N)) {
       const HbmView& a = a_view();
-      emit_matmul_2d(ctx, d, a, a.offset + oa * d.M * d.K, b, b.offset + ob * d.K * d.N, out,
+      emit_matmul_2d(ctx, d, a, a.offset + ova, b, b.offset + ovb, out,
                      out.offset + bi * d.M * d.N, nullptr, {});
     }
   }

@@ -51,13 +51,42 @@ void lower_reshape(LowerCtx& ctx, const Node& n) {
       throw InputError(g.where(n) + ": the mask output is not supported");
 }
 
+// A Transpose is folded (no copy: its output is the permuted strided view of its input's bytes)
+// when the output is not a graph output, every consumer is a MatMul (which addresses its
+// operands through view strides, lower/matmul.cpp), and the innermost axis stays innermost with
+// at least kMinFoldRunBytes contiguous: the consumer's loads then keep contiguous runs (an
+// element-strided DMA costs a descriptor per element on real hardware).
+constexpr int64_t kMinFoldRunBytes = 64;
+
+bool transpose_foldable(const Graph& g, const Node& n, const HbmView& view) {
+  const int out = n.outputs[0];
+  if (g.t(out).is_output || view.shape.empty()) return false;
+  if (view.strides.back() != 1 ||
+      view.shape.back() * isa::dtype_size(view.dtype) < kMinFoldRunBytes)
+    return false;
+  bool used = false;
+  for (const Node& c : g.nodes) {
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+      if (c.inputs[k] != out) continue;
+      if (c.op != "MatMul" || k > 1) return false;
+      used = true;
+    }
+  }
+  return used;
+}
+
 void lower_transpose(LowerCtx& ctx, const Node& n) {
-  HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
+  HbmView s = ctx.view(n.inputs[0]);
   auto perm = n.attr_ints("perm");
   if (perm.empty())
     for (int64_t i = static_cast<int64_t>(s.shape.size()) - 1; i >= 0; --i) perm.push_back(i);
   std::vector<int64_t> st;
   for (int64_t p : perm) st.push_back(s.strides[p]);
+  HbmView folded = s;
+  folded.shape = ctx.graph().t(n.outputs[0]).shape;
+  folded.strides = st;
+  if (transpose_foldable(ctx.graph(), n, folded)) return ctx.alias_view(n.outputs[0], folded);
+  HbmView d = ctx.view(n.outputs[0]);
   copy_view(ctx, d, d.offset, d.strides, s, s.offset, st, d.shape);
 }
 
