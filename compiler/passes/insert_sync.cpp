@@ -2,15 +2,23 @@
 // dve, pool) and each DMA queue owns one semaphore that every instruction of it increments on
 // completion, so "instruction #k of stream S is done" is "sem S >= k" (DMA queues are assumed
 // to complete in order). An instruction waits for every earlier instruction of another stream
-// whose memory range overlaps its own with at least one write (RAW, WAR, WAW); an engine is
-// in order, so its own earlier instructions and waits it already made are not repeated.
+// whose memory footprint overlaps its own with at least one write (RAW, WAR, WAW); an engine
+// is in order, so its own earlier instructions and waits it already made are not repeated.
 // More than two waits spill onto `nop`s on the same engine.
+// Overlap is byte-exact: disjoint hulls (partitions x byte range) never overlap, identical
+// patterns always do; patterns with the same strides get one lattice test, others have each
+// byte run of the pattern with fewer runs (isa/footprint.h, computed once per access) tested
+// against the other's affine footprint; when that one has more than kMaxRuns runs, or the
+// search is long, they count as overlapping (safe, and bounds the cost). So
+// strided accesses that interleave (stores of different channel blocks or rows of one tensor,
+// column blocks of one output) do not serialise.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
 #include "compiler/passes/passes.h"
+#include "isa/footprint.h"
 #include "support/error.h"
 
 namespace trnsim::compiler {
@@ -22,6 +30,8 @@ using isa::MemSpace;
 namespace {
 
 constexpr int kComputeStreams = 4;
+// Patterns with more contiguous runs than this are never enumerated (see overlaps, covers).
+constexpr int64_t kMaxRuns = 4096;
 
 struct Hull {
   MemSpace space = MemSpace::None;
@@ -49,6 +59,8 @@ Hull hull_of(const AccessPattern& ap, bool write) {
   if (ap.space == MemSpace::Hbm) {
     int64_t span = ap.partition_stride * (ap.num_partitions - 1);
     (span > 0 ? mx : mn) += span;
+    mn += ap.partition_stride * ap.start_partition;
+    mx += ap.partition_stride * ap.start_partition;
     h.tensor = ap.tensor;
     h.p0 = 0;
     h.p1 = 1;
@@ -61,21 +73,84 @@ Hull hull_of(const AccessPattern& ap, bool write) {
   return h;
 }
 
-std::vector<Hull> hulls_of(const isa::Instr& in) {
-  std::vector<Hull> out;
+// One access of an instruction: its hull, its pattern, its affine footprint and (computed on
+// first need) its sorted byte runs.
+struct Access {
+  Hull h;
+  AccessPattern ap;
+  isa::Footprint fp;
+  int8_t runs_state = 0;  // 0: not computed, 1: `runs` exact, 2: too many runs (use the hull)
+  isa::Runs runs;
+
+  const isa::Runs* exact() {
+    if (runs_state == 0) {
+      runs_state = ap.offset_reg < 0 && fp.num_runs() <= kMaxRuns ? 1 : 2;
+      if (runs_state == 1) isa::pattern_runs(ap, kMaxRuns, runs);
+    }
+    return runs_state == 1 ? &runs : nullptr;
+  }
+  void drop() {
+    isa::Runs().swap(runs);
+    runs_state = 2;
+  }
+};
+
+Access access_of(const AccessPattern& ap, bool write) {
+  return {hull_of(ap, write), ap, isa::footprint_of(ap), 0, {}};
+}
+
+// Whether a and b share a byte: exact when their hulls overlap (patterns with the same strides:
+// one lattice test; else each run of the one with fewer runs against the other's footprint),
+// unless that one has more than kMaxRuns runs or the search takes more than kMeetSteps (yes).
+bool overlaps(Access& a, Access& b) {
+  constexpr int64_t kMeetSteps = 1 << 12;
+  if (!a.h.overlaps(b.h)) return false;
+  if (a.ap == b.ap || a.ap.offset_reg >= 0 || b.ap.offset_reg >= 0) return true;
+  int64_t budget = kMeetSteps;
+  const int same = isa::footprints_meet_same_strides(a.fp, b.fp, budget);
+  if (same >= 0) return same == 1;
+  if (a.runs_state == 1 && b.runs_state == 1) return isa::runs_intersect(a.runs, b.runs);
+  Access& small = a.fp.num_runs() <= b.fp.num_runs() ? a : b;
+  const Access& big = &small == &a ? b : a;
+  const isa::Runs* rs = small.exact();
+  if (rs == nullptr) return true;
+  // The small pattern's runs inside the big one's byte hull, each tested against its footprint.
+  const int64_t lo = big.fp.base + big.fp.ext_lo[0], hi = big.fp.base + big.fp.ext_hi[0];
+  auto it = std::partition_point(rs->begin(), rs->end(),
+                                 [lo](const auto& r) { return r.second <= lo; });
+  budget = kMeetSteps;
+  for (; it != rs->end() && it->first < hi; ++it)
+    if (big.fp.meets(it->first, it->second, budget)) return true;
+  return false;
+}
+
+// Whether every byte of b is a byte of a (false when unsure).
+bool covers(Access& a, Access& b) {
+  if (!a.h.contains(b.h)) return false;
+  if (a.ap == b.ap) return true;
+  if (a.ap.offset_reg >= 0 || b.ap.offset_reg >= 0) return false;
+  const isa::Runs* ra = a.exact();
+  if (ra == nullptr) return false;
+  const isa::Runs* rb = b.exact();
+  return rb != nullptr && isa::runs_cover(*ra, *rb);
+}
+
+std::vector<Access> hulls_of(const isa::Instr& in) {
+  std::vector<Access> out;
   const auto& info = in.info();
   for (int k = 0; k < info.num_operands; ++k) {
     auto kind = info.operands[k].kind;
     const AccessPattern& ap = in.ops[k].ap;
     if (!ap.present()) continue;
     if (kind == isa::OperandKind::PsumAcc) {
-      out.push_back(hull_of(ap, true));
-      out.push_back(hull_of(ap, false));
+      out.push_back(access_of(ap, true));
+      out.push_back(access_of(ap, false));
       continue;
     }
     if (!isa::operand_is_ap(kind) && kind != isa::OperandKind::Scalar) continue;
-    if (isa::operand_writes(kind)) out.push_back(hull_of(ap, true));
-    if (isa::operand_reads(kind) || kind == isa::OperandKind::Scalar) out.push_back(hull_of(ap, false));
+    if (isa::operand_writes(kind)) out.push_back(access_of(ap, true));
+    if (isa::operand_reads(kind) || kind == isa::OperandKind::Scalar)
+      out.push_back(access_of(ap, false));
   }
   return out;
 }
@@ -93,7 +168,7 @@ int stream_of(const LInstr& li) {
 }
 
 struct Rec {
-  Hull h;
+  Access a;
   int stream;
   int64_t seq;
   bool alive = true;
@@ -125,17 +200,20 @@ void insert_sync(Lowered& l, const isa::Target& t) {
     const int self = li.engine == Engine::Sp ? -1 : stream_of(li);
     const int my_stream = stream_of(li);
     auto hs = hulls_of(li.in);
-    std::vector<int64_t> need(max_stream, 0);
-    for (const Hull& h : hs) {
+    // Starts at what this engine already waited for: older records need no overlap test.
+    std::vector<int64_t> need = waited[e];
+    for (Access& a : hs) {
+      const Hull& h = a.h;
       auto it = buckets.find({static_cast<int>(h.space), h.tensor});
       if (it == buckets.end()) continue;
       Bucket& b = it->second;
       if (!h.write && !b.has_write) continue;
       for (int ri : b.recs) {
-        const Rec& r = recs[ri];
-        if (!r.alive || (!h.write && !r.h.write) || !r.h.overlaps(h)) continue;
+        Rec& r = recs[ri];
+        if (!r.alive || (!h.write && !r.a.h.write)) continue;
         if (r.stream == self && self < kComputeStreams) continue;  // same in-order engine
-        need[r.stream] = std::max(need[r.stream], r.seq);
+        if (r.seq <= need[r.stream] || !overlaps(a, r.a)) continue;
+        need[r.stream] = r.seq;
       }
     }
     std::vector<std::pair<int, int64_t>> waits;
@@ -167,19 +245,22 @@ void insert_sync(Lowered& l, const isa::Target& t) {
       li.in.incs[0].amount = 1;
       // Register the accesses; a write that covers an earlier record supersedes it (anything
       // that must wait for that record will now wait for this later one).
-      for (const Hull& h : hs) {
-        Bucket& b = buckets[{static_cast<int>(h.space), h.tensor}];
-        if (h.write) {
+      for (Access& a : hs) {
+        Bucket& b = buckets[{static_cast<int>(a.h.space), a.h.tensor}];
+        if (a.h.write) {
           b.has_write = true;
           size_t w = 0;
           for (int ri : b.recs) {
             Rec& r = recs[ri];
-            if (r.alive && h.contains(r.h)) r.alive = false;
+            if (r.alive && covers(a, r.a)) {
+              r.alive = false;
+              r.a.drop();
+            }
             if (recs[ri].alive) b.recs[w++] = ri;
           }
           b.recs.resize(w);
         }
-        recs.push_back({h, my_stream, seq, true});
+        recs.push_back({std::move(a), my_stream, seq, true});
         b.recs.push_back(static_cast<int>(recs.size()) - 1);
       }
     }

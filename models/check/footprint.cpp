@@ -9,65 +9,6 @@ using isa::AccessPattern;
 using isa::MemSpace;
 using isa::OperandKind;
 
-namespace {
-
-// Patterns with more elements than this are summarised by their hull (they are invalid for
-// any real chip; the bound keeps a corrupt program from exhausting memory).
-constexpr int64_t kMaxEnumerated = int64_t{1} << 22;
-
-void sort_merge(Runs& r) {
-  std::sort(r.begin(), r.end());
-  size_t n = 0;
-  for (const auto& x : r) {
-    if (x.second <= x.first) continue;
-    if (n > 0 && x.first <= r[n - 1].second) {
-      r[n - 1].second = std::max(r[n - 1].second, x.second);
-    } else {
-      r[n++] = x;
-    }
-  }
-  r.resize(n);
-}
-
-}  // namespace
-
-void free_runs(const AccessPattern& ap, Runs& out) {
-  out.clear();
-  const int64_t es = isa::dtype_size(ap.dtype);
-  const int nd = std::min<int>(ap.ndims, 4);
-  int64_t cnt[4] = {1, 1, 1, 1}, st[4] = {0, 0, 0, 0};
-  int64_t total = 1;
-  for (int d = 0; d < nd; ++d) {
-    cnt[4 - nd + d] = ap.dims[d].count;
-    st[4 - nd + d] = ap.dims[d].stride * es;
-    if (ap.dims[d].count <= 0) return;
-    total *= ap.dims[d].count;
-    if (total > kMaxEnumerated) break;
-  }
-  if (total > kMaxEnumerated) {
-    int64_t lo = 0, hi = 0;
-    for (int d = 0; d < 4; ++d) {
-      int64_t span = st[d] * (cnt[d] - 1);
-      (span < 0 ? lo : hi) += span;
-    }
-    out.emplace_back(lo, hi + es);
-    return;
-  }
-  // Innermost dim contiguous (stride = one element): one run per outer index.
-  const bool inner_run = st[3] == es;
-  for (int64_t a = 0; a < cnt[0]; ++a)
-    for (int64_t b = 0; b < cnt[1]; ++b)
-      for (int64_t c = 0; c < cnt[2]; ++c) {
-        const int64_t base = a * st[0] + b * st[1] + c * st[2];
-        if (inner_run) {
-          out.emplace_back(base, base + cnt[3] * es);
-        } else {
-          for (int64_t d = 0; d < cnt[3]; ++d) out.emplace_back(base + d * st[3], base + d * st[3] + es);
-        }
-      }
-  sort_merge(out);
-}
-
 std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::Program& prog,
                                                const isa::Target& target) {
   std::vector<OperandFootprint> reads, writes;
@@ -98,7 +39,7 @@ std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::
         const int64_t row = (ap.start_partition + p) * ps + ap.offset;
         for (const auto& r : free) f.runs.emplace_back(row + r.first, row + r.second);
       }
-      sort_merge(f.runs);
+      isa::sort_merge_runs(f.runs);
     } else {
       f.p0 = ap.start_partition;
       f.p1 = ap.start_partition + ap.num_partitions;

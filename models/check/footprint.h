@@ -5,12 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "isa/footprint.h"
 #include "isa/program.h"
 #include "isa/target.h"
 
 namespace trnsim::model::check_detail {
 
-using Runs = std::vector<std::pair<int64_t, int64_t>>;  // [lo, hi) byte runs, sorted, disjoint
+using Runs = isa::Runs;  // [lo, hi) byte runs, sorted, disjoint
 
 // One memory operand of an instruction with its footprint relative to a zero register offset.
 // SBUF/PSUM: the same runs in every partition of [p0, p1). HBM: runs into tensor `tensor`
@@ -32,6 +33,6 @@ std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::
                                                const isa::Target& target);
 
 // Sorted merged runs of one pattern's free dims (bytes, relative to the pattern's offset).
-void free_runs(const isa::AccessPattern& ap, Runs& out);
+using isa::free_runs;
 
 }  // namespace trnsim::model::check_detail
