@@ -181,7 +181,7 @@ void Checker::do_accesses(int t, uint32_t instr, const int64_t* regs, uint64_t s
   if (!opts_.races && !opts_.uninit) return;
   StaticInstr& si = instrs_[instr];
   if (!si.footprints_done) {
-    si.footprints = instr_footprints(*si.in, prog_, target_);
+    si.footprints = instr_footprints(*si.in);
     si.footprints_done = true;
   }
   Access a;

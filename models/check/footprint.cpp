@@ -9,8 +9,7 @@ using isa::AccessPattern;
 using isa::MemSpace;
 using isa::OperandKind;
 
-std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::Program& prog,
-                                               const isa::Target& target) {
+std::vector<OperandFootprint> instr_footprints(const isa::Instr& in) {
   std::vector<OperandFootprint> reads, writes;
   const isa::OpcodeInfo& info = in.info();
   bool acc = false;

@@ -28,9 +28,8 @@ struct OperandFootprint {
 
 // The memory operands of `in` in execution order: every read, then every write. A matmul
 // with the acc flag reads its PSUM destination too. A dma_gather table is a read of every row
-// it could name (the whole HBM tensor, or every partition from the table's first on).
-std::vector<OperandFootprint> instr_footprints(const isa::Instr& in, const isa::Program& prog,
-                                               const isa::Target& target);
+// it lists (its partitions; the ISA faults on an index beyond them).
+std::vector<OperandFootprint> instr_footprints(const isa::Instr& in);
 
 // Sorted merged runs of one pattern's free dims (bytes, relative to the pattern's offset).
 using isa::free_runs;
