@@ -71,7 +71,6 @@ struct Access {
 // Matmul with acc flag `acc` reports its PSUM operand as a read (first) and a write; Scalar
 // operands given as APs are reads. A dma_gather table reports all rows it could name (the whole
 // HBM tensor; for an SBUF/PSUM table np runs to UINT16_MAX, i.e. every partition from p0 on).
-void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* regs,
-              std::vector<Access>& out);
+void accesses(const isa::Instr& in, const int64_t* regs, std::vector<Access>& out);
 
 }  // namespace trnsim::model

@@ -248,8 +248,7 @@ void check_bounds(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
   }
 }
 
-void accesses(const isa::Instr& in, const isa::Program& prog, const int64_t* regs,
-              std::vector<Access>& out) {
+void accesses(const isa::Instr& in, const int64_t* regs, std::vector<Access>& out) {
   const isa::OpcodeInfo& info = in.info();
   for (int k = 0; k < info.num_operands; ++k) {
     const OperandKind kind = info.operands[k].kind;

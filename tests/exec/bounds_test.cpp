@@ -75,16 +75,14 @@ TEST_CASE("accesses(): byte hulls in operand order with read/write flags", "[exe
   const auto dst = ps(0, 16, 64, DType::Fp32, {{1, 32}});
   const auto stat = sb(0, 8, 10, DType::Bf16, {{2, 16}});
   const auto mov = sb(8, 8, 0, DType::Bf16, {{64, 2}, {1, 32}});
-  model::accesses(instr(Opcode::Matmul, {A(dst), A(stat), A(mov), E_(AccFlag::Acc)}), e.prog,
-                  e.regs, acc);
+  model::accesses(instr(Opcode::Matmul, {A(dst), A(stat), A(mov), E_(AccFlag::Acc)}), e.regs, acc);
   REQUIRE(acc.size() == 4);
   CHECK((acc[0].space == MemSpace::Psum && !acc[0].write && acc[0].lo == 64 && acc[0].hi == 192));
   CHECK((acc[1].space == MemSpace::Psum && acc[1].write && acc[1].p0 == 0 && acc[1].np == 16));
   CHECK((!acc[2].write && acc[2].lo == 10 && acc[2].hi == 10 + 2 * 15 * 2 + 2));
   CHECK((acc[3].p0 == 8 && acc[3].np == 8 && acc[3].lo == 0 && acc[3].hi == (64 + 31) * 2 + 2));
   acc.clear();
-  model::accesses(instr(Opcode::Matmul, {A(dst), A(stat), A(mov), E_(AccFlag::Zero)}), e.prog,
-                  e.regs, acc);
+  model::accesses(instr(Opcode::Matmul, {A(dst), A(stat), A(mov), E_(AccFlag::Zero)}), e.regs, acc);
   REQUIRE(acc.size() == 3);
   CHECK(acc[0].write);
 
@@ -97,7 +95,7 @@ TEST_CASE("accesses(): byte hulls in operand order with read/write flags", "[exe
   model::accesses(instr(Opcode::Act, {A(sb(2, 4, 0, DType::Bf16, {{1, 8}})), A(src),
                                       E_(isa::ActFn::Exp), A(scale), F(1.0f),
                                       A(isa::AccessPattern{})}),
-                  e.prog, e.regs, acc);
+                  e.regs, acc);
   REQUIRE(acc.size() == 3);
   CHECK((acc[0].write && acc[0].hi == 16));
   CHECK((!acc[1].write && acc[1].lo == 100 && acc[1].hi == 132));
@@ -108,7 +106,7 @@ TEST_CASE("accesses(): byte hulls in operand order with read/write flags", "[exe
   const int t = e.add_tensor("a", DType::Bf16, {128, 512});
   model::accesses(instr(Opcode::Dma, {I(0), A(sb(0, 128, 0, DType::Bf16, {{1, 64}})),
                                       A(hb(t, 512, 128, 128, DType::Bf16, {{1, 64}}))}),
-                  e.prog, e.regs, acc);
+                  e.regs, acc);
   REQUIRE(acc.size() == 2);
   CHECK((acc[1].space == MemSpace::Hbm && acc[1].tensor == t && !acc[1].write));
   CHECK(acc[1].lo == 128);
@@ -165,7 +163,7 @@ TEST_CASE("accesses(): a dma_gather table covers every row it could name", "[exe
   model::accesses(instr(Opcode::DmaGather, {I(0), A(sb(0, 8, 0, DType::Bf16, {{1, 16}})),
                                             A(hb(t, 16, 50, 160, DType::Bf16, {{1, 16}})),
                                             A(sb(0, 8, 64, DType::Int32, {{1, 1}}))}),
-                  e.prog, e.regs, acc);
+                  e.regs, acc);
   REQUIRE(acc.size() == 3);
   CHECK((acc[0].write && !acc[1].write && !acc[2].write));
   CHECK((acc[1].lo == 160 && acc[1].hi == 1760));
