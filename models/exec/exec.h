@@ -69,8 +69,8 @@ struct Access {
 
 // Appends the accesses of `in` (resolving register offsets with `regs`), in operand order.
 // Matmul with acc flag `acc` reports its PSUM operand as a read (first) and a write; Scalar
-// operands given as APs are reads. A dma_gather table reports all rows it could name (the whole
-// HBM tensor; for an SBUF/PSUM table np runs to UINT16_MAX, i.e. every partition from p0 on).
+// operands given as APs are reads. A dma_gather table reports the hull of its rows (its
+// partitions: the rows idx may name).
 void accesses(const isa::Instr& in, const int64_t* regs, std::vector<Access>& out);
 
 }  // namespace trnsim::model
