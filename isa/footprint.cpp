@@ -208,4 +208,28 @@ bool runs_cover(const Runs& outer, const Runs& inner) {
   return true;
 }
 
+ByteHull byte_hull(const AccessPattern& ap) {
+  ByteHull h;
+  const int64_t es = dtype_size(ap.dtype);
+  int64_t mn = 0, mx = 0;
+  for (int d = 0; d < ap.ndims; ++d) {
+    const int64_t span = ap.dims[d].stride * (ap.dims[d].count - 1);
+    (span > 0 ? mx : mn) += span;
+  }
+  if (ap.space == MemSpace::Hbm) {
+    const int64_t span = ap.partition_stride * (ap.num_partitions - 1);
+    (span > 0 ? mx : mn) += span;
+    mn += ap.partition_stride * ap.start_partition;
+    mx += ap.partition_stride * ap.start_partition;
+    h.p0 = 0;
+    h.p1 = 1;
+  } else {
+    h.p0 = ap.start_partition;
+    h.p1 = ap.start_partition + ap.num_partitions;
+  }
+  h.lo = ap.offset + mn * es;
+  h.hi = ap.offset + mx * es + es;
+  return h;
+}
+
 }  // namespace trnsim::isa

@@ -12,6 +12,20 @@ namespace trnsim::isa {
 
 using Runs = std::vector<std::pair<int64_t, int64_t>>;  // [lo, hi) byte runs, sorted, disjoint
 
+// The hull of the bytes `ap` touches, ignoring its offset register: partitions [p0, p1) and
+// bytes [lo, hi) within each of them for SBUF/PSUM; for HBM p0 = 0, p1 = 1 and [lo, hi) the
+// tensor's bytes over all rows (start_partition included).
+struct ByteHull {
+  int64_t p0 = 0, p1 = 0, lo = 0, hi = 0;
+  bool contains(const ByteHull& o) const {
+    return p0 <= o.p0 && o.p1 <= p1 && lo <= o.lo && o.hi <= hi;
+  }
+  bool overlaps(const ByteHull& o) const {
+    return p0 < o.p1 && o.p0 < p1 && lo < o.hi && o.lo < hi;
+  }
+};
+ByteHull byte_hull(const AccessPattern& ap);
+
 // Sorts `r`, drops empty runs and merges runs that touch or overlap.
 void sort_merge_runs(Runs& r);
 

@@ -31,6 +31,7 @@
 #include <stdexcept>
 
 #include "compiler/passes/passes.h"
+#include "isa/footprint.h"
 #include "support/error.h"
 
 namespace trnsim::compiler {
@@ -64,35 +65,8 @@ std::vector<Access> accesses_of(const isa::Instr& in) {
 }
 
 // Byte range [lo, hi) and partitions [p0, p1) an access pattern touches.
-struct Range {
-  int64_t lo = 0, hi = 0, p0 = 0, p1 = 0;
-  bool contains(const Range& o) const {
-    return lo <= o.lo && o.hi <= hi && p0 <= o.p0 && o.p1 <= p1;
-  }
-  bool overlaps(const Range& o) const { return lo < o.hi && o.lo < hi && p0 < o.p1 && o.p0 < p1; }
-};
-
-Range range_of(const AccessPattern& ap) {
-  const int64_t es = isa::dtype_size(ap.dtype);
-  int64_t mn = 0, mx = 0;
-  for (int d = 0; d < ap.ndims; ++d) {
-    const int64_t span = ap.dims[d].stride * (ap.dims[d].count - 1);
-    (span > 0 ? mx : mn) += span;
-  }
-  Range r;
-  if (ap.space == MemSpace::Hbm) {
-    const int64_t span = ap.partition_stride * (ap.num_partitions - 1);
-    (span > 0 ? mx : mn) += span;
-    r.p0 = 0;
-    r.p1 = 1;
-  } else {
-    r.p0 = ap.start_partition;
-    r.p1 = ap.start_partition + ap.num_partitions;
-  }
-  r.lo = ap.offset + mn * es;
-  r.hi = ap.offset + mx * es + es;
-  return r;
-}
+using Range = isa::ByteHull;
+Range range_of(const AccessPattern& ap) { return isa::byte_hull(ap); }
 
 bool is_dma(const isa::Instr& in) { return in.op == isa::Opcode::Dma; }
 

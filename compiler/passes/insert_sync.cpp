@@ -33,43 +33,19 @@ constexpr int kComputeStreams = 4;
 // Patterns with more contiguous runs than this are never enumerated (see overlaps, covers).
 constexpr int64_t kMaxRuns = 4096;
 
-struct Hull {
+// An access's byte hull (isa::byte_hull) with its memory space, tensor and direction.
+struct Hull : isa::ByteHull {
   MemSpace space = MemSpace::None;
   int tensor = 0;
-  int64_t p0 = 0, p1 = 0, lo = 0, hi = 0;
   bool write = false;
-  bool contains(const Hull& o) const {
-    return p0 <= o.p0 && o.p1 <= p1 && lo <= o.lo && o.hi <= hi;
-  }
-  bool overlaps(const Hull& o) const {
-    return p0 < o.p1 && o.p0 < p1 && lo < o.hi && o.lo < hi;
-  }
 };
 
 Hull hull_of(const AccessPattern& ap, bool write) {
   Hull h;
+  static_cast<isa::ByteHull&>(h) = isa::byte_hull(ap);
   h.space = ap.space;
   h.write = write;
-  const int64_t es = isa::dtype_size(ap.dtype);
-  int64_t mn = 0, mx = 0;
-  for (int d = 0; d < ap.ndims; ++d) {
-    int64_t span = ap.dims[d].stride * (ap.dims[d].count - 1);
-    (span > 0 ? mx : mn) += span;
-  }
-  if (ap.space == MemSpace::Hbm) {
-    int64_t span = ap.partition_stride * (ap.num_partitions - 1);
-    (span > 0 ? mx : mn) += span;
-    mn += ap.partition_stride * ap.start_partition;
-    mx += ap.partition_stride * ap.start_partition;
-    h.tensor = ap.tensor;
-    h.p0 = 0;
-    h.p1 = 1;
-  } else {
-    h.p0 = ap.start_partition;
-    h.p1 = ap.start_partition + ap.num_partitions;
-  }
-  h.lo = ap.offset + mn * es;
-  h.hi = ap.offset + mx * es + es;
+  if (ap.space == MemSpace::Hbm) h.tensor = ap.tensor;
   return h;
 }
 
