@@ -18,7 +18,8 @@ echo "outputs: $(ls "$out/cnn")"
 trace=traces/02_matmul_bias_gelu/matmul_bias_gelu.tasm
 echo
 echo "== trnsim run $trace --chip tiny --trace (open the .json in https://ui.perfetto.dev)"
-"$trnsim" run "$trace" --chip tiny --trace "$out/timeline.json" | tail -n 4
+"$trnsim" run "$trace" --chip tiny --trace "$out/timeline.json" |
+  grep -E "^(simulated time|core0 utilisation|bottleneck|slowest nodes)"
 
 example=traces/01_matmul/matmul.tasm
 echo
