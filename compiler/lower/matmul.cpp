@@ -49,6 +49,27 @@ std::vector<AccessPattern> load_k_tiles(LowerCtx& ctx, const HbmView& v, int64_t
   return tiles;
 }
 
+// Stores a staged result of `rows` rows (tiles of `tile` partitions laid one after another in
+// SBUF from `stage`, `nf` fp32 elements each) to HBM at element `off`, rows `pstride` apart and
+// elements `fstride` apart: the full tiles as one DMA, a partial last tile on its own. Issued by
+// pool so that sp keeps loading the next tiles' operands.
+void store_staged(LowerCtx& ctx, const HbmView& out, int64_t off, int64_t pstride,
+                  int64_t fstride, int64_t tile, int64_t rows, int64_t nf, int64_t stage) {
+  const int64_t full = rows / tile;
+  if (full > 0) {
+    AccessPattern src = ctx.sbuf(stage, tile, nf, DType::Fp32);
+    src.ndims = 2;
+    src.dims[0] = {nf, full};
+    src.dims[1] = {1, nf};
+    ctx.dma(ctx.hbm(out, off, tile, pstride, {{tile * pstride, full}, {fstride, nf}}), src,
+            Engine::Pool);
+  }
+  if (rows % tile) {
+    ctx.dma(ctx.hbm(out, off + full * tile * pstride, rows % tile, pstride, {{fstride, nf}}),
+            ctx.sbuf(stage + full * nf * 4, rows % tile, nf, DType::Fp32), Engine::Pool);
+  }
+}
+
 void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
                     const HbmView& b, int64_t b_off, const HbmView& out, int64_t o_off,
                     const HbmView* c, const std::vector<int64_t>& c_strides) {
@@ -292,23 +313,7 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
         copy_out(ctx.sbuf(stage + j * nn * 4, mm, nn, DType::Fp32), ctx.psum(banks[j], mm, nn),
                  d.alpha);
       }
-      // Store: the full row tiles as one DMA, a partial last tile on its own.
-      const int64_t full = rows / tm;
-      if (full > 0) {
-        AccessPattern src = ctx.sbuf(stage, tm, nn, DType::Fp32);
-        src.ndims = 2;
-        src.dims[0] = {nn, full};
-        src.dims[1] = {1, nn};
-        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, tm, d.om,
-                        {{tm * d.om, full}, {d.on, nn}}),
-                src, Engine::Pool);
-      }
-      if (rows % tm) {
-        const int64_t mm = rows % tm;
-        ctx.dma(ctx.hbm(out, o_off + (m0 + full * tm) * d.om + n0 * d.on, mm, d.om,
-                        {{d.on, nn}}),
-                ctx.sbuf(stage + full * nn * 4, mm, nn, DType::Fp32), Engine::Pool);
-      }
+      store_staged(ctx, out, o_off + m0 * d.om + n0 * d.on, d.om, d.on, tm, rows, nn, stage);
     }
     ctx.unpin_all();
   }
@@ -416,22 +421,7 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
         ev.ops[4] = bias_op;
         ctx.emit(Engine::Act, ev);
       }
-      // Stores are issued by pool so that sp keeps loading the next tiles' operands.
-      const int64_t full = gc / tn;
-      if (full > 0) {
-        AccessPattern src = ctx.sbuf(stage, tn, mm, DType::Fp32);
-        src.ndims = 2;
-        src.dims[0] = {mm, full};
-        src.dims[1] = {1, mm};
-        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + g0 * d.on, tn, d.on,
-                        {{tn * d.on, full}, {d.om, mm}}),
-                src, Engine::Pool);
-      }
-      if (gc % tn) {
-        const int64_t n0 = g0 + full * tn;
-        ctx.dma(ctx.hbm(out, o_off + m0 * d.om + n0 * d.on, gc % tn, d.on, {{d.om, mm}}),
-                ctx.sbuf(stage + full * mm * 4, gc % tn, mm, DType::Fp32), Engine::Pool);
-      }
+      store_staged(ctx, out, o_off + m0 * d.om + g0 * d.on, d.on, d.om, tn, gc, mm, stage);
     }
     ctx.unpin_all();
   }
