@@ -83,6 +83,20 @@ LowerCtx::LowerCtx(const Graph& g, const isa::Target& t, DType mm_dtype, Lowered
   // Graph inputs and outputs first, in graph order, so the program's boundary is stable.
   for (int id : g.inputs) declare(id);
   for (int id : g.outputs) declare(id);
+  // A constant that is also a graph output: the output tensor is written last (lower_graph's
+  // boundary copy), so consumers read the constant's own bytes instead.
+  for (int id : g.outputs) {
+    const Tensor& t = g.t(id);
+    if (!t.is_const() || t.is_input || const_outputs_.count(id)) continue;
+    const_outputs_[id] = hbm_.at(id);
+    hbm_.erase(id);
+    hbm_[id] = add_const(t.name + ".const", *t.value);
+  }
+}
+
+HbmView LowerCtx::output_view(int id) {
+  auto it = const_outputs_.find(id);
+  return it != const_outputs_.end() ? it->second : view(id);
 }
 
 DType LowerCtx::sbuf_dtype(DType t) {

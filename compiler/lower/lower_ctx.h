@@ -75,6 +75,9 @@ class LowerCtx {
   const std::vector<Store>& stores(int tensor) const;
   // Row-major view of IR tensor `id` in HBM (declared on first use).
   HbmView view(int id);
+  // The graph output tensor of `id`: view(id) except for a constant that is also a graph
+  // output, whose consumers read a separate constant (view) while this tensor receives a copy.
+  HbmView output_view(int id);
   // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
   void alias(int dst, int src);
   // Makes IR tensor `dst` the (strided) view `v` of bytes placed earlier: a folded Transpose
@@ -129,6 +132,7 @@ class LowerCtx {
   DType mm_dtype_;
   Lowered& out_;
   std::map<int, HbmView> hbm_;  // IR tensor id -> its HBM placement (row-major)
+  std::map<int, HbmView> const_outputs_;  // constant graph outputs: the output tensor
   isa::StrId tag_ = 0;
   const Node* node_ = nullptr;
   std::map<int, std::vector<Store>> stores_;  // program tensor -> its stores
