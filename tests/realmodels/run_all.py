@@ -169,7 +169,8 @@ def write_doc(doc, manifest, results):
                 txt = f"{classify(r)}: {r.get('message', '')}".replace("|", "\\|")
                 if txt not in reasons:
                     reasons.append(txt)
-        L.append(f"| {m['package']} | {p['version']} | {p['license']} | {m['id']} "
+        lic = p["license"] + (f" ({p['note']})" if p.get("note") else "")
+        L.append(f"| {m['package']} | {p['version']} | {lic} | {m['id']} "
                  f"(`{m['path']}`) | {m['domain']} | {nodes}: {', '.join(ops)} | {cell(r32)} | "
                  f"{cell(r16)} | {'<br>'.join(reasons)} |")
     classes = collections.defaultdict(set)
