@@ -87,7 +87,10 @@ class OrtWorker:
 
 
 def _limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
+    # Not under AddressSanitizer (tools/sanitize.sh sets ASAN_OPTIONS): its shadow memory
+    # reserves terabytes of address space.
+    if "ASAN_OPTIONS" not in os.environ:
+        resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
 
 
 def run_trnsim(trnsim, model, inputs, out_dir, dtype, timeout=TIMEOUT_S):
@@ -182,7 +185,7 @@ def refusal_pattern(msg):
     m = re.sub(r"\[[-0-9, ]*\]", "[..]", m)
     m = re.sub(r"\b[A-Za-z]+_\d+\b", "NODE", m)
     m = re.sub(r"\b[tcxks]\d+\b", "T", m)
-    m = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "N", m)
+    m = re.sub(r"(?<![A-Za-z_])-?\d+(\.\d+)?(e[-+]?\d+)?", "N", m)
     return m[:160]
 
 

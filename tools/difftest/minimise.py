@@ -202,9 +202,10 @@ def describe(nodes, shapes):
             elif a.type == onnx.AttributeProto.GRAPH:
                 v = "<graph: " + ", ".join(m.op_type for m in v.node) + ">"
             elif a.type == onnx.AttributeProto.TENSOR:
-                v = numpy_helper.to_array(v).tolist()
+                arr = numpy_helper.to_array(v)
+                v = arr.tolist() if arr.size <= 8 else f"<{arr.dtype} {list(arr.shape)}>"
             attrs.append(f"{a.name}={v}")
-        ins = ", ".join(f"{i}{list(shapes[i]) if i in shapes else ''}" for i in n.input)
+        ins = ", ".join(f"{i}{shapes.get(i, '')}" for i in n.input)
         lines.append(f"  {n.name}: {n.op_type}({', '.join(attrs)}) <- {ins} -> {', '.join(n.output)}")
     return lines
 
@@ -228,7 +229,10 @@ def minimise_case(case_dir, dest, trnsim, dtype):
             shutil.copy(os.path.join(where, "ort", f), os.path.join(dest, "ref_" + f))
         shapes = {}
         for name, p in list(c.inputs.items()) + list(c.values.items()):
-            shapes[name] = np.load(p, mmap_mode="r").shape
+            a = np.load(p, mmap_mode="r")
+            shapes[name] = f"[{a.dtype} {list(a.shape)}]"
+        for t in c.model.graph.initializer:
+            shapes[t.name] = f"[{onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[t.data_type]} {list(t.dims)}] (const)"
         red = onnx.load(path)
         seed = c.meta.get("seed")
         lines = [f"seed {seed} (gen.py {seed} DIR regenerates the original, generator version "

@@ -148,7 +148,7 @@ def main():
     deadline = time.time() + 60 * args.minutes if args.minutes else None
     t0 = time.time()
     results = []
-    with open(os.path.join(args.out, "results.jsonl"), "a") as log, \
+    with open(os.path.join(args.out, "results.jsonl"), "w") as log, \
             mp.Pool(args.jobs, initializer=_init, initargs=(opts,)) as pool:
         seeds = seeds_from(args)
         if deadline:   # lazily: as many seeds as fit in the time
