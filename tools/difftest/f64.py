@@ -1,7 +1,7 @@
 """Float64 reference for arbitration: the graph with every float32 tensor turned into float64,
 run in ONNX Runtime. A node whose op ONNX Runtime has no double kernel for (Conv, Erf, Resize,
-...) is wrapped in Casts (double -> float -> op -> double), found from the session's load error
-one node at a time; the rest of the graph still runs in double, so the reference is exact up to
+LSTM, ...) is wrapped in Casts (double -> float -> op -> double), found from the session's load
+(or run) error one node at a time; the rest of the graph still runs in double, so the reference is exact up to
 the fp32 rounding of those nodes' own arithmetic. Graphs that still fail give no reference (and
 a mismatch then counts as wrong)."""
 import os
@@ -89,7 +89,8 @@ def wrap_node(model, node_name, types):
         g.node.insert(pos + k, extra)
 
 
-NO_KERNEL = re.compile(r"Could not find an implementation for \w+\(\d+\) node with name '([^']+)'")
+NO_KERNEL = re.compile(r"Could not find an implementation for \w+\(\d+\) node with name '([^']+)'|"
+                       r"running \w+ node\. Name:'([^']+)'.*double")
 
 
 def reference64(ort, model_path, inputs, work):
@@ -120,7 +121,7 @@ def reference64(ort, model_path, inputs, work):
         if not hit:
             return {}
         try:
-            wrap_node(m, hit.group(1), types)
+            wrap_node(m, hit.group(1) or hit.group(2), types)
         except StopIteration:   # a node inside an If branch
             return {}
     return {}
