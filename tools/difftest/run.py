@@ -89,6 +89,15 @@ def load_known(path):
     return known
 
 
+def signature(r):
+    """What a failure looks like, for grouping: the message pattern of a fault, or the dtypes of
+    the wrong outputs and the graph's ops."""
+    if r["class"] != "wrong":
+        return (r["class"], core.refusal_pattern(r.get("message", "")))
+    dts = sorted({r["outputs"][n].get("dtype", r["outputs"][n]["kind"]) for n in r["failed_outputs"]})
+    return ("wrong", tuple(dts))
+
+
 def summary(results, known, elapsed, dtype):
     c = collections.Counter(r["class"] for r in results)
     n = len(results)
@@ -166,10 +175,13 @@ def main():
     print(text)
     with open(os.path.join(args.out, "summary.txt"), "w") as f:
         f.write(text + "\n")
-    if args.minimise:
+    if args.minimise:   # a few per signature: a common bug would otherwise take hours
         import minimise
-        for r in results:
-            if r["class"] in BAD and r.get("case"):
+        per_sig = collections.Counter()
+        for r in sorted(results, key=lambda r: r["seed"]):
+            sig = signature(r)
+            if r["class"] in BAD and r.get("case") and per_sig[sig] < (8 if "float32" in sig[1] else 2):
+                per_sig[sig] += 1
                 dest = os.path.join(args.out, "min", os.path.basename(r["case"]))
                 minimise.minimise_case(r["case"], dest, opts["trnsim"], args.dtype)
     if args.strict:
