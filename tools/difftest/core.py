@@ -6,7 +6,7 @@ Classes (docs/robustness.md, "Differential testing"):
   refusal    trnsim exit 2: a clean one-line "not supported / bad input" error
   fault      trnsim exit 1 (internal error), 3 (simulation fault), any other code, or a signal
   wrong      trnsim exit 0 but an output is missing, has the wrong shape, or differs
-  timeout    trnsim did not exit within the time limit (60 s)
+  timeout    trnsim did not exit within the time limit (60 s of CPU time; 180 s wall backstop)
   gen_invalid  ONNX Runtime rejected the graph: a generator bug, never counted against trnsim
 
 Comparison: float outputs max|got - ref| <= tol * max|ref| (tol 1e-4 fp32, 3e-2 bf16; float16
@@ -33,7 +33,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 ORT_DIR = os.environ.get("TRNSIM_ORT_DIR", os.path.join(REPO, "tests", "ort"))
 TOL = {"fp32": 1e-4, "bf16": 3e-2}
 K_ARBITRATION = 4.0
-TIMEOUT_S = 60.0
+TIMEOUT_S = 60.0      # CPU seconds of one trnsim run
+WALL_FACTOR = 3.0
 MEM_LIMIT = 8 << 30    # address space of one trnsim run: an absurd allocation is a fault
 
 
@@ -91,6 +92,10 @@ def _limit_memory():
     # reserves terabytes of address space.
     if "ASAN_OPTIONS" not in os.environ:
         resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
+    # The time limit counts CPU seconds (SIGXCPU), so that a loaded machine does not turn slow
+    # runs into timeouts; wall time is only a backstop (WALL_FACTOR x).
+    cpu = int(TIMEOUT_S)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
 def run_trnsim(trnsim, model, inputs, out_dir, dtype, timeout=TIMEOUT_S):
@@ -103,8 +108,10 @@ def run_trnsim(trnsim, model, inputs, out_dir, dtype, timeout=TIMEOUT_S):
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                          preexec_fn=_limit_memory, start_new_session=True)
     try:
-        _, err = p.communicate(timeout=timeout)
+        _, err = p.communicate(timeout=timeout * WALL_FACTOR)
         rc = p.returncode
+        if rc == -signal.SIGXCPU:   # the CPU limit
+            rc = None
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         _, err = p.communicate()
@@ -209,7 +216,7 @@ def evaluate(ort, trnsim, model, inputs, work, dtype, exact_outputs=None, f64=No
     res["seconds"] = round(secs, 2)
     res["rc"] = rc
     if rc is None:
-        res.update({"class": "timeout", "message": f"no exit within {TIMEOUT_S:.0f} s"})
+        res.update({"class": "timeout", "message": f"no exit within {TIMEOUT_S:.0f} s (CPU)"})
         return res
     if rc == 2:
         res.update({"class": "refusal", "message": last_line(err)[:400],

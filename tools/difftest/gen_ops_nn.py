@@ -141,6 +141,8 @@ def conv_geometry(b, sp, kmax=7, pool=False):
     for i in range(nd):
         if auto in ("SAME_UPPER", "SAME_LOWER"):
             out.append(-(-sp[i] // st[i]))
+            if pool and (out[-1] - 1) * st[i] + (ks[i] - 1) * dl[i] + 1 < sp[i]:
+                raise Skip("SAME pads would be negative (ONNX Runtime refuses)")
         elif auto == "VALID":
             out.append(spatial_out(sp[i], ks[i], st[i], dl[i], 0, 0))
         else:
@@ -203,7 +205,7 @@ def b_conv_transpose(b):
     s = r.choice([1, 2, 2, 3])
     dl = [1 if r.random() < 0.8 else 2 for _ in sp]
     pads = [r.randint(0, d * (k - 1)) if r.random() < 0.5 else 0 for k, d in zip(ks + ks, dl + dl)]
-    opad = [r.randint(0, max(s, d) - 1) if r.random() < 0.3 else 0 for d in dl]
+    opad = [r.randint(0, s - 1) if r.random() < 0.3 else 0 for d in dl]   # ORT: < stride
     out = [s * (sp[i] - 1) + opad[i] + (ks[i] - 1) * dl[i] + 1 - pads[i] - pads[nd + i]
            for i in range(nd)]
     if min(out) < 1:
