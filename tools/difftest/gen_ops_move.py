@@ -19,7 +19,7 @@ def same(b, x, shape, op, ins, **attrs):
 
 
 def anyx(b, ok=lambda t: True, min_rank=0):
-    return b.pick(tuple(set(ANY)), ok=lambda t: t.rank >= min_rank and ok(t),
+    return b.pick(ANY, ok=lambda t: t.rank >= min_rank and ok(t),
                   new_shape=lambda: b.rand_shape(min_rank=min_rank))
 
 
