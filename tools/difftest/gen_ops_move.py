@@ -346,8 +346,9 @@ def b_resize(b):
     x = b.pick((F32,), ok=lambda t: t.rank == 4 and t.size <= MAX_ELEMS // 4,
                new_shape=lambda: (r.choice([1, 2]), r.choice([1, 3, 40]),
                                   r.choice([1, 2, 5, 6, 13, 25]), r.choice([1, 3, 9, 14, 16])))
-    mode = r.choice(["nearest", "nearest", "linear"])
-    ctm = r.choice(["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", None])
+    mode = r.choice(["nearest", "nearest", "linear", "linear", "cubic"])
+    ctm = r.choice(["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", None,
+                    "tf_half_pixel_for_nn" if mode == "nearest" else "tf_crop_and_resize"])
     sc = [1.0, 1.0, r.choice(RESIZE_SCALES), r.choice(RESIZE_SCALES)]
     use_sizes = r.random() < 0.3
     if use_sizes:
@@ -362,11 +363,20 @@ def b_resize(b):
     if np.prod(shape) > MAX_ELEMS:
         raise Skip("big")
     kw = dict(mode=mode, coordinate_transformation_mode=ctm)
+    if ctm == "tf_crop_and_resize":   # a region of interest, partly outside the image
+        y0, x0 = r.choice([0.0, 0.1, -0.2]), r.choice([0.0, 0.25])
+        roi = [0, 0, y0, x0, 1, 1, r.choice([1.0, 0.8, 1.3]), r.choice([1.0, 0.6])]
+        ins[0] = b.const(np.array(roi, np.float32), F32)
+        kw["extrapolation_value"] = r.choice([None, 0.0, -1.5])
+    if mode == "cubic":
+        kw["cubic_coeff_a"] = r.choice([None, -0.5, -0.75])
+        kw["exclude_outside"] = r.choice([None, 0, 1])
     if mode == "nearest":
         kw["nearest_mode"] = r.choice([None, "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"])
         o = b.out(shape, F32, x.lo, x.hi, x.exact, x.frac, x.const)
-    else:
-        o = b.out(shape, F32, x.lo, x.hi, False, None, x.const)
+    else:   # cubic overshoots by up to ~1/4 of the range; extrapolation adds its value
+        m = x.amax * (1.5 if mode == "cubic" else 1.0) + 1.5
+        o = b.out(shape, F32, -m, m, False, None, x.const)
     return b.node("Resize", [x] + ins, [o], **kw)
 
 
@@ -379,6 +389,8 @@ def b_shape(b):
         s, e = b.rng.randint(-x.rank, x.rank), b.rng.choice([None, b.rng.randint(-x.rank, x.rank)])
         kw = dict(start=s, end=e)
         dims = dims[slice(s, e)]
+        if not dims:
+            raise Skip("empty shape slice: a zero-size tensor")
     o = b.out((len(dims),), I64, min(dims, default=0), max(dims, default=0), True, 0, True)
     sh = b.node("Shape", [x], [o], **kw)[0]
     if b.rng.random() < 0.5 and len(dims) and max(dims) < 1000 and int(np.prod(dims)) <= MAX_ELEMS:

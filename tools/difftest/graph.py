@@ -293,6 +293,8 @@ class Builder:
         if max(abs(lo), abs(hi)) > FLT_BIG:
             raise Skip("values may overflow")
         shape = tuple(int(d) for d in shape)
+        if 0 in shape:
+            raise Skip("zero-size tensor")
         if int(np.prod(shape, dtype=np.int64)) > MAX_ELEMS * 2:
             raise Skip("too large")
         return T("", shape, dtype, float(lo), float(hi), bool(exact), frac, const)
