@@ -36,7 +36,7 @@ _W = {}   # per worker process: ORT worker, options
 def _init(opts):
     _W["ort"] = core.OrtWorker()
     _W["opts"] = opts
-    _W["tmp"] = tempfile.mkdtemp(prefix="difftest-")
+    _W["tmp"] = tempfile.mkdtemp(prefix="work-", dir=opts["out"])   # per-graph scratch
 
 
 def run_seed(seed):
@@ -65,6 +65,20 @@ def run_seed(seed):
         res["case"] = dest
     shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def _results(pool, seeds, deadline, jobs):
+    """Results as they finish, with at most 2 x jobs seeds in flight, and no new seed started
+    after the deadline (Pool.imap would drain an endless seed iterator at once)."""
+    pending = collections.deque()
+    for seed in seeds:
+        if deadline and time.time() >= deadline:
+            break
+        pending.append(pool.apply_async(run_seed, (seed,)))
+        while len(pending) >= 2 * jobs:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def seeds_from(args):
@@ -159,10 +173,7 @@ def main():
     results = []
     with open(os.path.join(args.out, "results.jsonl"), "w") as log, \
             mp.Pool(args.jobs, initializer=_init, initargs=(opts,)) as pool:
-        seeds = seeds_from(args)
-        if deadline:   # lazily: as many seeds as fit in the time
-            seeds = (s for s in seeds if time.time() < deadline)
-        for r in pool.imap_unordered(run_seed, seeds):
+        for r in _results(pool, seeds_from(args), deadline, args.jobs):
             results.append(r)
             log.write(json.dumps(dict(r, dtype=args.dtype)) + "\n")
             log.flush()
