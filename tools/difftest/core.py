@@ -12,10 +12,12 @@ Classes (docs/robustness.md, "Differential testing"):
 Comparison: float outputs max|got - ref| <= tol * max|ref| (tol 1e-4 fp32, 3e-2 bf16; float16
 outputs at least 2^-10), inf/NaN positions must agree; int and bool outputs exactly.
 Arbitration of a float mismatch: ref64 = the graph run in float64 (f64.py); the mismatch is
-rounding noise iff max|got - ref64| <= tol * max|ref64| + K * max|ref - ref64| with K = 4, i.e.
-trnsim is within tolerance of the exact answer, or no worse than 4x ONNX Runtime's own fp32
-error on an ill-conditioned output. An int/bool mismatch is noise iff ONNX Runtime's fp32 and
-float64 runs themselves disagree on that output (a discontinuous op fed a value on its edge).
+rounding noise iff max|got - ref64| <= tol * S + K * max|ref - ref64| with K = 4 and
+S = max(max|ref64|, the largest |operand| of the node that produced the output), i.e. trnsim is
+within tolerance of the exact answer (an output that cancels to ~0 judged against what
+cancelled), or no worse than 4x ONNX Runtime's own fp32 error on an ill-conditioned output.
+An int/bool mismatch is noise iff ONNX Runtime's fp32 and float64 runs themselves disagree on
+that output (a discontinuous op fed a value on its edge).
 """
 import json
 import os
@@ -158,7 +160,7 @@ def compare(got, ref, dtype, exact_ok=True):
     return rec
 
 
-def arbitrate(rec, got, ref, ref64, dtype):
+def arbitrate(rec, got, ref, ref64, dtype, operand_scale=0.0):
     """Decides whether a failing comparison is rounding noise (see the module doc)."""
     if ref64 is None:
         rec["arbitration"] = "no float64 reference"
@@ -177,7 +179,8 @@ def arbitrate(rec, got, ref, ref64, dtype):
         return False
     err_t = float(np.max(np.abs(g - r64)[fin]))
     err_o = float(np.max(np.abs(r - r64)[fin]))
-    scale = float(np.max(np.abs(r64[fin])))
+    # An output that cancels to (nearly) 0 is judged against the size of what cancelled.
+    scale = max(float(np.max(np.abs(r64[fin]))), operand_scale)
     bound = TOL[dtype] * scale + K_ARBITRATION * err_o
     rec["arbitration"] = {"trnsim_err_vs_f64": err_t, "ort_err_vs_f64": err_o,
                           "bound": bound, "noise": err_t <= bound}
@@ -247,12 +250,12 @@ def evaluate(ort, trnsim, model, inputs, work, dtype, exact_outputs=None, f64=No
         return res
     # Arbitrate against float64 (only shape-correct float/exact mismatches can be noise).
     arbitrable = [n for n in failed if outs[n]["kind"] in ("float", "exact")]
-    refs64 = f64(model, inputs, work) if (f64 and arbitrable) else {}
+    refs64, scales = f64(model, inputs, work) if (f64 and arbitrable) else ({}, {})
     real = []
     for n in failed:
         if n in arbitrable:
             got = np.load(os.path.join(sim_dir, os.path.basename(rep["outputs"][n]["file"])))
-            if arbitrate(outs[n], got, refs[n], refs64.get(n), dtype):
+            if arbitrate(outs[n], got, refs[n], refs64.get(n), dtype, scales.get(n, 0.0)):
                 continue
         real.append(n)
     if real:

@@ -2,8 +2,8 @@
 
 Every float32 tensor is held as float64. Each node runs as a one-node model in ONNX Runtime with
 double inputs (Cast to FLOAT becomes Cast to DOUBLE; Resize scales stay float32). Where ONNX
-Runtime has no double kernel, a NumPy float64 kernel (NUMPY below: LRN,
-InstanceNormalization, Erf, the composite activations, Mean, global pools) does the node.
+Runtime has no double kernel, or an inexact one, a NumPy float64 kernel (NUMPY below: Sigmoid,
+LRN, InstanceNormalization, Erf, the composite activations, Mean, global pools) does the node.
 Failing that, the node runs in float32 on inputs rounded to float32 (Conv, ConvTranspose,
 AveragePool, Resize, LSTM), so the reference is exact up to those nodes' own fp32 arithmetic.
 A graph that cannot be evaluated gives no reference (a mismatch then counts as wrong).
@@ -56,6 +56,9 @@ def _elu(x, alpha):
 
 
 NUMPY = {
+    # ONNX Runtime's Sigmoid (0.5 tanh(x/2) + 0.5, in double too) gives 0 below about -37
+    "Sigmoid": lambda n, x: [np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                                      np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))],
     "LRN": _lrn,
     "InstanceNormalization": _instance_norm,
     "Erf": lambda n, x: [np.vectorize(math.erf, otypes=[np.float64])(x)],
@@ -111,6 +114,7 @@ class Evaluator:
     def __init__(self, ort, model, work):
         self.ort, self.model, self.work = ort, model, work
         self.k = 0
+        self.operand_scale = {}   # tensor -> max |float operand| of the node that made it
 
     def run_node(self, node, vals, double):
         """One node in ONNX Runtime; `double`: float tensors as float64. None if it fails."""
@@ -171,17 +175,23 @@ class Evaluator:
                 outs = self.run_node(n, vals, True) or self.run_node(n, vals, False)
             if outs is None:
                 return {}
+            operands = [vals[i] for i in n.input if i and vals[i].dtype.kind == "f" and vals[i].size]
+            scale = max([float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in operands],
+                        default=0.0)
             for name, v in zip(n.output, outs):
                 if name and v is not None:
                     vals[name] = v.astype(np.float64) if v.dtype == np.float32 else v
+                    self.operand_scale[name] = scale
         return {o.name: vals[o.name] for o in g.output}
 
 
 def reference64(ort, model_path, inputs, work):
-    """{output name: ndarray (float64 for float32 outputs)} or {} if impossible."""
+    """({output name: ndarray, float64 for float32 outputs}, {output name: max |operand| of
+    the node that produced it}), or ({}, {}) if the graph cannot be evaluated."""
     d = os.path.join(work, "f64")
     os.makedirs(d, exist_ok=True)
     try:
-        return Evaluator(ort, onnx.load(model_path), d).evaluate(inputs)
+        ev = Evaluator(ort, onnx.load(model_path), d)
+        return ev.evaluate(inputs), ev.operand_scale
     except Exception:
-        return {}
+        return {}, {}
