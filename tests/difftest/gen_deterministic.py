@@ -2,7 +2,6 @@
 """The generator gives the same graph for a seed in every process: generates seeds 1..40 under
 two different PYTHONHASHSEEDs (set and dict-of-str orders differ) and compares the model bytes
 and inputs. The CI seed set and ci_known.txt rely on it. Exit 0 same, 1 different."""
-import hashlib
 import os
 import subprocess
 import sys

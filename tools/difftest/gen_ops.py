@@ -4,9 +4,8 @@ shape, dtype and value bound. A builder raises Skip when it cannot make a valid 
 import math
 
 import numpy as np
-from onnx import helper
 
-from graph import BOOL, F16, F32, FLOATS, I64, MAX_ELEMS, BF16_BITS, Skip, T
+from graph import BOOL, F16, F32, FLOATS, I64, MAX_ELEMS, Skip, T
 
 INT64_MAX = (1 << 63) - 1
 

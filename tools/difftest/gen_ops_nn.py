@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from graph import BOOL, F16, F32, FLOATS, I64, MAX_ELEMS, BF16_BITS, Skip
+from graph import F32, I64, MAX_ELEMS, BF16_BITS, Skip
 from gen_ops import allc, axis_arg, bcast
 
 # Tensor Engine sizes around the 128-row / 128-col / 512-moving tile edges

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import GraphProto, TensorProto, helper, numpy_helper
 
 F32, F16, I64, BOOL = "float32", "float16", "int64", "bool"
 FLOATS = (F32, F16)
@@ -277,7 +277,7 @@ class Builder:
         attrs = {k: v for k, v in attrs.items() if v is not None}
         self.nodes.append(helper.make_node(op, names, [t.name for t in outs], name=nname, **attrs))
         shp = lambda t: str(tuple(t.shape)) if isinstance(t, T) else "-"
-        a = ", ".join(f"{k}={_short(v)}" for k, v in attrs.items() if not isinstance(v, onnx_graph))
+        a = ", ".join(f"{k}={_short(v)}" for k, v in attrs.items() if not isinstance(v, GraphProto))
         self.desc.append(f"{nname}: {op}({a}) in {' '.join(shp(t) for t in ins)} -> "
                          f"{' '.join(shp(t) for t in outs)}")
         return outs
@@ -299,8 +299,6 @@ class Builder:
             raise Skip("too large")
         return T("", shape, dtype, float(lo), float(hi), bool(exact), frac, const)
 
-
-from onnx import GraphProto as onnx_graph  # noqa: E402  (only for isinstance in node())
 
 
 def _short(v):
