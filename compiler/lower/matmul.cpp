@@ -489,6 +489,19 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   d.om = d.N;
   d.on = 1;
   Shape ba(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
+  // B the same for every batch (2-D weights) and A row-major over (batch..., M, K): the batch
+  // folds into A's rows, one [batch*M, K] x [K, N] matmul instead of one per batch (a
+  // [511, 63, 1, 2] x [2, 3] MatMul was 32,193 one-row matmuls).
+  if (num_elements(bb) == 1 && num_elements(ba) > 1) {
+    const Tensor& ta = g.t(n.inputs[0]);
+    const bool row_major =
+        ta.is_const() || ctx.view(n.inputs[0]).strides == row_major_strides(ta.shape);
+    if (row_major) {
+      d.M *= num_elements(ba);
+      ba.clear();
+      bb.clear();
+    }
+  }
   Shape batch = broadcast_shapes(ba, bb);
   auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
   const int64_t nb = num_elements(batch);
