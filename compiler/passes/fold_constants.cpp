@@ -80,6 +80,14 @@ void fold_constants(Graph& g) {
       t.shape = types[k].shape;
       t.shape_known = true;
     }
+    // Dropout's inference-mode mask is all true whatever the data: a constant.
+    if (n.op == "Dropout" && n.outputs.size() > 1 && n.outputs[1] >= 0) {
+      Tensor& m = g.t(n.outputs[1]);
+      if (num_elements(m.shape) <= kMaxFoldElements) {
+        m.value = Value(DType::Bool, m.shape);
+        for (int64_t i = 0; i < m.value->numel(); ++i) m.value->data[i] = 1.0;
+      }
+    }
     kept.push_back(std::move(n));
   }
   g.nodes = std::move(kept);

@@ -907,6 +907,16 @@ CNN_MODELS = {
                             strides=[2, 2], pads=[1, 1, 1, 1], group=3),
     "convt_dilation": conv_op("convt_dilation", (1, 2, 5, 5), (2, 3, 3, 3), op="ConvTranspose",
                               dilations=[2, 2], bias=False),
+    # Strides per axis, pads beyond dilation x (kernel - 1) (the Conv crops), output_shape and
+    # auto_pad SAME_UPPER (ONNX Runtime puts floor(total pad / 2) first).
+    "convt_strides_hw": conv_op("convt_strides_hw", (1, 3, 4, 5), (3, 2, 3, 2), op="ConvTranspose",
+                                strides=[3, 2], pads=[0, 1, 1, 0]),
+    "convt_big_pads": conv_op("convt_big_pads", (1, 2, 9, 9), (2, 3, 2, 2), op="ConvTranspose",
+                              strides=[2, 2], pads=[3, 2, 4, 3]),
+    "convt_output_shape": conv_op("convt_output_shape", (1, 2, 5, 6), (2, 2, 3, 3),
+                                  op="ConvTranspose", strides=[2, 2], output_shape=[10, 12]),
+    "convt_same_upper": conv_op("convt_same_upper", (1, 2, 5, 6), (2, 3, 3, 4), op="ConvTranspose",
+                                strides=[2, 3], auto_pad="SAME_UPPER"),
     "maxpool_basic": shape_op("maxpool_basic", [n("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
                                                   strides=[2, 2], name="pool")], (2, 3, 10, 12)),
     "maxpool_pad": shape_op("maxpool_pad", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
@@ -1151,6 +1161,14 @@ EINSUM_MODELS = {
     "einsum_bid_jd": _einsum("einsum_bid_jd", "bid,jd->bij", (2, 5, 12), (7, 12), opset=12),
     "einsum_implicit": _einsum("einsum_implicit", "ij,jk", (6, 20), (20, 9)),
     "einsum_transpose": _einsum("einsum_transpose", "abc->cab", (3, 4, 5)),
+    # Ellipsis (rank from the shapes), a letter summed within one input, several contracted
+    # letters folded into one K, and three inputs combined left to right.
+    "einsum_ellipsis": _einsum("einsum_ellipsis", "...ij,jk->...ik", (2, 3, 4, 5), (5, 6)),
+    "einsum_private_sum": _einsum("einsum_private_sum", "bij,jk->bk", (2, 7, 9), (9, 4)),
+    "einsum_multi_contract": _einsum("einsum_multi_contract", "abcd,cdb->a", (5, 3, 4, 6), (4, 6, 3)),
+    "einsum_three": zoo_op("einsum_three", [n("Einsum", ["x", "u", "v"], ["y"], equation="i,j,ij->",
+                                              name="es")], (7,),
+                           [lambda r: const("u", rnd(r, 5)), lambda r: const("v", rnd(r, 7, 5))]),
 }
 ZOO_MODELS.update(EINSUM_MODELS)
 ZOO_MODELS.update({
