@@ -18,7 +18,8 @@ namespace trnsim::compiler {
 
 namespace {
 // Program tensor names must be identifiers (.tasm/.tbin); ONNX names often are not ("input.1"
-// is, "onnx::Add_5" and "/encoder/out 0" are not). Renames them, keeping names unique.
+// is, "onnx::Add_5", "13" and "/encoder/out 0" are not). Renames them, keeping names unique;
+// inputs and outputs keep the model's name as their external name (for --input, --output-dir).
 void name_tensors_as_identifiers(isa::Program& prog) {
   std::set<std::string> used;
   for (const auto& t : prog.tensors)
@@ -29,6 +30,8 @@ void name_tensors_as_identifiers(isa::Program& prog) {
     std::string name = base;
     for (int k = 2; used.count(name); ++k) name = fmt::format("{}_{}", base, k);
     used.insert(name);
+    if (t.role == isa::TensorRole::Input || t.role == isa::TensorRole::Output)
+      t.external_name = t.name;
     t.name = name;
   }
 }
@@ -57,18 +60,20 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   if (opts.dtype == "bf16") mm = DType::Bf16;
   else if (opts.dtype == "fp32") mm = DType::Fp32;
   else throw InputError(fmt::format("--dtype {}: expected bf16 or fp32", opts.dtype));
-  std::map<std::string, Shape> shapes(opts.shapes.begin(), opts.shapes.end());
+  LoadOptions load;
+  load.shapes = {opts.shapes.begin(), opts.shapes.end()};
+  load.data_shapes = opts.data_shapes;
   const isa::Target target = chip.target();
   if (opts.cores < 1 || opts.cores > target.num_cores)
     throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
                                  opts.cores, target.num_cores));
-  if (opts.cores == 1) return run_pipeline(load_onnx(path, shapes), target, mm, opts);
+  if (opts.cores == 1) return run_pipeline(load_onnx(path, load), target, mm, opts);
   // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
   // again with the batch dimension of every input made symbolic and pinned to B / cores.
   auto file = read_binary_file(path);
   const std::string bytes(file.begin(), file.end());
   file = {};
-  Graph full = load_onnx_bytes(bytes, path, shapes);
+  Graph full = load_onnx_bytes(bytes, path, load);
   const int64_t part_batch = batch_of(full, opts.cores) / opts.cores;
   std::map<std::string, Shape> part_shapes;
   for (int id : full.inputs) {

@@ -11,9 +11,21 @@
 
 namespace trnsim::compiler {
 
+// The shape of an input given as data (trnsim run --input NAME=FILE.npy); `source` names the
+// file in messages.
+struct DataShape {
+  std::vector<int64_t> shape;
+  std::string source;
+};
+
 struct CompileOptions {
-  // --shape NAME=1x3x224x224: pins symbolic input dimensions (or checks fixed ones).
+  // --shape NAME=1x3x224x224: pins symbolic input dimensions (or checks fixed ones); NAME= is a
+  // scalar (rank 0).
   std::map<std::string, std::vector<int64_t>> shapes;
+  // Shapes of inputs given as data, keyed by the input's name or its identifier form: they
+  // pin the inputs that `shapes` leaves out (data needs no --shape), and must agree with the
+  // model's fixed dimensions.
+  std::map<std::string, DataShape> data_shapes;
   // --cores N: data parallelism, the batch split over N NeuronCores (compiler/data_parallel.h).
   int cores = 1;
   // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").

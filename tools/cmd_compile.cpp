@@ -39,7 +39,8 @@ void add_compile_command(CLI::App& app) {
       ->default_val("trn1");
   c->add_option("--set", a->sets, "override a chip parameter, key=value (repeatable)");
   c->add_option("-o,--output", a->out, "program to write (.tasm text or .tbin binary)")->required();
-  c->add_option("--shape", a->shapes, "pin an input's shape, NAME=1x3x224x224 (repeatable)");
+  c->add_option("--shape", a->shapes,
+                 "pin an input's shape, NAME=1x3x224x224 (NAME= for a scalar; repeatable)");
   c->add_option("--dtype", a->dtype, "Tensor Engine operand dtype: bf16 or fp32")
       ->default_val("bf16");
   c->add_option("--cores", a->cores,

@@ -537,6 +537,23 @@ def exporter_names(rng):
 MODELS["exporter_names"] = exporter_names
 
 
+def scalar_io(rng):
+    """Rank-0 inputs and outputs (a sample rate in, a sum out) and output names that are not
+    identifiers: files are DIR/NAME.npy with only [A-Za-z0-9_.-] kept. x has a free batch
+    dimension: its .npy gives the shape (no --shape)."""
+    n = helper.make_node
+    nodes = [n("Mul", ["x", "sr"], ["13"], name="scale"),
+             n("ReduceSum", ["x"], ["1 minute timer"], keepdims=0, name="sum"),
+             n("Add", ["sr", "one"], ['{"score": 1}'], name="inc")]
+    m = model("scalar_io", nodes, [vi("x", ["N", 4]), vi("sr", [])],
+              [vi("13", ["N", 4]), vi("1 minute timer", []), vi('{"score": 1}', [])],
+              [const("one", np.array(1.0, np.float32))])
+    return m, {"x": rnd(rng, 3, 4), "sr": np.array(0.5, np.float32)}
+
+
+MODELS["scalar_io"] = scalar_io
+
+
 def fp16_block(rng):
     """A float16 export (half-precision weights, inputs and outputs): MatMul, bias, LayerNorm,
     GELU via Erf, residual. Boundary tensors stay float16; the engines compute in fp32."""
@@ -668,6 +685,23 @@ MODELS.update({
                                    const("b", np.random.default_rng(6).standard_normal(
                                       1100).astype(np.float32) * 0.1)]),
 })
+
+# Models for CLI tests only (built by name, not e2e tests): ONNX Runtime's reference would
+# write both colliding outputs to one file.
+CLI_MODELS = {}
+
+
+def names_collide(rng):
+    """Inputs whose identifier forms collide ("a:b" and "a_b" are both a_b in a program) and
+    outputs whose file names collide ("a/b" and "a|b" are both a_b.npy)."""
+    n = helper.make_node
+    nodes = [n("Relu", ["a:b"], ["a/b"], name="r1"), n("Relu", ["a_b"], ["a|b"], name="r2")]
+    m = model("names_collide", nodes, [vi("a:b", [2]), vi("a_b", [2])],
+              [vi("a/b", [2]), vi("a|b", [2])])
+    return m, {"a:b": np.array([1, 2], np.float32), "a_b": np.array([3, 4], np.float32)}
+
+
+CLI_MODELS["names_collide"] = names_collide
 
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
@@ -1296,7 +1330,7 @@ def main():
     names = sys.argv[2:] or list(MODELS)
     os.makedirs(out, exist_ok=True)
     for name in names:
-        m, inputs = {**MODELS, **BENCH_MODELS}[name](np.random.default_rng(42))
+        m, inputs = {**MODELS, **BENCH_MODELS, **CLI_MODELS}[name](np.random.default_rng(42))
         if name in EXTERNAL_DATA:
             onnx.save(m, os.path.join(out, name + ".onnx"), save_as_external_data=True,
                       **EXTERNAL_DATA[name])
