@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "compiler/data_parallel.h"
@@ -63,6 +64,8 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   LoadOptions load;
   load.shapes = {opts.shapes.begin(), opts.shapes.end()};
   load.data_shapes = opts.data_shapes;
+  load.defer_weights = opts.timing_only;
+  load.weight_bytes_read = opts.weight_bytes_read;
   const isa::Target target = chip.target();
   if (opts.cores < 1 || opts.cores > target.num_cores)
     throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
@@ -70,9 +73,18 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   if (opts.cores == 1) return run_pipeline(load_onnx(path, load), target, mm, opts);
   // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
   // again with the batch dimension of every input made symbolic and pinned to B / cores.
-  auto file = read_binary_file(path);
-  const std::string bytes(file.begin(), file.end());
-  file = {};
+  // Timing-only: the model without its weights' bytes, which stay in the file (weights.h).
+  WeightRefs refs;
+  std::optional<std::string> stripped;
+  if (opts.timing_only) stripped = strip_weights(path, &refs);
+  if (stripped) load.weights = &refs;
+  std::string bytes;
+  if (stripped) {
+    bytes = std::move(*stripped);
+  } else {
+    auto file = read_binary_file(path);
+    bytes.assign(file.begin(), file.end());
+  }
   Graph full = load_onnx_bytes(bytes, path, load);
   const int64_t part_batch = batch_of(full, opts.cores) / opts.cores;
   std::map<std::string, Shape> part_shapes;
@@ -81,7 +93,12 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
     s[0] = part_batch;
     part_shapes[full.t(id).name] = s;
   }
-  Graph part = load_onnx_bytes(with_symbolic_batch(bytes, path), path, part_shapes);
+  LoadOptions part_load;
+  part_load.shapes = part_shapes;
+  part_load.defer_weights = load.defer_weights;
+  part_load.weights = load.weights;
+  part_load.weight_bytes_read = load.weight_bytes_read;
+  Graph part = load_onnx_bytes(with_symbolic_batch(bytes, path), path, part_load);
   // Shapes computed from shapes (Shape -> Reshape) are known only after folding.
   fold_constants(full);
   fold_constants(part);

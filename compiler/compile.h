@@ -30,6 +30,14 @@ struct CompileOptions {
   int cores = 1;
   // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").
   std::string dtype = "bf16";
+  // --timing-only: the values of weights are never needed, so large float initializers are not
+  // read from the model (or its side files), converted, packed or written: their const tensors
+  // are `absent` in the program, which is otherwise identical (instructions, timing) to a
+  // normal compile. Constants the compiler folds (shapes, axes, indices) are still read.
+  bool timing_only = false;
+  // Timing-only: counts the bytes of left-out weights that a pass read after all (tests check
+  // that none are; the program stays correct either way, only slower to make).
+  int64_t* weight_bytes_read = nullptr;
   // Store-to-load forwarding in SBUF (allocate_sbuf); off: every activation goes through HBM.
   bool sbuf_forwarding = true;
   // --dump-after=PASS: print the IR after that pass to stdout ("" = none).

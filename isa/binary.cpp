@@ -491,8 +491,9 @@ class Decoder {
 
 std::vector<uint8_t> encode_program(const Program& prog) { return Encoder(prog).run(); }
 
-Program decode_program(const uint8_t* data, size_t size, const std::string& file_name) {
-  return Decoder(data, size, file_name, true).run();
+Program decode_program(const uint8_t* data, size_t size, const std::string& file_name,
+                       bool keep_const_data) {
+  return Decoder(data, size, file_name, keep_const_data).run();
 }
 
 void check_encoding(const uint8_t* data, size_t size, const std::string& file_name) {

@@ -21,7 +21,10 @@ std::vector<uint8_t> encode_program(const Program& prog);
 // Decodes a .tbin image. Never reads past `size`, never allocates more than the input can
 // describe; throws InputError "FILE: truncated .tbin at byte N" / "FILE: corrupt .tbin at
 // byte N: WHAT" / "FILE: unsupported .tbin version N (this trnsim reads 1 to 2)".
-Program decode_program(const uint8_t* data, size_t size, const std::string& file_name);
+// With keep_const_data = false, const tensors are left without their bytes (`absent`), which
+// are skipped, not read: a timing-only run loads a large program without its weights.
+Program decode_program(const uint8_t* data, size_t size, const std::string& file_name,
+                       bool keep_const_data = true);
 inline Program decode_program(const std::vector<uint8_t>& bytes, const std::string& file_name) {
   return decode_program(bytes.data(), bytes.size(), file_name);
 }

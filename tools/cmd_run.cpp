@@ -76,13 +76,14 @@ isa::Program load(const RunArgs& a, const config::ChipConfig& chip,
   if (ends_with(a.program, ".onnx")) {
     compiler::CompileOptions co = model_options(a.shapes, a.dtype, a.cores);
     for (const auto& in : inputs) co.data_shapes[in.name] = {in.array.shape, in.path};
+    co.timing_only = a.timing_only;  // timing never depends on values: weights are not read
     return compiler::compile_onnx(a.program, chip, co);
   }
   if (!a.shapes.empty())
     throw InputError("--shape applies only to .onnx models, not " + a.program);
   if (a.cores != 1)
     throw InputError("--cores applies only to .onnx models, not " + a.program);
-  return isa::load_program(a.program);
+  return isa::load_program(a.program, /*const_data=*/!a.timing_only);
 }
 
 // The input tensor `name` designates: by the name users know it by (a model's own name), by

@@ -52,7 +52,8 @@ struct Fd {
   }
 };
 
-void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::string& src) {
+void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::string& src,
+                 WeightRefs* defer = nullptr) {
   std::string location, offset_s, length_s;
   bool has_offset = false, has_length = false;
   for (const auto& kv : tp.external_data()) {
@@ -115,6 +116,14 @@ void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::strin
   if (length != need)
     throw InputError(fmt::format("{}: {} gives {} bytes, the dims ({} elements of {} bytes) "
                                  "need {}", where, file, length, n, es, need));
+  if (defer && deferrable_type(tp.data_type()) && length >= kDeferMinBytes && !tp.name().empty() &&
+      !defer->count(tp.name())) {
+    (*defer)[tp.name()] = WeightRef{path, offset, length, tp.data_type()};
+    tp.set_raw_data(weight_placeholder());  // as for deferred inline weights
+    tp.clear_external_data();
+    tp.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
+    return;
+  }
   std::string* raw = tp.mutable_raw_data();
   raw->resize(static_cast<size_t>(length));
   int64_t done = 0;
@@ -158,8 +167,13 @@ std::string model_dir_of(const std::string& path) {
 }
 
 void load_external_data(onnx::ModelProto& model, const std::string& model_dir,
-                        const std::string& src) {
-  if (model.has_graph()) load_graph(*model.mutable_graph(), model_dir, src);
+                        const std::string& src, WeightRefs* defer) {
+  if (!model.has_graph()) return;
+  if (defer)  // the main graph's initializers first, so that load_graph finds them done
+    for (auto& t : *model.mutable_graph()->mutable_initializer())
+      if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
+        load_tensor(t, model_dir, src, defer);
+  load_graph(*model.mutable_graph(), model_dir, src);
 }
 
 }  // namespace trnsim::compiler

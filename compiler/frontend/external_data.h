@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "compiler/frontend/weights.h"
+
 namespace trnsim::compiler {
 
 // Reads the bytes of every tensor of the main graph stored externally (initializers and
@@ -14,8 +16,10 @@ namespace trnsim::compiler {
 // `model_dir` and must stay inside it (no absolute paths, no ".."). The side file's size, offset
 // and length are checked against the element count the dims claim before anything is allocated.
 // Throws a one-line InputError naming `src`, the tensor and the side file.
+// With `defer` (timing-only), the main graph's large float initializers are checked the same
+// way but not read: their raw_data is left empty and `defer` says where their bytes are.
 void load_external_data(onnx::ModelProto& model, const std::string& model_dir,
-                        const std::string& src);
+                        const std::string& src, WeightRefs* defer = nullptr);
 
 // The directory of a model path ("." for a bare file name).
 std::string model_dir_of(const std::string& path);

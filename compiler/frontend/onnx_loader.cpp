@@ -290,25 +290,34 @@ bool parse_model_file(const std::string& path, onnx::ModelProto& model) {
   return true;
 }
 
-Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts);
+Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts,
+                  WeightRefs refs);
 
 }  // namespace
 
 Graph load_onnx(const std::string& path, const LoadOptions& opts) {
   onnx::ModelProto model;
+  if (opts.defer_weights) {
+    WeightRefs refs;
+    if (std::optional<std::string> stripped = strip_weights(path, &refs)) {
+      parse_model(*stripped, path, model);
+      return build_graph(model, path, opts, std::move(refs));
+    }
+  }
   if (!parse_model_file(path, model)) parse_model(read_text_file(path), path, model);
-  return build_graph(model, path, opts);
+  return build_graph(model, path, opts, {});
 }
 
 Graph load_onnx_bytes(const std::string& bytes, const std::string& src, const LoadOptions& opts) {
   onnx::ModelProto model;
   parse_model(bytes, src, model);
-  return build_graph(model, src, opts);
+  return build_graph(model, src, opts, opts.weights ? *opts.weights : WeightRefs{});
 }
 
 namespace {
 
-Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts) {
+Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts,
+                  WeightRefs refs) {
   if (!model.has_graph()) throw InputError(src + ": not a valid ONNX model (no graph)");
 
   int opset = -1;
@@ -321,7 +330,7 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
 
   // Side files of externally stored tensors, relative to the model's directory: read in
   // before the checker, which would look for them relative to the working directory.
-  load_external_data(model, model_dir_of(src), src);
+  load_external_data(model, model_dir_of(src), src, opts.defer_weights ? &refs : nullptr);
 
   onnx::GraphProto* gp = model.mutable_graph();
   std::set<std::string> inits;
@@ -364,6 +373,16 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
   for (onnx::TensorProto& init : *gp->mutable_initializer()) {
     int id = tensor_id(init.name());
     Tensor& t = g.t(id);
+    auto ref = refs.find(init.name());
+    if (ref != refs.end() && init.raw_data() == weight_placeholder() &&
+        init.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) {
+      // Left in its file (timing-only): dtype and shape now, bytes only if something reads them.
+      t.dtype = *map_dtype(init.data_type());
+      t.shape.assign(init.dims().begin(), init.dims().end());
+      t.value = deferred_weight(ref->second, t.dtype, t.shape, init.name(), opts.weight_bytes_read);
+      t.shape_known = true;
+      continue;
+    }
     // Weights keep the file's fp32 bytes (moved out of the proto): no 8-byte-per-weight copy.
     t.value = tensor_value(init, src, init.has_raw_data() ? init.mutable_raw_data() : nullptr);
     t.dtype = t.value->dtype;

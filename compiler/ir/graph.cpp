@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -26,6 +27,48 @@ Elems Elems::packed_fp32(std::shared_ptr<const std::string> fp32) {
   return e;
 }
 
+struct Elems::Deferred {
+  size_t n = 0;
+  std::function<Elems()> compute;
+  std::optional<Elems> result;  // once computed, for every copy
+};
+
+Elems Elems::deferred(size_t n, std::function<Elems()> compute) {
+  Elems e;
+  e.deferred_ = std::make_shared<Deferred>();
+  e.deferred_->n = n;
+  e.deferred_->compute = std::move(compute);
+  return e;
+}
+
+size_t Elems::size() const {
+  if (deferred_) return deferred_->n;
+  return packed_ ? packed_->size() / 4 : d_.size();
+}
+
+void Elems::compute() const {
+  std::shared_ptr<Deferred> d = std::move(deferred_);
+  if (!d->result) {
+    Elems r = d->compute();
+    if (r.size() != d->n)
+      throw std::logic_error(fmt::format("deferred elements: {} computed, {} promised", r.size(),
+                                         d->n));
+    r.ensure();
+    d->result = std::move(r);
+    d->compute = nullptr;  // frees what it captured (the source values)
+  }
+  d_ = d->result->d_;
+  packed_ = d->result->packed_;
+}
+
+Value Value::deferred(DType t, Shape s, std::function<Elems()> compute) {
+  Value v;
+  v.dtype = t;
+  v.shape = std::move(s);
+  v.data = Elems::deferred(static_cast<size_t>(num_elements(v.shape)), std::move(compute));
+  return v;
+}
+
 double Elems::at(size_t i) const {
   if (i >= size())
     throw std::out_of_range(fmt::format("element {} of a tensor of {}", i, size()));
@@ -33,7 +76,7 @@ double Elems::at(size_t i) const {
 }
 
 void Elems::unpack() const {
-  const size_t n = size();
+  const size_t n = packed_->size() / 4;
   d_.resize(n);
   for (size_t i = 0; i < n; ++i) d_[i] = packed_at(i);
   packed_.reset();

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -27,6 +28,12 @@ std::string shape_str(const Shape& s);  // "[2,3,4]"
 // doubles in memory (data(), iteration, the vector itself) and any access through a non-const
 // Elems (it may write) unpacks it once, in place. Unpacking changes only the representation, so
 // const reads may do it; the compiler is single-threaded. Read large constants through const.
+//
+// Elems may also be deferred: only the count is known, and the elements are computed on the
+// first access of any kind (a timing-only compile leaves weights in the model file, and what is
+// derived from them is computed from them only if something reads it). Copies share the
+// computation. has_data() tells whether reading would compute; code that only moves values
+// along (packing weights for the engines) checks it and stays deferred.
 class Elems {
  public:
   Elems() = default;
@@ -35,24 +42,36 @@ class Elems {
   Elems(std::initializer_list<double> l) : d_(l) {}
   // Takes `fp32` (n x 4 bytes, little-endian fp32) as the packed elements.
   static Elems packed_fp32(std::shared_ptr<const std::string> fp32);
+  // `n` elements that `compute` returns (exactly n of them) when first needed.
+  static Elems deferred(size_t n, std::function<Elems()> compute);
 
+  // False while deferred and not yet computed.
+  bool has_data() const { return !deferred_; }
   // The raw fp32 words while packed, else nullptr (fast paths that convert whole tensors).
-  const std::string* packed_fp32_bytes() const { return packed_.get(); }
+  const std::string* packed_fp32_bytes() const {
+    ensure();
+    return packed_.get();
+  }
 
-  size_t size() const { return packed_ ? packed_->size() / 4 : d_.size(); }
+  size_t size() const;
   bool empty() const { return size() == 0; }
-  double operator[](size_t i) const { return packed_ ? packed_at(i) : d_[i]; }
+  double operator[](size_t i) const {
+    ensure();
+    return packed_ ? packed_at(i) : d_[i];
+  }
   double at(size_t i) const;
   const double* data() const { return vec().data(); }
   const double* begin() const { return data(); }
   const double* end() const { return data() + size(); }
   const std::vector<double>& vec() const {
+    ensure();
     if (packed_) unpack();
     return d_;
   }
   operator const std::vector<double>&() const { return vec(); }  // NOLINT
 
   std::vector<double>& vec() {
+    ensure();
     if (packed_) unpack();
     return d_;
   }
@@ -66,10 +85,12 @@ class Elems {
   template <typename It>
   void assign(It first, It last) {
     packed_.reset();
+    deferred_.reset();
     d_.assign(first, last);
   }
   void assign(size_t n, double v) {
     packed_.reset();
+    deferred_.reset();
     d_.assign(n, v);
   }
 
@@ -77,15 +98,21 @@ class Elems {
   friend bool operator!=(const Elems& a, const Elems& b) { return !(a == b); }
 
  private:
+  struct Deferred;
   double packed_at(size_t i) const {
     float f;
     std::memcpy(&f, packed_->data() + 4 * i, 4);
     return f;
   }
   void unpack() const;
+  void ensure() const {
+    if (deferred_) compute();
+  }
+  void compute() const;
 
   mutable std::vector<double> d_;
   mutable std::shared_ptr<const std::string> packed_;  // set: the elements are these words
+  mutable std::shared_ptr<Deferred> deferred_;         // set: not computed yet
 };
 
 // A tensor value, row-major. Elements are held as double so that int64 indices (up to 2^53)
@@ -97,6 +124,8 @@ struct Value {
 
   Value() = default;
   Value(DType t, Shape s) : dtype(t), shape(std::move(s)), data(num_elements(shape), 0.0) {}
+  // A value whose elements `compute` returns when first read (Elems::deferred).
+  static Value deferred(DType t, Shape s, std::function<Elems()> compute);
   int64_t numel() const { return static_cast<int64_t>(data.size()); }
 };
 

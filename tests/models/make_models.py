@@ -3,6 +3,7 @@
 
 usage: make_models.py OUT_DIR [NAME...]
        make_models.py --list
+       make_models.py --run-args [NAME]
 
 For each model NAME: OUT_DIR/NAME.onnx and OUT_DIR/NAME.inputs/<input>.npy (seeded, so the
 files are reproducible). Uses onnx.helper and numpy only (/usr/bin/python3 on Debian 12).
@@ -898,6 +899,46 @@ def resnet50(rng, batch=1, size=224):
     return m, {"x": rnd(rng, batch, 3, size, size)}
 
 
+def resnet18(rng, batch=1, size=224):
+    """ResNet-18 as torchvision exports it (batch norm folded into the convolutions' biases),
+    random weights (11.7M parameters, 47 MB), for benchmarks only."""
+    n = helper.make_node
+    nodes, inits = [], []
+    cnt = [0]
+
+    def conv(x, cin, cout, k, stride, relu):
+        cnt[0] += 1
+        t = f"c{cnt[0]}"
+        inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
+        inits.append(const(t + "_b", rnd(rng, cout, scale=0.01)))
+        nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4, strides=[stride] * 2,
+                       name=t))
+        if not relu:
+            return t
+        nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+        return t + "_r"
+    x = conv("x", 3, 64, 7, 2, True)
+    nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                   name="maxpool"))
+    x, cin = "pool", 64
+    for stage, width in enumerate([64, 128, 256, 512]):
+        for b in range(2):
+            stride = 2 if b == 0 and stage > 0 else 1
+            h = conv(x, cin, width, 3, stride, True)
+            h = conv(h, width, width, 3, 1, False)
+            sc = conv(x, cin, width, 1, stride, False) if stride != 1 or cin != width else x
+            out = f"s{stage}b{b}"
+            nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
+            nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
+            x, cin = out, width
+    nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
+              n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+              n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
+    inits += [const("fc_w", rnd(rng, 1000, 512, scale=0.02)), const("fc_b", np.zeros(1000, np.float32))]
+    m = model("resnet18", nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
+    return m, {"x": rnd(rng, batch, 3, size, size)}
+
+
 def i64(*v):
     return np.array(v, dtype=np.int64)
 
@@ -1035,6 +1076,7 @@ BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide",
                 "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "dp_cnn", "zoo_cnn_opset7"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
+BENCH_MODELS["resnet18"] = resnet18
 
 
 def lstm_model(name, T, B, I, H, bias=True, init=True):
@@ -1319,8 +1361,12 @@ BF16_MODELS |= {"ext_mlp"}
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME
-        print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
+    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME (of all: NAME ARGS)
+        if len(sys.argv) == 2:
+            for name, args in RUN_ARGS.items():
+                print(name, " ".join(args))
+        else:
+            print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
         return
     if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
         for name in MODELS:

@@ -193,6 +193,7 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
     for (const auto& s : wl.shapes) argv.insert(argv.end(), {"--shape", s});
     argv.insert(argv.end(), {"--dtype", wl.dtype, "-o", out});
+    if (spec.timing_only) argv.push_back("--timing-only");  // no weights in the program
     if (wl.cores != 1) {  // data parallel: a number, or every core of this point's chip
       int n = wl.cores;
       if (n == 0) {
