@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compiler/data_parallel.h"
+#include "compiler/frontend/external_data.h"
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/passes/passes.h"
 #include "compiler/pipeline.h"
@@ -37,19 +38,32 @@ void name_tensors_as_identifiers(isa::Program& prog) {
   }
 }
 
-isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_graph(const std::string& path, const isa::Target& target,
                            const CompileOptions& opts);
 }  // namespace
 
-isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_onnx(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts) {
-  isa::Program prog = compile_graph(path, chip, opts);
+  isa::Program prog = compile_graph(path, target, opts);
   name_tensors_as_identifiers(prog);
   return prog;
 }
 
+std::vector<std::string> model_files(const std::string& path) {
+  // The model without its weights' bytes (a mapped scan) is enough to find the side files.
+  WeightRefs refs;
+  std::optional<std::string> bytes = strip_weights(path, &refs);
+  if (!bytes) bytes = read_text_file(path);
+  onnx::ModelProto model;
+  if (!model.ParseFromString(*bytes))
+    throw InputError(path + ": not a valid ONNX model (truncated or invalid protobuf)");
+  std::vector<std::string> files = {path};
+  for (auto& f : external_data_files(model, model_dir_of(path))) files.push_back(std::move(f));
+  return files;
+}
+
 namespace {
-isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_graph(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts) {
   if (!opts.dump_after.empty()) {
     auto names = pass_names();
@@ -66,7 +80,6 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   load.data_shapes = opts.data_shapes;
   load.defer_weights = opts.timing_only;
   load.weight_bytes_read = opts.weight_bytes_read;
-  const isa::Target target = chip.target();
   if (opts.cores < 1 || opts.cores > target.num_cores)
     throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
                                  opts.cores, target.num_cores));

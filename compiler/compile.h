@@ -8,6 +8,7 @@
 
 #include "config/chip_config.h"
 #include "isa/program.h"
+#include "isa/target.h"
 
 namespace trnsim::compiler {
 
@@ -51,7 +52,19 @@ std::vector<std::string> pass_names();
 
 // Loads, checks and lowers the model. Throws InputError naming the file and node on bad or
 // unsupported input. The program's input/output tensors carry the graph's names and dtypes.
-isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+// The compiler sees the chip only through isa::Target, so chips with equal Targets (they may
+// differ in clocks, bandwidths, latencies, energy) get the same program: the sweep compiles
+// once per isa::target_key().
+isa::Program compile_onnx(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts);
+inline isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+                                 const CompileOptions& opts) {
+  return compile_onnx(path, chip.target(), opts);
+}
+
+// The files compile_onnx(path) reads: the model and the external-data side files it names
+// (for cache keys: their sizes and modification times identify what was compiled). Throws
+// InputError when the model cannot be read.
+std::vector<std::string> model_files(const std::string& path);
 
 }  // namespace trnsim::compiler

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -158,6 +159,42 @@ void load_graph(onnx::GraphProto& g, const std::string& dir, const std::string& 
 }
 
 }  // namespace
+
+namespace {
+
+void collect_graph(const onnx::GraphProto& g, const std::string& dir,
+                   std::vector<std::string>* files);
+
+void collect_tensor(const onnx::TensorProto& t, const std::string& dir,
+                    std::vector<std::string>* files) {
+  if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) return;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() != "location") continue;
+    const std::string f = dir + "/" + kv.value();
+    if (std::find(files->begin(), files->end(), f) == files->end()) files->push_back(f);
+  }
+}
+
+void collect_graph(const onnx::GraphProto& g, const std::string& dir,
+                   std::vector<std::string>* files) {
+  for (const auto& t : g.initializer()) collect_tensor(t, dir, files);
+  for (const auto& node : g.node())
+    for (const auto& a : node.attribute()) {
+      if (a.has_t()) collect_tensor(a.t(), dir, files);
+      for (const auto& t : a.tensors()) collect_tensor(t, dir, files);
+      if (a.has_g()) collect_graph(a.g(), dir, files);
+      for (const auto& sg : a.graphs()) collect_graph(sg, dir, files);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> external_data_files(const onnx::ModelProto& model,
+                                             const std::string& model_dir) {
+  std::vector<std::string> files;
+  if (model.has_graph()) collect_graph(model.graph(), model_dir, &files);
+  return files;
+}
 
 std::string model_dir_of(const std::string& path) {
   const size_t p = path.rfind('/');

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <string>
+#include <vector>
 
 #include "compiler/frontend/weights.h"
 
@@ -20,6 +21,11 @@ namespace trnsim::compiler {
 // way but not read: their raw_data is left empty and `defer` says where their bytes are.
 void load_external_data(onnx::ModelProto& model, const std::string& model_dir,
                         const std::string& src, WeightRefs* defer = nullptr);
+
+// The side files (model_dir/location) that the model's externally stored tensors name, each once,
+// in order of first mention. Nothing is opened.
+std::vector<std::string> external_data_files(const onnx::ModelProto& model,
+                                             const std::string& model_dir);
 
 // The directory of a model path ("." for a bare file name).
 std::string model_dir_of(const std::string& path);
