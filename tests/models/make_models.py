@@ -709,6 +709,8 @@ def names_collide(rng):
 
 
 CLI_MODELS["names_collide"] = names_collide
+# examples/cnn_small.onnx: cnn_small with its batch free ("N"; the README runs it at 1, 2 and 8).
+CLI_MODELS["cnn_small_example"] = lambda rng: small_cnn(rng, batch="N")
 
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
@@ -752,7 +754,7 @@ def shape_op(name, nodes, x_shape, inits=()):
     return build
 
 
-def small_cnn(rng):
+def small_cnn(rng, batch=2):
     """conv/batch-norm/relu, max pooling, a residual block, global average pooling, a classifier."""
     n = helper.make_node
     inits = []
@@ -781,7 +783,7 @@ def small_cnn(rng):
                 n("Flatten", ["gp"], ["f"], axis=1, name="flat"),
                 n("Gemm", ["f", "fcw", "fcb"], ["y"], transB=1, name="fc")])
     inits += [const("fcw", rnd(rng, 10, 32, scale=0.2)), const("fcb", rnd(rng, 10, scale=0.1))]
-    m = model("cnn_small", nodes, [vi("x", [2, 3, 16, 16])], [vi("y", [2, 10])], inits)
+    m = model("cnn_small", nodes, [vi("x", [batch, 3, 16, 16])], [vi("y", [batch, 10])], inits)
     return m, {"x": rnd(rng, 2, 3, 16, 16)}
 
 
