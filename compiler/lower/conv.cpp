@@ -390,20 +390,29 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   p.cout_g = g.M / g.G;
   const int64_t taps = g.KH * g.KW;
   // Weights as [G][Cin_g][taps][Cout_g] (fp32; DMA converts to the matmul dtype).
-  Value wt(DType::Fp32, {g.G, p.cin_g, taps, p.cout_g});
-  for (int64_t grp = 0; grp < g.G; ++grp)
-    for (int64_t ci = 0; ci < p.cin_g; ++ci)
-      for (int64_t t = 0; t < taps; ++t)
-        for (int64_t co = 0; co < p.cout_g; ++co) {
-          double v;
-          if (!transpose) {
-            v = w.data[((grp * p.cout_g + co) * p.cin_g + ci) * taps + t];
-          } else {  // w [C][M/G][KH][KW], flipped
-            const int64_t kh = g.KH - 1 - t / g.KW, kw = g.KW - 1 - t % g.KW;
-            v = w.data[(((grp * p.cin_g + ci) * p.cout_g + co) * g.KH + kh) * g.KW + kw];
+  const Shape packed_shape = {g.G, p.cin_g, taps, p.cout_g};
+  auto pack = [g, packed_shape, transpose](const Value& w) {
+    const int64_t cin_g = packed_shape[1], taps = packed_shape[2], cout_g = packed_shape[3];
+    Value wt(DType::Fp32, packed_shape);
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t ci = 0; ci < cin_g; ++ci)
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t co = 0; co < cout_g; ++co) {
+            double v;
+            if (!transpose) {
+              v = w.data[((grp * cout_g + co) * cin_g + ci) * taps + t];
+            } else {  // w [C][M/G][KH][KW], flipped
+              const int64_t kh = g.KH - 1 - t / g.KW, kw = g.KW - 1 - t % g.KW;
+              v = w.data[(((grp * cin_g + ci) * cout_g + co) * g.KH + kh) * g.KW + kw];
+            }
+            wt.data[((grp * cin_g + ci) * taps + t) * cout_g + co] = v;
           }
-          wt.data[((grp * p.cin_g + ci) * taps + t) * p.cout_g + co] = v;
-        }
+    return wt;
+  };
+  // Weights left in the model file (timing-only) are packed only if something reads them.
+  const Value wt = w.data.has_data() ? pack(w)
+                                     : Value::deferred(DType::Fp32, packed_shape,
+                                                       [pack, w] { return pack(w).data; });
   if (transpose) {
     // Conv over the input upsampled by the stride, padded by d*(K-1) - pad (+ output_padding
     // at the end), stride 1.

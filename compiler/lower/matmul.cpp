@@ -619,12 +619,21 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     }
     if (!fused && ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
       const Value& v = *ta.value;
-      Value tv(ctx.mm_dtype(), {v.numel() / (d.M * d.K), d.K, d.M});
-      for (int64_t q = 0; q < v.numel() / (d.M * d.K); ++q)
-        for (int64_t i = 0; i < d.M; ++i)
-          for (int64_t k = 0; k < d.K; ++k)
-            tv.data[(q * d.K + k) * d.M + i] = v.data[(q * d.M + i) * d.K + k];
-      at = ctx.add_const(n.name + ".lhsT", tv);
+      const Shape ts = {v.numel() / (d.M * d.K), d.K, d.M};
+      auto transpose = [ts, mt = ctx.mm_dtype()](const Value& v) {
+        const int64_t M = ts[2], K = ts[1];
+        Value tv(mt, ts);
+        for (int64_t q = 0; q < ts[0]; ++q)
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t k = 0; k < K; ++k) tv.data[(q * K + k) * M + i] = v.data[(q * M + i) * K + k];
+        return tv;
+      };
+      // A weight left in the model file (timing-only) is transposed only if something reads it.
+      at = ctx.add_const(n.name + ".lhsT",
+                         v.data.has_data() ? transpose(v)
+                                           : Value::deferred(ctx.mm_dtype(), ts, [transpose, v] {
+                                               return transpose(v).data;
+                                             }));
     }
   }
   if (!b_decl) b_decl = ctx.view(n.inputs[1]);

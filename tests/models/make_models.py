@@ -3,6 +3,7 @@
 
 usage: make_models.py OUT_DIR [NAME...]
        make_models.py --list
+       make_models.py --run-args [NAME]
 
 For each model NAME: OUT_DIR/NAME.onnx and OUT_DIR/NAME.inputs/<input>.npy (seeded, so the
 files are reproducible). Uses onnx.helper and numpy only (/usr/bin/python3 on Debian 12).
@@ -543,6 +544,23 @@ def exporter_names(rng):
 MODELS["exporter_names"] = exporter_names
 
 
+def scalar_io(rng):
+    """Rank-0 inputs and outputs (a sample rate in, a sum out) and output names that are not
+    identifiers: files are DIR/NAME.npy with only [A-Za-z0-9_.-] kept. x has a free batch
+    dimension: its .npy gives the shape (no --shape)."""
+    n = helper.make_node
+    nodes = [n("Mul", ["x", "sr"], ["13"], name="scale"),
+             n("ReduceSum", ["x"], ["1 minute timer"], keepdims=0, name="sum"),
+             n("Add", ["sr", "one"], ['{"score": 1}'], name="inc")]
+    m = model("scalar_io", nodes, [vi("x", ["N", 4]), vi("sr", [])],
+              [vi("13", ["N", 4]), vi("1 minute timer", []), vi('{"score": 1}', [])],
+              [const("one", np.array(1.0, np.float32))])
+    return m, {"x": rnd(rng, 3, 4), "sr": np.array(0.5, np.float32)}
+
+
+MODELS["scalar_io"] = scalar_io
+
+
 def fp16_block(rng):
     """A float16 export (half-precision weights, inputs and outputs): MatMul, bias, LayerNorm,
     GELU via Erf, residual. Boundary tensors stay float16; the engines compute in fp32."""
@@ -730,6 +748,25 @@ MODELS.update({
                                       1100).astype(np.float32) * 0.1)]),
 })
 
+# Models for CLI tests only (built by name, not e2e tests): ONNX Runtime's reference would
+# write both colliding outputs to one file.
+CLI_MODELS = {}
+
+
+def names_collide(rng):
+    """Inputs whose identifier forms collide ("a:b" and "a_b" are both a_b in a program) and
+    outputs whose file names collide ("a/b" and "a|b" are both a_b.npy)."""
+    n = helper.make_node
+    nodes = [n("Relu", ["a:b"], ["a/b"], name="r1"), n("Relu", ["a_b"], ["a|b"], name="r2")]
+    m = model("names_collide", nodes, [vi("a:b", [2]), vi("a_b", [2])],
+              [vi("a/b", [2]), vi("a|b", [2])])
+    return m, {"a:b": np.array([1, 2], np.float32), "a_b": np.array([3, 4], np.float32)}
+
+
+CLI_MODELS["names_collide"] = names_collide
+# examples/cnn_small.onnx: cnn_small with its batch free ("N"; the README runs it at 1, 2 and 8).
+CLI_MODELS["cnn_small_example"] = lambda rng: small_cnn(rng, batch="N")
+
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
 BF16_MODELS = {"mlp", "hf_bert", "hf_gpt2", "dp_hf_bert", "fp16_block", "mlp_dynamic", "transformer", "op_matmul_batched", "op_gemm",
@@ -772,7 +809,7 @@ def shape_op(name, nodes, x_shape, inits=()):
     return build
 
 
-def small_cnn(rng):
+def small_cnn(rng, batch=2):
     """conv/batch-norm/relu, max pooling, a residual block, global average pooling, a classifier."""
     n = helper.make_node
     inits = []
@@ -801,7 +838,7 @@ def small_cnn(rng):
                 n("Flatten", ["gp"], ["f"], axis=1, name="flat"),
                 n("Gemm", ["f", "fcw", "fcb"], ["y"], transB=1, name="fc")])
     inits += [const("fcw", rnd(rng, 10, 32, scale=0.2)), const("fcb", rnd(rng, 10, scale=0.1))]
-    m = model("cnn_small", nodes, [vi("x", [2, 3, 16, 16])], [vi("y", [2, 10])], inits)
+    m = model("cnn_small", nodes, [vi("x", [batch, 3, 16, 16])], [vi("y", [batch, 10])], inits)
     return m, {"x": rnd(rng, 2, 3, 16, 16)}
 
 
@@ -991,6 +1028,46 @@ def unet(name, size=256, cin=3, base=64, depth=4, classes=2):
 BENCH_MODELS.update({"bench_resnet18": resnet(18), "bench_resnet34": resnet(34),
                      "bench_resnet101": resnet(101), "bench_unet": unet("bench_unet")})
 
+def resnet18(rng, batch=1, size=224):
+    """ResNet-18 as torchvision exports it (batch norm folded into the convolutions' biases),
+    random weights (11.7M parameters, 47 MB), for benchmarks only."""
+    n = helper.make_node
+    nodes, inits = [], []
+    cnt = [0]
+
+    def conv(x, cin, cout, k, stride, relu):
+        cnt[0] += 1
+        t = f"c{cnt[0]}"
+        inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
+        inits.append(const(t + "_b", rnd(rng, cout, scale=0.01)))
+        nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4, strides=[stride] * 2,
+                       name=t))
+        if not relu:
+            return t
+        nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+        return t + "_r"
+    x = conv("x", 3, 64, 7, 2, True)
+    nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                   name="maxpool"))
+    x, cin = "pool", 64
+    for stage, width in enumerate([64, 128, 256, 512]):
+        for b in range(2):
+            stride = 2 if b == 0 and stage > 0 else 1
+            h = conv(x, cin, width, 3, stride, True)
+            h = conv(h, width, width, 3, 1, False)
+            sc = conv(x, cin, width, 1, stride, False) if stride != 1 or cin != width else x
+            out = f"s{stage}b{b}"
+            nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
+            nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
+            x, cin = out, width
+    nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
+              n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+              n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
+    inits += [const("fc_w", rnd(rng, 1000, 512, scale=0.02)), const("fc_b", np.zeros(1000, np.float32))]
+    m = model("resnet18", nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
+    return m, {"x": rnd(rng, batch, 3, size, size)}
+
+
 def i64(*v):
     return np.array(v, dtype=np.int64)
 
@@ -1138,6 +1215,7 @@ BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide",
                 "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "dp_cnn", "zoo_cnn_opset7"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
+BENCH_MODELS["resnet18"] = resnet18
 
 
 def lstm_model(name, T, B, I, H, bias=True, init=True):
@@ -1432,8 +1510,12 @@ BF16_MODELS |= {"ext_mlp"}
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME
-        print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
+    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME (of all: NAME ARGS)
+        if len(sys.argv) == 2:
+            for name, args in RUN_ARGS.items():
+                print(name, " ".join(args))
+        else:
+            print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
         return
     if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
         for name in MODELS:
@@ -1443,7 +1525,7 @@ def main():
     names = sys.argv[2:] or list(MODELS)
     os.makedirs(out, exist_ok=True)
     for name in names:
-        m, inputs = {**MODELS, **BENCH_MODELS}[name](np.random.default_rng(42))
+        m, inputs = {**MODELS, **BENCH_MODELS, **CLI_MODELS}[name](np.random.default_rng(42))
         if name in EXTERNAL_DATA:
             onnx.save(m, os.path.join(out, name + ".onnx"), save_as_external_data=True,
                       **EXTERNAL_DATA[name])
