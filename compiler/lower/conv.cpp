@@ -461,16 +461,25 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   // the matmul dtype (the rounding the load did, done at compile time): a K tile of one output
   // tile is one contiguous run per partition (taps x 128 elements) instead of `taps` runs of
   // 128 fp32, and half the bytes in bf16.
-  Value wblk(DType::Fp32, {g.G * p.cout_g * p.cin_g * taps});
-  for (int64_t grp = 0; grp < g.G; ++grp)
-    for (int64_t co0 = 0; co0 < p.cout_g; co0 += tm) {
-      const int64_t mm = std::min(tm, p.cout_g - co0);
-      for (int64_t ci = 0; ci < p.cin_g; ++ci)
-        for (int64_t tp = 0; tp < taps; ++tp)
-          for (int64_t co = 0; co < mm; ++co)
-            wblk.data[(grp * p.cout_g + co0) * p.cin_g * taps + (ci * taps + tp) * mm + co] =
-                wt.data[((grp * p.cin_g + ci) * taps + tp) * p.cout_g + co0 + co];
-    }
+  const int64_t G = g.G, cin_g = p.cin_g, cout_g = p.cout_g;
+  auto block = [G, cin_g, cout_g, taps, tm](const Value& wt) {
+    Value wblk(DType::Fp32, {G * cout_g * cin_g * taps});
+    for (int64_t grp = 0; grp < G; ++grp)
+      for (int64_t co0 = 0; co0 < cout_g; co0 += tm) {
+        const int64_t mm = std::min(tm, cout_g - co0);
+        for (int64_t ci = 0; ci < cin_g; ++ci)
+          for (int64_t tp = 0; tp < taps; ++tp)
+            for (int64_t co = 0; co < mm; ++co)
+              wblk.data[(grp * cout_g + co0) * cin_g * taps + (ci * taps + tp) * mm + co] =
+                  wt.data[((grp * cin_g + ci) * taps + tp) * cout_g + co0 + co];
+      }
+    return wblk;
+  };
+  // Weights left in the model file (timing-only) are blocked only if something reads them.
+  const Value wblk = w.data.has_data()
+                         ? block(wt)
+                         : Value::deferred(DType::Fp32, {G * cout_g * cin_g * taps},
+                                           [block, wt] { return block(wt).data; });
   const HbmView wb = ctx.add_const(n.name + ".w_blocked", wblk, mt);
   int64_t nr, nc;
   block_dims(p, tn, t.sbuf_bytes_per_partition / (8 * nk), es, nr, nc);

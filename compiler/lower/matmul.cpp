@@ -468,9 +468,9 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
 // moves data in element-sized pieces (the weight-stationary orientation below needs A^T
 // [k on partitions, m free] and stores out^T, both element-strided for row-major tensors).
 // The bias enters PSUM through the array: a constant table [parts, M' + N] of ones and the
-// bias split into `parts` matmul-dtype terms that sum exactly to it in fp32 (hi, mid, lo for
-// bf16). Empty (nullopt) when that split is not exact, the matmul dtype is neither fp32 nor
-// bf16, or the bias is not a constant of N elements.
+// bias split into `parts` matmul-dtype terms that sum to it in fp32 (hi, mid, lo for bf16).
+// Empty (nullopt) when the matmul dtype is neither fp32 nor bf16 or the bias is not a
+// constant of N elements.
 struct EpilogueTable {
   std::optional<HbmView> table;
   int64_t parts = 0;
@@ -485,20 +485,27 @@ std::optional<EpilogueTable> epilogue_table(LowerCtx& ctx, const Node& n, const 
   const int64_t parts = mt == DType::Fp32 ? 1 : 3;
   const int64_t cols = std::min<int64_t>(std::min<int64_t>(ctx.target().pe_cols,
                                                            ctx.target().partitions), M);
-  Value tv(mt, {parts, cols + N});
-  for (int64_t p = 0; p < parts; ++p)
-    for (int64_t i = 0; i < cols; ++i) tv.data[p * (cols + N) + i] = 1.0;
-  for (int64_t j = 0; j < N; ++j) {
-    const double want = static_cast<double>(static_cast<float>(bias->data[j] * beta));
-    double rest = want, sum = 0;
-    for (int64_t p = 0; p < parts; ++p) {
-      const double part = round_to(mt, rest);
-      tv.data[p * (cols + N) + cols + j] = part;
-      sum += part;
-      rest -= part;
+  // The split does not depend on the values (so a timing-only compile, which may leave the
+  // bias in the model file, takes the same path): three bf16 terms hold fp32's 24 bits (exact
+  // unless |bias| is beyond bf16's range or below ~2^-110, where the error is below 2^-126).
+  auto fill = [mt, parts, cols, N, beta](const Value& b) {
+    Value tv(mt, {parts, cols + N});
+    for (int64_t p = 0; p < parts; ++p)
+      for (int64_t i = 0; i < cols; ++i) tv.data[p * (cols + N) + i] = 1.0;
+    for (int64_t j = 0; j < N; ++j) {
+      double rest = static_cast<double>(static_cast<float>(b.data[j] * beta));
+      for (int64_t p = 0; p < parts; ++p) {
+        const double part = round_to(mt, rest);
+        tv.data[p * (cols + N) + cols + j] = part;
+        rest -= part;
+      }
     }
-    if (sum != want) return std::nullopt;
-  }
+    return tv;
+  };
+  const Value tv = bias->data.has_data()
+                       ? fill(*bias)
+                       : Value::deferred(mt, {parts, cols + N},
+                                         [fill, b = *bias] { return fill(b).data; });
   e.table = ctx.add_const(n.name + ".bias_rows", tv);
   e.parts = parts;
   return e;

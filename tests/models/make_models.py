@@ -992,8 +992,8 @@ def unet(name, size=256, cin=3, base=64, depth=4, classes=2):
             cnt[0] += 1
             t = f"u{cnt[0]}"
             wshape = (ci, co, k, k) if op == "ConvTranspose" else (co, ci, k, k)
-            inits += [const(t + "_w", rnd(rng, *wshape, scale=np.sqrt(2.0 / (ci * k * k)))),
-                      const(t + "_b", np.zeros(co, np.float32))]
+            inits.extend([const(t + "_w", rnd(rng, *wshape, scale=np.sqrt(2.0 / (ci * k * k)))),
+                          const(t + "_b", np.zeros(co, np.float32))])
             nodes.append(n(op, [x, t + "_w", t + "_b"], [t], name=t, **attrs))
             if relu:
                 nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
