@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """Regenerates tests/scalesim/golden/real/ by running a SCALE-Sim checkout on every case below.
 
-    tools/scalesim_regen.py SCALESIM_CHECKOUT [-j N] [--only REGEX] [--out DIR] [--check]
+    tools/scalesim_regen.py SCALESIM_CHECKOUT [--v3] [-j N] [--only REGEX] [--out DIR] [--check]
+                            [--commit SHA]
 
 SCALESIM_CHECKOUT is an unmodified clone of scalesim-project/scale-sim-v2 (its top directory, the
 one holding scalesim/scale.py). Each case writes a SCALE-Sim .cfg, runs
 `python3 CHECKOUT/scalesim/scale.py -c CFG -t TOPOLOGY [-i gemm] -p TMP` with PYTHONPATH=CHECKOUT,
 and copies the three reports and the .cfg into OUT/<case>/ (default: the golden folder). The case
-list is written to OUT/cases.txt, which the test reads. --check compares instead of writing.
+list is written to OUT/cases.txt, which the test reads, and the checkout's commit to
+OUT/SOURCE.txt (from `git rev-parse HEAD`, else --commit, else CHECKOUT.commit beside the
+checkout). --check compares instead of writing.
+
+With --v3, CHECKOUT is a clone of scalesim-project/scale-sim-v3 and only the V3_CASES below are run,
+into golden/v3/ by default: the same .cfg plus the keys v3 requires ([layout] with no custom
+layout, one bank whose bandwidth is the USER Bandwidth, [sparsity] off, no Ramulator trace, an
+empty layout file given with -l), so that any difference from golden/real/ is v3's behaviour.
 Nothing of SCALE-Sim is copied here: it is only run. Runs are niced; -j defaults to 1 because the
 big cases need several GB each (ResNet-50 at 128x128 IS: about 9 GB).
 """
@@ -22,6 +30,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(ROOT, "tests", "scalesim")
 GOLDEN = os.path.join(TESTS, "golden", "real")
+GOLDEN_V3 = os.path.join(TESTS, "golden", "v3")
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
 
 # Topologies, relative to tests/scalesim/. SCALE-Sim's shipped ones are copied unchanged into
@@ -37,10 +46,22 @@ TOPO = {
     "r50small": ("data/Resnet50_small.csv", False),
     "test": ("golden/real/topologies/test.csv", False),
     "mnk": ("golden/real/topologies/test_mnk_input.csv", True),
-    "alexnet": ("golden/real/topologies/alexnet.csv", False),
 }
 
 DATAFLOWS = ("os", "ws", "is")
+
+# Cases also run on scale-sim-v3 (docs/scalesim.md, "SCALE-Sim v3"): small and fast ones that show
+# each way v3's reports differ from v2's, and ones where they agree.
+V3_CASES = (
+    "gemms__u12x14_64k_bw10_os",       # USER read stalls counted twice (read_buffer.py)
+    "gemms__u12x14_64k_bw10_ws",       # OFMAP DRAM stop: latest drain, not the flush's
+    "mnk__u16x16_32k16k8k_bw32_os",    # USER read stalls, both operands missing
+    "convsmall__c8x8_2k1k1k_ws",       # OFMAP DRAM stop, CALC
+    "convsmall__u8x8_2k1k1k_bw10_ws",  # OFMAP DRAM stop, USER
+    "convsmall__c4x4_64k_os",          # same as v2
+    "mnk__c12x14_4k_is",               # same as v2 (CALC refills)
+    "mnk__scale_ws",                   # same as v2
+)
 
 
 def cfg_text(run_name, rows, cols, kb, df, mode, bw):
@@ -92,8 +113,6 @@ def cases():
     for r, c in [(8, 8), (32, 32), (128, 128), (12, 14)]:
         add("gemms", r, c, k64, "USER", 10)
         add("convedge", r, c, k64, "USER", 10)
-    add("r50small", 32, 32, k64, "USER", 10, ("ws",))
-    add("r50small", 128, 128, k64, "USER", 64, ("os",))
     # Small SRAMs: read-buffer misses and prefetch stalls (USER), refills (CALC), write stalls.
     add("gemms", 16, 16, (8, 8, 8), "USER", 8)
     add("gemms", 8, 8, (4, 2, 1), "USER", 4)
@@ -107,7 +126,6 @@ def cases():
     add("convsmall", 8, 4, (1, 1, 1), "USER", 100000, ("ws",))
     add("gemms", 16, 16, (8, 4, 2))
     add("convedge", 8, 8, (2, 1, 1))
-    add("r50small", 16, 16, (8, 8, 8), dfs=("ws",))
     add("mnk", 16, 16, (8, 4, 2), dfs=("os",))
     add("mnk", 12, 14, (4, 4, 4), dfs=("is",))
     add("test", 32, 32, (16, 8, 4), dfs=("ws",))
@@ -120,8 +138,41 @@ def cases():
         shipped(topo, "scale")
         shipped(topo, "eyeriss")
     shipped("test", "google")
-    shipped("alexnet", "google", ("ws",))
     return out
+
+
+def v3_cfg(text):
+    """TEXT (a v2 .cfg) with the keys scale-sim-v3 requires, set so as to change nothing."""
+    bw = re.search(r"(?m)^Bandwidth\s*:\s*(\d+)", text).group(1)
+    assert text.index("[architecture_presets]") < text.index("[run_presets]")
+    layout = ("ReadRequestBuffer: 32\nWriteRequestBuffer: 32\n\n[layout]\nIfmapCustomLayout: False\nIfmapSRAMBankBandwidth: {bw}\n"
+              "IfmapSRAMBankNum: 1\nIfmapSRAMBankPort: 2\nFilterCustomLayout: False\n"
+              "FilterSRAMBankBandwidth: {bw}\nFilterSRAMBankNum: 1\nFilterSRAMBankPort: 2\n\n"
+              "[sparsity]\nSparsitySupport : false\nSparseRep : ellpack_block\n"
+              "OptimizedMapping : false\nBlockSize : 8\nRandomNumberGeneratorSeed : 40\n\n"
+              "[run_presets]").format(bw=bw)
+    text = text.replace("[run_presets]", layout)
+    return text.rstrip() + "\nUseRamulatorTrace: False\n"
+
+
+def v2_cfg(name):
+    """The .cfg of golden/real/NAME (v3 runs use the very same inputs as the v2 goldens)."""
+    with open(os.path.join(GOLDEN, name, "scale.cfg")) as f:
+        return f.read()
+
+
+def checkout_commit(checkout, given):
+    try:
+        return subprocess.run(["git", "-C", checkout, "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (subprocess.CalledProcessError, OSError):
+        pass
+    if given:
+        return given
+    side = checkout.rstrip("/") + ".commit"
+    if os.path.exists(side):
+        return open(side).read().strip()
+    sys.exit(f"scalesim_regen: {checkout}: not a git checkout; pass --commit SHA")
 
 
 def config_for(checkout, spec):
@@ -136,8 +187,10 @@ def config_for(checkout, spec):
     return text
 
 
-def run_case(python, checkout, name, topo, cfg):
+def run_case(python, checkout, name, topo, cfg, v3=False):
     """Runs SCALE-Sim for one case; returns (name, reports, seconds, peak RSS kB, cfg)."""
+    if v3:
+        cfg = v3_cfg(cfg)
     path, gemm = TOPO[topo]
     with tempfile.TemporaryDirectory(prefix="scalesim_regen_") as tmp:
         cfg_path = os.path.join(tmp, "scale.cfg")
@@ -148,6 +201,11 @@ def run_case(python, checkout, name, topo, cfg):
                cfg_path, "-t", os.path.join(TESTS, path), "-p", os.path.join(tmp, "out")]
         if gemm:
             cmd += ["-i", "gemm"]
+        if v3:
+            layout = os.path.join(tmp, "layout.csv")
+            with open(layout, "w") as f:
+                f.write("Layer name,\n")
+            cmd += ["-l", layout]
         env = dict(os.environ, PYTHONPATH=checkout)
         proc = subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
@@ -169,7 +227,10 @@ def main():
     ap.add_argument("checkout", help="scale-sim-v2 checkout (holds scalesim/scale.py)")
     ap.add_argument("-j", type=int, default=1, help="runs at once (default 1)")
     ap.add_argument("--only", default="", help="regex: only cases whose name matches")
-    ap.add_argument("--out", default=GOLDEN, help="output folder (default: the golden folder)")
+    ap.add_argument("--out", default=None,
+                    help="output folder (default: golden/real, with --v3 golden/v3)")
+    ap.add_argument("--v3", action="store_true", help="CHECKOUT is scale-sim-v3: run V3_CASES")
+    ap.add_argument("--commit", default="", help="the checkout's commit if it is not a git clone")
     ap.add_argument("--check", action="store_true", help="compare with OUT instead of writing")
     ap.add_argument("--resume", action="store_true",
                     help="skip cases whose folder in OUT already has the three reports")
@@ -179,7 +240,13 @@ def main():
     checkout = os.path.abspath(args.checkout)
     if not os.path.isfile(os.path.join(checkout, "scalesim", "scale.py")):
         sys.exit(f"scalesim_regen: {checkout}: no scalesim/scale.py (not a SCALE-Sim checkout)")
+    if args.out is None:
+        args.out = GOLDEN_V3 if args.v3 else GOLDEN
+    commit = checkout_commit(checkout, args.commit)
     all_cases = cases()
+    if args.v3:
+        all_cases = [c for c in all_cases if c[0] in V3_CASES]
+        assert len(all_cases) == len(V3_CASES), "V3_CASES names a case that does not exist"
     names = [c[0] for c in all_cases]
     assert len(set(names)) == len(names), "duplicate case names"
     todo = [c for c in all_cases if re.search(args.only, c[0])]
@@ -194,9 +261,15 @@ def main():
             for name, topo, _ in all_cases:
                 path, gemm = TOPO[topo]
                 f.write(f"{name} {path} {'gemm' if gemm else 'conv'}\n")
+        with open(os.path.join(args.out, "SOURCE.txt"), "w") as f:
+            repo = "scale-sim-v3" if args.v3 else "scale-sim-v2"
+            f.write(f"scalesim-project/{repo} {commit}\n"
+                    f"# written by tools/scalesim_regen.py{' --v3' if args.v3 else ''}; the reports "
+                    "in this folder are that commit's output, unmodified\n")
     bad = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as pool:
-        futs = [pool.submit(run_case, args.python, checkout, n, t, config_for(checkout, s))
+        futs = [pool.submit(run_case, args.python, checkout, n, t,
+                            v2_cfg(n) if args.v3 else config_for(checkout, s), args.v3)
                 for n, t, s in todo]
         for fut in concurrent.futures.as_completed(futs):
             try:
