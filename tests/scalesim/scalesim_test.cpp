@@ -1,5 +1,5 @@
-// trnsim scalesim: SCALE-Sim v2 config/topology parsing, the layer model, its buffers and
-// reports, checked against reports of SCALE-Sim v2's own code (golden/real/README.md).
+// trnsim scalesim: SCALE-Sim v2/v3 config/topology parsing, the layer model, its buffers and
+// reports, checked against reports of SCALE-Sim v2's and v3's own code (golden/README.md).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
