@@ -238,6 +238,14 @@ L += ["", "All four are DMA-bound except 13. 10 and 11 are slower than the hardw
       "cost, no PE pipeline fill/drain, 64 semaphores, no SBUF/PSUM port conflicts, and one transfer at a",
       "time per DMA queue (the fixed cost is serialised within a queue).", ""]
 text = "\n".join(L)
+# "Real models from npm" is written by tests/realmodels/run_all.py --doc (it needs the fetched
+# corpus and ONNX Runtime, and runs for minutes): carry it over unchanged.
+if os.path.exists(out):
+    prev = open(out).read()
+    k = prev.find("\n## Real models from npm")
+    if k >= 0:
+        end = prev.find("\n## ", k + 1)
+        text = text.rstrip("\n") + "\n" + prev[k:end if end >= 0 else len(prev)].rstrip("\n") + "\n"
 tmp_out = out + ".tmp"
 with open(tmp_out, "w") as f:
     f.write(text)

@@ -25,7 +25,10 @@ constexpr int64_t kAlign = 64;
 
 // A constant's bytes in HBM. Weights are the bulk of a large model: fp32 -> fp32/bf16 take
 // loops without per-element dtype dispatch, and packed fp32 (from the model file) is not unpacked.
+// A deferred value (a weight a timing-only compile left in the model file) gets no bytes: the
+// program's const tensor is `absent`.
 std::vector<uint8_t> encode(const Value& v, DType t) {
+  if (!v.data.has_data()) return {};
   const int es = isa::dtype_size(t);
   std::vector<uint8_t> bytes(static_cast<size_t>(v.numel() * es));
   const std::string* fp32 = v.data.packed_fp32_bytes();
@@ -45,12 +48,22 @@ std::vector<uint8_t> encode(const Value& v, DType t) {
     for (int64_t i = 0; i < v.numel(); ++i)
       isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
   } else {
-    for (int64_t i = 0; i < v.numel(); ++i)
-      isa::store_from_int(t, static_cast<int64_t>(v.data[i]), &bytes[i * es]);
+    for (int64_t i = 0; i < v.numel(); ++i) isa::store_from_int(t, v.data.int_at(i), &bytes[i * es]);
   }
   return bytes;
 }
 }  // namespace
+
+Value transposed_const(const Value& v, int64_t rows, int64_t cols) {
+  auto transpose = [rows, cols](const Value& v) {
+    Value t(DType::Fp32, {cols, rows});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) t.data[c * rows + r] = v.data[r * cols + c];
+    return t;
+  };
+  if (v.data.has_data()) return transpose(v);
+  return Value::deferred(DType::Fp32, {cols, rows}, [transpose, v] { return transpose(v).data; });
+}
 
 isa::Instr make_instr(isa::Opcode op) {
   isa::Instr in;
@@ -83,11 +96,25 @@ LowerCtx::LowerCtx(const Graph& g, const isa::Target& t, DType mm_dtype, Lowered
   // Graph inputs and outputs first, in graph order, so the program's boundary is stable.
   for (int id : g.inputs) declare(id);
   for (int id : g.outputs) declare(id);
+  // A constant that is also a graph output: the output tensor is written last (lower_graph's
+  // boundary copy), so consumers read the constant's own bytes instead.
+  for (int id : g.outputs) {
+    const Tensor& t = g.t(id);
+    if (!t.is_const() || t.is_input || const_outputs_.count(id)) continue;
+    const_outputs_[id] = hbm_.at(id);
+    hbm_.erase(id);
+    hbm_[id] = add_const(t.name + ".const", *t.value);
+  }
+}
+
+HbmView LowerCtx::output_view(int id) {
+  auto it = const_outputs_.find(id);
+  return it != const_outputs_.end() ? it->second : view(id);
 }
 
 DType LowerCtx::sbuf_dtype(DType t) {
   if (isa::dtype_is_float(t)) return DType::Fp32;
-  return DType::Fp32;  // integers and bools are computed on as fp32 values
+  return DType::Int64;  // integers and bools: exact 64-bit integers
 }
 
 int LowerCtx::declare(int id) {

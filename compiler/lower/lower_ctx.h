@@ -75,6 +75,9 @@ class LowerCtx {
   const std::vector<Store>& stores(int tensor) const;
   // Row-major view of IR tensor `id` in HBM (declared on first use).
   HbmView view(int id);
+  // The graph output tensor of `id`: view(id) except for a constant that is also a graph
+  // output, whose consumers read a separate constant (view) while this tensor receives a copy.
+  HbmView output_view(int id);
   // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
   void alias(int dst, int src);
   // Makes IR tensor `dst` the (strided) view `v` of bytes placed earlier: a folded Transpose
@@ -84,7 +87,8 @@ class LowerCtx {
   HbmView add_const(const std::string& name, const Value& v);
   // The same, stored in dtype `as` (e.g. bf16 weights for the Tensor Engine) without a copy.
   HbmView add_const(const std::string& name, const Value& v, DType as);
-  // Dtype used in SBUF for a tensor of dtype t (engines compute on fp32; ints as int32).
+  // Dtype used in SBUF for a tensor of dtype t: fp32 for floats, int64 for integers and bools
+  // (exact integer arithmetic).
   static DType sbuf_dtype(DType t);
 
   // SBUF allocation: returns a virtual byte offset (unique per allocation; the allocate_sbuf
@@ -129,6 +133,7 @@ class LowerCtx {
   DType mm_dtype_;
   Lowered& out_;
   std::map<int, HbmView> hbm_;  // IR tensor id -> its HBM placement (row-major)
+  std::map<int, HbmView> const_outputs_;  // constant graph outputs: the output tensor
   isa::StrId tag_ = 0;
   const Node* node_ = nullptr;
   std::map<int, std::vector<Store>> stores_;  // program tensor -> its stores
@@ -142,6 +147,10 @@ class LowerCtx {
 };
 
 // Instructions builders (fill operands; waits/incs come later).
+// `v` viewed as [rows, cols], transposed to [cols, rows] (fp32): a compile-time weight table. A
+// deferred value (a weight a timing-only compile left in the model file) stays deferred.
+Value transposed_const(const Value& v, int64_t rows, int64_t cols);
+
 isa::Instr make_instr(isa::Opcode op);
 isa::Operand ap_operand(const isa::AccessPattern& ap);
 isa::Operand imm(float f);

