@@ -123,10 +123,13 @@ void report_read(const char* what, const std::string& text, int reps) {
   });
   const double t_ours = best_of(reps, [&] { sink += trnsim::json::parse(text).size(); });
   std::printf("read %s (%.1f MB), best of %d:\n", what, text.size() / 1e6, reps);
-  std::printf("  nlohmann::json::parse (DOM)       %8.1f ms  1.00x\n", t_dom * 1e3);
-  std::printf("  nlohmann::ordered_json::parse     %8.1f ms  %.2fx\n", t_odom * 1e3, t_odom / t_dom);
-  std::printf("  nlohmann SAX, counting only       %8.1f ms  %.2fx\n", t_sax * 1e3, t_sax / t_dom);
-  std::printf("  json::parse (support/json.cpp)    %8.1f ms  %.2fx\n", t_ours * 1e3, t_ours / t_dom);
+  auto row = [&](const char* name, double t) {
+    std::printf("  %-32s %8.1f ms  %.2fx\n", name, t * 1e3, t / t_dom);
+  };
+  row("nlohmann::json::parse (DOM)", t_dom);
+  row("nlohmann::ordered_json::parse", t_odom);
+  row("nlohmann SAX, counting only", t_sax);
+  row("json::parse (support/json.cpp)", t_ours);
   if (sink == 0) std::printf("(empty documents)\n");
 }
 
