@@ -5,6 +5,7 @@
 
 #include "models/clock/clock.h"
 #include "models/stats/stats.h"
+#include "support/json.h"
 
 namespace trnsim::model {
 
@@ -35,19 +36,12 @@ double SimStats::mfu() const {
 
 namespace {
 
+// Bytes that are not UTF-8 (a node name from an ONNX file can hold any) become U+FFFD, so the
+// document stays valid for strict readers such as json::parse (the sweep runner reads it).
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  json::append_string(out, s);
+  return out;
 }
 
 std::string stat(double v, const char* unit) {

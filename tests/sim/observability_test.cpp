@@ -91,6 +91,17 @@ TEST_CASE("stats document has every required key, each with a unit", "[sim]") {
                           Catch::Contains("mm0 spans 0.136 us"));
 }
 
+// json::parse refuses bytes that are not UTF-8 (RFC 8259), and an ONNX node name may hold any:
+// the dumper writes them as U+FFFD so the sweep runner can read the document back.
+TEST_CASE("stats document stays valid JSON when a node name is not UTF-8", "[sim]") {
+  trnsim::model::SimStats s;
+  s.nodes.emplace_back();
+  s.nodes.back().name = "conv\xff\"1";
+  auto doc = trnsim::json::parse(trnsim::model::stats_json(s), "stats");
+  REQUIRE(doc["nodes"].size() == 1);
+  CHECK(doc["nodes"].as_object()[0].first == "conv\xef\xbf\xbd\"1");
+}
+
 TEST_CASE("timeline is valid Chrome Trace Event JSON", "[sim]") {
   std::string dir = temp_dir();
   trnsim::model::SimOptions o;
