@@ -22,10 +22,14 @@ namespace {
 
 }  // namespace
 
-// Rows (n, c) on partitions, a channel tile at a time. Pass 1: bn_stats per 512 elements of each
-// loaded chunk into a pinned statistics tile, bn_aggr -> mean, var. a = scale * rsqrt(var + eps),
-// b = B - mean * a (per-partition columns). Pass 2: y = act copy(x * a + b), reusing the loaded
-// plane when it fits in one chunk, else reloading chunk by chunk.
+// Rows (n, c) on partitions, a channel tile at a time. The statistics are those of the plane
+// shifted by its first element x0 (so a constant plane has mean and variance exactly 0 and
+// normalises to exactly the bias): pass 1 takes bn_stats per 512 elements of each loaded chunk
+// of x - x0 (act), bn_aggr -> mean_s, var; a = scale * rsqrt(var + eps). Pass 2:
+// y = ((x - x0 - mean_s) * a) + B (ts, then act), reusing the shifted plane when it fits in one
+// chunk, else reloading chunk by chunk. With several chunks, each chunk's statistics are first
+// aggregated (bn_aggr) and written back as one bn_stats record of two halves (count/2, mean,
+// count/2 * var), so the statistics take 6 values per chunk whatever the plane size.
 void lower_instance_norm(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   const Shape& s = g.t(n.inputs[0]).shape;
@@ -34,51 +38,81 @@ void lower_instance_norm(LowerCtx& ctx, const Node& n) {
   const float eps = n.attr_float("epsilon", 1e-5f);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
   HbmView gamma = ctx.view(n.inputs[1]), beta = ctx.view(n.inputs[2]);
+  const DType dt = LowerCtx::sbuf_dtype(x.dtype);
+  const int64_t es = isa::dtype_size(dt);
   const int64_t P = ctx.target().partitions, kStat = 512;
   const int64_t cap = ctx.target().sbuf_bytes_per_partition;
-  const int64_t CH = S * 4 <= cap / 6 ? S : 4096;  // chunk of a plane per load
+  const int64_t CH = S * es <= cap / 6 ? S : 4096;  // chunk of a plane per load
   const int64_t nchunks = (S + CH - 1) / CH;
-  int64_t nsub = 0;
-  for (int64_t k0 = 0; k0 < S; k0 += CH) nsub += (std::min(CH, S - k0) + kStat - 1) / kStat;
-  // Pinned: statistics (6 per sub-chunk), mean/var, rstd, a, b, scale, B columns.
-  const int64_t pin = ctx.sbuf_pin((6 * nsub + 8) * 4);
+  auto subs = [&](int64_t nf) { return (nf + kStat - 1) / kStat; };
+  // Pinned: statistics (6 per sub-chunk of one chunk, or one record per chunk), mean/var, rstd,
+  // a, -x0, -mean, scale, B columns.
+  const int64_t nrec = nchunks == 1 ? subs(S) : nchunks;
+  const int64_t pin = ctx.sbuf_pin((6 * nrec + 8) * 4);
   if (pin < 0)
     throw InputError(fmt::format("{}: planes of {} elements are too large for the SBUF "
                                  "statistics", g.where(n), S));
-  const int64_t mv_off = pin + 6 * nsub * 4;
+  const int64_t mv_off = pin + 6 * nrec * 4;
   for (int64_t b = 0; b < N; ++b)
     for (int64_t c0 = 0; c0 < C; c0 += P) {
       const int64_t np = std::min(P, C - c0), row0 = b * C + c0;
       auto colp = [&](int64_t k) { return ctx.sbuf(mv_off + k * 4, np, 1, DType::Fp32); };
       const AccessPattern mean = colp(0), var = colp(1), rstd = colp(2), ca = colp(3),
-                          cb = colp(4), gc = colp(5), bc = colp(6);
+                          nx0 = colp(4), nm = colp(5), gc = colp(6), bc = colp(7);
       ctx.dma(gc, ctx.hbm(gamma, gamma.offset + c0, np, 1, {{1, 1}}));
       ctx.dma(bc, ctx.hbm(beta, beta.offset + c0, np, 1, {{1, 1}}));
+      auto load = [&](int64_t k0, int64_t nf) {
+        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        ctx.dma(t, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
+        return t;
+      };
       AccessPattern kept;
-      int64_t sub = 0;
-      for (int64_t k0 = 0; k0 < S; k0 += CH) {
+      for (int64_t k0 = 0, k = 0; k0 < S; k0 += CH, ++k) {
         const int64_t nf = std::min(CH, S - k0);
-        const int64_t off = ctx.sbuf_alloc(nf * 4);
-        kept = ctx.sbuf(off, np, nf, DType::Fp32);
-        ctx.dma(kept, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
-        for (int64_t j0 = 0; j0 < nf; j0 += kStat, ++sub)
-          dve_unary(ctx, Opcode::BnStats, ctx.sbuf(pin + sub * 24, np, 6, DType::Fp32),
-                   ctx.sbuf(off + j0 * 4, np, std::min(kStat, nf - j0), DType::Fp32));
+        AccessPattern t = load(k0, nf);
+        if (k0 == 0) ts(ctx, nx0, ctx.sbuf(t.offset, np, 1, dt), AluOp::Mul, imm(-1.0f));
+        kept = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        act(ctx, kept, t, ActFn::Copy, imm(1.0f), ap_operand(nx0));  // x - x0
+        // bn_stats of the chunk: into the pinned statistics (one chunk) or a scratch tile.
+        const int64_t st = nchunks == 1 ? pin : ctx.sbuf_alloc(6 * subs(nf) * 4);
+        for (int64_t j0 = 0, sub = 0; j0 < nf; j0 += kStat, ++sub)
+          dve_unary(ctx, Opcode::BnStats, ctx.sbuf(st + sub * 24, np, 6, DType::Fp32),
+                    ctx.sbuf(kept.offset + j0 * es, np, std::min(kStat, nf - j0), dt));
+        if (nchunks == 1) continue;
+        // The chunk's mean and variance as record k: (nf/2, mean, nf/2 * var) twice.
+        dve_unary(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
+                  ctx.sbuf(st, np, 6 * subs(nf), DType::Fp32));
+        auto rec = [&](int64_t field) {  // field `field` of both halves of record k
+          AccessPattern a = ctx.sbuf(pin + (6 * k + field) * 4, np, 0, DType::Fp32);
+          a.dims[0] = {3, 2};
+          return a;
+        };
+        auto twice = [&](const AccessPattern& col) {
+          AccessPattern a = col;
+          a.dims[0] = {0, 2};
+          return a;
+        };
+        isa::Instr ms = make_instr(Opcode::Memset);
+        ms.ops[0] = ap_operand(rec(0));
+        ms.ops[1] = imm(static_cast<float>(nf) / 2.0f);
+        ctx.emit(Engine::Dve, ms);
+        dve_unary(ctx, Opcode::Copy, rec(1), twice(mean));
+        ts(ctx, rec(2), twice(var), AluOp::Mul, imm(static_cast<float>(nf) / 2.0f));
       }
       dve_unary(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
-               ctx.sbuf(pin, np, 6 * nsub, DType::Fp32));
+                ctx.sbuf(pin, np, 6 * nrec, DType::Fp32));
       act(ctx, rstd, var, ActFn::Rsqrt, imm(1.0f), imm(eps));
       ts(ctx, ca, rstd, AluOp::Mul, ap_operand(gc), AluOp::Bypass, imm(0.0f));
-      ts(ctx, cb, mean, AluOp::Mul, ap_operand(ca), AluOp::Rsub, ap_operand(bc));  // B - mean*a
+      ts(ctx, nm, mean, AluOp::Mul, imm(-1.0f), AluOp::Add, ap_operand(nx0));  // -(x0 + mean)
       for (int64_t k0 = 0; k0 < S; k0 += CH) {
         const int64_t nf = std::min(CH, S - k0);
-        AccessPattern t = kept;
-        if (nchunks > 1) {
-          t = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
-          ctx.dma(t, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
+        AccessPattern o = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        if (nchunks == 1) {  // (x - x0) - mean
+          ts(ctx, o, kept, AluOp::Sub, ap_operand(mean), AluOp::Mul, ap_operand(ca));
+        } else {
+          ts(ctx, o, load(k0, nf), AluOp::Add, ap_operand(nm), AluOp::Mul, ap_operand(ca));
         }
-        AccessPattern o = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
-        act(ctx, o, t, ActFn::Copy, ap_operand(ca), ap_operand(cb));
+        act(ctx, o, o, ActFn::Copy, imm(1.0f), ap_operand(bc));
         ctx.dma(ctx.hbm(y, y.offset + row0 * S + k0, np, S, {{1, nf}}), o, Engine::Pool);
       }
     }

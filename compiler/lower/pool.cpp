@@ -5,13 +5,15 @@
 // padding border is set by small memsets (-max or 0), and one `reduce` over a 4-D window access
 // pattern [rows, cols, kh, kw] computes the block; blocks alternate between dve and pool, loads
 // are issued by sp and stores by act so that the next block's load never waits for a store.
-// AveragePool then multiplies by 1/count (a constant map broadcast over partitions).
+// AveragePool then multiplies by 1/count (a constant map broadcast over partitions). Global
+// pooling is the row-wise mean/max (lower/rowwise.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
 
 #include "compiler/lower/lower_ctx.h"
+#include "compiler/lower/rows.h"
 #include "compiler/ops/cnn.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -35,39 +37,15 @@ void reduce(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, A
   ctx.emit(e, in);
 }
 
-void lower_global(LowerCtx& ctx, const Node& n) {
-  const Shape& s = ctx.graph().t(n.inputs[0]).shape;
-  const int64_t rows = s[0] * s[1], hw = num_elements(s) / std::max<int64_t>(rows, 1);
-  if (hw * 4 * 4 > ctx.target().sbuf_bytes_per_partition)
-    throw InputError("the spatial plane does not fit in SBUF");
-  const bool mx = n.op == "GlobalMaxPool";
-  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  const int64_t P = ctx.target().partitions;
-  for (int64_t r0 = 0; r0 < rows; r0 += P) {
-    const int64_t np = std::min(P, rows - r0);
-    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(hw * 4), np, hw, DType::Fp32);
-    ctx.dma(t, ctx.hbm(x, x.offset + r0 * hw, np, hw, {{1, hw}}));
-    AccessPattern r = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Fp32);
-    reduce(ctx, r, t, mx ? AluOp::Max : AluOp::Add, 1);
-    if (!mx) {
-      isa::Instr in = make_instr(Opcode::TensorScalar);
-      in.ops[0] = ap_operand(r);
-      in.ops[1] = ap_operand(r);
-      in.ops[2] = int_operand(static_cast<int64_t>(AluOp::Mul));
-      in.ops[3] = imm(1.0f / static_cast<float>(hw));
-      in.ops[4] = int_operand(static_cast<int64_t>(AluOp::Bypass));
-      in.ops[5] = imm(0.0f);
-      ctx.emit(Engine::Dve, in);
-    }
-    ctx.dma(ctx.hbm(y, y.offset + r0, np, 1, {{1, 1}}), r);
-  }
-}
-
 }  // namespace
 
 void lower_pool(LowerCtx& ctx, const Node& n) {
   if (n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool") {
-    lower_global(ctx, n);
+    // A mean/max over the spatial axes: the row-wise reduction (any plane size).
+    std::vector<int64_t> axes;
+    const int64_t r = static_cast<int64_t>(ctx.graph().t(n.inputs[0]).shape.size());
+    for (int64_t a = 2; a < r; ++a) axes.push_back(a);
+    lower_row_reduce(ctx, n, axes);
     return;
   }
   const Shape& xs = ctx.graph().t(n.inputs[0]).shape;
