@@ -1487,6 +1487,28 @@ LONG_MODELS = {
                                   lambda r: {"x": rnd(r, 1, 3, 160, 160)}, outputs=("y", "y1")),
     # Tap-by-tap Conv with a 300-wide kernel (40 input channels) on long rows.
     "conv_wide_kernel": conv_op("conv_wide_kernel", (1, 40, 2000), (24, 40, 300), strides=[4]),
+    # Pad and Resize of 320x320 planes (rows of 102,400 elements).
+    "pad_320": graph_op("pad_320", [n("Pad", ["x", "p"], ["y"], mode="reflect", name="pad")],
+                        lambda r: {"x": rnd(r, 1, 4, 320, 320)},
+                        [const("p", i64(0, 0, 2, 3, 0, 0, 2, 1))]),
+    # u2netp's bilinear 2x upsampling of [1, 16, 160, 160].
+    "resize_u2netp": graph_op("resize_u2netp",
+                              [n("Resize", ["x", "", "s"], ["y"], mode="linear", name="up")],
+                              lambda r: {"x": rnd(r, 1, 16, 160, 160)}, [const("s", f32(1, 1, 2, 2))]),
+    "cnn_320": cnn_320,
+    # Input rows wider than a span: the terms of one output read rows 12,000 apart, so each
+    # term loads its own span (cubic: 16 terms over 4 rows); and a 100x nearest downscale of
+    # one 100,000-element row (outputs 100 apart, chunks of few outputs).
+    "resize_wide_rows": graph_op("resize_wide_rows",
+                                 [n("Resize", ["x", "", "s"], ["y"], mode="cubic", name="cubic"),
+                                  n("Resize", ["x", "", "s2"], ["y1"], mode="linear", name="lin")],
+                                 lambda r: {"x": rnd(r, 1, 1, 4, 12000)},
+                                 [const("s", f32(1, 1, 2, 1.5)), const("s2", f32(1, 1, 0.75, 2))],
+                                 outputs=("y", "y1")),
+    "resize_downscale_long": graph_op("resize_downscale_long",
+                                      [n("Resize", ["x", "", "s"], ["y"], mode="nearest",
+                                         name="down")],
+                                      lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
     "matmul_huge_k": matmul_model("matmul_huge_k", 4, 60000, 6),
     "gemm_huge_n": single("gemm_huge_n", [n("Gemm", ["a", "b", "c"], ["y"], name="gemm")],
                           fixed_inputs(a=(8, 64), b=(64, 50000), c=(50000,)), [vi("y", [8, 50000])]),
@@ -1505,7 +1527,7 @@ LONG_MODELS = {
         outputs=("y", "t")),
 }
 MODELS.update(LONG_MODELS)
-BF16_MODELS |= {"conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
+BF16_MODELS |= {"cnn_320", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
 def _instnorm_ref(m, ins):
