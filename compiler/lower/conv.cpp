@@ -204,9 +204,12 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
 // contraction is one strided window of it. Partitions hold (c, kh, kw) for a group of whole
 // kernel rows kh (cin_g * fh * KW <= K rows), filled per chunk of output positions by ONE dma
 // per kh group (HBM rows = channels, dims [kh][kw][oh][ow]); each output block then needs
-// ceil(KH / fh) matmuls instead of KH * KW with K = cin_g.
+// ceil(KH / fh) matmuls instead of KH * KW with K = cin_g. A kernel row wider than K rows hold
+// (an STFT's 512 taps) is cut into groups of fw columns (cin_g * fw <= K rows), one kernel
+// row each.
 struct Im2col {
   int64_t fh = 1;          // kernel rows per contraction group
+  int64_t fw = 1;          // kernel columns per contraction group (KW unless rows are cut)
   int64_t Hp = 1, Wp = 1;  // padded input plane
   int64_t zero_elems = 0;  // zero tile for the padding border
 };
@@ -214,11 +217,12 @@ struct Im2col {
 std::optional<Im2col> plan_im2col(const LowerCtx& ctx, const ConvPlan& p) {
   const WindowGeom& g = p.g;
   const int64_t tk = std::min<int64_t>(ctx.target().pe_rows, ctx.target().partitions);
-  // Worth it when the contraction is small (at least four taps fold into K) and a whole kernel
-  // row fits; ConvTranspose's upsampled input stays on the tap-by-tap path.
-  if (p.u != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk || p.cin_g * g.KW > tk) return {};
+  // Worth it when the contraction is small (at least four taps fold into K); ConvTranspose's
+  // upsampled input stays on the tap-by-tap path.
+  if (p.u != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk) return {};
   Im2col m;
-  m.fh = std::min(g.KH, tk / (p.cin_g * g.KW));
+  m.fw = std::min(g.KW, tk / p.cin_g);
+  m.fh = m.fw == g.KW ? std::min(g.KH, tk / (p.cin_g * g.KW)) : 1;
   m.Hp = g.H + g.pt + g.pb;
   m.Wp = g.W + g.pl + g.pr;
   m.zero_elems =
@@ -276,7 +280,15 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
 
   // 2. Output blocks (nr x nc <= one PSUM bank) and chunks of blocks sharing one im2col load
   //    (about 8 KiB per partition per kh group: big dmas, still several chunks to overlap).
-  const int64_t ngr = (g.KH + m.fh - 1) / m.fh;
+  //    Contraction groups: fh kernel rows x fw kernel columns from (kh0, kw0).
+  struct Group {
+    int64_t kh0, fh, kw0, fw;
+  };
+  std::vector<Group> groups;
+  for (int64_t kh0 = 0; kh0 < g.KH; kh0 += m.fh)
+    for (int64_t kw0 = 0; kw0 < g.KW; kw0 += m.fw)
+      groups.push_back({kh0, std::min(m.fh, g.KH - kh0), kw0, std::min(m.fw, g.KW - kw0)});
+  const int64_t ngr = static_cast<int64_t>(groups.size());
   const int64_t nc = std::min(g.OW, tn);
   const int64_t nr = std::max<int64_t>(1, std::min(g.OH, tn / nc));
   const int64_t chunk_bytes = std::min<int64_t>(8192, t.sbuf_bytes_per_partition / (8 * ngr));
@@ -298,12 +310,16 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
     for (int64_t ct = 0; ct < nco; ++ct) {
       const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
       for (int64_t gi = 0; gi < ngr; ++gi) {
-        const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
+        const Group& q = groups[gi];
         const int64_t base = pin + (ct * ngr + gi) * wbytes;
         wbase[ct * ngr + gi] = base;
-        ctx.dma(ctx.sbuf(base, p.cin_g * fh * g.KW, mm, mt),
-                ctx.hbm(wv, wv.offset + ((grp * p.cin_g) * taps + kh0 * g.KW) * p.cout_g + co0,
-                        p.cin_g, taps * p.cout_g, {{p.cout_g, fh * g.KW}, {1, mm}}));
+        // Rows (c, kh, kw) of the group: taps kh0*KW + kw0 on, contiguous when fw == KW (or
+        // fh == 1).
+        ctx.dma(ctx.sbuf(base, p.cin_g * q.fh * q.fw, mm, mt),
+                ctx.hbm(wv,
+                        wv.offset + ((grp * p.cin_g) * taps + q.kh0 * g.KW + q.kw0) * p.cout_g +
+                            co0,
+                        p.cin_g, taps * p.cout_g, {{p.cout_g, q.fh * q.fw}, {1, mm}}));
       }
       if (bias) {
         AccessPattern bt = ctx.sbuf(pin + ngr * nco * wbytes + ct * 64, mm, 1, DType::Fp32);
@@ -321,12 +337,14 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
           // One im2col tile per kh group: partition (c, kh, kw), free (oh, ow) of the chunk.
           std::vector<int64_t> tiles(ngr);
           for (int64_t gi = 0; gi < ngr; ++gi) {
-            const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
+            const Group& q = groups[gi];
             tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
-            ctx.dma(
-                ctx.sbuf(tiles[gi], p.cin_g * fh * g.KW, rr * ccn, mt),
-                ctx.hbm(xp, plane0 * plane + (oh0 * g.sh + kh0 * g.dh) * m.Wp + ow0 * g.sw, p.cin_g,
-                        plane, {{g.dh * m.Wp, fh}, {g.dw, g.KW}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
+            ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * ccn, mt),
+                    ctx.hbm(xp,
+                            plane0 * plane + (oh0 * g.sh + q.kh0 * g.dh) * m.Wp + ow0 * g.sw +
+                                q.kw0 * g.dw,
+                            p.cin_g, plane,
+                            {{g.dh * m.Wp, q.fh}, {g.dw, q.fw}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
           }
           // The chunk's result per co tile is stored by ONE dma issued by act after its last
           // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
@@ -339,7 +357,7 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
                 const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
                 const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
                 for (int64_t gi = 0; gi < ngr; ++gi) {
-                  const int64_t kk = p.cin_g * std::min(m.fh, g.KH - gi * m.fh) * g.KW;
+                  const int64_t kk = p.cin_g * groups[gi].fh * groups[gi].fw;
                   AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
                   mv.ndims = 2;
                   mv.dims[0] = {ccn, r};
@@ -464,19 +482,25 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   for (int64_t grp = 0; grp < g.G; ++grp)
     for (int64_t co0 = 0; co0 < p.cout_g; co0 += tm) {
       const int64_t mm = std::min(tm, p.cout_g - co0);
-      // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit.
+      // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit;
+      // else loaded per block in groups of `tg` taps (a quarter of SBUF at most each), so a
+      // kernel of any size fits.
       const int64_t wbytes = (taps * mm * es + 63) / 64 * 64;
       const int64_t pin = ctx.sbuf_pin(nk * wbytes);
-      auto load_w = [&](int64_t ki, int64_t base) {
+      const int64_t tg =
+          pin >= 0 ? taps
+                   : std::clamp<int64_t>(t.sbuf_bytes_per_partition / 4 / (mm * es), 1, taps);
+      auto load_w = [&](int64_t ki, int64_t tp0, int64_t nt, int64_t base) {
         const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
-        AccessPattern wtile = ctx.sbuf(base, kk, taps * mm, mt);
-        ctx.dma(wtile, ctx.hbm(wv, wv.offset + ((grp * p.cin_g + k0) * taps) * p.cout_g + co0, kk,
-                               taps * p.cout_g, {{p.cout_g, taps}, {1, mm}}));
+        AccessPattern wtile = ctx.sbuf(base, kk, nt * mm, mt);
+        ctx.dma(wtile,
+                ctx.hbm(wv, wv.offset + ((grp * p.cin_g + k0) * taps + tp0) * p.cout_g + co0, kk,
+                        taps * p.cout_g, {{p.cout_g, nt}, {1, mm}}));
         return base;
       };
       std::vector<int64_t> wbase;
       if (pin >= 0)
-        for (int64_t ki = 0; ki < nk; ++ki) wbase.push_back(load_w(ki, pin + ki * wbytes));
+        for (int64_t ki = 0; ki < nk; ++ki) wbase.push_back(load_w(ki, 0, taps, pin + ki * wbytes));
       const int64_t plane_out = grp * p.cout_g + co0;
       for (int64_t nn = 0; nn < g.N; ++nn)
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += nr)
@@ -487,14 +511,19 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
             const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
             for (int64_t ki = 0; ki < nk; ++ki) {
               const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
-              const int64_t woff = pin >= 0 ? wbase[ki] : load_w(ki, ctx.sbuf_alloc(wbytes));
               const int64_t off =
                   load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W, kk,
                             bd, mt, 0.0f);
+              int64_t woff = 0, tp0 = 0;
               for (int64_t tp = 0; tp < taps; ++tp) {
+                if (tp % tg == 0) {
+                  tp0 = tp;
+                  const int64_t nt = std::min(tg, taps - tp);
+                  woff = pin >= 0 ? wbase[ki] : load_w(ki, tp, nt, ctx.sbuf_alloc(nt * mm * es));
+                }
                 isa::Instr in = make_instr(Opcode::Matmul);
                 in.ops[0] = ap_operand(acc);
-                in.ops[1] = ap_operand(ctx.sbuf(woff + tp * mm * es, kk, mm, mt));
+                in.ops[1] = ap_operand(ctx.sbuf(woff + (tp - tp0) * mm * es, kk, mm, mt));
                 in.ops[2] =
                     ap_operand(tap_window(ctx, p, bd, off, kk, tp / g.KW, tp % g.KW, r, c, mt));
                 in.ops[3] = int_operand(static_cast<int64_t>(

@@ -1509,6 +1509,9 @@ LONG_MODELS = {
                                       [n("Resize", ["x", "", "s"], ["y"], mode="nearest",
                                          name="down")],
                                       lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
+    "stft_conv": stft_model("stft_conv"),
+    # The tap path with more taps x output channels than a partition holds (420 taps x 128).
+    "conv_many_taps": conv_op("conv_many_taps", (1, 40, 8, 300), (130, 40, 3, 140), strides=[1, 2]),
     "matmul_huge_k": matmul_model("matmul_huge_k", 4, 60000, 6),
     "gemm_huge_n": single("gemm_huge_n", [n("Gemm", ["a", "b", "c"], ["y"], name="gemm")],
                           fixed_inputs(a=(8, 64), b=(64, 50000), c=(50000,)), [vi("y", [8, 50000])]),
@@ -1527,7 +1530,7 @@ LONG_MODELS = {
         outputs=("y", "t")),
 }
 MODELS.update(LONG_MODELS)
-BF16_MODELS |= {"cnn_320", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
+BF16_MODELS |= {"cnn_320", "stft_conv", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
 def _instnorm_ref(m, ins):
