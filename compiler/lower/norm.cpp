@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
@@ -123,21 +126,23 @@ namespace {
 
 // out[o, m, i] = post(sum_l band[l, m] * pre(x[o, l, i])) for x seen as [O, L, I]: L on
 // partitions (K tiles), a block of (o, i) pairs (at most one PSUM bank) on the free axis, the
-// constant band matrix [L, L] pinned in SBUF as the stationary operand, K tiles accumulating in
-// PSUM. act evacuates PSUM as s*scale + bias; LRN then raises to -beta and multiplies by x.
+// band's blocks (stationary) pinned in SBUF, K tiles accumulating in PSUM. act evacuates PSUM
+// as s*scale + bias; LRN then raises to -beta and multiplies by x.
 struct BandOp {
   ActFn pre = ActFn::Copy;  // applied to x when converting it to the matmul dtype
   float scale = 1.0f, bias = 0.0f;
   bool lrn = false;
   float beta = 0.0f;
   DType mt = DType::Fp32;
-  // Rows l' of the band's column m that are nonzero: [m - below, m + above] (clipped).
-  int64_t below = 0, above = 0;
 };
 
+// The band's block of rows [k0, k0 + nk) and columns [m0, m0 + nm) as a stationary operand
+// (pinned SBUF), or nullopt where it is all zeros (no matmul).
+using BandBlock =
+    std::function<std::optional<AccessPattern>(int64_t k0, int64_t nk, int64_t m0, int64_t nm)>;
+
 void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
-                 const Value& band, const BandOp& op) {
-  const Graph& g = ctx.graph();
+                 const BandBlock& block, const BandOp& op) {
   const isa::Target& tg = ctx.target();
   const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
   const int64_t MT = std::min<int64_t>(P, tg.pe_cols);
@@ -145,18 +150,10 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
   const DType mt = op.mt;
   const int64_t es = isa::dtype_size(mt);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  HbmView bv = ctx.add_const(n.name + ".band", band, mt);
   const int64_t KT = (L + P - 1) / P;
-  const int64_t pin = ctx.sbuf_pin(KT * L * es);
-  if (pin < 0)
-    throw InputError(fmt::format("{}: an axis of {} elements is too long", g.where(n), L));
-  for (int64_t kt = 0; kt < KT; ++kt) {
-    const int64_t nk = std::min(P, L - kt * P);
-    ctx.dma(ctx.sbuf(pin + kt * L * es, nk, L, mt),
-            ctx.hbm(bv, bv.offset + kt * P * L, nk, L, {{1, L}}));
-  }
   const int64_t ni = std::min(I, F), no = std::max<int64_t>(1, std::min(O, F / ni));
   const DType xd = LowerCtx::sbuf_dtype(x.dtype);
+  const int64_t xs = isa::dtype_size(xd);
   // x/y rows l0.. of the block (o0, i0): partitions l (stride I), free [o][i].
   auto hv = [&](const HbmView& v, int64_t l0, int64_t np, int64_t o0, int64_t co, int64_t i0,
                 int64_t ci) {
@@ -175,7 +172,7 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
       std::vector<AccessPattern> xt, sq;
       for (int64_t kt = 0; kt < KT; ++kt) {
         const int64_t nk = std::min(P, L - kt * P);
-        const int64_t off = ctx.sbuf_alloc(nf * 4);
+        const int64_t off = ctx.sbuf_alloc(nf * xs);
         ctx.dma(st(off, nk, co, ci, xd), hv(x, kt * P, nk, o0, co, i0, ci));
         xt.push_back(ctx.sbuf(off, nk, nf, xd));
         sq.push_back(ctx.sbuf(ctx.sbuf_alloc(nf * es), nk, nf, mt));
@@ -183,22 +180,29 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
       }
       for (int64_t m0 = 0; m0 < L; m0 += MT) {
         const int64_t nm = std::min(MT, L - m0);
-        const int64_t k_lo = std::max<int64_t>(0, m0 - op.below);
-        const int64_t k_hi = std::min(L - 1, m0 + nm - 1 + op.above);
         const AccessPattern ps = ctx.psum(ctx.psum_alloc(), nm, nf);
         bool first = true;
-        for (int64_t kt = k_lo / P; kt <= k_hi / P; ++kt) {
+        for (int64_t kt = 0; kt < KT; ++kt) {
           const int64_t nk = std::min(P, L - kt * P);
+          const std::optional<AccessPattern> stat = block(kt * P, nk, m0, nm);
+          if (!stat) continue;
           isa::Instr mm = make_instr(Opcode::Matmul);
           mm.ops[0] = ap_operand(ps);
-          mm.ops[1] = ap_operand(ctx.sbuf(pin + (kt * L + m0) * es, nk, nm, mt));
+          mm.ops[1] = ap_operand(*stat);
           mm.ops[2] = ap_operand(sq[kt]);
           mm.ops[3] = int_operand(static_cast<int64_t>(first ? isa::AccFlag::Zero : isa::AccFlag::Acc));
           ctx.emit(Engine::Pe, mm);
           first = false;
         }
         const AccessPattern d = ctx.sbuf(ctx.sbuf_alloc(nf * 4), nm, nf, DType::Fp32);
-        act(ctx, d, ps, ActFn::Copy, imm(op.scale), imm(op.bias));
+        if (first) {  // no nonzero block: the sums are 0
+          isa::Instr ms = make_instr(Opcode::Memset);
+          ms.ops[0] = ap_operand(d);
+          ms.ops[1] = imm(op.bias);
+          ctx.emit(Engine::Dve, ms);
+        } else {
+          act(ctx, d, ps, ActFn::Copy, imm(op.scale), imm(op.bias));
+        }
         if (op.lrn) {
           ts(ctx, d, d, AluOp::Pow, imm(-op.beta), AluOp::Bypass, imm(0.0f));
           // x of the output rows: the K tile holding them when aligned, else a reload.
@@ -206,16 +210,11 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
           if (m0 % P == 0 && nm == std::min(P, L - m0)) {
             xm = xt[m0 / P];
           } else {
-            const int64_t off = ctx.sbuf_alloc(nf * 4);
+            const int64_t off = ctx.sbuf_alloc(nf * xs);
             ctx.dma(st(off, nm, co, ci, xd), hv(x, m0, nm, o0, co, i0, ci));
             xm = ctx.sbuf(off, nm, nf, xd);
           }
-          isa::Instr mul = make_instr(Opcode::TensorTensor);
-          mul.ops[0] = ap_operand(d);
-          mul.ops[1] = ap_operand(d);
-          mul.ops[2] = ap_operand(xm);
-          mul.ops[3] = int_operand(static_cast<int64_t>(AluOp::Mul));
-          ctx.emit(Engine::Dve, mul);
+          tt(ctx, d, d, xm, AluOp::Mul);
         }
         ctx.dma(hv(y, m0, nm, o0, co, i0, ci), st(d.offset, nm, co, ci, DType::Fp32),
                 Engine::Pool);
@@ -226,9 +225,11 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
 
 }  // namespace
 
-// LRN: channels on partitions; the window sum of squares is a matmul with the 0/1 band matrix.
+// LRN: channels on partitions; the window sum of squares is a matmul with the 0/1 band matrix
+// [C, C] (pinned; rows m - below .. m + above of column m are ones).
 void lower_lrn(LowerCtx& ctx, const Node& n) {
-  const Shape& s = ctx.graph().t(n.inputs[0]).shape;
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
   const int64_t N = s[0], C = s[1], S = num_elements(s) / std::max<int64_t>(1, N * C);
   if (N * C * S == 0) return;
   const int64_t size = n.attr_int("size", 1);
@@ -239,17 +240,37 @@ void lower_lrn(LowerCtx& ctx, const Node& n) {
   op.lrn = true;
   op.beta = n.attr_float("beta", 0.75f);
   op.mt = ctx.mm_dtype();
-  op.below = (size - 1) / 2;  // window of output m: [m - below, m + above]
-  op.above = size - 1 - op.below;
+  const int64_t below = (size - 1) / 2, above = size - 1 - below;  // window [m - below, m + above]
   Value band(DType::Fp32, {C, C});
   for (int64_t m = 0; m < C; ++m)
-    for (int64_t k = std::max<int64_t>(0, m - op.below); k <= std::min(C - 1, m + op.above); ++k)
+    for (int64_t k = std::max<int64_t>(0, m - below); k <= std::min(C - 1, m + above); ++k)
       band.data[k * C + m] = 1.0;
-  band_matmul(ctx, n, N, C, S, band, op);
+  const isa::Target& tg = ctx.target();
+  const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
+  const int64_t es = isa::dtype_size(op.mt), KT = (C + P - 1) / P;
+  HbmView bv = ctx.add_const(n.name + ".band", band, op.mt);
+  const int64_t pin = ctx.sbuf_pin(KT * C * es);
+  if (pin < 0)
+    throw InputError(fmt::format("{}: {} channels are too many for the SBUF band matrix",
+                                 g.where(n), C));
+  for (int64_t kt = 0; kt < KT; ++kt) {
+    const int64_t nk = std::min(P, C - kt * P);
+    ctx.dma(ctx.sbuf(pin + kt * C * es, nk, C, op.mt),
+            ctx.hbm(bv, bv.offset + kt * P * C, nk, C, {{1, C}}));
+  }
+  band_matmul(ctx, n, N, C, S,
+              [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> std::optional<AccessPattern> {
+                if (k0 + nk - 1 < m0 - below || k0 > m0 + nm - 1 + above) return std::nullopt;
+                return ctx.sbuf(pin + (k0 / P * C + m0) * es, nk, nm, op.mt);
+              },
+              op);
 }
 
-// CumSum: the axis on partitions, a triangular 0/1 matrix (exclusive: strict, reverse:
-// transposed) as the band, in fp32 so that sums are not rounded to the matmul dtype.
+// CumSum: the axis on partitions; out[m] = sum of x[k] over k <= m (exclusive: k < m; reverse:
+// k >= m / k > m), a matmul with a triangular 0/1 band, in fp32 so that sums are not rounded to
+// the matmul dtype. The band's blocks depend only on their offset from the diagonal: all ones,
+// all zeros (skipped), or one of the few diagonal blocks, so only those are pinned (the axis can
+// be any length).
 void lower_cumsum(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   const Shape& s = g.t(n.inputs[0]).shape;
@@ -260,14 +281,50 @@ void lower_cumsum(LowerCtx& ctx, const Node& n) {
   for (int64_t i = axis + 1; i < r; ++i) I *= s[i];
   if (O * L * I == 0) return;
   const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
+  auto keep = [&](int64_t k, int64_t m) {
+    return rev ? (excl ? k > m : k >= m) : (excl ? k < m : k <= m);
+  };
+  const isa::Target& tg = ctx.target();
+  const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
+  const int64_t MT = std::min<int64_t>(P, tg.pe_cols);
+  // Blocks [P, MT] by offset d = m0 - k0 (index 0 = all ones); kind of the block (k0, m0).
+  std::map<int64_t, int64_t> mixed;  // d -> block index
+  auto kind = [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> int64_t {
+    bool any = false, all = true;
+    for (int64_t k : {k0, k0 + nk - 1})  // the block's corners decide (the band is monotone)
+      for (int64_t m : {m0, m0 + nm - 1}) {
+        any = any || keep(k, m);
+        all = all && keep(k, m);
+      }
+    if (all) return 0;
+    if (!any) return -1;
+    auto it = mixed.find(m0 - k0);
+    if (it != mixed.end()) return it->second;
+    const int64_t id = static_cast<int64_t>(mixed.size()) + 1;
+    mixed[m0 - k0] = id;
+    return id;
+  };
+  for (int64_t m0 = 0; m0 < L; m0 += MT)
+    for (int64_t k0 = 0; k0 < L; k0 += P) kind(k0, std::min(P, L - k0), m0, std::min(MT, L - m0));
+  Value blocks(DType::Fp32, {static_cast<int64_t>(mixed.size()) + 1, P, MT});
+  for (int64_t i = 0; i < P * MT; ++i) blocks.data[i] = 1.0;
+  for (const auto& [d, id] : mixed)
+    for (int64_t i = 0; i < P; ++i)
+      for (int64_t j = 0; j < MT; ++j) blocks.data[(id * P + i) * MT + j] = keep(i, j + d) ? 1 : 0;
+  const int64_t nb = static_cast<int64_t>(mixed.size()) + 1;
+  HbmView bv = ctx.add_const(n.name + ".band", blocks);
+  const int64_t pin = ctx.sbuf_pin(nb * MT * 4);
+  if (pin < 0) throw InputError(g.where(n) + ": the band blocks do not fit in SBUF");
+  ctx.dma(ctx.sbuf(pin, P, nb * MT, DType::Fp32),
+          ctx.hbm(bv, bv.offset, P, MT, {{P * MT, nb}, {1, MT}}));
   BandOp op;
-  op.below = rev ? 0 : L;
-  op.above = rev ? L : 0;
-  Value band(DType::Fp32, {L, L});
-  for (int64_t m = 0; m < L; ++m)
-    for (int64_t k = 0; k < L; ++k)
-      band.data[k * L + m] = (rev ? (excl ? k > m : k >= m) : (excl ? k < m : k <= m)) ? 1.0 : 0.0;
-  band_matmul(ctx, n, O, L, I, band, op);
+  band_matmul(ctx, n, O, L, I,
+              [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> std::optional<AccessPattern> {
+                const int64_t id = kind(k0, nk, m0, nm);
+                if (id < 0) return std::nullopt;
+                return ctx.sbuf(pin + id * MT * 4, nk, nm, DType::Fp32);
+              },
+              op);
 }
 
 }  // namespace trnsim::compiler

@@ -1487,6 +1487,11 @@ LONG_MODELS = {
                                   lambda r: {"x": rnd(r, 1, 3, 160, 160)}, outputs=("y", "y1")),
     # Tap-by-tap Conv with a 300-wide kernel (40 input channels) on long rows.
     "conv_wide_kernel": conv_op("conv_wide_kernel", (1, 40, 2000), (24, 40, 300), strides=[4]),
+    "long_cumsum": graph_op("long_cumsum",
+                            [n("CumSum", ["x", "a"], ["y"], name="cs"),
+                             n("CumSum", ["x", "a"], ["y1"], exclusive=1, reverse=1, name="cs_rev")],
+                            lambda r: {"x": rnd(r, 2, 3000)},
+                            [const("a", np.array(1, dtype=np.int64))], outputs=("y", "y1")),
     # Pad and Resize of 320x320 planes (rows of 102,400 elements).
     "pad_320": graph_op("pad_320", [n("Pad", ["x", "p"], ["y"], mode="reflect", name="pad")],
                         lambda r: {"x": rnd(r, 1, 4, 320, 320)},
