@@ -299,96 +299,105 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
     cc = std::clamp<int64_t>(chunk_bytes / es / nc * nc, nc, g.OW);
   }
 
-  for (int64_t grp = 0; grp < g.G; ++grp) {
-    // Weights [cin_g x (fh x KW) rows, mm] per kh group and co tile, and the bias, pinned.
-    const int64_t nco = (p.cout_g + tm - 1) / tm;
-    const int64_t wbytes = (tm * es + 63) / 64 * 64;
-    int64_t pin = ctx.sbuf_pin(ngr * nco * wbytes + nco * 64);
-    if (pin < 0) throw InputError("convolution weights do not fit in SBUF");
-    std::vector<int64_t> wbase(ngr * nco);
-    std::vector<isa::Operand> bops(nco);
-    for (int64_t ct = 0; ct < nco; ++ct) {
-      const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-      for (int64_t gi = 0; gi < ngr; ++gi) {
-        const Group& q = groups[gi];
-        const int64_t base = pin + (ct * ngr + gi) * wbytes;
-        wbase[ct * ngr + gi] = base;
-        // Rows (c, kh, kw) of the group: taps kh0*KW + kw0 on, contiguous when fw == KW (or
-        // fh == 1).
-        ctx.dma(ctx.sbuf(base, p.cin_g * q.fh * q.fw, mm, mt),
-                ctx.hbm(wv,
-                        wv.offset + ((grp * p.cin_g) * taps + q.kh0 * g.KW + q.kw0) * p.cout_g +
-                            co0,
-                        p.cin_g, taps * p.cout_g, {{p.cout_g, q.fh * q.fw}, {1, mm}}));
-      }
-      if (bias) {
-        AccessPattern bt = ctx.sbuf(pin + ngr * nco * wbytes + ct * 64, mm, 1, DType::Fp32);
-        ctx.dma(bt, ctx.hbm(*bias, bias->offset + grp * p.cout_g + co0, mm, 1, {{1, 1}}));
-        bops[ct] = ap_operand(bt);
-      } else {
-        bops[ct] = imm(0.0f);
-      }
-    }
-    for (int64_t nn = 0; nn < g.N; ++nn) {
-      const int64_t plane0 = nn * g.C + grp * p.cin_g;
-      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
-        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
-          const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
-          // One im2col tile per kh group: partition (c, kh, kw), free (oh, ow) of the chunk.
-          std::vector<int64_t> tiles(ngr);
-          for (int64_t gi = 0; gi < ngr; ++gi) {
-            const Group& q = groups[gi];
-            tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
-            ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * ccn, mt),
-                    ctx.hbm(xp,
-                            plane0 * plane + (oh0 * g.sh + q.kh0 * g.dh) * m.Wp + ow0 * g.sw +
-                                q.kw0 * g.dw,
-                            p.cin_g, plane,
-                            {{g.dh * m.Wp, q.fh}, {g.dw, q.fw}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
-          }
-          // The chunk's result per co tile is stored by ONE dma issued by act after its last
-          // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
-          std::vector<int64_t> res(nco);
-          for (int64_t ct = 0; ct < nco; ++ct) res[ct] = ctx.sbuf_alloc(rr * ccn * 4);
-          for (int64_t r0 = 0; r0 < rr; r0 += nr)
-            for (int64_t c0 = 0; c0 < ccn; c0 += nc) {
-              const int64_t r = std::min(nr, rr - r0), c = std::min(nc, ccn - c0);
-              for (int64_t ct = 0; ct < nco; ++ct) {
-                const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-                const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
-                for (int64_t gi = 0; gi < ngr; ++gi) {
-                  const int64_t kk = p.cin_g * groups[gi].fh * groups[gi].fw;
-                  AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
-                  mv.ndims = 2;
-                  mv.dims[0] = {ccn, r};
-                  mv.dims[1] = {1, c};
-                  isa::Instr in = make_instr(Opcode::Matmul);
-                  in.ops[0] = ap_operand(acc);
-                  in.ops[1] = ap_operand(ctx.sbuf(wbase[ct * ngr + gi], kk, mm, mt));
-                  in.ops[2] = ap_operand(mv);
-                  in.ops[3] = int_operand(
-                      static_cast<int64_t>(gi == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
-                  ctx.emit(Engine::Pe, in);
-                }
-                AccessPattern dst = ctx.sbuf(res[ct] + (r0 * ccn + c0) * 4, mm, 0, DType::Fp32);
-                dst.ndims = 2;
-                dst.dims[0] = {ccn, r};
-                dst.dims[1] = {1, c};
-                evacuate(ctx, dst, acc, fn, bops[ct]);
-              }
-            }
-          for (int64_t ct = 0; ct < nco; ++ct) {
-            const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-            ctx.dma(ctx.hbm(y,
-                            y.offset + (nn * g.M + grp * p.cout_g + co0) * g.OH * g.OW +
-                                oh0 * g.OW + ow0,
-                            mm, g.OH * g.OW, {{g.OW, rr}, {1, ccn}}),
-                    ctx.sbuf(res[ct], mm, rr * ccn, DType::Fp32), Engine::Act);
-          }
+  // Output-channel tiles go in groups whose weights (every contraction group) and bias fit the
+  // pinned half of SBUF, and whose chunk results fit a quarter of it; the im2col tiles are
+  // loaded once per group (once in all when every tile fits, the usual case).
+  const int64_t nco = (p.cout_g + tm - 1) / tm;
+  const int64_t wbytes = (tm * es + 63) / 64 * 64;
+  const int64_t cap = t.sbuf_bytes_per_partition;
+  const int64_t per_ct = ngr * wbytes + 64;
+  const int64_t ctg = std::min({nco, cap / 2 / per_ct, std::max<int64_t>(1, cap / 4 / (cr * cc * 4))});
+  if (ctg < 1) throw InputError("convolution weights do not fit in SBUF");
+  for (int64_t grp = 0; grp < g.G; ++grp)
+    for (int64_t ct0 = 0; ct0 < nco; ct0 += ctg) {
+      const int64_t nct = std::min(ctg, nco - ct0);
+      // Weights [cin_g x (fh x fw) rows, mm] per contraction group and co tile, and the bias.
+      const int64_t pin = ctx.sbuf_pin(ngr * nct * wbytes + nct * 64);
+      if (pin < 0) throw InputError("convolution weights do not fit in SBUF");
+      std::vector<int64_t> wbase(ngr * nct);
+      std::vector<isa::Operand> bops(nct);
+      for (int64_t j = 0; j < nct; ++j) {
+        const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+        for (int64_t gi = 0; gi < ngr; ++gi) {
+          const Group& q = groups[gi];
+          const int64_t base = pin + (j * ngr + gi) * wbytes;
+          wbase[j * ngr + gi] = base;
+          // Rows (c, kh, kw) of the group: taps kh0*KW + kw0 on, contiguous when fw == KW (or
+          // fh == 1).
+          ctx.dma(ctx.sbuf(base, p.cin_g * q.fh * q.fw, mm, mt),
+                  ctx.hbm(wv,
+                          wv.offset + ((grp * p.cin_g) * taps + q.kh0 * g.KW + q.kw0) * p.cout_g +
+                              co0,
+                          p.cin_g, taps * p.cout_g, {{p.cout_g, q.fh * q.fw}, {1, mm}}));
         }
+        if (bias) {
+          AccessPattern bt = ctx.sbuf(pin + ngr * nct * wbytes + j * 64, mm, 1, DType::Fp32);
+          ctx.dma(bt, ctx.hbm(*bias, bias->offset + grp * p.cout_g + co0, mm, 1, {{1, 1}}));
+          bops[j] = ap_operand(bt);
+        } else {
+          bops[j] = imm(0.0f);
+        }
+      }
+      for (int64_t nn = 0; nn < g.N; ++nn) {
+        const int64_t plane0 = nn * g.C + grp * p.cin_g;
+        for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
+          for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
+            const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
+            // One im2col tile per contraction group: partition (c, kh, kw), free (oh, ow).
+            std::vector<int64_t> tiles(ngr);
+            for (int64_t gi = 0; gi < ngr; ++gi) {
+              const Group& q = groups[gi];
+              tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
+              ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * ccn, mt),
+                      ctx.hbm(xp,
+                              plane0 * plane + (oh0 * g.sh + q.kh0 * g.dh) * m.Wp + ow0 * g.sw +
+                                  q.kw0 * g.dw,
+                              p.cin_g, plane,
+                              {{g.dh * m.Wp, q.fh}, {g.dw, q.fw}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
+            }
+            // The chunk's result per co tile is stored by ONE dma issued by act after its last
+            // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
+            std::vector<int64_t> res(nct);
+            for (int64_t j = 0; j < nct; ++j) res[j] = ctx.sbuf_alloc(rr * ccn * 4);
+            for (int64_t r0 = 0; r0 < rr; r0 += nr)
+              for (int64_t c0 = 0; c0 < ccn; c0 += nc) {
+                const int64_t r = std::min(nr, rr - r0), c = std::min(nc, ccn - c0);
+                for (int64_t j = 0; j < nct; ++j) {
+                  const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+                  const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
+                  for (int64_t gi = 0; gi < ngr; ++gi) {
+                    const int64_t kk = p.cin_g * groups[gi].fh * groups[gi].fw;
+                    AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
+                    mv.ndims = 2;
+                    mv.dims[0] = {ccn, r};
+                    mv.dims[1] = {1, c};
+                    isa::Instr in = make_instr(Opcode::Matmul);
+                    in.ops[0] = ap_operand(acc);
+                    in.ops[1] = ap_operand(ctx.sbuf(wbase[j * ngr + gi], kk, mm, mt));
+                    in.ops[2] = ap_operand(mv);
+                    in.ops[3] = int_operand(
+                        static_cast<int64_t>(gi == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                    ctx.emit(Engine::Pe, in);
+                  }
+                  AccessPattern dst = ctx.sbuf(res[j] + (r0 * ccn + c0) * 4, mm, 0, DType::Fp32);
+                  dst.ndims = 2;
+                  dst.dims[0] = {ccn, r};
+                  dst.dims[1] = {1, c};
+                  evacuate(ctx, dst, acc, fn, bops[j]);
+                }
+              }
+            for (int64_t j = 0; j < nct; ++j) {
+              const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+              ctx.dma(ctx.hbm(y,
+                              y.offset + (nn * g.M + grp * p.cout_g + co0) * g.OH * g.OW +
+                                  oh0 * g.OW + ow0,
+                              mm, g.OH * g.OW, {{g.OW, rr}, {1, ccn}}),
+                      ctx.sbuf(res[j], mm, rr * ccn, DType::Fp32), Engine::Act);
+            }
+          }
+      }
+      ctx.unpin_all();
     }
-    ctx.unpin_all();
-  }
 }
 
 }  // namespace

@@ -1515,6 +1515,10 @@ LONG_MODELS = {
                                          name="down")],
                                       lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
     "stft_conv": stft_model("stft_conv"),
+    # im2col with more weights than half of SBUF (32 contraction groups x 6 output-channel tiles
+    # in fp32): the output channels go in groups, each loading the im2col tiles again.
+    "conv_im2col_wide_cout": conv_op("conv_im2col_wide_cout", (1, 2, 6000), (700, 2, 2048),
+                                     strides=[256]),
     # The tap path with more taps x output channels than a partition holds (420 taps x 128).
     "conv_many_taps": conv_op("conv_many_taps", (1, 40, 8, 300), (130, 40, 3, 140), strides=[1, 2]),
     "matmul_huge_k": matmul_model("matmul_huge_k", 4, 60000, 6),
@@ -1535,7 +1539,7 @@ LONG_MODELS = {
         outputs=("y", "t")),
 }
 MODELS.update(LONG_MODELS)
-BF16_MODELS |= {"cnn_320", "stft_conv", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
+BF16_MODELS |= {"cnn_320", "stft_conv", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
 def _instnorm_ref(m, ins):
