@@ -1487,6 +1487,14 @@ LONG_MODELS = {
                                   lambda r: {"x": rnd(r, 1, 3, 160, 160)}, outputs=("y", "y1")),
     # Tap-by-tap Conv with a 300-wide kernel (40 input channels) on long rows.
     "conv_wide_kernel": conv_op("conv_wide_kernel", (1, 40, 2000), (24, 40, 300), strides=[4]),
+    # Pooling windows larger than a band (kernels of 3,000-7,000): the kernel in tap groups,
+    # some of them entirely in the padding.
+    "pool_wide_kernel": graph_op("pool_wide_kernel",
+                                 [n("AveragePool", ["x"], ["y"], kernel_shape=[1, 7000],
+                                    strides=[1, 1500], pads=[0, 3000, 0, 2500], name="avg"),
+                                  n("MaxPool", ["x"], ["y1"], kernel_shape=[2, 3000],
+                                    strides=[2, 2000], pads=[1, 2900, 0, 100], name="max")],
+                                 lambda r: {"x": rnd(r, 1, 3, 3, 20000)}, outputs=("y", "y1")),
     "long_cumsum": graph_op("long_cumsum",
                             [n("CumSum", ["x", "a"], ["y"], name="cs"),
                              n("CumSum", ["x", "a"], ["y1"], exclusive=1, reverse=1, name="cs_rev")],
