@@ -101,8 +101,9 @@ AccessPattern tap_window(LowerCtx& ctx, const ConvPlan& p, const Band& b, int64_
   return w;
 }
 
-// Output block sizes: nc columns x nr rows with nr*nc <= max_n and the band within budget.
-void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, int64_t& nr,
+// Output block sizes: nc columns x nr rows with nr*nc <= max_n and the band within budget;
+// false when even one output's window exceeds it.
+bool block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, int64_t& nr,
                 int64_t& nc) {
   const WindowGeom& g = p.g;
   nc = std::min(g.OW, max_n);
@@ -113,7 +114,7 @@ void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, 
   };
   while (nr > 1 && bytes() > budget_bytes) nr = (nr + 1) / 2;
   while (nc > 1 && bytes() > budget_bytes) nc = (nc + 1) / 2;
-  if (bytes() > budget_bytes) throw InputError("a convolution window does not fit in SBUF");
+  return bytes() <= budget_bytes;
 }
 
 isa::ActFn epilogue(const Node& n) {
@@ -157,7 +158,8 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
   const int64_t P = ctx.target().partitions, taps = g.KH * g.KW;
   const isa::ActFn fn = epilogue(n);
   int64_t nr, nc;
-  block_dims(p, ctx.max_free(4), ctx.target().sbuf_bytes_per_partition / 8, 4, nr, nc);
+  if (!block_dims(p, ctx.max_free(4), ctx.target().sbuf_bytes_per_partition / 8, 4, nr, nc))
+    throw InputError("a depthwise convolution window does not fit in SBUF");
   for (int64_t c0 = 0; c0 < g.C; c0 += P) {
     const int64_t np = std::min(P, g.C - c0);
     // wt is [C][1][taps][1]: channel c's taps are contiguous.
@@ -487,7 +489,35 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   const int64_t nk = (p.cin_g + tk - 1) / tk;
   const isa::ActFn fn = epilogue(n);
   int64_t nr, nc;
-  block_dims(p, tn, t.sbuf_bytes_per_partition / (8 * nk), es, nr, nc);
+  const int64_t budget = t.sbuf_bytes_per_partition / (8 * nk);
+  // A window whose band does not fit even for one output: the kernel in rectangles of taps
+  // (each the conv with that part of the kernel, its pads shifted by the part's offset), each
+  // with its own band and at most a quarter of SBUF of weights, accumulating in the same bank.
+  struct Rect {
+    int64_t kh0, fkh, kw0, fkw;
+  };
+  std::vector<Rect> rects{{0, g.KH, 0, g.KW}};
+  if (!block_dims(p, tn, budget, es, nr, nc)) {
+    nr = nc = 1;
+    const int64_t max_taps = std::max<int64_t>(1, t.sbuf_bytes_per_partition / 4 / (tm * es));
+    int64_t fkh = g.KH, fkw = g.KW;
+    auto fits = [&](int64_t kh, int64_t kw) {
+      return ((kh - 1) * g.dh + 1) * ((kw - 1) * g.dw + 1) * es <= budget && kh * kw <= max_taps;
+    };
+    while (!fits(fkh, fkw)) (fkw > 1 ? fkw : fkh) = ((fkw > 1 ? fkw : fkh) + 1) / 2;
+    rects.clear();
+    for (int64_t kh0 = 0; kh0 < g.KH; kh0 += fkh)
+      for (int64_t kw0 = 0; kw0 < g.KW; kw0 += fkw)
+        rects.push_back({kh0, std::min(fkh, g.KH - kh0), kw0, std::min(fkw, g.KW - kw0)});
+  }
+  auto sub_plan = [&](const Rect& q) {
+    ConvPlan s = p;
+    s.g.KH = q.fkh;
+    s.g.KW = q.fkw;
+    s.g.pt = g.pt - q.kh0 * g.dh;
+    s.g.pl = g.pl - q.kw0 * g.dw;
+    return s;
+  };
   for (int64_t grp = 0; grp < g.G; ++grp)
     for (int64_t co0 = 0; co0 < p.cout_g; co0 += tm) {
       const int64_t mm = std::min(tm, p.cout_g - co0);
@@ -520,9 +550,39 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
             const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
             for (int64_t ki = 0; ki < nk; ++ki) {
               const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
-              const int64_t off =
-                  load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W, kk,
-                            bd, mt, 0.0f);
+              const int64_t x_off = x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W;
+              if (rects.size() > 1) {
+                for (const Rect& q : rects) {
+                  const ConvPlan ps = sub_plan(q);
+                  const Band bq = band_for(ps, oh0, r, ow0, c);
+                  const int64_t off = load_band(ctx, ps, x, x_off, kk, bq, mt, 0.0f);
+                  int64_t woff = 0;
+                  if (pin < 0) {  // the rectangle's taps: rows kh (KW taps apart), columns kw
+                    woff = ctx.sbuf_alloc(q.fkh * q.fkw * mm * es);
+                    ctx.dma(ctx.sbuf(woff, kk, q.fkh * q.fkw * mm, mt),
+                            ctx.hbm(wv,
+                                    wv.offset + ((grp * p.cin_g + k0) * taps + q.kh0 * g.KW +
+                                                 q.kw0) * p.cout_g + co0,
+                                    kk, taps * p.cout_g,
+                                    {{g.KW * p.cout_g, q.fkh}, {p.cout_g, q.fkw}, {1, mm}}));
+                  }
+                  for (int64_t i = 0; i < q.fkh; ++i)
+                    for (int64_t j = 0; j < q.fkw; ++j) {
+                      const int64_t tp = (q.kh0 + i) * g.KW + q.kw0 + j;
+                      const int64_t st = pin >= 0 ? wbase[ki] + tp * mm * es
+                                                  : woff + (i * q.fkw + j) * mm * es;
+                      isa::Instr in = make_instr(Opcode::Matmul);
+                      in.ops[0] = ap_operand(acc);
+                      in.ops[1] = ap_operand(ctx.sbuf(st, kk, mm, mt));
+                      in.ops[2] = ap_operand(tap_window(ctx, ps, bq, off, kk, i, j, r, c, mt));
+                      in.ops[3] = int_operand(static_cast<int64_t>(
+                          ki == 0 && tp == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                      ctx.emit(Engine::Pe, in);
+                    }
+                }
+                continue;
+              }
+              const int64_t off = load_band(ctx, p, x, x_off, kk, bd, mt, 0.0f);
               int64_t woff = 0, tp0 = 0;
               for (int64_t tp = 0; tp < taps; ++tp) {
                 if (tp % tg == 0) {

@@ -1523,6 +1523,11 @@ LONG_MODELS = {
                                          name="down")],
                                       lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
     "stft_conv": stft_model("stft_conv"),
+    # Tap path (33 input channels) with a window larger than a band even for one output
+    # (2 x 6,397 dilated, fp32): the kernel in rectangles, each with its own band, shifted pads
+    # and weights (1,600 taps x 40 channels are not pinned).
+    "conv_wide_window": conv_op("conv_wide_window", (1, 33, 2, 7000), (40, 33, 2, 1600),
+                                strides=[1, 400], dilations=[1, 4], pads=[1, 300, 0, 100]),
     # im2col with more weights than half of SBUF (32 contraction groups x 6 output-channel tiles
     # in fp32): the output channels go in groups, each loading the im2col tiles again.
     "conv_im2col_wide_cout": conv_op("conv_im2col_wide_cout", (1, 2, 6000), (700, 2, 2048),
@@ -1547,7 +1552,7 @@ LONG_MODELS = {
         outputs=("y", "t")),
 }
 MODELS.update(LONG_MODELS)
-BF16_MODELS |= {"cnn_320", "stft_conv", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
+BF16_MODELS |= {"cnn_320", "stft_conv", "conv_wide_window", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
 def _instnorm_ref(m, ins):
