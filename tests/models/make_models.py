@@ -1537,6 +1537,16 @@ LONG_MODELS = {
     "matmul_huge_k": matmul_model("matmul_huge_k", 4, 60000, 6),
     "gemm_huge_n": single("gemm_huge_n", [n("Gemm", ["a", "b", "c"], ["y"], name="gemm")],
                           fixed_inputs(a=(8, 64), b=(64, 50000), c=(50000,)), [vi("y", [8, 50000])]),
+    # GatherElements along an axis of 30,000 (chunks of the axis, a select per chunk): runtime
+    # indices (some negative) on the last axis, constant ones on axis 0.
+    "gather_elements_long": graph_op(
+        "gather_elements_long",
+        [n("GatherElements", ["x", "i"], ["y"], axis=-1, name="ge"),
+         n("GatherElements", ["xt", "ic"], ["y1"], axis=0, name="ge0")],
+        lambda r: {"x": rnd(r, 3, 30000), "i": r.integers(-30000, 30000, size=(3, 700)),
+                   "xt": rnd(r, 20000, 4)},
+        [const("ic", np.random.default_rng(5).integers(-20000, 20000, size=(50, 4)))],
+        outputs=("y", "y1")),
     "long_rows_movement": graph_op(
         "long_rows_movement",
         [n("Concat", ["x", "x"], ["c"], axis=1, name="cat"),
