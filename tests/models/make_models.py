@@ -1019,8 +1019,10 @@ def lstm_model(name, T, B, I, H, bias=True, init=True):
 
 
 MODELS.update({"lstm_basic": lstm_model("lstm_basic", 5, 3, 10, 16),
-               "lstm_wide": lstm_model("lstm_wide", 4, 2, 200, 32, bias=False, init=False)})
-BF16_MODELS |= {"lstm_basic", "lstm_wide"}
+               "lstm_wide": lstm_model("lstm_wide", 4, 2, 200, 32, bias=False, init=False),
+               # hidden_size 200: two tiles of gate rows, h in two K tiles.
+               "lstm_wide_hidden": lstm_model("lstm_wide_hidden", 4, 3, 150, 200)})
+BF16_MODELS |= {"lstm_basic", "lstm_wide", "lstm_wide_hidden"}
 
 
 def if_const(name, cond_value, as_initializer):
@@ -1524,10 +1526,10 @@ LONG_MODELS = {
                                       lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
     "stft_conv": stft_model("stft_conv"),
     # Tap path (33 input channels) with a window larger than a band even for one output
-    # (2 x 6,397 dilated, fp32): the kernel in rectangles, each with its own band, shifted pads
-    # and weights (1,600 taps x 40 channels are not pinned).
-    "conv_wide_window": conv_op("conv_wide_window", (1, 33, 2, 7000), (40, 33, 2, 1600),
-                                strides=[1, 400], dilations=[1, 4], pads=[1, 300, 0, 100]),
+    # (200 taps dilated 32: 6,369 columns, fp32): the kernel in rectangles of 50 taps, each with
+    # its own band, shifted pads and weights (200 taps x 128 channels are not pinned).
+    "conv_wide_window": conv_op("conv_wide_window", (1, 33, 1, 6500), (128, 33, 1, 200),
+                                strides=[1, 64], dilations=[1, 32], pads=[0, 10, 0, 20]),
     # im2col with more weights than half of SBUF (32 contraction groups x 6 output-channel tiles
     # in fp32): the output channels go in groups, each loading the im2col tiles again.
     "conv_im2col_wide_cout": conv_op("conv_im2col_wide_cout", (1, 2, 6000), (700, 2, 2048),
