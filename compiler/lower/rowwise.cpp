@@ -25,10 +25,6 @@ using isa::Opcode;
 
 namespace {
 
-void reduce(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op) {
-  reduce_row(ctx, dst, src, op);
-}
-
 // A fresh [np, len] tile of dtype dt holding chunk c of the tile's rows of v.
 AccessPattern load_chunk(LowerCtx& ctx, const HbmView& v, const RowTile& rt, const RowChunk& c,
                          DType dt) {
@@ -116,11 +112,11 @@ void lower_row_reduce(LowerCtx& ctx, const Node& n, const std::vector<int64_t>& 
         act_row_sum(ctx, t, t, act_fn, imm(1.0f), imm(0.0f), a);
       } else if (op == Red::LogSumExp) {  // max + log(sum(exp(x - max)))
         AccessPattern nmx = stat_col(ctx, np);
-        reduce(ctx, a, t, AluOp::Max);
+        reduce_row(ctx, a, t, AluOp::Max);
         ts(ctx, nmx, a, AluOp::Mul, imm(-1.0f));
         act_row_sum(ctx, t, t, ActFn::Exp, imm(1.0f), ap_operand(nmx), b);
       } else {
-        reduce(ctx, a, t, alu);
+        reduce_row(ctx, a, t, alu);
       }
     };
     if (K == 1) {
@@ -140,16 +136,16 @@ void lower_row_reduce(LowerCtx& ctx, const Node& n, const std::vector<int64_t>& 
       const AccessPattern a = part.all(0, np, ctx);
       if (op == Red::LogSumExp) {  // M = max a_k; sum = sum_k b_k exp(a_k - M)
         AccessPattern mx = stat_col(ctx, np), nmx = stat_col(ctx, np);
-        reduce(ctx, mx, a, AluOp::Max);
+        reduce_row(ctx, mx, a, AluOp::Max);
         ts(ctx, nmx, mx, AluOp::Mul, imm(-1.0f));
         AccessPattern w = ctx.sbuf(ctx.sbuf_alloc(K * 4), np, K, DType::Fp32);
         act(ctx, w, a, ActFn::Exp, imm(1.0f), ap_operand(nmx));
         tt(ctx, w, w, part.all(1, np, ctx), AluOp::Mul);
-        reduce(ctx, r, w, AluOp::Add);
+        reduce_row(ctx, r, w, AluOp::Add);
         act(ctx, r, r, ActFn::Log, imm(1.0f), imm(0.0f));
         ts(ctx, r, r, AluOp::Add, ap_operand(mx));
       } else {
-        reduce(ctx, r, a, alu);
+        reduce_row(ctx, r, a, alu);
       }
     }
     if (op == Red::L2) act(ctx, r, r, ActFn::Sqrt, imm(1.0f), imm(0.0f));
@@ -191,7 +187,7 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
       const RowChunk& c = chunks[0];
       AccessPattern t = load_chunk(ctx, x, rt, c, dt);
       AccessPattern mx = stat_col(ctx, np), sum = stat_col(ctx, np);
-      reduce(ctx, mx, t, AluOp::Max);
+      reduce_row(ctx, mx, t, AluOp::Max);
       ts(ctx, mx, mx, AluOp::Mul, imm(-1.0f));
       AccessPattern e = ctx.sbuf(ctx.sbuf_alloc(c.len * es), np, c.len, dt);
       act_row_sum(ctx, e, t, ActFn::Exp, imm(1.0f), ap_operand(mx), sum);
@@ -209,18 +205,18 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
       AccessPattern t = load_chunk(ctx, x, rt, chunks[k], dt);
       const AccessPattern a = part.col(0, k, np, ctx);
       AccessPattern nmx = stat_col(ctx, np);
-      reduce(ctx, a, t, AluOp::Max);
+      reduce_row(ctx, a, t, AluOp::Max);
       ts(ctx, nmx, a, AluOp::Mul, imm(-1.0f));
       act_row_sum(ctx, t, t, ActFn::Exp, imm(1.0f), ap_operand(nmx), part.col(1, k, np, ctx));
     }
     // M = max_k a_k, S = sum_k b_k exp(a_k - M); nmx = -M.
     AccessPattern mx = stat_col(ctx, np), nmx = stat_col(ctx, np), sum = stat_col(ctx, np);
-    reduce(ctx, mx, part.all(0, np, ctx), AluOp::Max);
+    reduce_row(ctx, mx, part.all(0, np, ctx), AluOp::Max);
     ts(ctx, nmx, mx, AluOp::Mul, imm(-1.0f));
     AccessPattern w = ctx.sbuf(ctx.sbuf_alloc(K * 4), np, K, DType::Fp32);
     act(ctx, w, part.all(0, np, ctx), ActFn::Exp, imm(1.0f), ap_operand(nmx));
     tt(ctx, w, w, part.all(1, np, ctx), AluOp::Mul);
-    reduce(ctx, sum, w, AluOp::Add);
+    reduce_row(ctx, sum, w, AluOp::Add);
     if (log) {  // bias -M - log S
       act(ctx, sum, sum, ActFn::Log, imm(1.0f), imm(0.0f));
       ts(ctx, nmx, nmx, AluOp::Sub, ap_operand(sum));
@@ -267,7 +263,7 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
     ts(ctx, t, t, AluOp::Eq, ap_operand(m));  // mask
     if (!last) ts(ctx, t, t, AluOp::Mul, imm(-len), AluOp::Add, len);  // (1 - mask) * len
     tt(ctx, t, t, io, last ? AluOp::Mul : AluOp::Add);
-    reduce(ctx, idx, t, last ? AluOp::Max : AluOp::Min);
+    reduce_row(ctx, idx, t, last ? AluOp::Max : AluOp::Min);
   };
   auto iota = [&](int64_t np, int64_t len) {
     AccessPattern io = ctx.sbuf(ctx.sbuf_alloc(len * 4), np, len, DType::Fp32);
@@ -288,7 +284,7 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
       AccessPattern t = load_chunk(ctx, x, rt, c, dt);
       const AccessPattern v = K == 1 ? m : part.col(0, k, np, ctx);
       const AccessPattern idx = K == 1 ? m : part.col(1, k, np, ctx);
-      reduce(ctx, v, t, ext);
+      reduce_row(ctx, v, t, ext);
       select(t, iota(np, c.len), v, idx, static_cast<float>(c.len));
       const float shift = static_cast<float>(c.start) - (last ? 1.0f : 0.0f);
       if (shift != 0.0f) ts(ctx, idx, idx, AluOp::Add, imm(shift));
@@ -302,7 +298,7 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
       }
       AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(K * 4), np, K, DType::Fp32);
       dve_unary(ctx, Opcode::Copy, t, part.all(0, np, ctx));
-      reduce(ctx, m, t, ext);
+      reduce_row(ctx, m, t, ext);
       select(t, io, m, m, static_cast<float>(geo.R));
       if (last) ts(ctx, m, m, AluOp::Add, imm(-1.0f));
     }
