@@ -87,7 +87,7 @@ std::optional<DType> parse_dtype(std::string_view s) {
     if (kInfo[i].name == s) return static_cast<DType>(i);
   return std::nullopt;
 }
-bool dtype_is_engine_legal(DType t) { return t != DType::Int64 && t != DType::Bool; }
+bool dtype_is_engine_legal(DType t) { return t != DType::Bool; }
 
 uint16_t float_to_bf16(float f) {
   uint32_t u = bits_of(f);

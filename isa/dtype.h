@@ -7,8 +7,8 @@
 
 namespace trnsim::isa {
 
-// X(Enum, name, bytes, is_float). int64 and bool exist only at the HBM boundary (ONNX indices
-// and comparison outputs); engines compute on the others.
+// X(Enum, name, bytes, is_float). bool exists only at the HBM boundary (ONNX comparison
+// outputs); engines compute on the others (int64 as exact 64-bit integers, see docs/isa.md).
 #define TRNSIM_DTYPES(X)        \
   X(Fp32, "fp32", 4, true)      \
   X(Bf16, "bf16", 2, true)      \
@@ -36,7 +36,7 @@ int dtype_size(DType t);
 bool dtype_is_float(DType t);
 std::string_view dtype_name(DType t);
 std::optional<DType> parse_dtype(std::string_view s);
-// True for the dtypes engines compute on (not int64/bool, which only DMA may move).
+// True for the dtypes engines compute on (not bool, which only DMA may move).
 bool dtype_is_engine_legal(DType t);
 
 // Storage conversions. Floats round to nearest even; fp8e4m3 is OCP E4M3FN (max 448, no inf:

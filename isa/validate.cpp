@@ -280,6 +280,11 @@ class Checker {
         else if (free_elems(ap(in, 0)) != free_elems(ap(in, 1)))
           problem(in, "dst and src must have the same elements per partition");
         return;
+      case Opcode::Scan:
+        same_shape(in, 0, 1);
+        same_shape(in, 0, 2);
+        per_partition(in, 5, 0);
+        return;
       case Opcode::Select:
         same_shape(in, 0, 1);
         same_shape(in, 0, 2);

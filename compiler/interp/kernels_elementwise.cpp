@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -36,7 +37,42 @@ double round_to(DType t, double v) {
 }
 
 void round_all(Value& v) {
+  if (v.data.is_int()) return;  // exact int64s
   for (double& d : v.data) d = round_to(v.dtype, d);
+}
+
+int64_t int_wrap(DType t, int64_t v) {
+  switch (t) {
+    case DType::Int32: return static_cast<int32_t>(static_cast<uint32_t>(v));
+    case DType::Int8: return static_cast<int8_t>(static_cast<uint8_t>(v));
+    case DType::Uint8: return static_cast<uint8_t>(v);
+    case DType::Bool: return v != 0;
+    default: return v;
+  }
+}
+
+std::optional<int64_t> int_binary(const std::string& op, int64_t a, int64_t b) {
+  using U = uint64_t;
+  if (op == "Add" || op == "Sum") return static_cast<int64_t>(U(a) + U(b));
+  if (op == "Sub") return static_cast<int64_t>(U(a) - U(b));
+  if (op == "Mul") return static_cast<int64_t>(U(a) * U(b));
+  if (op == "Div") {  // truncates toward zero; x/0 is undefined in ONNX Runtime: 0 here
+    if (b == 0) return 0;
+    if (b == -1) return static_cast<int64_t>(U(0) - U(a));
+    return a / b;
+  }
+  if (op == "Max") return std::max(a, b);
+  if (op == "Min") return std::min(a, b);
+  if (op == "Equal") return a == b;
+  if (op == "Less") return a < b;
+  if (op == "Greater") return a > b;
+  if (op == "LessOrEqual") return a <= b;
+  if (op == "GreaterOrEqual") return a >= b;
+  if (op == "And") return (a != 0) && (b != 0);
+  if (op == "Or") return (a != 0) || (b != 0);
+  if (op == "Xor") return (a != 0) != (b != 0);
+  if (op == "Pow") return double_to_int64(std::pow(static_cast<double>(a), static_cast<double>(b)));
+  return std::nullopt;
 }
 
 Split3 split3(const Shape& s, int64_t a, int64_t b) {
@@ -69,6 +105,20 @@ void for_each_broadcast(const Shape& out, const std::vector<std::vector<int64_t>
 std::vector<Value> eval_unary(const Node& n, const std::vector<const Value*>& in) {
   const OpInfo* info = find_op(n.op);
   Value out(in[0]->dtype, in[0]->shape);
+  if (!isa::dtype_is_float(out.dtype) &&
+      (n.op == "Neg" || n.op == "Abs" || n.op == "Sign" || n.op == "Relu" || n.op == "Identity")) {
+    for (int64_t i = 0; i < out.numel(); ++i) {  // exact integers (two's complement wrap)
+      const int64_t x = in[0]->data.int_at(i);
+      const uint64_t neg = uint64_t{0} - static_cast<uint64_t>(x);
+      int64_t y = x;
+      if (n.op == "Neg") y = static_cast<int64_t>(neg);
+      else if (n.op == "Abs") y = x < 0 ? static_cast<int64_t>(neg) : x;
+      else if (n.op == "Sign") y = (x > 0) - (x < 0);
+      else if (n.op == "Relu") y = std::max<int64_t>(x, 0);
+      out.data.set_int(i, int_wrap(out.dtype, y));
+    }
+    return {out};
+  }
   for (int64_t i = 0; i < out.numel(); ++i)
     out.data[i] = round_to(out.dtype, info->unary(in[0]->data[i], n));
   return {out};
@@ -79,6 +129,16 @@ std::vector<Value> eval_binary(const Node& n, const std::vector<const Value*>& i
   Shape s = broadcast_shapes(in[0]->shape, in[1]->shape);
   DType t = info->infer == infer_compare ? DType::Bool : in[0]->dtype;
   Value out(t, s);
+  if (!isa::dtype_is_float(in[0]->dtype) && !isa::dtype_is_float(in[1]->dtype) &&
+      int_binary(n.op, 0, 1)) {  // exact integer arithmetic (int64 is beyond a double's 2^53)
+    const Elems &a = in[0]->data, &b = in[1]->data;
+    for_each_broadcast(s, {broadcast_strides(in[0]->shape, s), broadcast_strides(in[1]->shape, s)},
+                       [&](int64_t e, const std::vector<int64_t>& o) {
+                         out.data.set_int(e, int_wrap(t, *int_binary(n.op, a.int_at(o[0]),
+                                                                     b.int_at(o[1]))));
+                       });
+    return {out};
+  }
   for_each_broadcast(s, {broadcast_strides(in[0]->shape, s), broadcast_strides(in[1]->shape, s)},
                      [&](int64_t e, const std::vector<int64_t>& o) {
                        out.data[e] = round_to(t, info->binary(in[0]->data[o[0]], in[1]->data[o[1]]));
@@ -126,9 +186,17 @@ std::vector<Value> eval_clip(const Node& n, const std::vector<const Value*>& in)
     (k == 1 ? lo : hi) = in[k]->data[0];
   }
   Value out(in[0]->dtype, in[0]->shape);
+  if (!isa::dtype_is_float(out.dtype)) {  // exact integers
+    int64_t ilo = std::numeric_limits<int64_t>::min(), ihi = std::numeric_limits<int64_t>::max();
+    if (in.size() > 1 && in[1]) ilo = in[1]->data.int_at(0);
+    if (in.size() > 2 && in[2]) ihi = in[2]->data.int_at(0);
+    for (int64_t i = 0; i < out.numel(); ++i)
+      out.data.set_int(i, std::min(std::max(in[0]->data.int_at(i), ilo), ihi));
+    return {out};
+  }
   // ONNX: min(max(x, lo), hi), so hi wins when lo > hi.
   for (int64_t i = 0; i < out.numel(); ++i)
-    out.data[i] = round_to(out.dtype, std::min(std::max(in[0]->data[i], lo), hi));
+    out.data[i] = round_to(out.dtype, std::min(std::max(static_cast<double>(in[0]->data[i]), lo), hi));
   return {out};
 }
 
@@ -148,7 +216,20 @@ std::vector<Value> eval_cast(const Node& n, const std::vector<const Value*>& in)
   auto t = isa::parse_dtype(n.attr_string("to_dtype", ""));
   if (!t) throw InputError("unsupported target dtype of Cast");
   Value out(*t, in[0]->shape);
-  for (int64_t i = 0; i < out.numel(); ++i) out.data[i] = round_to(*t, in[0]->data[i]);
+  const bool from_int = !isa::dtype_is_float(in[0]->dtype);
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    if (from_int && isa::dtype_is_float(*t)) {  // int64 -> float rounds once, like a C cast
+      out.data[i] = round_to(*t, static_cast<float>(in[0]->data.int_at(i)));
+    } else if (from_int) {
+      out.data.set_int(i, int_wrap(*t, in[0]->data.int_at(i)));
+    } else if (*t == DType::Bool) {
+      out.data[i] = in[0]->data[i] != 0.0 ? 1.0 : 0.0;
+    } else if (!isa::dtype_is_float(*t)) {  // float -> int truncates
+      out.data.set_int(i, int_wrap(*t, double_to_int64(in[0]->data[i])));
+    } else {
+      out.data[i] = round_to(*t, in[0]->data[i]);
+    }
+  }
   return {out};
 }
 

@@ -66,7 +66,7 @@ std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value
     for (int64_t i = 0; i < p.inner; ++i) {
       auto at = [&](int64_t m) { return (o * p.mid + m) * p.inner + i; };
       double mx = -std::numeric_limits<double>::infinity(), sum = 0;
-      for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data[at(m)]);
+      for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data.get(at(m)));
       for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
       const double ls = std::log(sum);
       for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
@@ -96,7 +96,7 @@ std::vector<Value> eval_arg_reduce(const Node& n, const std::vector<const Value*
         const bool better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
         if (better) bv = v, best = m;
       }
-      out.data[o * p.inner + i] = static_cast<double>(best);
+      out.data.set_int(o * p.inner + i, best);
     }
   return {out};
 }
@@ -107,6 +107,19 @@ std::vector<Value> eval_cumsum(const Node& n, const std::vector<const Value*>& i
   const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
   Split3 p = split3(x.shape, axis, axis + 1);
   Value out(x.dtype, x.shape);
+  if (!isa::dtype_is_float(x.dtype)) {  // exact integers, wrapping
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t i = 0; i < p.inner; ++i) {
+        int64_t acc = 0;
+        for (int64_t s = 0; s < p.mid; ++s) {
+          const int64_t e = (o * p.mid + (rev ? p.mid - 1 - s : s)) * p.inner + i;
+          if (excl) out.data.set_int(e, int_wrap(x.dtype, acc));
+          acc = *int_binary("Add", acc, x.data.int_at(e));
+          if (!excl) out.data.set_int(e, int_wrap(x.dtype, acc));
+        }
+      }
+    return {out};
+  }
   for (int64_t o = 0; o < p.outer; ++o)
     for (int64_t i = 0; i < p.inner; ++i) {
       double acc = 0;
@@ -139,8 +152,15 @@ std::vector<Value> eval_mod(const Node& n, const std::vector<const Value*>& in) 
       ia += c * as[d];
       ib += c * bs[d];
     }
+    if (ints) {  // exact: C's % truncates; fmod=0 takes the divisor's sign
+      const int64_t x = a.data.int_at(ia), y = b.data.int_at(ib);
+      if (y == 0) throw InputError("Mod: integer division by zero");
+      int64_t r = y == -1 ? 0 : x % y;
+      if (!fm && r != 0 && ((r < 0) != (y < 0))) r += y;
+      out.data.set_int(e, r);
+      continue;
+    }
     const double x = a.data[ia], y = b.data[ib];
-    if (ints && y == 0) throw InputError("Mod: integer division by zero");
     double r = std::fmod(x, y);
     if (!fm && r != 0 && ((r < 0) != (y < 0))) r += y;
     out.data[e] = r;

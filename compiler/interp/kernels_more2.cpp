@@ -49,6 +49,7 @@ std::vector<Value> eval_trilu(const Node& n, const std::vector<const Value*>& in
 
 std::vector<Value> eval_round(const Node&, const std::vector<const Value*>& in) {
   Value out = *in[0];
+  if (out.data.is_int()) return {out};
   for (int64_t e = 0; e < out.numel(); ++e) out.data[e] = std::nearbyint(out.data[e]);
   return {out};
 }
@@ -60,14 +61,22 @@ std::vector<Value> eval_scatter_nd(const Node& n, const std::vector<const Value*
   Value out = x;
   for (size_t i = 0; i < s.offsets.size(); ++i)
     for (int64_t e = 0; e < s.slice; ++e) {
-      double& o = out.data[s.offsets[i] + e];
-      const double u = upd.data[static_cast<int64_t>(i) * s.slice + e];
-      if (red == "add") o += u;
-      else if (red == "mul") o *= u;
-      else if (red == "max") o = std::max(o, u);
-      else if (red == "min") o = std::min(o, u);
-      else o = u;
-      o = round_to(out.dtype, o);
+      const int64_t at = s.offsets[i] + e, from = static_cast<int64_t>(i) * s.slice + e;
+      if (red == "none") {
+        out.data[at] = upd.data[from];  // exact for every dtype
+      } else if (!isa::dtype_is_float(out.dtype)) {
+        const int64_t o = out.data.int_at(at), u = upd.data.int_at(from);
+        const char* op = red == "add" ? "Add" : red == "mul" ? "Mul" : red == "max" ? "Max" : "Min";
+        out.data.set_int(at, int_wrap(out.dtype, *int_binary(op, o, u)));
+      } else {
+        double o = out.data[at];
+        const double u = upd.data[from];
+        if (red == "add") o += u;
+        else if (red == "mul") o *= u;
+        else if (red == "max") o = std::max(o, u);
+        else o = std::min(o, u);
+        out.data[at] = round_to(out.dtype, o);
+      }
     }
   return {out};
 }

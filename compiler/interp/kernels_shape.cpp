@@ -143,23 +143,23 @@ std::vector<Value> eval_shape(const Node& n, const std::vector<const Value*>& in
   if (start < 0) start += r;
   start = std::max<int64_t>(0, std::min(start, r));
   Value out(DType::Int64, ts[0].shape);
-  for (int64_t i = 0; i < out.numel(); ++i) out.data[i] = static_cast<double>(in[0]->shape[start + i]);
+  for (int64_t i = 0; i < out.numel(); ++i) out.data.set_int(i, in[0]->shape[start + i]);
   return {out};
 }
 
 std::vector<Value> eval_size(const Node&, const std::vector<const Value*>& in) {
   Value out(DType::Int64, {});
-  out.data[0] = static_cast<double>(num_elements(in[0]->shape));
+  out.data.set_int(0, num_elements(in[0]->shape));
   return {out};
 }
 
 std::vector<Value> eval_constant_of_shape(const Node& n, const std::vector<const Value*>& in) {
   auto ts = infer_on_values(n, in);
   Value out(ts[0].dtype, ts[0].shape);
-  double v = n.has_attr("value") && !n.attrs.at("value").t.data.empty()
-                 ? n.attrs.at("value").t.data[0]
-                 : 0.0;
-  std::fill(out.data.begin(), out.data.end(), v);
+  if (n.has_attr("value") && !n.attrs.at("value").t.data.empty()) {
+    const Elems& v = n.attrs.at("value").t.data;
+    for (int64_t i = 0; i < out.numel(); ++i) out.data[i] = v[0];  // exact for int64
+  }
   return {out};
 }
 
@@ -175,6 +175,13 @@ std::vector<Value> eval_constant(const Node& n, const std::vector<const Value*>&
 std::vector<Value> eval_range(const Node& n, const std::vector<const Value*>& in) {
   auto ts = infer_on_values(n, in);
   Value out(ts[0].dtype, ts[0].shape);
+  if (!isa::dtype_is_float(out.dtype)) {  // exact integers
+    int64_t v = in[0]->data.int_at(0);
+    const int64_t d = in[2]->data.int_at(0);
+    for (int64_t i = 0; i < out.numel(); ++i, v = *int_binary("Add", v, d))
+      out.data.set_int(i, int_wrap(out.dtype, v));
+    return {out};
+  }
   double s = in[0]->data[0], d = in[2]->data[0];
   for (int64_t i = 0; i < out.numel(); ++i) out.data[i] = round_to(out.dtype, s + i * d);
   return {out};

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 #include <stdexcept>
 
@@ -26,23 +28,71 @@ Elems Elems::packed_fp32(std::shared_ptr<const std::string> fp32) {
   return e;
 }
 
+Elems Elems::int64s(std::vector<int64_t> v) {
+  Elems e;
+  e.i_ = std::move(v);
+  e.int_mode_ = true;
+  return e;
+}
+
+int64_t double_to_int64(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
+  if (v <= -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
+}
+
 double Elems::at(size_t i) const {
   if (i >= size())
     throw std::out_of_range(fmt::format("element {} of a tensor of {}", i, size()));
-  return (*this)[i];
+  return get(i);
 }
 
-void Elems::unpack() const {
+int64_t Elems::int_at(size_t i) const { return int_mode_ ? i_[i] : double_to_int64(get(i)); }
+
+void Elems::set(size_t i, double v) {
+  if (packed_) to_doubles();
+  if (int_mode_)
+    i_[i] = double_to_int64(v);
+  else
+    d_[i] = v;
+}
+
+void Elems::set_int(size_t i, int64_t v) {
+  if (packed_) to_doubles();
+  if (int_mode_)
+    i_[i] = v;
+  else
+    d_[i] = static_cast<double>(v);
+}
+
+Elems::Ref& Elems::Ref::operator=(const CRef& o) {
+  if (o.elems().is_int())
+    e_.set_int(i_, o.elems().int_at(o.index()));
+  else
+    e_.set(i_, o.elems().get(o.index()));
+  return *this;
+}
+
+Elems::Ref& Elems::Ref::operator=(const Ref& o) {
+  return *this = CRef(o.e_, o.i_);
+}
+
+void Elems::to_doubles() const {
   const size_t n = size();
-  d_.resize(n);
-  for (size_t i = 0; i < n; ++i) d_[i] = packed_at(i);
+  std::vector<double> d(n);
+  for (size_t i = 0; i < n; ++i) d[i] = get(i);
+  d_ = std::move(d);
   packed_.reset();
+  i_.clear();
+  int_mode_ = false;
 }
 
 bool operator==(const Elems& a, const Elems& b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0, n = a.size(); i < n; ++i)
-    if (a[i] != b[i]) return false;
+  for (size_t i = 0, n = a.size(); i < n; ++i) {
+    if (a.is_int() && b.is_int() ? a.int_at(i) != b.int_at(i) : a.get(i) != b.get(i)) return false;
+  }
   return true;
 }
 

@@ -21,43 +21,96 @@ int64_t num_elements(const Shape& s);
 std::string shape_str(const Shape& s);  // "[2,3,4]"
 
 // The elements of a Value, read and written as doubles like a std::vector<double>.
-// A large fp32 constant from a model file is instead held packed: its raw little-endian fp32
-// words, shared by every copy of the Value (a 100M-weight model is not widened to 8 bytes per
-// weight). Reading an element through a const Elems converts on the fly; anything that needs
-// doubles in memory (data(), iteration, the vector itself) and any access through a non-const
-// Elems (it may write) unpacks it once, in place. Unpacking changes only the representation, so
-// const reads may do it; the compiler is single-threaded. Read large constants through const.
+// Two other representations hide behind that interface:
+// - packed fp32: a large fp32 constant from a model file is held as its raw little-endian fp32
+//   words, shared by every copy of the Value (a 100M-weight model is not widened to 8 bytes per
+//   weight). Reading an element through a const Elems converts on the fly; anything that needs
+//   doubles in memory (data(), iteration, the vector itself) and any access through a non-const
+//   Elems unpacks it once, in place.
+// - int64: an int64 Value holds exact 64-bit integers (a double is exact only below 2^53).
+//   Element access goes through proxies: reading converts to double, `int64_t(e)` is exact, and
+//   copying one element into another (`out[i] = in[j]`) keeps the integer. Only code that needs
+//   doubles in memory (data(), iteration, vec() of a non-const Elems) turns it into doubles.
+// Changing representation changes no element value below 2^53, so const reads may do it; the
+// compiler is single-threaded.
 class Elems {
  public:
+  class CRef;
+  // A writable element: assign a double (an int64 Elems truncates it) or another element.
+  class Ref {
+   public:
+    Ref(Elems& e, size_t i) : e_(e), i_(i) {}
+    Ref(const Ref&) = default;
+    operator double() const { return static_cast<const Elems&>(e_).get(i_); }  // NOLINT
+    explicit operator int64_t() const { return e_.int_at(i_); }
+    Ref& operator=(double v) {
+      e_.set(i_, v);
+      return *this;
+    }
+    Ref& operator=(const CRef& o);
+    Ref& operator=(const Ref& o);
+    Ref& operator+=(double v) { return *this = static_cast<double>(*this) + v; }
+    Ref& operator-=(double v) { return *this = static_cast<double>(*this) - v; }
+    Ref& operator*=(double v) { return *this = static_cast<double>(*this) * v; }
+    Ref& operator/=(double v) { return *this = static_cast<double>(*this) / v; }
+
+   private:
+    Elems& e_;
+    size_t i_;
+  };
+  // A read-only element: converts to double; `int64_t(e)` is exact for int64 elements.
+  class CRef {
+   public:
+    CRef(const Elems& e, size_t i) : e_(e), i_(i) {}
+    operator double() const { return e_.get(i_); }  // NOLINT
+    explicit operator int64_t() const { return e_.int_at(i_); }
+    const Elems& elems() const { return e_; }
+    size_t index() const { return i_; }
+
+   private:
+    const Elems& e_;
+    size_t i_;
+  };
+
   Elems() = default;
   Elems(size_t n, double v) : d_(n, v) {}
   Elems(std::vector<double> v) : d_(std::move(v)) {}  // NOLINT: `v.data = doubles`
   Elems(std::initializer_list<double> l) : d_(l) {}
   // Takes `fp32` (n x 4 bytes, little-endian fp32) as the packed elements.
   static Elems packed_fp32(std::shared_ptr<const std::string> fp32);
+  // n exact int64 elements.
+  static Elems int64s(std::vector<int64_t> v);
 
   // The raw fp32 words while packed, else nullptr (fast paths that convert whole tensors).
   const std::string* packed_fp32_bytes() const { return packed_.get(); }
+  // True while the elements are exact int64s (ints() and set_int() keep them so).
+  bool is_int() const { return int_mode_; }
 
-  size_t size() const { return packed_ ? packed_->size() / 4 : d_.size(); }
+  size_t size() const { return packed_ ? packed_->size() / 4 : int_mode_ ? i_.size() : d_.size(); }
   bool empty() const { return size() == 0; }
-  double operator[](size_t i) const { return packed_ ? packed_at(i) : d_[i]; }
+  CRef operator[](size_t i) const { return CRef(*this, i); }
+  Ref operator[](size_t i) { return Ref(*this, i); }
+  double get(size_t i) const {
+    return packed_ ? packed_at(i) : int_mode_ ? static_cast<double>(i_[i]) : d_[i];
+  }
   double at(size_t i) const;
+  // Exact for int64 elements; a double element is truncated and saturated to the int64 range.
+  int64_t int_at(size_t i) const;
+  void set(size_t i, double v);
+  void set_int(size_t i, int64_t v);  // exact when int64, else stored as a double
   const double* data() const { return vec().data(); }
   const double* begin() const { return data(); }
   const double* end() const { return data() + size(); }
   const std::vector<double>& vec() const {
-    if (packed_) unpack();
+    if (packed_ || int_mode_) to_doubles();
     return d_;
   }
   operator const std::vector<double>&() const { return vec(); }  // NOLINT
 
   std::vector<double>& vec() {
-    if (packed_) unpack();
+    if (packed_ || int_mode_) to_doubles();
     return d_;
   }
-  double& operator[](size_t i) { return vec()[i]; }
-  double& at(size_t i) { return vec().at(i); }
   double* data() { return vec().data(); }
   double* begin() { return data(); }
   double* end() { return data() + size(); }
@@ -66,10 +119,14 @@ class Elems {
   template <typename It>
   void assign(It first, It last) {
     packed_.reset();
+    int_mode_ = false;
+    i_.clear();
     d_.assign(first, last);
   }
   void assign(size_t n, double v) {
     packed_.reset();
+    int_mode_ = false;
+    i_.clear();
     d_.assign(n, v);
   }
 
@@ -82,21 +139,31 @@ class Elems {
     std::memcpy(&f, packed_->data() + 4 * i, 4);
     return f;
   }
-  void unpack() const;
+  void to_doubles() const;
 
   mutable std::vector<double> d_;
   mutable std::shared_ptr<const std::string> packed_;  // set: the elements are these words
+  mutable std::vector<int64_t> i_;                     // the elements while int_mode_
+  mutable bool int_mode_ = false;
 };
 
-// A tensor value, row-major. Elements are held as double so that int64 indices (up to 2^53)
-// and fp32 values are both exact; float dtypes are rounded to fp32 by whoever writes them.
+// Saturating, truncating double -> int64 (NaN -> 0).
+int64_t double_to_int64(double v);
+
+// A tensor value, row-major. Float elements are held as doubles (fp32 values are exact; float
+// dtypes are rounded to fp32 by whoever writes them); int64 elements as exact int64s.
 struct Value {
   DType dtype = DType::Fp32;
   Shape shape;
   Elems data;
 
   Value() = default;
-  Value(DType t, Shape s) : dtype(t), shape(std::move(s)), data(num_elements(shape), 0.0) {}
+  Value(DType t, Shape s)
+      : dtype(t),
+        shape(std::move(s)),
+        data(t == DType::Int64
+                 ? Elems::int64s(std::vector<int64_t>(static_cast<size_t>(num_elements(shape)), 0))
+                 : Elems(num_elements(shape), 0.0)) {}
   int64_t numel() const { return static_cast<int64_t>(data.size()); }
 };
 

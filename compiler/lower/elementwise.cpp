@@ -23,23 +23,28 @@ using Compute = std::function<void(const AccessPattern& dst, const std::vector<A
 
 // Tiles the output, loads each operand view broadcast to `out_shape`, runs `compute`, stores.
 // The tiling is the node's `_layout` (choose_layout pass, lower/layout.h) when it applies, so
-// that loads match the producer's stores, else LowerCtx::for_each_tile's.
+// that loads match the producer's stores, else LowerCtx::for_each_tile's. Input tiles have
+// dtype `in_dt`, the output tile `out_dt` (fp32, or int64 for exact integer arithmetic); the DMAs
+// convert from and to the tensors' dtypes.
 void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& ins,
-                 const Compute& compute) {
+                 const Compute& compute, DType in_dt = DType::Fp32, DType out_dt = DType::Fp32) {
   // hbm[0]: the output tile, hbm[k + 1]: input k's.
   auto tile = [&](int64_t np, int64_t nf, const std::vector<AccessPattern>& hbm) {
     std::vector<AccessPattern> src;
     for (size_t k = 0; k < ins.size(); ++k) {
-      AccessPattern s = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+      AccessPattern s = ctx.sbuf(ctx.sbuf_alloc(nf * isa::dtype_size(in_dt)), np, nf, in_dt);
       ctx.dma(s, hbm[k + 1]);
       src.push_back(s);
     }
-    AccessPattern dst = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+    AccessPattern dst = ctx.sbuf(ctx.sbuf_alloc(nf * isa::dtype_size(out_dt)), np, nf, out_dt);
     compute(dst, src);
     // Stores are issued by pool so that sp keeps loading the next tiles (no per-tile stall).
     ctx.dma(hbm[0], dst, Engine::Pool);
   };
-  const int buffers = static_cast<int>(ins.size()) + 1;
+  // Buffers are counted in 4-byte elements: an int64 tile counts twice.
+  const int wide = (isa::dtype_size(in_dt) > 4 ? static_cast<int>(ins.size()) : 0) +
+                   (isa::dtype_size(out_dt) > 4 ? 1 : 0);
+  const int buffers = static_cast<int>(ins.size()) + 1 + wide;
   if (auto tiles = layout_tiles(ctx, out, ins, buffers)) {
     for (const LayoutTile& t : *tiles) tile(t.np, t.nf, t.hbm);
     return;
@@ -57,17 +62,33 @@ void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& 
   });
 }
 
-// A scratch fp32 tile with the partitions and free size of `like` (one free dim).
+// A scratch tile with the partitions, free size and dtype of `like` (one free dim).
 AccessPattern scratch_like(LowerCtx& ctx, const AccessPattern& like) {
-  return ctx.sbuf(ctx.sbuf_alloc(like.dims[0].count * 4), like.num_partitions, like.dims[0].count,
-                  DType::Fp32);
+  return ctx.sbuf(ctx.sbuf_alloc(like.dims[0].count * isa::dtype_size(like.dtype)),
+                  like.num_partitions, like.dims[0].count, like.dtype);
 }
 
-// Scalar constant operand (a one-element constant): folded into an immediate.
+// Scalar constant operand (a one-element constant): folded into an immediate when the fp32
+// immediate holds it exactly (an integer beyond 2^24 is loaded as a tensor instead).
 std::optional<float> scalar_const(const Graph& g, int id) {
   if (id < 0 || !g.t(id).is_const() || g.t(id).value->numel() != 1) return std::nullopt;
-  return static_cast<float>(g.t(id).value->data[0]);
+  const Value& v = *g.t(id).value;
+  if (!isa::dtype_is_float(v.dtype)) {
+    const int64_t i = v.data.int_at(0);
+    if (i < -(int64_t{1} << 24) || i > (int64_t{1} << 24)) return std::nullopt;
+    return static_cast<float>(i);
+  }
+  return static_cast<float>(v.data[0]);
 }
+
+// Integer tensors (int64, int32, int8, uint8, bool) are computed on exactly as int64 tiles when
+// every operand is one; a float among them makes the arithmetic fp32.
+bool all_int(const Graph& g, const std::vector<int>& ids) {
+  for (int id : ids)
+    if (id >= 0 && isa::dtype_is_float(g.t(id).dtype)) return false;
+  return !ids.empty();
+}
+DType tile_dtype(bool ints) { return ints ? DType::Int64 : DType::Fp32; }
 
 // The ALU op with its operands swapped (a op b == b swapped(op) a), if there is one.
 std::optional<AluOp> swapped(AluOp op) {
@@ -90,8 +111,10 @@ void lower_binary(LowerCtx& ctx, const Node& n, const OpInfo& info) {
   std::vector<int> ins;
   for (int id : n.inputs)
     if (id >= 0) ins.push_back(id);
-  const AluOp op = info.alu.value_or(AluOp::Add);  // Mean: a sum, scaled below
+  // Mean: a sum, scaled below; Mod with fmod=1 is C's fmod (the dividend's sign).
+  const AluOp op = n.op == "Mod" && n.attr_int("fmod", 0) ? AluOp::Fmod : info.alu.value_or(AluOp::Add);
   const bool mean = n.op == "Mean";
+  const DType dt = tile_dtype(!mean && all_int(g, ins));
   // Variadic Max/Min: fold left through scratch results is avoided by loading all operands.
   if (ins.size() == 2 && !mean) {
     auto sb = scalar_const(g, ins[1]);
@@ -99,13 +122,13 @@ void lower_binary(LowerCtx& ctx, const Node& n, const OpInfo& info) {
     if (sb && g.t(ins[0]).shape == g.t(n.outputs[0]).shape) {
       lower_tiles(ctx, out, {ctx.view(ins[0])}, [&](auto& dst, auto& src) {
         ts(ctx, dst, src[0], op, *sb);
-      });
+      }, dt, dt);
       return;
     }
     if (sa && swapped(op) && g.t(ins[1]).shape == g.t(n.outputs[0]).shape) {
       lower_tiles(ctx, out, {ctx.view(ins[1])}, [&](auto& dst, auto& src) {
         ts(ctx, dst, src[0], *swapped(op), *sa);
-      });
+      }, dt, dt);
       return;
     }
   }
@@ -119,7 +142,7 @@ void lower_binary(LowerCtx& ctx, const Node& n, const OpInfo& info) {
     tt(ctx, dst, src[0], src[1], op);
     for (size_t k = 2; k < src.size(); ++k) tt(ctx, dst, dst, src[k], op);
     if (mean) ts(ctx, dst, dst, AluOp::Mul, 1.0f / static_cast<float>(src.size()));
-  });
+  }, dt, dt);
 }
 
 // PRelu: max(x, 0) + slope * min(x, 0), the slope broadcast to x.
@@ -157,12 +180,13 @@ void lower_clip(LowerCtx& ctx, const Node& n) {
       views.push_back(ctx.view(id));
     }
   }
+  const DType dt = tile_dtype(all_int(g, {n.inputs[0]}));
   lower_tiles(ctx, ctx.view(n.outputs[0]), views, [&](auto& dst, auto& src) {
     ts(ctx, dst, src[0], lo ? AluOp::Max : AluOp::Bypass, lo.value_or(0.0f),
        hi ? AluOp::Min : AluOp::Bypass, hi.value_or(0.0f));
     if (lo_src >= 0) tt(ctx, dst, dst, src[lo_src], AluOp::Max);
     if (hi_src >= 0) tt(ctx, dst, dst, src[hi_src], AluOp::Min);
-  });
+  }, dt, dt);
 }
 
 // Unary ops without a single engine function: a few act/ts/tt steps on the tile.
@@ -171,6 +195,22 @@ void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPa
   using isa::ActFn;
   const std::string& op = n.op;
   auto alpha = [&](float def) { return n.attr_float("alpha", def); };
+  if (!isa::dtype_is_float(x.dtype)) {  // exact integers: no activation-table functions
+    if (op == "Neg") return ts(ctx, dst, x, AluOp::Mul, -1.0f);
+    if (op == "Not") return ts(ctx, dst, x, AluOp::Eq, 0.0f);
+    if (op == "Relu") return ts(ctx, dst, x, AluOp::Max, 0.0f);
+    AccessPattern t = scratch_like(ctx, dst);
+    if (op == "Abs") {  // max(x, -x)
+      ts(ctx, t, x, AluOp::Mul, -1.0f);
+      return tt(ctx, dst, x, t, AluOp::Max);
+    }
+    if (op == "Sign") {  // (x > 0) - (x < 0)
+      ts(ctx, t, x, AluOp::Gt, 0.0f);
+      ts(ctx, dst, x, AluOp::Lt, 0.0f);
+      return tt(ctx, dst, t, dst, AluOp::Sub);
+    }
+    throw std::logic_error("no integer lowering for unary op " + op);
+  }
   if (info.act) return act(ctx, dst, x, *info.act);
   if (op == "Neg") return ts(ctx, dst, x, AluOp::Mul, -1.0f);
   if (op == "Not") return ts(ctx, dst, x, AluOp::Eq, 0.0f);
@@ -224,10 +264,31 @@ void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPa
   throw std::logic_error("no lowering for unary op " + op);
 }
 
+// Cast between integer dtypes wraps like a C cast: v' = ((v + 2^(b-1)) mod 2^b) - 2^(b-1)
+// for signed b-bit targets, v mod 2^b for unsigned ones (the store would saturate).
+void int_wrap(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, DType to) {
+  const int bits = to == DType::Int32 ? 32 : 8;
+  const float span = std::ldexp(1.0f, bits), half = std::ldexp(1.0f, bits - 1);
+  if (to == DType::Uint8) return ts(ctx, dst, src, AluOp::Mod, span);
+  ts(ctx, dst, src, AluOp::Add, half, AluOp::Mod, span);
+  ts(ctx, dst, dst, AluOp::Sub, half);
+}
+
 void lower_cast(LowerCtx& ctx, const Node& n) {
   const Tensor& x = ctx.graph().t(n.inputs[0]);
   const Tensor& y = ctx.graph().t(n.outputs[0]);
   HbmView out = ctx.view(n.outputs[0]);
+  const bool xi = !isa::dtype_is_float(x.dtype), yi = !isa::dtype_is_float(y.dtype);
+  if (xi) {  // from an integer: int64 tiles (exact); to a float, one rounding in the copy
+    const DType dt = yi ? DType::Int64 : DType::Fp32;
+    lower_tiles(ctx, out, {ctx.view(n.inputs[0])}, [&](auto& dst, auto& src) {
+      if (y.dtype == DType::Bool) return ts(ctx, dst, src[0], AluOp::Ne, 0.0f);
+      if (y.dtype == DType::Int32 || y.dtype == DType::Int8 || y.dtype == DType::Uint8)
+        return int_wrap(ctx, dst, src[0], y.dtype);
+      dve_unary(ctx, Opcode::Copy, dst, src[0]);
+    }, DType::Int64, dt);
+    return;
+  }
   lower_tiles(ctx, out, {ctx.view(n.inputs[0])}, [&](auto& dst, auto& src) {
     if (y.dtype == DType::Bool) {
       ts(ctx, dst, src[0], AluOp::Ne, 0.0f);
@@ -259,24 +320,22 @@ void lower_elementwise(LowerCtx& ctx, const Node& n) {
   const OpInfo& info = *find_op(n.op);
   HbmView out = ctx.view(n.outputs[0]);
   if (n.op == "Cast") return lower_cast(ctx, n);
+  const Graph& g = ctx.graph();
   if (n.op == "Where") {
     std::vector<HbmView> v{ctx.view(n.inputs[0]), ctx.view(n.inputs[1]), ctx.view(n.inputs[2])};
+    const DType dt = tile_dtype(all_int(g, {n.inputs[1], n.inputs[2]}));
     return lower_tiles(ctx, out, v, [&](auto& dst, auto& src) {
-      isa::Instr in = make_instr(Opcode::Select);
-      in.ops[0] = ap_operand(dst);
-      in.ops[1] = ap_operand(src[0]);
-      in.ops[2] = ap_operand(src[1]);
-      in.ops[3] = ap_operand(src[2]);
-      ctx.emit(Engine::Dve, in);
-    });
+      select(ctx, dst, src[0], src[1], src[2]);
+    }, dt, dt);
   }
   if (n.op == "Clip") return lower_clip(ctx, n);
   if (n.op == "PRelu") return lower_prelu(ctx, n);
   if (info.binary || n.op == "Mean") return lower_binary(ctx, n, info);
   // Unary.
+  const DType dt = tile_dtype(all_int(g, {n.inputs[0]}));
   lower_tiles(ctx, out, {ctx.view(n.inputs[0])}, [&](auto& dst, auto& src) {
     emit_unary(ctx, n, info, dst, src[0]);
-  });
+  }, dt, dt);
 }
 
 void lower_batchnorm(LowerCtx& ctx, const Node& n) {

@@ -45,8 +45,7 @@ std::vector<uint8_t> encode(const Value& v, DType t) {
     for (int64_t i = 0; i < v.numel(); ++i)
       isa::store_from_float(t, static_cast<float>(v.data[i]), &bytes[i * es]);
   } else {
-    for (int64_t i = 0; i < v.numel(); ++i)
-      isa::store_from_int(t, static_cast<int64_t>(v.data[i]), &bytes[i * es]);
+    for (int64_t i = 0; i < v.numel(); ++i) isa::store_from_int(t, v.data.int_at(i), &bytes[i * es]);
   }
   return bytes;
 }
@@ -101,7 +100,7 @@ HbmView LowerCtx::output_view(int id) {
 
 DType LowerCtx::sbuf_dtype(DType t) {
   if (isa::dtype_is_float(t)) return DType::Fp32;
-  return DType::Fp32;  // integers and bools are computed on as fp32 values
+  return DType::Int64;  // integers and bools: exact 64-bit integers
 }
 
 int LowerCtx::declare(int id) {

@@ -87,7 +87,8 @@ class LowerCtx {
   HbmView add_const(const std::string& name, const Value& v);
   // The same, stored in dtype `as` (e.g. bf16 weights for the Tensor Engine) without a copy.
   HbmView add_const(const std::string& name, const Value& v, DType as);
-  // Dtype used in SBUF for a tensor of dtype t (engines compute on fp32; ints as int32).
+  // Dtype used in SBUF for a tensor of dtype t: fp32 for floats, int64 for integers and bools
+  // (exact integer arithmetic).
   static DType sbuf_dtype(DType t);
 
   // SBUF allocation: returns a virtual byte offset (unique per allocation; the allocate_sbuf

@@ -1,18 +1,9 @@
-// Lowering of Mod: fmod=0 is the ALU's floored `mod` through the elementwise lowering; fmod=1
-// (C fmod, truncated) is only folded at compile time.
-#include <fmt/format.h>
-
-#include "compiler/lower/lower_ctx.h"
+// Lowering of Mod: the ALU's floored `mod` (fmod=0) or C's `fmod` (fmod=1), exact on fp32
+// and on int64 tiles, through the elementwise lowering.
 #include "compiler/ops/op_fns.h"
-#include "support/error.h"
 
 namespace trnsim::compiler {
 
-void lower_mod(LowerCtx& ctx, const Node& n) {
-  if (n.attr_int("fmod", 0) != 0)
-    throw InputError(ctx.graph().where(n) +
-                     ": attribute 'fmod' = 1 is supported only on compile-time constants");
-  lower_elementwise(ctx, n);
-}
+void lower_mod(LowerCtx& ctx, const Node& n) { lower_elementwise(ctx, n); }
 
 }  // namespace trnsim::compiler

@@ -2,6 +2,7 @@
 // Concat, Split, Expand and boundary copies are strided DMA copies through SBUF.
 #include <fmt/format.h>
 
+#include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
 #include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
@@ -13,11 +14,9 @@ using isa::AccessPattern;
 
 namespace {
 
-DType staging_dtype(DType t) {
-  if (t == DType::Int64) return DType::Int32;
-  if (t == DType::Bool) return DType::Uint8;
-  return t;
-}
+// Copies move bytes unchanged: every dtype is staged as itself (bool as uint8, which the
+// engines may hold).
+DType staging_dtype(DType t) { return t == DType::Bool ? DType::Uint8 : t; }
 
 // Copies src (offset + strides over `shape`) to dst (offset + strides) through SBUF tiles.
 void copy_view(LowerCtx& ctx, const HbmView& dst, int64_t dst_off, const std::vector<int64_t>& dst_st,
@@ -143,17 +142,21 @@ void lower_gather(LowerCtx& ctx, const Node& n) {
   const int64_t axis = normalize_axis(n.attr_int("axis", 0), r);
   const int64_t V = data.shape[axis];
   if (it.is_const()) {
-    Value v = *it.value;
-    for (double& e : v.data) {
-      if (e < 0) e += static_cast<double>(V);
-      if (e < 0 || e >= static_cast<double>(V))
-        throw InputError(fmt::format("{}: index {} out of range", g.where(n), e));
+    Value v(DType::Int32, it.shape);
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      int64_t e = it.value->data.int_at(i);
+      if (e < -V || e >= V)
+        throw InputError(fmt::format("{}: index {} out of range [-{}, {})", g.where(n), e, V, V));
+      v.data[i] = static_cast<double>(e < 0 ? e + V : e);
     }
-    v.dtype = DType::Int32;
     idx = ctx.add_const(n.name + ".indices", v);
   } else {
     idx = ctx.view(n.inputs[1]);
   }
+  // Runtime indices may count from the end (ONNX): idx + V * (idx < 0) on the tile.
+  const bool wrap = !it.is_const();
+  const DType dt = LowerCtx::sbuf_dtype(data.dtype);
+  const int64_t es = isa::dtype_size(dt);
   int64_t O = 1, I = 1;
   for (int64_t i = 0; i < axis; ++i) O *= data.shape[i];
   for (int64_t i = axis + 1; i < r; ++i) I *= data.shape[i];
@@ -165,9 +168,14 @@ void lower_gather(LowerCtx& ctx, const Node& n) {
       const int64_t np = std::min(P, N - j0);
       AccessPattern ix = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
       ctx.dma(ix, ctx.hbm(idx, idx.offset + j0, np, 1, {{1, 1}}));
+      if (wrap) {
+        AccessPattern neg = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
+        ts(ctx, neg, ix, isa::AluOp::Lt, 0.0f, isa::AluOp::Mul, static_cast<float>(V));
+        tt(ctx, ix, ix, neg, isa::AluOp::Add);
+      }
       for (int64_t f0 = 0; f0 < I; f0 += max_f) {
         const int64_t nf = std::min(max_f, I - f0);
-        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
+        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
         isa::Instr in = make_instr(isa::Opcode::DmaGather);
         in.ops[0] = int_operand(ctx.next_queue());
         in.ops[1] = ap_operand(t);

@@ -1,10 +1,9 @@
 // Lowering of InstanceNormalization (Vector-engine statistics, one fused act per chunk), and of
-// LRN and CumSum as matmuls with a constant band matrix over the channel / cumulated axis.
+// LRN as a matmul with a constant band matrix over the channel axis (CumSum: lower/cumsum.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <optional>
 
 #include "compiler/lower/emit.h"
@@ -262,67 +261,6 @@ void lower_lrn(LowerCtx& ctx, const Node& n) {
               [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> std::optional<AccessPattern> {
                 if (k0 + nk - 1 < m0 - below || k0 > m0 + nm - 1 + above) return std::nullopt;
                 return ctx.sbuf(pin + (k0 / P * C + m0) * es, nk, nm, op.mt);
-              },
-              op);
-}
-
-// CumSum: the axis on partitions; out[m] = sum of x[k] over k <= m (exclusive: k < m; reverse:
-// k >= m / k > m), a matmul with a triangular 0/1 band, in fp32 so that sums are not rounded to
-// the matmul dtype. The band's blocks depend only on their offset from the diagonal: all ones,
-// all zeros (skipped), or one of the few diagonal blocks, so only those are pinned (the axis can
-// be any length).
-void lower_cumsum(LowerCtx& ctx, const Node& n) {
-  const Graph& g = ctx.graph();
-  const Shape& s = g.t(n.inputs[0]).shape;
-  const int64_t r = static_cast<int64_t>(s.size());
-  const int64_t axis = cumsum_axis(n, g.t(n.inputs[1]).is_const() ? &*g.t(n.inputs[1]).value : nullptr, r);
-  int64_t O = 1, L = s[axis], I = 1;
-  for (int64_t i = 0; i < axis; ++i) O *= s[i];
-  for (int64_t i = axis + 1; i < r; ++i) I *= s[i];
-  if (O * L * I == 0) return;
-  const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
-  auto keep = [&](int64_t k, int64_t m) {
-    return rev ? (excl ? k > m : k >= m) : (excl ? k < m : k <= m);
-  };
-  const isa::Target& tg = ctx.target();
-  const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
-  const int64_t MT = std::min<int64_t>(P, tg.pe_cols);
-  // Blocks [P, MT] by offset d = m0 - k0 (index 0 = all ones); kind of the block (k0, m0).
-  std::map<int64_t, int64_t> mixed;  // d -> block index
-  auto kind = [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> int64_t {
-    bool any = false, all = true;
-    for (int64_t k : {k0, k0 + nk - 1})  // the block's corners decide (the band is monotone)
-      for (int64_t m : {m0, m0 + nm - 1}) {
-        any = any || keep(k, m);
-        all = all && keep(k, m);
-      }
-    if (all) return 0;
-    if (!any) return -1;
-    auto it = mixed.find(m0 - k0);
-    if (it != mixed.end()) return it->second;
-    const int64_t id = static_cast<int64_t>(mixed.size()) + 1;
-    mixed[m0 - k0] = id;
-    return id;
-  };
-  for (int64_t m0 = 0; m0 < L; m0 += MT)
-    for (int64_t k0 = 0; k0 < L; k0 += P) kind(k0, std::min(P, L - k0), m0, std::min(MT, L - m0));
-  Value blocks(DType::Fp32, {static_cast<int64_t>(mixed.size()) + 1, P, MT});
-  for (int64_t i = 0; i < P * MT; ++i) blocks.data[i] = 1.0;
-  for (const auto& [d, id] : mixed)
-    for (int64_t i = 0; i < P; ++i)
-      for (int64_t j = 0; j < MT; ++j) blocks.data[(id * P + i) * MT + j] = keep(i, j + d) ? 1 : 0;
-  const int64_t nb = static_cast<int64_t>(mixed.size()) + 1;
-  HbmView bv = ctx.add_const(n.name + ".band", blocks);
-  const int64_t pin = ctx.sbuf_pin(nb * MT * 4);
-  if (pin < 0) throw InputError(g.where(n) + ": the band blocks do not fit in SBUF");
-  ctx.dma(ctx.sbuf(pin, P, nb * MT, DType::Fp32),
-          ctx.hbm(bv, bv.offset, P, MT, {{P * MT, nb}, {1, MT}}));
-  BandOp op;
-  band_matmul(ctx, n, O, L, I,
-              [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> std::optional<AccessPattern> {
-                const int64_t id = kind(k0, nk, m0, nm);
-                if (id < 0) return std::nullopt;
-                return ctx.sbuf(pin + id * MT * 4, nk, nm, DType::Fp32);
               },
               op);
 }

@@ -2,6 +2,9 @@
 // ops/op_table.cpp puts into the op table. Internal to the compiler.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "compiler/ops/op_table.h"
 
 namespace trnsim::compiler {
@@ -118,7 +121,7 @@ TRNSIM_LOWER(lower_instance_norm);  // (lower/norm.cpp)
 TRNSIM_LOWER(lower_lrn);            // cross-channel sums on the Tensor Engine (lower/norm.cpp)
 TRNSIM_LOWER(lower_arg_reduce);     // ArgMax, ArgMin (lower/rowwise.cpp)
 TRNSIM_LOWER(lower_strided_copy);   // Tile, DepthToSpace, SpaceToDepth (lower/movement.cpp)
-TRNSIM_LOWER(lower_cumsum);         // triangular matmul (lower/norm.cpp)
+TRNSIM_LOWER(lower_cumsum);         // running sums with scan (lower/cumsum.cpp)
 TRNSIM_LOWER(lower_mod);            // fmod=0 via lower_elementwise (lower/mod.cpp)
 #undef TRNSIM_LOWER
 
@@ -128,7 +131,12 @@ std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const 
                                   bool unsqueeze, int64_t out_rank);
 int64_t softmax_axis(const Node& n, int64_t rank);
 double round_to(DType t, double v);
-void round_all(Value& v);  // round_to on every element, in v's dtype
+void round_all(Value& v);  // round_to on every element, in v's dtype (int64s stay exact)
+// Two's complement wrap of an integer to dtype t (Int32, Int8, Uint8; Bool: != 0).
+int64_t int_wrap(DType t, int64_t v);
+// Exact integer result of binary op `op` (wrapping like ONNX Runtime's int64 arithmetic), or
+// nullopt when the op has no integer form here.
+std::optional<int64_t> int_binary(const std::string& op, int64_t a, int64_t b);
 // A shape seen as outer x mid x inner around its dims [a, b) (the axes an op works along).
 struct Split3 {
   int64_t outer = 1, mid = 1, inner = 1;

@@ -224,6 +224,7 @@ void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
     case Opcode::Copy: detail::exec_copy(c); return;
     case Opcode::Memset: detail::exec_memset(c); return;
     case Opcode::Select: detail::exec_select(c); return;
+    case Opcode::Scan: detail::exec_scan(c); return;
     case Opcode::BnStats: detail::exec_bn_stats(c); return;
     case Opcode::BnAggr: detail::exec_bn_aggr(c); return;
     case Opcode::Iota: detail::exec_iota(c); return;

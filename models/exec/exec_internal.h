@@ -115,8 +115,6 @@ bool scalar_is_int(const Ctx& c, int k);
 // ALU semantics (isa.def TRNSIM_ALU).
 float alu_f32(isa::AluOp op, float a, float b);
 int64_t alu_i64(isa::AluOp op, int64_t a, int64_t b);
-// Ops that are computed exactly in int64 when both inputs are integers.
-bool alu_int_exact(isa::AluOp op);
 
 // Per-family executors.
 void exec_matmul(const Ctx& c);
@@ -129,6 +127,7 @@ void exec_reduce(const Ctx& c);
 void exec_copy(const Ctx& c);
 void exec_memset(const Ctx& c);
 void exec_select(const Ctx& c);
+void exec_scan(const Ctx& c);
 void exec_bn_stats(const Ctx& c);
 void exec_bn_aggr(const Ctx& c);
 void exec_iota(const Ctx& c);

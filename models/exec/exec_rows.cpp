@@ -229,7 +229,11 @@ float alu_f32(AluOp op, float a, float b) {
     case AluOp::Max: return std::fmax(a, b);
     case AluOp::Min: return std::fmin(a, b);
     case AluOp::Pow: return std::pow(a, b);
-    case AluOp::Mod: return a - b * std::floor(a / b);
+    case AluOp::Mod: {  // floored: the exact C remainder moved to b's sign
+      const float r = std::fmod(a, b);
+      return r != 0.0f && ((r < 0.0f) != (b < 0.0f)) ? r + b : r;
+    }
+    case AluOp::Fmod: return std::fmod(a, b);
     case AluOp::Eq: return a == b ? 1.0f : 0.0f;
     case AluOp::Ne: return a != b ? 1.0f : 0.0f;
     case AluOp::Lt: return a < b ? 1.0f : 0.0f;
@@ -266,19 +270,28 @@ int64_t alu_i64(AluOp op, int64_t a, int64_t b) {
     case AluOp::Xor:
     case AluOp::Shl:
     case AluOp::Shr: return int32_op(op, a, b);
-    default:
-      return to_int(alu_f32(op, static_cast<float>(a), static_cast<float>(b)));
-  }
-}
-
-bool alu_int_exact(AluOp op) {
-  switch (op) {
     case AluOp::Div:
-    case AluOp::Rdiv:
-    case AluOp::Pow:
-    case AluOp::Mod: return false;
-    default: return true;
+    case AluOp::Rdiv: {  // truncated; x/0 = 0 and INT64_MIN/-1 wraps instead of trapping
+      const int64_t n = op == AluOp::Div ? a : b, d = op == AluOp::Div ? b : a;
+      if (d == 0) return 0;
+      if (d == -1) return static_cast<int64_t>(uint64_t{0} - static_cast<uint64_t>(n));
+      return n / d;
+    }
+    case AluOp::Mod:
+    case AluOp::Fmod: {
+      if (b == 0 || b == -1) return 0;
+      const int64_t r = a % b;
+      return op == AluOp::Mod && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+    }
+    case AluOp::Pow: {  // as ONNX Runtime: through double
+      const double p = std::pow(static_cast<double>(a), static_cast<double>(b));
+      if (std::isnan(p)) return 0;
+      if (p >= 9.2e18) return INT64_MAX;
+      if (p <= -9.2e18) return INT64_MIN;
+      return static_cast<int64_t>(p);
+    }
   }
+  return a;
 }
 
 }  // namespace trnsim::model::detail

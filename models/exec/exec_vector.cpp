@@ -16,8 +16,6 @@ AluOp alu_operand(const Ctx& c, int k) {
   return static_cast<AluOp>(v);
 }
 
-bool int_capable(AluOp op) { return isa::alu_op_int_only(op) || alu_int_exact(op); }
-
 std::vector<int64_t> scalar_ints(const Ctx& c, int k, int np) {
   const isa::Operand& o = c.op(k);
   std::vector<int64_t> v(static_cast<size_t>(np));
@@ -45,7 +43,7 @@ void exec_tt(const Ctx& c) {
   const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap, &c.op(2).ap});
   const Tile* const ins[2] = {&a, &b};
   const int64_t F = dst.nfree;
-  if (a.is_int() && b.is_int() && int_capable(op)) {
+  if (a.is_int() && b.is_int()) {  // exact integer arithmetic
     map_rows<int64_t>(dst, ins, rw, [&](int, int64_t* const* r) {
       for (int64_t i = 0; i < F; ++i) r[0][i] = alu_i64(op, r[0][i], r[1][i]);
     });
@@ -76,8 +74,7 @@ void exec_ts(const Ctx& c) {
   check_same_shape(c, dst, "dst", src, "src");
   const AluOp op0 = alu_operand(c, 2), op1 = alu_operand(c, 4);
   const bool use1 = op1 != AluOp::Bypass;
-  const bool ints = src.is_int() && int_capable(op0) && scalar_is_int(c, 3) &&
-                    (!use1 || (int_capable(op1) && scalar_is_int(c, 5)));
+  const bool ints = src.is_int() && scalar_is_int(c, 3) && (!use1 || scalar_is_int(c, 5));
   const int64_t F = src.nfree;
   const bool rw = rowwise_safe(c.op(0).ap, {&c.op(1).ap});
   const Tile* const ins[1] = {&src};
@@ -108,6 +105,32 @@ void exec_ts(const Ctx& c) {
       const float b = s1[p];
       for (int64_t i = 0; i < F; ++i) x[i] = alu_f32(op1, x[i], b);
     }
+  });
+}
+
+// tensor_tensor_scan: a recurrence along each partition's free pattern, exact on integers.
+void exec_scan(const Ctx& c) {
+  Tile dst = resolve(c, 0);
+  Tile a = resolve(c, 1);
+  Tile b = resolve(c, 2);
+  check_same_shape(c, dst, "dst", a, "a");
+  check_same_shape(c, dst, "dst", b, "b");
+  const AluOp op0 = alu_operand(c, 3), op1 = alu_operand(c, 4);
+  const int64_t F = dst.nfree;
+  const Tile* const ins[2] = {&a, &b};
+  // Whole rows are read before the first write: dst may alias a or b.
+  if (a.is_int() && b.is_int() && scalar_is_int(c, 5)) {
+    const std::vector<int64_t> init = scalar_ints(c, 5, dst.np);
+    map_rows<int64_t>(dst, ins, false, [&](int p, int64_t* const* r) {
+      int64_t s = init[p];
+      for (int64_t i = 0; i < F; ++i) r[0][i] = s = alu_i64(op1, alu_i64(op0, r[0][i], s), r[1][i]);
+    });
+    return;
+  }
+  const std::vector<float> init = scalar_values(c, 5, dst.np);
+  map_rows<float>(dst, ins, false, [&](int p, float* const* r) {
+    float s = init[p];
+    for (int64_t i = 0; i < F; ++i) r[0][i] = s = alu_f32(op1, alu_f32(op0, r[0][i], s), r[1][i]);
   });
 }
 

@@ -55,6 +55,10 @@ Cycles VectorEngine::latency(const isa::Instr& in, const config::ChipConfig& p) 
       c = half ? ceil_div(n, 2) : n;
       break;
     }
+    case Opcode::Scan:
+      // [ISA226 tensor_tensor_scan]: max(MIN_II, 2N).
+      c = std::max(p.min_ii, 2 * n);
+      break;
     case Opcode::BnAggr:
       // [ISA226 bn_aggr]: max(MIN_II, 13N/3).
       c = std::max(p.min_ii, ceil_div(13 * n, 3));

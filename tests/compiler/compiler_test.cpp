@@ -409,3 +409,67 @@ TEST_CASE("insert_sync: more than two waits spill onto a nop on the same engine"
   CHECK(l.code[3].engine == isa::Engine::Pe);
   CHECK(l.code[3].in.num_waits + l.code[4].in.num_waits == 3);
 }
+
+TEST_CASE("interpreter: int64 arithmetic and folding are exact over the whole int64 range",
+          "[compiler]") {
+  Graph g;
+  g.source = "t";
+  auto ints = [](Shape s, std::vector<int64_t> v) {
+    Value x(DType::Int64, std::move(s));
+    x.data = Elems::int64s(std::move(v));
+    return x;
+  };
+  auto run = [&](const std::string& op, std::vector<const Value*> in,
+                 std::map<std::string, int64_t> attrs = {}) {
+    Node n;
+    n.op = op;
+    for (const auto& [k, v] : attrs) {
+      Attr a;
+      a.i = v;
+      n.attrs[k] = a;
+    }
+    Value out = eval_node(g, n, in)[0];
+    std::vector<int64_t> r;
+    for (int64_t i = 0; i < out.numel(); ++i) r.push_back(out.data.int_at(i));
+    return r;
+  };
+  const int64_t big = (int64_t{1} << 53) + 1;  // not a double
+  const Value a = ints({4}, {16777217, big, INT64_MAX - 1, 123456789});
+  const Value b = ints({4}, {1, 2, 1, 7});
+  CHECK(run("Add", {&a, &b}) == std::vector<int64_t>{16777218, big + 2, INT64_MAX, 123456796});
+  CHECK(run("Mul", {&a, &b})[1] == 2 * big);
+  CHECK(run("Sub", {&a, &b})[2] == INT64_MAX - 2);
+  CHECK(run("Div", {&a, &b})[3] == 123456789 / 7);
+  CHECK(run("Mod", {&a, &b})[3] == 1);                   // 123456789 mod 7, not 8
+  const Value n7 = ints({1}, {-7}), p2 = ints({1}, {2});
+  CHECK(run("Mod", {&n7, &p2}) == std::vector<int64_t>{1});                 // divisor's sign
+  CHECK(run("Mod", {&n7, &p2}, {{"fmod", 1}}) == std::vector<int64_t>{-1});  // dividend's sign
+  CHECK(run("Neg", {&a})[2] == -(INT64_MAX - 1));
+  CHECK(run("Equal", {&a, &a}) == std::vector<int64_t>{1, 1, 1, 1});
+  // Movement keeps the integers: a Concat of INT64_MIN/MAX (Slice ends as exported).
+  const Value lim = ints({2}, {INT64_MIN, INT64_MAX});
+  Node cat;
+  cat.op = "Concat";
+  Attr ax;
+  ax.i = 0;
+  cat.attrs["axis"] = ax;
+  Value c = eval_node(g, cat, {&lim, &a})[0];
+  CHECK(c.data.int_at(0) == INT64_MIN);
+  CHECK(c.data.int_at(1) == INT64_MAX);
+  CHECK(c.data.int_at(3) == big);
+  // CumSum and ReduceSum accumulate in int64.
+  const Value axis0 = ints({}, {0});
+  CHECK(run("CumSum", {&a, &axis0})[1] == 16777217 + big);
+  const Value ax1 = ints({1}, {0});
+  CHECK(run("ReduceSum", {&b, &ax1}) == std::vector<int64_t>{11});
+  // Cast int64 -> float rounds once (to nearest), float -> int64 truncates.
+  Node cast;
+  cast.op = "Cast";
+  Attr to;
+  to.kind = Attr::Kind::String;
+  to.s = "fp32";
+  cast.attrs["to_dtype"] = to;
+  const Value odd = ints({1}, {(int64_t{1} << 40) + (int64_t{1} << 16) + 1});
+  CHECK(eval_node(g, cast, {&odd})[0].data[0] ==
+        static_cast<double>(static_cast<float>((int64_t{1} << 40) + (int64_t{1} << 16) + 1)));
+}

@@ -83,9 +83,11 @@ TEST_CASE("packed fp32 elements read as doubles, share storage, unpack only when
   copy[1] = ce[1];
   CHECK(copy == e);  // equal elements compare equal whatever the representation
 
-  // Element access through a non-const Elems may write, so it unpacks (the copy here).
+  // Reading through a non-const Elems does not unpack (elements are proxies); a write does.
   Elems writable = e;
   CHECK(writable[2] == static_cast<double>(3e-39f));
+  CHECK(writable.packed_fp32_bytes() != nullptr);
+  writable[2] = 1.0;
   CHECK(writable.packed_fp32_bytes() == nullptr);
   CHECK(e.packed_fp32_bytes() != nullptr);
 

@@ -24,7 +24,11 @@ float ref_alu(AluOp op, float a, float b) {
     case AluOp::Max: return a > b ? a : b;
     case AluOp::Min: return a < b ? a : b;
     case AluOp::Pow: return std::pow(a, b);
-    case AluOp::Mod: return a - b * std::floor(a / b);
+    case AluOp::Mod: {  // floored, exact: C's remainder moved to b's sign
+      const float r = std::fmod(a, b);
+      return r != 0.0f && ((r < 0.0f) != (b < 0.0f)) ? r + b : r;
+    }
+    case AluOp::Fmod: return std::fmod(a, b);
     case AluOp::Eq: return a == b;
     case AluOp::Ne: return a != b;
     case AluOp::Lt: return a < b;
@@ -57,7 +61,7 @@ int64_t clamp32(int64_t v) { return std::min<int64_t>(std::max<int64_t>(v, INT32
 }  // namespace
 
 TEST_CASE("tt: every float ALU op, strided a and stride-0 broadcast b", "[exec]") {
-  const int oi = GENERATE(range(0, static_cast<int>(AluOp::And)));
+  const int oi = GENERATE(range(0, static_cast<int>(AluOp::And)), static_cast<int>(AluOp::Fmod));
   const AluOp op = static_cast<AluOp>(oi);
   const DType dt = GENERATE(DType::Fp32, DType::Bf16, DType::Fp16, DType::Fp8e4m3);
   INFO(isa::alu_op_name(op) << " " << isa::dtype_name(dt));
@@ -88,6 +92,78 @@ TEST_CASE("tt: int32 ops are exact (int-only ops, and add/sub/mul/max/min/lt in 
   e.run(instr(Opcode::TensorTensor, {A(a), A(a), A(b), E_(op)}));  // dst aliases a
   auto d = e.get_i(a);
   for (size_t i = 0; i < d.size(); ++i) CHECK(d[i] == clamp32(ref_ialu(op, va[i], vb[i])));
+}
+
+TEST_CASE("tt: int64 arithmetic is exact over the whole range, division truncates", "[exec]") {
+  const AluOp op = GENERATE(AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::Div, AluOp::Mod,
+                            AluOp::Fmod, AluOp::Max, AluOp::Lt, AluOp::Eq);
+  INFO(isa::alu_op_name(op));
+  Env e;
+  const auto a = sb(0, 2, 0, DType::Int64, {{1, 6}});
+  const auto b = sb(0, 2, 128, DType::Int64, {{1, 6}});
+  const int64_t big = int64_t{1} << 62;
+  const std::vector<int64_t> va{16777217, 123456789, -33554431, big + 3, -big - 7, 9007199254740993,
+                                INT64_MIN, 7, -7, 7, -7, 0};
+  const std::vector<int64_t> vb{1, 7, 2, 5, -3, 2, -1, 2, 2, -2, -2, 0};
+  e.put_i(a, va);
+  e.put_i(b, vb);
+  e.run(instr(Opcode::TensorTensor, {A(a), A(a), A(b), E_(op)}));
+  const auto d = e.get_i(a);
+  for (size_t i = 0; i < d.size(); ++i) {
+    const int64_t x = va[i], y = vb[i];
+    int64_t want = 0;
+    const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+    switch (op) {
+      case AluOp::Add: want = static_cast<int64_t>(u(x) + u(y)); break;
+      case AluOp::Sub: want = static_cast<int64_t>(u(x) - u(y)); break;
+      case AluOp::Mul: want = static_cast<int64_t>(u(x) * u(y)); break;
+      // Truncating; x/0 = 0 and INT64_MIN / -1 wraps to INT64_MIN (no trap).
+      case AluOp::Div: want = y == 0 ? 0 : y == -1 ? static_cast<int64_t>(0 - u(x)) : x / y; break;
+      case AluOp::Fmod: want = y == 0 || y == -1 ? 0 : x % y; break;
+      case AluOp::Mod: {  // the sign of the divisor: 7 mod -2 = -1, -7 mod 2 = 1
+        want = y == 0 || y == -1 ? 0 : x % y;
+        if (want != 0 && ((want < 0) != (y < 0))) want += y;
+        break;
+      }
+      case AluOp::Max: want = std::max(x, y); break;
+      case AluOp::Lt: want = x < y; break;
+      default: want = x == y; break;
+    }
+    INFO(x << " " << y);
+    CHECK(d[i] == want);
+  }
+}
+
+TEST_CASE("scan: running recurrences per partition, float and exact int64, carried init", "[exec]") {
+  Env e;
+  const auto x = sb(0, 3, 0, DType::Fp32, {{1, 50}});
+  const auto y = sb(0, 3, 512, DType::Fp32, {{1, 50}});
+  const auto v = e.fill(x, -2.0f, 2.0f);
+  // s = (x add s) bypass x from 1.5: a running sum.
+  e.run(instr(Opcode::Scan, {A(y), A(x), A(x), E_(AluOp::Add), E_(AluOp::Bypass), F(1.5f)}));
+  auto d = e.get(y);
+  for (int p = 0; p < 3; ++p) {
+    float s = 1.5f;
+    for (int i = 0; i < 50; ++i) CHECK(d[p * 50 + i] == (s = v[p * 50 + i] + s));
+  }
+  // s = (a mul s) add b: a linear recurrence, in place (dst aliases a).
+  const auto b = sb(0, 3, 1024, DType::Fp32, {{1, 50}});
+  const auto vb = e.fill(b, -1.0f, 1.0f);
+  e.run(instr(Opcode::Scan, {A(x), A(x), A(b), E_(AluOp::Mul), E_(AluOp::Add), F(0.0f)}));
+  d = e.get(x);
+  for (int p = 0; p < 3; ++p) {
+    float s = 0.0f;
+    for (int i = 0; i < 50; ++i) CHECK(d[p * 50 + i] == (s = v[p * 50 + i] * s + vb[p * 50 + i]));
+  }
+  // int64 with a per-partition init: exact beyond 2^53.
+  const auto q = sb(0, 2, 2048, DType::Int64, {{1, 4}});
+  const auto init = sb(0, 2, 4096, DType::Int64, {{1, 1}});
+  const int64_t big = int64_t{1} << 60;
+  e.put_i(q, {big, 1, 1, 1, -big, -1, -1, -1});
+  e.put_i(init, {3, -3});
+  e.run(instr(Opcode::Scan, {A(q), A(q), A(q), E_(AluOp::Add), E_(AluOp::Bypass), A(init)}));
+  CHECK(e.get_i(q) == std::vector<int64_t>{big + 3, big + 4, big + 5, big + 6, -big - 3,
+                                           -big - 4, -big - 5, -big - 6});
 }
 
 TEST_CASE("ts: immediate and per-partition scalars, op1 bypass, int exact path", "[exec]") {

@@ -125,8 +125,10 @@ TEST_CASE("validation: element counts, dtypes, sync resources, branches, cores",
   const std::string tt = "tt sbuf[0:128]+0:int32[1,8], sbuf[0:128]+64:int32[1,8], sbuf[0:128]+128:int32[1,8], and";
   CHECK(first_problem(tt, "tt sbuf[0:128]+0:fp32[1,8], sbuf[0:128]+64:int32[1,8], sbuf[0:128]+128:int32[1,8], and") ==
         "prog.tasm:9: core 0 dve #0 (tt): dst: integer-only ALU op needs an integer dtype, found fp32");
+  CHECK(first_problem(tt, "tt sbuf[0:128]+0:bool[1,8], sbuf[0:128]+64:int32[1,8], sbuf[0:128]+128:int32[1,8], add") ==
+        "prog.tasm:9: core 0 dve #0 (tt): dst: dtype bool is only allowed in dma");
   CHECK(first_problem(tt, "tt sbuf[0:128]+0:int64[1,8], sbuf[0:128]+64:int32[1,8], sbuf[0:128]+128:int32[1,8], add") ==
-        "prog.tasm:9: core 0 dve #0 (tt): dst: dtype int64 is only allowed in dma");
+        "(valid)");  // int64 is an engine dtype (exact 64-bit integer arithmetic)
   CHECK(first_problem(tt, "tt sbuf[0:64]+0:int32[1,8], sbuf[0:128]+64:int32[1,8], sbuf[0:128]+128:int32[1,8], and") ==
         "prog.tasm:9: core 0 dve #0 (tt): dst has 64 partitions but a has 128");
   const std::string sync = "wait(s1>=1) inc(s0)";

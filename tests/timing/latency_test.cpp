@@ -120,6 +120,11 @@ TEST_CASE("dve: ts/copy/select/bn_stats N, memset, reduce, bn_aggr", "[timing][d
   // over 60: 13*60/3 = 260 + 60 = 320.
   CHECK(dve("bn_aggr sbuf[0:128]+0:fp32[1,2], sbuf[0:128]+64:fp32[1,12]") == 124);
   CHECK(dve("bn_aggr sbuf[0:128]+0:fp32[1,2], sbuf[0:128]+64:fp32[1,60]") == 320);
+  // scan (tensor_tensor_scan) over 1000: max(64, 2*1000) + 60 = 2060; over 20: 64 + 60 = 124.
+  CHECK(dve("scan sbuf[0:128]+0:fp32[1,1000], sbuf[0:128]+4096:fp32[1,1000], "
+            "sbuf[0:128]+8192:fp32[1,1000], add, bypass, 0.0") == 2060);
+  CHECK(dve("scan sbuf[0:128]+0:int64[1,20], sbuf[0:128]+4096:int64[1,20], "
+            "sbuf[0:128]+8192:int64[1,20], add, bypass, sbuf[0:128]+12288:int64[1,1]") == 124);
 }
 
 TEST_CASE("pool: start + N; gather start + N/8", "[timing][pool]") {

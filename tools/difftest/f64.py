@@ -1,0 +1,197 @@
+"""Float64 reference for arbitration: the graph evaluated node by node in double precision.
+
+Every float32 tensor is held as float64. Each node runs as a one-node model in ONNX Runtime with
+double inputs (Cast to FLOAT becomes Cast to DOUBLE; Resize scales stay float32). Where ONNX
+Runtime has no double kernel, or an inexact one, a NumPy float64 kernel (NUMPY below: Sigmoid,
+LRN, InstanceNormalization, Erf, the composite activations, Mean, global pools) does the node.
+Failing that, the node runs in float32 on inputs rounded to float32 (Conv, ConvTranspose,
+AveragePool, Resize, LSTM), so the reference is exact up to those nodes' own fp32 arithmetic.
+A graph that cannot be evaluated gives no reference (a mismatch then counts as wrong).
+"""
+import math
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+FLOAT, DOUBLE = TensorProto.FLOAT, TensorProto.DOUBLE
+KEEP_FLOAT = {"Resize": (1, 2), "Upsample": (1,)}   # float inputs that must stay float32
+NP_TO_ONNX = {np.dtype(np.float64): DOUBLE, np.dtype(np.float32): FLOAT,
+              np.dtype(np.float16): TensorProto.FLOAT16, np.dtype(np.int64): TensorProto.INT64,
+              np.dtype(np.bool_): TensorProto.BOOL, np.dtype(np.int32): TensorProto.INT32,
+              np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8}
+
+
+def attr(n, name, default):
+    for a in n.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def _lrn(n, x):
+    size = attr(n, "size", 1)
+    alpha, beta, bias = attr(n, "alpha", 1e-4), attr(n, "beta", 0.75), attr(n, "bias", 1.0)
+    sq = x * x
+    s = np.zeros_like(x)
+    c = x.shape[1]
+    for i in range(c):
+        lo, hi = max(0, i - (size - 1) // 2), min(c - 1, i + size // 2)
+        s[:, i] = sq[:, lo:hi + 1].sum(axis=1)
+    return [x / (bias + alpha / size * s) ** beta]
+
+
+def _instance_norm(n, x, scale, b):
+    axes = tuple(range(2, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    shp = (1, -1) + (1,) * (x.ndim - 2)
+    return [(x - mean) / np.sqrt(var + attr(n, "epsilon", 1e-5)) * scale.reshape(shp) +
+            b.reshape(shp)]
+
+
+def _elu(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+NUMPY = {
+    # ONNX Runtime's Sigmoid (0.5 tanh(x/2) + 0.5, in double too) gives 0 below about -37
+    "Sigmoid": lambda n, x: [np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                                      np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))],
+    "LRN": _lrn,
+    "InstanceNormalization": _instance_norm,
+    "Erf": lambda n, x: [np.vectorize(math.erf, otypes=[np.float64])(x)],
+    "Softplus": lambda n, x: [np.logaddexp(0.0, x)],
+    "Softsign": lambda n, x: [x / (1 + np.abs(x))],
+    "Mean": lambda n, *xs: [sum(xs) / len(xs)],
+    "ThresholdedRelu": lambda n, x: [np.where(x > attr(n, "alpha", 1.0), x, 0.0)],
+    "Elu": lambda n, x: [_elu(x, attr(n, "alpha", 1.0))],
+    "Selu": lambda n, x: [attr(n, "gamma", 1.05070102214813232421875) *
+                          _elu(x, attr(n, "alpha", 1.67326319217681884765625))],
+    "Celu": lambda n, x: [np.maximum(0, x) + np.minimum(0, attr(n, "alpha", 1.0) *
+                                                          np.expm1(x / attr(n, "alpha", 1.0)))],
+    "HardSigmoid": lambda n, x: [np.clip(attr(n, "alpha", 0.2) * x + attr(n, "beta", 0.5), 0, 1)],
+    "HardSwish": lambda n, x: [x * np.clip(x / 6 + 0.5, 0, 1)],
+    "LeakyRelu": lambda n, x: [np.where(x >= 0, x, attr(n, "alpha", 0.01) * x)],
+    "PRelu": lambda n, x, s: [np.where(x < 0, x * s, x)],
+    "GlobalMaxPool": lambda n, x: [x.max(axis=tuple(range(2, x.ndim)), keepdims=True)],
+    "GlobalAveragePool": lambda n, x: [x.mean(axis=tuple(range(2, x.ndim)), keepdims=True)],
+}
+
+
+def _outer_names(n):
+    """Names an If node's branches read from the enclosing graph."""
+    names = []
+    for a in n.attribute:
+        if a.type == onnx.AttributeProto.GRAPH:
+            inner = {o for m in a.g.node for o in m.output}
+            for m in a.g.node:
+                names += [i for i in m.input if i and i not in inner] + _outer_names(m)
+    return names
+
+
+def _to_double_graph(g):
+    for vi in list(g.output) + list(g.input) + list(g.value_info):
+        if vi.type.tensor_type.elem_type == FLOAT:
+            vi.type.tensor_type.elem_type = DOUBLE
+    for n in g.node:
+        _to_double_node(n)
+
+
+def _to_double_node(n):
+    for a in n.attribute:
+        if n.op_type == "Cast" and a.name == "to" and a.i == FLOAT:
+            a.i = DOUBLE
+        if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == FLOAT:
+            a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float64),
+                                                 a.t.name))
+        if a.type == onnx.AttributeProto.GRAPH:
+            _to_double_graph(a.g)
+
+
+class Evaluator:
+    def __init__(self, ort, model, work):
+        self.ort, self.model, self.work = ort, model, work
+        self.k = 0
+        self.operand_scale = {}   # tensor -> max |float operand| of the node that made it
+
+    def run_node(self, node, vals, double):
+        """One node in ONNX Runtime; `double`: float tensors as float64. None if it fails."""
+        n = onnx.NodeProto()
+        n.CopyFrom(node)
+        keep = KEEP_FLOAT.get(n.op_type, ())
+        feeds, g_in = {}, []
+        self.k += 1
+        d = os.path.join(self.work, f"n{self.k}")
+        os.makedirs(d, exist_ok=True)
+        for i, name in enumerate(list(n.input) + _outer_names(n)):
+            if not name or name in feeds:
+                continue
+            a = vals[name]
+            if a.dtype == np.float64 and (not double or i in keep):
+                a = a.astype(np.float32)
+            path = os.path.join(d, f"in{len(feeds)}.npy")
+            np.save(path, a)
+            feeds[name] = path
+            g_in.append(helper.make_tensor_value_info(name, NP_TO_ONNX[a.dtype], list(a.shape)))
+        if double:
+            _to_double_node(n)
+        g = helper.make_graph([n], "node", g_in, [helper.make_tensor_value_info(o, 0, None)
+                                                   for o in n.output if o])
+        m = helper.make_model(g, opset_imports=self.model.opset_import)
+        m.ir_version = self.model.ir_version
+        try:
+            inferred = shape_inference.infer_shapes(m, strict_mode=True).graph
+            types = {vi.name: vi.type.tensor_type.elem_type for vi in inferred.output}
+            for vi in m.graph.output:
+                vi.type.tensor_type.elem_type = types[vi.name]
+        except Exception:
+            return None
+        path = os.path.join(d, "m.onnx")
+        onnx.save(m, path)
+        rep = self.ort.run(path, feeds, os.path.join(d, "out"))
+        if not rep["ok"]:
+            return None
+        return [np.load(rep["outputs"][o]["file"]) if o else None for o in n.output]
+
+    def evaluate(self, inputs):
+        g = self.model.graph
+        vals = {}
+        for name, path in inputs.items():
+            vals[name] = np.load(path)
+        for t in g.initializer:
+            vals[t.name] = numpy_helper.to_array(t)
+        for k in list(vals):
+            if vals[k].dtype == np.float32:
+                vals[k] = vals[k].astype(np.float64)
+        for n in g.node:
+            if n.op_type == "Constant":
+                outs = [numpy_helper.to_array(n.attribute[0].t)]
+            elif n.op_type in NUMPY and all(vals[i].dtype == np.float64 for i in n.input if i):
+                with np.errstate(all="ignore"):
+                    outs = NUMPY[n.op_type](n, *[vals[i] for i in n.input if i])
+            else:
+                outs = self.run_node(n, vals, True) or self.run_node(n, vals, False)
+            if outs is None:
+                return {}
+            operands = [vals[i] for i in n.input if i and vals[i].dtype.kind == "f" and vals[i].size]
+            scale = max([float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in operands],
+                        default=0.0)
+            for name, v in zip(n.output, outs):
+                if name and v is not None:
+                    vals[name] = v.astype(np.float64) if v.dtype == np.float32 else v
+                    self.operand_scale[name] = scale
+        return {o.name: vals[o.name] for o in g.output}
+
+
+def reference64(ort, model_path, inputs, work):
+    """({output name: ndarray, float64 for float32 outputs}, {output name: max |operand| of
+    the node that produced it}), or ({}, {}) if the graph cannot be evaluated."""
+    d = os.path.join(work, "f64")
+    os.makedirs(d, exist_ok=True)
+    try:
+        ev = Evaluator(ort, onnx.load(model_path), d)
+        return ev.evaluate(inputs), ev.operand_scale
+    except Exception:
+        return {}, {}
