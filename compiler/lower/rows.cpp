@@ -157,11 +157,14 @@ AccessPattern stat_col(LowerCtx& ctx, int64_t np) {
 
 void reduce_row(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, AluOp op) {
   const int64_t len = src.free_elements(), np = src.num_partitions;
-  if (op != AluOp::Add || len <= kSeqSum) return emit_reduce(ctx, dst, src, op);
+  // Integer sums are exact in any order (int64 tiles wrap like ONNX Runtime's accumulators).
+  if (op != AluOp::Add || len <= kSeqSum || !isa::dtype_is_float(src.dtype))
+    return emit_reduce(ctx, dst, src, op);
   // Partial sums of blocks (one reduce over [blocks][kSumBlock], the tail on its own), then
   // their sum: the rounding error grows with the block and partial counts, not with len.
   const int64_t nb = len / kSumBlock, rem = len % kSumBlock, parts = nb + (rem > 0);
-  const AccessPattern part = ctx.sbuf(ctx.sbuf_alloc(parts * 4), np, parts, dst.dtype);
+  const AccessPattern part =
+      ctx.sbuf(ctx.sbuf_alloc(parts * isa::dtype_size(dst.dtype)), np, parts, dst.dtype);
   AccessPattern blocks = src;
   blocks.ndims = 2;
   blocks.dims[0] = {kSumBlock, nb};

@@ -57,7 +57,7 @@ constexpr int64_t kSeqSum = 1024;
 constexpr int64_t kSumBlock = 512;
 
 // dst[np, 1] = op-reduction of src[np, len] (contiguous free elements, start partition 0);
-// a sum of more than kSeqSum elements is blocked.
+// a float sum of more than kSeqSum elements is blocked (integer sums are exact as they are).
 void reduce_row(LowerCtx& ctx, const isa::AccessPattern& dst, const isa::AccessPattern& src,
                 isa::AluOp op);
 // dst = fn(src * scale + bias) with sum[np, 1] = the row sum of dst (act's accumulate), in

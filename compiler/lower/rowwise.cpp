@@ -39,30 +39,38 @@ void store_chunk(LowerCtx& ctx, const HbmView& y, const RowTile& rt, const RowCh
   ctx.dma(ctx.hbm(y, y.offset + rt.y_off + c.off, rt.np, rt.yp, c.dims), t, Engine::Pool);
 }
 
-// Per-chunk partial results of a tile of rows: `n` pinned [P, K] fp32 tiles (column k =
-// chunk k), reused by every tile of rows.
+// Per-chunk partial results of a tile of rows: pinned [P, K] tiles (column k = chunk k), one
+// per entry of `dts` (fp32, or int64 for exact integer reductions), reused by every tile of
+// rows.
 struct Partials {
   std::vector<int64_t> base;
+  std::vector<DType> dts;
   int64_t K = 0;
   AccessPattern col(int i, int64_t k, int64_t np, const LowerCtx& ctx) const {
-    return ctx.sbuf(base[i] + k * 4, np, 1, DType::Fp32);
+    return ctx.sbuf(base[i] + k * isa::dtype_size(dts[i]), np, 1, dts[i]);
   }
   AccessPattern all(int i, int64_t np, const LowerCtx& ctx) const {
-    return ctx.sbuf(base[i], np, K, DType::Fp32);
+    return ctx.sbuf(base[i], np, K, dts[i]);
   }
 };
 
-Partials pin_partials(LowerCtx& ctx, const Node& n, int count, int64_t K) {
+Partials pin_partials(LowerCtx& ctx, const Node& n, const std::vector<DType>& dts, int64_t K) {
   Partials p;
   p.K = K;
-  for (int i = 0; i < count; ++i) {
-    const int64_t b = ctx.sbuf_pin(K * 4);
+  p.dts = dts;
+  for (DType dt : dts) {
+    const int64_t b = ctx.sbuf_pin(K * isa::dtype_size(dt));
     if (b < 0)
       throw InputError(fmt::format("{}: rows of {} chunks need more SBUF for partial results "
                                    "than there is", ctx.graph().where(n), K));
     p.base.push_back(b);
   }
   return p;
+}
+
+// A [np, 1] column of dtype dt.
+AccessPattern col_of(LowerCtx& ctx, int64_t np, DType dt) {
+  return ctx.sbuf(ctx.sbuf_alloc(isa::dtype_size(dt)), np, 1, dt);
 }
 
 enum class Red { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSumExp };
@@ -90,7 +98,19 @@ void lower_row_reduce(LowerCtx& ctx, const Node& n, const std::vector<int64_t>& 
   const Red op = red_of(n.op);
   const HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
   const RowGeom geo = row_geom(s, axes, false);
-  const DType dt = LowerCtx::sbuf_dtype(x.dtype);
+  // Integer inputs are reduced exactly on int64 tiles (wrapping like ONNX Runtime's int64
+  // accumulators; Mean truncates); L2 and LogSumExp go through floating point in ONNX Runtime
+  // and are not lowered for integers.
+  const bool ints = !isa::dtype_is_float(x.dtype);
+  if (ints && (op == Red::L2 || op == Red::LogSumExp))
+    throw InputError(fmt::format("{}: {} of an integer tensor ({}) is not supported (only "
+                                 "Sum/Mean/Max/Min/Prod/L1/SumSquare are exact on integers)",
+                                 g.where(n), n.op, isa::dtype_name(x.dtype)));
+  if (ints && op == Red::Mean && static_cast<int64_t>(static_cast<float>(geo.R)) != geo.R)
+    throw InputError(fmt::format("{}: integer ReduceMean over {} elements per output (the "
+                                 "divisor must be exact in fp32, at most 2^24)", g.where(n), geo.R));
+  const DType dt = ints ? DType::Int64 : LowerCtx::sbuf_dtype(x.dtype);
+  const DType rt_dt = ints ? DType::Int64 : DType::Fp32;  // results and partials
   const std::vector<RowChunk> chunks =
       row_chunks(geo, row_chunk_limit(ctx, 2, isa::dtype_size(dt)));
   const int64_t K = static_cast<int64_t>(chunks.size());
@@ -101,14 +121,25 @@ void lower_row_reduce(LowerCtx& ctx, const Node& n, const std::vector<int64_t>& 
   const bool act_sum = op == Red::L1 || op == Red::L2 || op == Red::SumSquare;
   const ActFn act_fn = op == Red::L1 ? ActFn::Abs : ActFn::Square;
   // LogSumExp keeps two partials per chunk: its maximum (a) and sum of exp(x - max) (b).
-  const Partials part = K > 1 ? pin_partials(ctx, n, op == Red::LogSumExp ? 2 : 1, K) : Partials{};
+  const Partials part =
+      K > 1 ? pin_partials(ctx, n, std::vector<DType>(op == Red::LogSumExp ? 2 : 1, rt_dt), K)
+            : Partials{};
   for_each_row_tile(ctx, geo, [&](const RowTile& rt) {
     const int64_t np = rt.np;
-    AccessPattern r = stat_col(ctx, np);
+    AccessPattern r = col_of(ctx, np, rt_dt);
     // Chunk c's partial result into a (and b).
     auto partial = [&](const RowChunk& c, const AccessPattern& a, const AccessPattern& b) {
       AccessPattern t = load_chunk(ctx, x, rt, c, dt);
-      if (act_sum) {
+      if (ints && act_sum) {  // |x| = max(x, -x) or x * x, exact on the ALU, then the sum
+        if (op == Red::L1) {
+          AccessPattern neg = ctx.sbuf(ctx.sbuf_alloc(c.len * 8), np, c.len, DType::Int64);
+          ts(ctx, neg, t, AluOp::Mul, imm(-1.0f));
+          tt(ctx, t, t, neg, AluOp::Max);
+        } else {
+          tt(ctx, t, t, t, AluOp::Mul);
+        }
+        reduce_row(ctx, a, t, AluOp::Add);
+      } else if (act_sum) {
         act_row_sum(ctx, t, t, act_fn, imm(1.0f), imm(0.0f), a);
       } else if (op == Red::LogSumExp) {  // max + log(sum(exp(x - max)))
         AccessPattern nmx = stat_col(ctx, np);
@@ -149,7 +180,8 @@ void lower_row_reduce(LowerCtx& ctx, const Node& n, const std::vector<int64_t>& 
       }
     }
     if (op == Red::L2) act(ctx, r, r, ActFn::Sqrt, imm(1.0f), imm(0.0f));
-    if (op == Red::Mean) ts(ctx, r, r, AluOp::Mul, imm(1.0f / static_cast<float>(geo.R)));
+    if (op == Red::Mean && ints) ts(ctx, r, r, AluOp::Div, imm(static_cast<float>(geo.R)));
+    if (op == Red::Mean && !ints) ts(ctx, r, r, AluOp::Mul, imm(1.0f / static_cast<float>(geo.R)));
     ctx.dma(ctx.hbm(y, y.offset + rt.y_off, np, rt.yp, {{1, 1}}), r, Engine::Pool);
   });
   ctx.unpin_all();
@@ -180,7 +212,7 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
   const int64_t K = static_cast<int64_t>(chunks.size());
   const bool log = n.op == "LogSoftmax";
   // Long rows: per chunk its maximum (a) and sum of exp(x - max) (b).
-  const Partials part = K > 1 ? pin_partials(ctx, n, 2, K) : Partials{};
+  const Partials part = K > 1 ? pin_partials(ctx, n, {DType::Fp32, DType::Fp32}, K) : Partials{};
   for_each_row_tile(ctx, geo, [&](const RowTile& rt) {
     const int64_t np = rt.np;
     if (K == 1) {
@@ -239,8 +271,8 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
 // ArgMax/ArgMin: m = reduce max/min, mask = (x == m); the first index is
 // min(iota + (1 - mask) * L), the last max(mask * (iota + 1)) - 1 (fp32 indices are exact
 // below 2^24). A long row: per chunk its extremum and that index (plus the chunk's start), then
-// the same selection over the chunks' values and indices. The int32 index is stored into the
-// int64 output by the DMA.
+// the same selection over the chunks' values and indices. Integer inputs are compared exactly
+// (their values on int64 tiles). The int32 index is stored into the int64 output by the DMA.
 void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   const Shape& s = g.t(n.inputs[0]).shape;
@@ -252,7 +284,8 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
   const bool last = n.attr_int("select_last_index", 0) != 0;
   const AluOp ext = n.op == "ArgMax" ? AluOp::Max : AluOp::Min;
   const HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  const DType dt = LowerCtx::sbuf_dtype(x.dtype);
+  const bool ints = !isa::dtype_is_float(x.dtype);
+  const DType dt = ints ? DType::Int64 : LowerCtx::sbuf_dtype(x.dtype);
   const std::vector<RowChunk> chunks =
       row_chunks(geo, row_chunk_limit(ctx, 4, isa::dtype_size(dt)));
   const int64_t K = static_cast<int64_t>(chunks.size());
@@ -275,14 +308,17 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
     return io;
   };
   // Long rows: per chunk its extremum (a) and the index of it (b).
-  const Partials part = K > 1 ? pin_partials(ctx, n, 2, K) : Partials{};
+  // Extrema are kept in dt (int64 for integers), indices in fp32.
+  const Partials part = K > 1 ? pin_partials(ctx, n, {dt, DType::Fp32}, K) : Partials{};
   for_each_row_tile(ctx, geo, [&](const RowTile& rt) {
     const int64_t np = rt.np;
     AccessPattern m = stat_col(ctx, np);
+    // The row's extremum: m itself for floats (overwritten by the index), else an int64 column.
+    const AccessPattern mv = ints ? col_of(ctx, np, dt) : m;
     for (int64_t k = 0; k < K; ++k) {
       const RowChunk& c = chunks[k];
       AccessPattern t = load_chunk(ctx, x, rt, c, dt);
-      const AccessPattern v = K == 1 ? m : part.col(0, k, np, ctx);
+      const AccessPattern v = K == 1 ? mv : part.col(0, k, np, ctx);
       const AccessPattern idx = K == 1 ? m : part.col(1, k, np, ctx);
       reduce_row(ctx, v, t, ext);
       select(t, iota(np, c.len), v, idx, static_cast<float>(c.len));
@@ -296,10 +332,10 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
       } else {
         dve_unary(ctx, Opcode::Copy, io, part.all(1, np, ctx));
       }
-      AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(K * 4), np, K, DType::Fp32);
+      AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(K * isa::dtype_size(dt)), np, K, dt);
       dve_unary(ctx, Opcode::Copy, t, part.all(0, np, ctx));
-      reduce_row(ctx, m, t, ext);
-      select(t, io, m, m, static_cast<float>(geo.R));
+      reduce_row(ctx, mv, t, ext);
+      select(t, io, mv, m, static_cast<float>(geo.R));
       if (last) ts(ctx, m, m, AluOp::Add, imm(-1.0f));
     }
     AccessPattern mi = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);

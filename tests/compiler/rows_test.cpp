@@ -20,7 +20,8 @@ namespace {
 std::string one_node(const std::string& op, const std::vector<int64_t>& xs,
                      const std::vector<int64_t>& ys,
                      const std::vector<std::pair<std::string, std::vector<int64_t>>>& attrs,
-                     int out_type = onnx::TensorProto_DataType_FLOAT) {
+                     int out_type = onnx::TensorProto_DataType_FLOAT,
+                     int in_type = onnx::TensorProto_DataType_FLOAT) {
   onnx::ModelProto m;
   m.set_ir_version(8);
   auto* os = m.add_opset_import();
@@ -35,7 +36,7 @@ std::string one_node(const std::string& op, const std::vector<int64_t>& xs,
     tt->set_elem_type(type);
     for (int64_t x : d) tt->mutable_shape()->add_dim()->set_dim_value(x);
   };
-  io(g->add_input(), "x", xs, onnx::TensorProto_DataType_FLOAT);
+  io(g->add_input(), "x", xs, in_type);
   io(g->add_output(), "y", ys, out_type);
   auto* n = g->add_node();
   n->set_op_type(op);
@@ -159,4 +160,37 @@ TEST_CASE("lowering: ArgMax of a long row selects over the chunks' values and in
   CHECK(count(t, "hbm.x+") == 4);
   CHECK(t.find("add, 6144") != std::string::npos);
   CHECK(t.find("add, 18432") != std::string::npos);
+}
+
+TEST_CASE("lowering: int64 reductions stay on int64 tiles, exact", "[compiler]") {
+  const int I64 = onnx::TensorProto_DataType_INT64;
+  const std::string t =
+      compile_text(one_node("ReduceMean", {2, 30000}, {2, 1}, {{"axes", {1}}}, I64, I64));
+  // Chunks of 6,144 int64 elements (half as many as fp32), each summed in one reduce (integer
+  // sums are exact, no blocking) into int64 partials; the mean is an integer division.
+  CHECK(t.find("hbm.x+0:int64{30000,2}[1,6144]") != std::string::npos);
+  CHECK(t.find(":int64[1,6144], add, 1") != std::string::npos);
+  CHECK(t.find(":int64[1,5], add, 1") != std::string::npos);
+  CHECK(t.find("[512,") == std::string::npos);
+  CHECK(t.find(", div, 30000") != std::string::npos);
+  CHECK(t.find(":fp32") == std::string::npos);  // no fp32 tile or tensor anywhere
+}
+
+TEST_CASE("lowering: ArgMax of int64 compares the values as int64", "[compiler]") {
+  const int I64 = onnx::TensorProto_DataType_INT64;
+  const std::string t = compile_text(one_node("ArgMax", {2, 20000}, {2, 1}, {{"axis", {1}}}, I64, I64));
+  CHECK(t.find("hbm.x+0:int64{20000,2}[1,3072]") != std::string::npos);
+  CHECK(t.find(":int64[1,3072], max, 1") != std::string::npos);
+  // The chunks' extrema (int64) are selected over as well.
+  CHECK(t.find(":int64[1,7], max, 1") != std::string::npos);
+}
+
+TEST_CASE("lowering: ReduceL2/ReduceLogSumExp of integers are refused by name", "[compiler]") {
+  const int I64 = onnx::TensorProto_DataType_INT64;
+  for (const char* op : {"ReduceL2", "ReduceLogSumExp"}) {
+    INFO(op);
+    CHECK_THROWS_WITH(compile_text(one_node(op, {3, 4}, {3, 1}, {{"axes", {1}}}, I64, I64)),
+                      Catch::Contains("node 'op'") && Catch::Contains(op) &&
+                          Catch::Contains("integer tensor (int64) is not supported"));
+  }
 }

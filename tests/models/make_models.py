@@ -1454,6 +1454,32 @@ LONG_MODELS = {
                              n("ArgMin", ["x"], ["y3"], axis=1, name="amin")],
                             lambda r: {"x": r.integers(-30, 31, size=(3, 30000)).astype(np.float32)},
                             outputs=("y", "y1", "y2", "y3")),
+    # int64 reductions are exact (int64 tiles): values around +-2^40 differ in bits fp32 does not
+    # hold, so the former fp32 computation gave wrong sums, means, extrema and argmax indices.
+    "reduce_int64": reductions("reduce_int64", (3, 4, 50),
+                               [("ReduceSum", dict(axes=[2])),
+                                ("ReduceMean", dict(axes=[1, 2], keepdims=0)),
+                                ("ReduceMax", dict(axes=[0, 2])), ("ReduceMin", dict(axes=[-1])),
+                                ("ReduceL1", dict(axes=[0])),
+                                ("ArgMax", dict(axis=2, select_last_index=1)),
+                                ("ArgMin", dict(axis=0, keepdims=0))],
+                               data=lambda r: (r.integers(-6, 7, size=(3, 4, 50)) +
+                                               (r.integers(0, 2, size=(3, 4, 50)) * 2 - 1) *
+                                               (1 << 40)).astype(np.int64)),
+    "reduce_int64_prod": reductions("reduce_int64_prod", (5, 8, 3),
+                                    [("ReduceProd", dict(axes=[1])),
+                                     ("ReduceSumSquare", dict(axes=[1, 2], keepdims=0))],
+                                    data=lambda r: r.integers(-60, 61, size=(5, 8, 3)).astype(np.int64)),
+    # Long int64 rows (chunks of 6,144 with int64 partials; ArgMax in chunks of 3,072) with ties
+    # across chunks one apart from values fp32 cannot tell apart.
+    "long_reduce_int64": reductions("long_reduce_int64", (2, 30000),
+                                    [("ReduceSum", dict(axes=[1])), ("ReduceMean", dict(axes=[1])),
+                                     ("ReduceMax", dict(axes=[1], keepdims=0)),
+                                     ("ReduceMin", dict(axes=[-1])),
+                                     ("ArgMax", dict(axis=1)),
+                                     ("ArgMin", dict(axis=1, select_last_index=1))],
+                                    data=lambda r: ((1 << 35) + r.integers(-4, 5, size=(2, 30000))
+                                                    ).astype(np.int64)),
     "long_argmax_axis0": graph_op("long_argmax_axis0",
                                   [n("ArgMax", ["x"], ["y"], axis=0, name="amax")],
                                   lambda r: {"x": rnd(r, 20000, 5)}),
