@@ -150,9 +150,53 @@ struct Rec {
   bool alive = true;
 };
 
+// The records of one memory (SBUF, PSUM, or one HBM tensor), binned by the byte range of their
+// hulls so that an access is tested only against records near it: a long program's many
+// disjoint tiles and stores otherwise make every access scan every earlier record (quadratic
+// compile time). A record spanning more than kMaxBins bins goes to `wide`, seen by every query.
 struct Bucket {
-  std::vector<int> recs;
+  static constexpr int kShift = 10;  // 1 KiB bins
+  static constexpr int64_t kMaxBins = 64;
+  std::map<int64_t, std::vector<int>> bins;
+  std::vector<int> wide;
   bool has_write = false;
+
+  static bool is_wide(const Hull& h) { return ((h.hi - 1) >> kShift) - (h.lo >> kShift) >= kMaxBins; }
+  void add(int ri, const Hull& h) {
+    if (h.hi <= h.lo) return;
+    if (is_wide(h)) {
+      wide.push_back(ri);
+      return;
+    }
+    for (int64_t b = h.lo >> kShift; b <= (h.hi - 1) >> kShift; ++b) bins[b].push_back(ri);
+  }
+  // Calls f(record index) once for each live record that may overlap hull h (the caller tests
+  // the overlap); drops dead records from the lists it walks.
+  template <typename F>
+  void visit(const Hull& h, std::vector<Rec>& recs, std::vector<int64_t>& stamp, int64_t query,
+             F f) {
+    auto walk = [&](std::vector<int>& list) {
+      size_t w = 0;
+      for (int ri : list) {
+        if (!recs[ri].alive) continue;
+        list[w++] = ri;
+        if (stamp[ri] == query) continue;
+        stamp[ri] = query;
+        f(ri);
+      }
+      list.resize(w);
+    };
+    walk(wide);
+    if (h.hi <= h.lo) return;
+    if (is_wide(h)) {
+      for (auto& [b, list] : bins) walk(list);
+      return;
+    }
+    for (int64_t b = h.lo >> kShift; b <= (h.hi - 1) >> kShift; ++b) {
+      auto it = bins.find(b);
+      if (it != bins.end()) walk(it->second);
+    }
+  }
 };
 
 }  // namespace
@@ -161,6 +205,8 @@ void insert_sync(Lowered& l, const isa::Target& t) {
   std::vector<LInstr> out;
   out.reserve(l.code.size() + l.code.size() / 8);
   std::vector<Rec> recs;
+  std::vector<int64_t> stamp;  // per record: the last query that visited it
+  int64_t query = 0;
   std::map<std::pair<int, int>, Bucket> buckets;  // (space, tensor) -> records
   int max_stream = kComputeStreams;
   for (const auto& li : l.code) max_stream = std::max(max_stream, stream_of(li) + 1);
@@ -184,13 +230,13 @@ void insert_sync(Lowered& l, const isa::Target& t) {
       if (it == buckets.end()) continue;
       Bucket& b = it->second;
       if (!h.write && !b.has_write) continue;
-      for (int ri : b.recs) {
+      b.visit(h, recs, stamp, ++query, [&](int ri) {
         Rec& r = recs[ri];
-        if (!r.alive || (!h.write && !r.a.h.write)) continue;
-        if (r.stream == self && self < kComputeStreams) continue;  // same in-order engine
-        if (r.seq <= need[r.stream] || !overlaps(a, r.a)) continue;
+        if (!h.write && !r.a.h.write) return;
+        if (r.stream == self && self < kComputeStreams) return;  // same in-order engine
+        if (r.seq <= need[r.stream] || !overlaps(a, r.a)) return;
         need[r.stream] = r.seq;
-      }
+      });
     }
     std::vector<std::pair<int, int64_t>> waits;
     for (int s = 0; s < max_stream; ++s)
@@ -220,24 +266,23 @@ void insert_sync(Lowered& l, const isa::Target& t) {
       li.in.incs[0].sem = static_cast<uint16_t>(my_stream);
       li.in.incs[0].amount = 1;
       // Register the accesses; a write that covers an earlier record supersedes it (anything
-      // that must wait for that record will now wait for this later one).
+      // that must wait for that record will now wait for this later one), and so does a read
+      // that covers an earlier read of the same stream (streams complete in order): a tile read
+      // again and again (a pinned weight) keeps one record, not one per read.
       for (Access& a : hs) {
         Bucket& b = buckets[{static_cast<int>(a.h.space), a.h.tensor}];
-        if (a.h.write) {
-          b.has_write = true;
-          size_t w = 0;
-          for (int ri : b.recs) {
-            Rec& r = recs[ri];
-            if (r.alive && covers(a, r.a)) {
-              r.alive = false;
-              r.a.drop();
-            }
-            if (recs[ri].alive) b.recs[w++] = ri;
+        if (a.h.write) b.has_write = true;
+        b.visit(a.h, recs, stamp, ++query, [&](int ri) {
+          Rec& r = recs[ri];
+          if ((a.h.write || (!r.a.h.write && r.stream == my_stream)) && covers(a, r.a)) {
+            r.alive = false;
+            r.a.drop();
           }
-          b.recs.resize(w);
-        }
+        });
+        const Hull h = a.h;
         recs.push_back({std::move(a), my_stream, seq, true});
-        b.recs.push_back(static_cast<int>(recs.size()) - 1);
+        stamp.push_back(0);
+        b.add(static_cast<int>(recs.size()) - 1, h);
       }
     }
     out.push_back(li);

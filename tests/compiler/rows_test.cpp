@@ -58,7 +58,7 @@ std::string one_node(const std::string& op, const std::vector<int64_t>& xs,
 }
 
 std::string compile_text(const std::string& bytes) {
-  Graph g = load_onnx_bytes(bytes, "m.onnx", {});
+  Graph g = load_onnx_bytes(bytes, "m.onnx");
   CompileOptions o;
   o.dtype = "fp32";
   return isa::disassemble(

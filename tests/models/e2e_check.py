@@ -52,12 +52,8 @@ def main():
         sys.stderr.write(own_ref.stdout + own_ref.stderr)
         sys.exit(1)
     cmd = [trnsim, "run", model, "--dtype", dtype, "--output-dir", sim_dir]
-    for i in inputs:
+    for i in inputs:  # each .npy gives its input's shape: no --shape, also for symbolic dims
         cmd += ["--input", i]
-        # Pin every input's shape (symbolic dims need it; fixed ones must agree).
-        shape = np.load(i.split("=", 1)[1], mmap_mode="r").shape
-        if shape:
-            cmd += ["--shape", i.split("=", 1)[0] + "=" + "x".join(str(d) for d in shape)]
     # Extra `trnsim run` options of this model (e.g. --cores 2), from make_models.py.
     extra = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--run-args", name],
                            capture_output=True, text=True, check=True).stdout.split()
