@@ -101,8 +101,9 @@ AccessPattern tap_window(LowerCtx& ctx, const ConvPlan& p, const Band& b, int64_
   return w;
 }
 
-// Output block sizes: nc columns x nr rows with nr*nc <= max_n and the band within budget.
-void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, int64_t& nr,
+// Output block sizes: nc columns x nr rows with nr*nc <= max_n and the band within budget;
+// false when even one output's window exceeds it.
+bool block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, int64_t& nr,
                 int64_t& nc) {
   const WindowGeom& g = p.g;
   nc = std::min(g.OW, max_n);
@@ -113,7 +114,7 @@ void block_dims(const ConvPlan& p, int64_t max_n, int64_t budget_bytes, int es, 
   };
   while (nr > 1 && bytes() > budget_bytes) nr = (nr + 1) / 2;
   while (nc > 1 && bytes() > budget_bytes) nc = (nc + 1) / 2;
-  if (bytes() > budget_bytes) throw InputError("a convolution window does not fit in SBUF");
+  return bytes() <= budget_bytes;
 }
 
 isa::ActFn epilogue(const Node& n) {
@@ -157,7 +158,8 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
   const int64_t P = ctx.target().partitions, taps = g.KH * g.KW;
   const isa::ActFn fn = epilogue(n);
   int64_t nr, nc;
-  block_dims(p, ctx.max_free(4), ctx.target().sbuf_bytes_per_partition / 8, 4, nr, nc);
+  if (!block_dims(p, ctx.max_free(4), ctx.target().sbuf_bytes_per_partition / 8, 4, nr, nc))
+    throw InputError("a depthwise convolution window does not fit in SBUF");
   for (int64_t c0 = 0; c0 < g.C; c0 += P) {
     const int64_t np = std::min(P, g.C - c0);
     // wt is [C][1][taps][1]: channel c's taps are contiguous.
@@ -204,9 +206,12 @@ void lower_depthwise(LowerCtx& ctx, const Node& n, const ConvPlan& p, const HbmV
 // contraction is one strided window of it. Partitions hold (c, kh, kw) for a group of whole
 // kernel rows kh (cin_g * fh * KW <= K rows), filled per chunk of output positions by ONE dma
 // per kh group (HBM rows = channels, dims [kh][kw][oh][ow]); each output block then needs
-// ceil(KH / fh) matmuls instead of KH * KW with K = cin_g.
+// ceil(KH / fh) matmuls instead of KH * KW with K = cin_g. A kernel row wider than K rows hold
+// (an STFT's 512 taps) is cut into groups of fw columns (cin_g * fw <= K rows), one kernel
+// row each.
 struct Im2col {
   int64_t fh = 1;          // kernel rows per contraction group
+  int64_t fw = 1;          // kernel columns per contraction group (KW unless rows are cut)
   int64_t Hp = 1, Wp = 1;  // padded input plane
   int64_t zero_elems = 0;  // zero tile for the padding border
 };
@@ -214,11 +219,12 @@ struct Im2col {
 std::optional<Im2col> plan_im2col(const LowerCtx& ctx, const ConvPlan& p) {
   const WindowGeom& g = p.g;
   const int64_t tk = std::min<int64_t>(ctx.target().pe_rows, ctx.target().partitions);
-  // Worth it when the contraction is small (at least four taps fold into K) and a whole kernel
-  // row fits; ConvTranspose's upsampled input stays on the tap-by-tap path.
-  if (p.uh != 1 || p.uw != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk || p.cin_g * g.KW > tk) return {};
+  // Worth it when the contraction is small (at least four taps fold into K; a kernel row wider
+  // than K is cut into column groups); ConvTranspose's upsampled input stays on the tap path.
+  if (p.uh != 1 || p.uw != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk) return {};
   Im2col m;
-  m.fh = std::min(g.KH, tk / (p.cin_g * g.KW));
+  m.fw = std::min(g.KW, tk / p.cin_g);
+  m.fh = m.fw == g.KW ? std::min(g.KH, tk / (p.cin_g * g.KW)) : 1;
   m.Hp = g.H + g.pt + g.pb;
   m.Wp = g.W + g.pl + g.pr;
   m.zero_elems =
@@ -276,7 +282,15 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
 
   // 2. Output blocks (nr x nc <= one PSUM bank) and chunks of blocks sharing one im2col load
   //    (about 8 KiB per partition per kh group: big dmas, still several chunks to overlap).
-  const int64_t ngr = (g.KH + m.fh - 1) / m.fh;
+  //    Contraction groups: fh kernel rows x fw kernel columns from (kh0, kw0).
+  struct Group {
+    int64_t kh0, fh, kw0, fw;
+  };
+  std::vector<Group> groups;
+  for (int64_t kh0 = 0; kh0 < g.KH; kh0 += m.fh)
+    for (int64_t kw0 = 0; kw0 < g.KW; kw0 += m.fw)
+      groups.push_back({kh0, std::min(m.fh, g.KH - kh0), kw0, std::min(m.fw, g.KW - kw0)});
+  const int64_t ngr = static_cast<int64_t>(groups.size());
   const int64_t nc = std::min(g.OW, tn);
   const int64_t nr = std::max<int64_t>(1, std::min(g.OH, tn / nc));
   const int64_t chunk_bytes = std::min<int64_t>(8192, t.sbuf_bytes_per_partition / (8 * ngr));
@@ -287,90 +301,105 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
     cc = std::clamp<int64_t>(chunk_bytes / es / nc * nc, nc, g.OW);
   }
 
-  for (int64_t grp = 0; grp < g.G; ++grp) {
-    // Weights [cin_g x (fh x KW) rows, mm] per kh group and co tile, and the bias, pinned.
-    const int64_t nco = (p.cout_g + tm - 1) / tm;
-    const int64_t wbytes = (tm * es + 63) / 64 * 64;
-    int64_t pin = ctx.sbuf_pin(ngr * nco * wbytes + nco * 64);
-    if (pin < 0) throw InputError("convolution weights do not fit in SBUF");
-    std::vector<int64_t> wbase(ngr * nco);
-    std::vector<isa::Operand> bops(nco);
-    for (int64_t ct = 0; ct < nco; ++ct) {
-      const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-      for (int64_t gi = 0; gi < ngr; ++gi) {
-        const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
-        const int64_t base = pin + (ct * ngr + gi) * wbytes;
-        wbase[ct * ngr + gi] = base;
-        ctx.dma(ctx.sbuf(base, p.cin_g * fh * g.KW, mm, mt),
-                ctx.hbm(wv, wv.offset + ((grp * p.cin_g) * taps + kh0 * g.KW) * p.cout_g + co0,
-                        p.cin_g, taps * p.cout_g, {{p.cout_g, fh * g.KW}, {1, mm}}));
-      }
-      if (bias) {
-        AccessPattern bt = ctx.sbuf(pin + ngr * nco * wbytes + ct * 64, mm, 1, DType::Fp32);
-        ctx.dma(bt, ctx.hbm(*bias, bias->offset + grp * p.cout_g + co0, mm, 1, {{1, 1}}));
-        bops[ct] = ap_operand(bt);
-      } else {
-        bops[ct] = imm(0.0f);
-      }
-    }
-    for (int64_t nn = 0; nn < g.N; ++nn) {
-      const int64_t plane0 = nn * g.C + grp * p.cin_g;
-      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
-        for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
-          const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
-          // One im2col tile per kh group: partition (c, kh, kw), free (oh, ow) of the chunk.
-          std::vector<int64_t> tiles(ngr);
-          for (int64_t gi = 0; gi < ngr; ++gi) {
-            const int64_t kh0 = gi * m.fh, fh = std::min(m.fh, g.KH - kh0);
-            tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
-            ctx.dma(
-                ctx.sbuf(tiles[gi], p.cin_g * fh * g.KW, rr * ccn, mt),
-                ctx.hbm(xp, plane0 * plane + (oh0 * g.sh + kh0 * g.dh) * m.Wp + ow0 * g.sw, p.cin_g,
-                        plane, {{g.dh * m.Wp, fh}, {g.dw, g.KW}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
-          }
-          // The chunk's result per co tile is stored by ONE dma issued by act after its last
-          // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
-          std::vector<int64_t> res(nco);
-          for (int64_t ct = 0; ct < nco; ++ct) res[ct] = ctx.sbuf_alloc(rr * ccn * 4);
-          for (int64_t r0 = 0; r0 < rr; r0 += nr)
-            for (int64_t c0 = 0; c0 < ccn; c0 += nc) {
-              const int64_t r = std::min(nr, rr - r0), c = std::min(nc, ccn - c0);
-              for (int64_t ct = 0; ct < nco; ++ct) {
-                const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-                const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
-                for (int64_t gi = 0; gi < ngr; ++gi) {
-                  const int64_t kk = p.cin_g * std::min(m.fh, g.KH - gi * m.fh) * g.KW;
-                  AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
-                  mv.ndims = 2;
-                  mv.dims[0] = {ccn, r};
-                  mv.dims[1] = {1, c};
-                  isa::Instr in = make_instr(Opcode::Matmul);
-                  in.ops[0] = ap_operand(acc);
-                  in.ops[1] = ap_operand(ctx.sbuf(wbase[ct * ngr + gi], kk, mm, mt));
-                  in.ops[2] = ap_operand(mv);
-                  in.ops[3] = int_operand(
-                      static_cast<int64_t>(gi == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
-                  ctx.emit(Engine::Pe, in);
-                }
-                AccessPattern dst = ctx.sbuf(res[ct] + (r0 * ccn + c0) * 4, mm, 0, DType::Fp32);
-                dst.ndims = 2;
-                dst.dims[0] = {ccn, r};
-                dst.dims[1] = {1, c};
-                evacuate(ctx, dst, acc, fn, bops[ct]);
-              }
-            }
-          for (int64_t ct = 0; ct < nco; ++ct) {
-            const int64_t co0 = ct * tm, mm = std::min(tm, p.cout_g - co0);
-            ctx.dma(ctx.hbm(y,
-                            y.offset + (nn * g.M + grp * p.cout_g + co0) * g.OH * g.OW +
-                                oh0 * g.OW + ow0,
-                            mm, g.OH * g.OW, {{g.OW, rr}, {1, ccn}}),
-                    ctx.sbuf(res[ct], mm, rr * ccn, DType::Fp32), Engine::Act);
-          }
+  // Output-channel tiles go in groups whose weights (every contraction group) and bias fit the
+  // pinned half of SBUF, and whose chunk results fit a quarter of it; the im2col tiles are
+  // loaded once per group (once in all when every tile fits, the usual case).
+  const int64_t nco = (p.cout_g + tm - 1) / tm;
+  const int64_t wbytes = (tm * es + 63) / 64 * 64;
+  const int64_t cap = t.sbuf_bytes_per_partition;
+  const int64_t per_ct = ngr * wbytes + 64;
+  const int64_t ctg = std::min({nco, cap / 2 / per_ct, std::max<int64_t>(1, cap / 4 / (cr * cc * 4))});
+  if (ctg < 1) throw InputError("convolution weights do not fit in SBUF");
+  for (int64_t grp = 0; grp < g.G; ++grp)
+    for (int64_t ct0 = 0; ct0 < nco; ct0 += ctg) {
+      const int64_t nct = std::min(ctg, nco - ct0);
+      // Weights [cin_g x (fh x fw) rows, mm] per contraction group and co tile, and the bias.
+      const int64_t pin = ctx.sbuf_pin(ngr * nct * wbytes + nct * 64);
+      if (pin < 0) throw InputError("convolution weights do not fit in SBUF");
+      std::vector<int64_t> wbase(ngr * nct);
+      std::vector<isa::Operand> bops(nct);
+      for (int64_t j = 0; j < nct; ++j) {
+        const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+        for (int64_t gi = 0; gi < ngr; ++gi) {
+          const Group& q = groups[gi];
+          const int64_t base = pin + (j * ngr + gi) * wbytes;
+          wbase[j * ngr + gi] = base;
+          // Rows (c, kh, kw) of the group: taps kh0*KW + kw0 on, contiguous when fw == KW (or
+          // fh == 1).
+          ctx.dma(ctx.sbuf(base, p.cin_g * q.fh * q.fw, mm, mt),
+                  ctx.hbm(wv,
+                          wv.offset + ((grp * p.cin_g) * taps + q.kh0 * g.KW + q.kw0) * p.cout_g +
+                              co0,
+                          p.cin_g, taps * p.cout_g, {{p.cout_g, q.fh * q.fw}, {1, mm}}));
         }
+        if (bias) {
+          AccessPattern bt = ctx.sbuf(pin + ngr * nct * wbytes + j * 64, mm, 1, DType::Fp32);
+          ctx.dma(bt, ctx.hbm(*bias, bias->offset + grp * p.cout_g + co0, mm, 1, {{1, 1}}));
+          bops[j] = ap_operand(bt);
+        } else {
+          bops[j] = imm(0.0f);
+        }
+      }
+      for (int64_t nn = 0; nn < g.N; ++nn) {
+        const int64_t plane0 = nn * g.C + grp * p.cin_g;
+        for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
+          for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
+            const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
+            // One im2col tile per contraction group: partition (c, kh, kw), free (oh, ow).
+            std::vector<int64_t> tiles(ngr);
+            for (int64_t gi = 0; gi < ngr; ++gi) {
+              const Group& q = groups[gi];
+              tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
+              ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * ccn, mt),
+                      ctx.hbm(xp,
+                              plane0 * plane + (oh0 * g.sh + q.kh0 * g.dh) * m.Wp + ow0 * g.sw +
+                                  q.kw0 * g.dw,
+                              p.cin_g, plane,
+                              {{g.dh * m.Wp, q.fh}, {g.dw, q.fw}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
+            }
+            // The chunk's result per co tile is stored by ONE dma issued by act after its last
+            // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
+            std::vector<int64_t> res(nct);
+            for (int64_t j = 0; j < nct; ++j) res[j] = ctx.sbuf_alloc(rr * ccn * 4);
+            for (int64_t r0 = 0; r0 < rr; r0 += nr)
+              for (int64_t c0 = 0; c0 < ccn; c0 += nc) {
+                const int64_t r = std::min(nr, rr - r0), c = std::min(nc, ccn - c0);
+                for (int64_t j = 0; j < nct; ++j) {
+                  const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+                  const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
+                  for (int64_t gi = 0; gi < ngr; ++gi) {
+                    const int64_t kk = p.cin_g * groups[gi].fh * groups[gi].fw;
+                    AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
+                    mv.ndims = 2;
+                    mv.dims[0] = {ccn, r};
+                    mv.dims[1] = {1, c};
+                    isa::Instr in = make_instr(Opcode::Matmul);
+                    in.ops[0] = ap_operand(acc);
+                    in.ops[1] = ap_operand(ctx.sbuf(wbase[j * ngr + gi], kk, mm, mt));
+                    in.ops[2] = ap_operand(mv);
+                    in.ops[3] = int_operand(
+                        static_cast<int64_t>(gi == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                    ctx.emit(Engine::Pe, in);
+                  }
+                  AccessPattern dst = ctx.sbuf(res[j] + (r0 * ccn + c0) * 4, mm, 0, DType::Fp32);
+                  dst.ndims = 2;
+                  dst.dims[0] = {ccn, r};
+                  dst.dims[1] = {1, c};
+                  evacuate(ctx, dst, acc, fn, bops[j]);
+                }
+              }
+            for (int64_t j = 0; j < nct; ++j) {
+              const int64_t co0 = (ct0 + j) * tm, mm = std::min(tm, p.cout_g - co0);
+              ctx.dma(ctx.hbm(y,
+                              y.offset + (nn * g.M + grp * p.cout_g + co0) * g.OH * g.OW +
+                                  oh0 * g.OW + ow0,
+                              mm, g.OH * g.OW, {{g.OW, rr}, {1, ccn}}),
+                      ctx.sbuf(res[j], mm, rr * ccn, DType::Fp32), Engine::Act);
+            }
+          }
+      }
+      ctx.unpin_all();
     }
-    ctx.unpin_all();
-  }
 }
 
 }  // namespace
@@ -482,25 +511,59 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
                                            [block, wt] { return block(wt).data; });
   const HbmView wb = ctx.add_const(n.name + ".w_blocked", wblk, mt);
   int64_t nr, nc;
-  block_dims(p, tn, t.sbuf_bytes_per_partition / (8 * nk), es, nr, nc);
+  const int64_t budget = t.sbuf_bytes_per_partition / (8 * nk);
+  // A window whose band does not fit even for one output: the kernel in rectangles of taps
+  // (each the conv with that part of the kernel, its pads shifted by the part's offset), each
+  // with its own band and at most a quarter of SBUF of weights, accumulating in the same bank.
+  struct Rect {
+    int64_t kh0, fkh, kw0, fkw;
+  };
+  std::vector<Rect> rects{{0, g.KH, 0, g.KW}};
+  if (!block_dims(p, tn, budget, es, nr, nc)) {
+    nr = nc = 1;
+    const int64_t max_taps = std::max<int64_t>(1, t.sbuf_bytes_per_partition / 4 / (tm * es));
+    int64_t fkh = g.KH, fkw = g.KW;
+    auto fits = [&](int64_t kh, int64_t kw) {
+      return ((kh - 1) * g.dh + 1) * ((kw - 1) * g.dw + 1) * es <= budget && kh * kw <= max_taps;
+    };
+    while (!fits(fkh, fkw)) (fkw > 1 ? fkw : fkh) = ((fkw > 1 ? fkw : fkh) + 1) / 2;
+    rects.clear();
+    for (int64_t kh0 = 0; kh0 < g.KH; kh0 += fkh)
+      for (int64_t kw0 = 0; kw0 < g.KW; kw0 += fkw)
+        rects.push_back({kh0, std::min(fkh, g.KH - kh0), kw0, std::min(fkw, g.KW - kw0)});
+  }
+  auto sub_plan = [&](const Rect& q) {
+    ConvPlan s = p;
+    s.g.KH = q.fkh;
+    s.g.KW = q.fkw;
+    s.g.pt = g.pt - q.kh0 * g.dh;
+    s.g.pl = g.pl - q.kw0 * g.dw;
+    return s;
+  };
   for (int64_t grp = 0; grp < g.G; ++grp)
     for (int64_t co0 = 0; co0 < p.cout_g; co0 += tm) {
       const int64_t mm = std::min(tm, p.cout_g - co0);
-      // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit.
+      // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit;
+      // else loaded per block in groups of `tg` taps (a quarter of SBUF at most each), so a
+      // kernel of any size fits.
       const int64_t wbytes = (taps * mm * es + 63) / 64 * 64;
       const int64_t pin = ctx.sbuf_pin(nk * wbytes);
-      // wb holds the tile's [ci][tap][mm] contiguously: one run of taps x mm per partition.
-      auto load_w = [&](int64_t ki, int64_t base) {
+      const int64_t tg =
+          pin >= 0 ? taps
+                   : std::clamp<int64_t>(t.sbuf_bytes_per_partition / 4 / (mm * es), 1, taps);
+      // wb holds the tile's [ci][tap][mm] contiguously: taps tp0 .. tp0 + nt of one partition
+      // are one run of nt x mm elements.
+      auto load_w = [&](int64_t ki, int64_t tp0, int64_t nt, int64_t base) {
         const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
-        AccessPattern wtile = ctx.sbuf(base, kk, taps * mm, mt);
+        AccessPattern wtile = ctx.sbuf(base, kk, nt * mm, mt);
         ctx.dma(wtile, ctx.hbm(wb, wb.offset + (grp * p.cout_g + co0) * p.cin_g * taps +
-                                       k0 * taps * mm,
-                               kk, taps * mm, {{1, taps * mm}}));
+                                       k0 * taps * mm + tp0 * mm,
+                               kk, taps * mm, {{1, nt * mm}}));
         return base;
       };
       std::vector<int64_t> wbase;
       if (pin >= 0)
-        for (int64_t ki = 0; ki < nk; ++ki) wbase.push_back(load_w(ki, pin + ki * wbytes));
+        for (int64_t ki = 0; ki < nk; ++ki) wbase.push_back(load_w(ki, 0, taps, pin + ki * wbytes));
       const int64_t plane_out = grp * p.cout_g + co0;
       for (int64_t nn = 0; nn < g.N; ++nn)
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += nr)
@@ -511,14 +574,48 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
             const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
             for (int64_t ki = 0; ki < nk; ++ki) {
               const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
-              const int64_t woff = pin >= 0 ? wbase[ki] : load_w(ki, ctx.sbuf_alloc(wbytes));
-              const int64_t off =
-                  load_band(ctx, p, x, x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W, kk,
-                            bd, mt, 0.0f);
+              const int64_t x_off = x.offset + (nn * g.C + grp * p.cin_g + k0) * g.H * g.W;
+              if (rects.size() > 1) {
+                for (const Rect& q : rects) {
+                  const ConvPlan ps = sub_plan(q);
+                  const Band bq = band_for(ps, oh0, r, ow0, c);
+                  const int64_t off = load_band(ctx, ps, x, x_off, kk, bq, mt, 0.0f);
+                  int64_t woff = 0;
+                  if (pin < 0) {  // the rectangle's taps: rows kh (KW taps apart), columns kw
+                    woff = ctx.sbuf_alloc(q.fkh * q.fkw * mm * es);
+                    ctx.dma(ctx.sbuf(woff, kk, q.fkh * q.fkw * mm, mt),
+                            ctx.hbm(wb,
+                                    wb.offset + (grp * p.cout_g + co0) * p.cin_g * taps +
+                                        k0 * taps * mm + (q.kh0 * g.KW + q.kw0) * mm,
+                                    kk, taps * mm, {{g.KW * mm, q.fkh}, {mm, q.fkw}, {1, mm}}));
+                  }
+                  for (int64_t i = 0; i < q.fkh; ++i)
+                    for (int64_t j = 0; j < q.fkw; ++j) {
+                      const int64_t tp = (q.kh0 + i) * g.KW + q.kw0 + j;
+                      const int64_t st = pin >= 0 ? wbase[ki] + tp * mm * es
+                                                  : woff + (i * q.fkw + j) * mm * es;
+                      isa::Instr in = make_instr(Opcode::Matmul);
+                      in.ops[0] = ap_operand(acc);
+                      in.ops[1] = ap_operand(ctx.sbuf(st, kk, mm, mt));
+                      in.ops[2] = ap_operand(tap_window(ctx, ps, bq, off, kk, i, j, r, c, mt));
+                      in.ops[3] = int_operand(static_cast<int64_t>(
+                          ki == 0 && tp == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+                      ctx.emit(Engine::Pe, in);
+                    }
+                }
+                continue;
+              }
+              const int64_t off = load_band(ctx, p, x, x_off, kk, bd, mt, 0.0f);
+              int64_t woff = 0, tp0 = 0;
               for (int64_t tp = 0; tp < taps; ++tp) {
+                if (tp % tg == 0) {
+                  tp0 = tp;
+                  const int64_t nt = std::min(tg, taps - tp);
+                  woff = pin >= 0 ? wbase[ki] : load_w(ki, tp, nt, ctx.sbuf_alloc(nt * mm * es));
+                }
                 isa::Instr in = make_instr(Opcode::Matmul);
                 in.ops[0] = ap_operand(acc);
-                in.ops[1] = ap_operand(ctx.sbuf(woff + tp * mm * es, kk, mm, mt));
+                in.ops[1] = ap_operand(ctx.sbuf(woff + (tp - tp0) * mm * es, kk, mm, mt));
                 in.ops[2] =
                     ap_operand(tap_window(ctx, p, bd, off, kk, tp / g.KW, tp % g.KW, r, c, mt));
                 in.ops[3] = int_operand(static_cast<int64_t>(

@@ -199,8 +199,9 @@ const std::vector<LowerCtx::Store>& LowerCtx::stores(int tensor) const {
 int64_t LowerCtx::sbuf_alloc(int64_t bytes) {
   bytes = (bytes + kAlign - 1) / kAlign * kAlign;
   if (bytes > t_.sbuf_bytes_per_partition)
-    throw InputError(fmt::format("{}: a tile needs {} bytes per partition; SBUF has {}",
-                                 g_.source, bytes, t_.sbuf_bytes_per_partition));
+    // Without the file name: lower_graph prefixes the node (file: node 'x' (op Y): ...).
+    throw InputError(fmt::format("a tile needs {} bytes per partition; SBUF has {}", bytes,
+                                 t_.sbuf_bytes_per_partition));
   if (bytes > t_.sbuf_bytes_per_partition - pinned_)
     throw std::logic_error("SBUF ring too small for a tile while operands are pinned");
   if (sbuf_next_ + bytes > t_.sbuf_bytes_per_partition - pinned_) sbuf_next_ = 0;

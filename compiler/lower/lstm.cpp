@@ -1,11 +1,13 @@
 // LSTM (single layer, forward, default activations): shape inference, reference kernel and
-// lowering. Lowering keeps the gates on partitions ([H, B] tiles, H <= partitions): per time
-// step and gate (i, o, f, c) two matmuls accumulate W_g x_t^T and R_g h^T into one PSUM bank,
+// lowering. Lowering keeps the gates on partitions ([H, B] tiles of up to 128 hidden units):
+// per time step, gate (i, o, f, c) and hidden tile, matmuls accumulate W_g x_t^T and R_g h^T
+// (h's K tiles) into one PSUM bank,
 // the act engine evacuates it through sigmoid/tanh with the summed bias as a per-partition
 // scalar, and the vector engine updates c and h, which stay in pinned SBUF across steps.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "compiler/lower/emit.h"
@@ -104,11 +106,13 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
   LstmDims d = lstm_dims(n, g.t(n.inputs[0]).shape, w.shape, r.shape);
   const isa::Target& tg = ctx.target();
   const int64_t P = tg.partitions;
-  if (d.H > std::min<int64_t>(P, tg.pe_cols) || d.H > tg.pe_rows)
-    throw InputError(fmt::format("hidden_size {} > {} is not supported", d.H, P));
   if (d.B > tg.max_moving_free) throw InputError("batch too large");
   const DType mt = ctx.mm_dtype();
   const int es = isa::dtype_size(mt);
+  // Hidden units in tiles of up to 128 (the gate rows on partitions, and the K tiles of R^T h).
+  const int64_t th = std::min<int64_t>({P, tg.pe_cols, tg.pe_rows});
+  const int64_t HT = (d.H + th - 1) / th;
+  auto hn = [&](int64_t ht) { return std::min(th, d.H - ht * th); };
   // Compile-time tables: W^T [I, 4H], R^T [H, 4H], bias [4H] = Wb + Rb.
   const Value wt = transposed_const(w, 4 * d.H, d.I), rt = transposed_const(r, 4 * d.H, d.H);
   Value bs(DType::Fp32, {4 * d.H});
@@ -122,39 +126,49 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
   const int64_t tk = std::min<int64_t>(tg.pe_rows, P), nk = (d.I + tk - 1) / tk;
   auto pin = [&](int64_t bytes) {
     int64_t off = ctx.sbuf_pin(bytes);
-    if (off < 0) throw InputError("LSTM weights do not fit in SBUF");
+    if (off < 0)
+      throw InputError(fmt::format("LSTM weights of hidden_size {} do not fit in SBUF", d.H));
     return off;
   };
-  // Pinned: W^T K tiles, R^T, bias columns (4), h, c (fp32) and h in the matmul dtype.
-  std::vector<AccessPattern> wk;
+  // Pinned: W^T K tiles, R^T K tiles, bias columns (4 per hidden tile), and per hidden tile h,
+  // c (fp32) and h in the matmul dtype.
+  std::vector<AccessPattern> wk, rk;
   for (int64_t k = 0; k < nk; ++k) {
     const int64_t kk = std::min(tk, d.I - k * tk);
     AccessPattern t = ctx.sbuf(pin(4 * d.H * es), kk, 4 * d.H, mt);
     ctx.dma(t, ctx.hbm(wv, k * tk * 4 * d.H, kk, 4 * d.H, {{1, 4 * d.H}}));
     wk.push_back(t);
   }
-  AccessPattern rk = ctx.sbuf(pin(4 * d.H * es), d.H, 4 * d.H, mt);
-  ctx.dma(rk, ctx.hbm(rv, 0, d.H, 4 * d.H, {{1, 4 * d.H}}));
-  AccessPattern bias = ctx.sbuf(pin(16), d.H, 4, DType::Fp32);
-  ctx.dma(bias, ctx.hbm(bv, 0, d.H, 1, {{d.H, 4}}));
-  AccessPattern h = ctx.sbuf(pin(d.B * 4), d.H, d.B, DType::Fp32);
-  AccessPattern c = ctx.sbuf(pin(d.B * 4), d.H, d.B, DType::Fp32);
-  AccessPattern hm = ctx.sbuf(pin(d.B * es), d.H, d.B, mt);
+  for (int64_t ht = 0; ht < HT; ++ht) {
+    AccessPattern t = ctx.sbuf(pin(4 * d.H * es), hn(ht), 4 * d.H, mt);
+    ctx.dma(t, ctx.hbm(rv, ht * th * 4 * d.H, hn(ht), 4 * d.H, {{1, 4 * d.H}}));
+    rk.push_back(t);
+  }
+  std::vector<AccessPattern> bias, h, c, hm;
+  for (int64_t ht = 0; ht < HT; ++ht) {
+    bias.push_back(ctx.sbuf(pin(16), hn(ht), 4, DType::Fp32));
+    ctx.dma(bias.back(), ctx.hbm(bv, ht * th, hn(ht), 1, {{d.H, 4}}));
+    h.push_back(ctx.sbuf(pin(d.B * 4), hn(ht), d.B, DType::Fp32));
+    c.push_back(ctx.sbuf(pin(d.B * 4), hn(ht), d.B, DType::Fp32));
+    hm.push_back(ctx.sbuf(pin(d.B * es), hn(ht), d.B, mt));
+  }
   // Initial state, transposed to [H, B].
-  auto load_state = [&](int idx, const AccessPattern& dst) {
-    if (n.has_input(idx)) {
-      HbmView v = ctx.view(n.inputs[idx]);
-      ctx.dma(dst, ctx.hbm(v, v.offset, d.H, 1, {{d.H, d.B}}));
-    } else {
-      isa::Instr ms = make_instr(Opcode::Memset);
-      ms.ops[0] = ap_operand(dst);
-      ms.ops[1] = imm(0.0f);
-      ctx.emit(Engine::Pool, ms);
+  auto load_state = [&](int idx, const std::vector<AccessPattern>& dst) {
+    for (int64_t ht = 0; ht < HT; ++ht) {
+      if (n.has_input(idx)) {
+        HbmView v = ctx.view(n.inputs[idx]);
+        ctx.dma(dst[ht], ctx.hbm(v, v.offset + ht * th, hn(ht), 1, {{d.H, d.B}}));
+      } else {
+        isa::Instr ms = make_instr(Opcode::Memset);
+        ms.ops[0] = ap_operand(dst[ht]);
+        ms.ops[1] = imm(0.0f);
+        ctx.emit(Engine::Pool, ms);
+      }
     }
   };
   load_state(5, h);
   load_state(6, c);
-  dve_unary(ctx, Opcode::Copy, hm, h);
+  for (int64_t ht = 0; ht < HT; ++ht) dve_unary(ctx, Opcode::Copy, hm[ht], h[ht]);
   std::optional<HbmView> y, yh, yc;
   if (n.outputs.size() > 0 && n.outputs[0] >= 0) y = ctx.view(n.outputs[0]);
   if (n.outputs.size() > 1 && n.outputs[1] >= 0) yh = ctx.view(n.outputs[1]);
@@ -168,39 +182,47 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
       ctx.dma(xt, ctx.hbm(x, x.offset + t * d.B * d.I + k * tk, kk, 1, {{d.I, d.B}}));
       xk.push_back(xt);
     }
-    AccessPattern gate[4];
-    for (int q = 0; q < 4; ++q) {
-      const AccessPattern acc = ctx.psum(ctx.psum_alloc(), d.H, d.B);
-      for (int64_t k = 0; k <= nk; ++k) {
-        AccessPattern st = k < nk ? wk[k] : rk;
-        st.offset += q * d.H * es;
-        st.dims[0] = {1, d.H};
-        isa::Instr mm = make_instr(Opcode::Matmul);
-        mm.ops[0] = ap_operand(acc);
-        mm.ops[1] = ap_operand(st);
-        mm.ops[2] = ap_operand(k < nk ? xk[k] : hm);
-        mm.ops[3] = int_operand(static_cast<int64_t>(k == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
-        ctx.emit(Engine::Pe, mm);
+    // Every gate of every hidden tile from the previous h (all tiles) before any is updated.
+    std::vector<std::array<AccessPattern, 4>> gate(HT);
+    for (int64_t ht = 0; ht < HT; ++ht)
+      for (int q = 0; q < 4; ++q) {
+        const AccessPattern acc = ctx.psum(ctx.psum_alloc(), hn(ht), d.B);
+        for (int64_t k = 0; k < nk + HT; ++k) {
+          AccessPattern st = k < nk ? wk[k] : rk[k - nk];
+          st.offset += (q * d.H + ht * th) * es;
+          st.dims[0] = {1, hn(ht)};
+          isa::Instr mm = make_instr(Opcode::Matmul);
+          mm.ops[0] = ap_operand(acc);
+          mm.ops[1] = ap_operand(st);
+          mm.ops[2] = ap_operand(k < nk ? xk[k] : hm[k - nk]);
+          mm.ops[3] = int_operand(static_cast<int64_t>(k == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+          ctx.emit(Engine::Pe, mm);
+        }
+        gate[ht][q] = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), hn(ht), d.B, DType::Fp32);
+        AccessPattern bq = bias[ht];
+        bq.offset += q * 4;
+        bq.dims[0] = {1, 1};
+        act(ctx, gate[ht][q], acc, fns[q], imm(1.0f), ap_operand(bq));
       }
-      gate[q] = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), d.H, d.B, DType::Fp32);
-      AccessPattern bq = bias;
-      bq.offset += q * 4;
-      bq.dims[0] = {1, 1};
-      act(ctx, gate[q], acc, fns[q], imm(1.0f), ap_operand(bq));
+    for (int64_t ht = 0; ht < HT; ++ht) {
+      // c = f*c + i*g; h = o*tanh(c)  (gates in ONNX order i, o, f, c)
+      const std::array<AccessPattern, 4>& gq = gate[ht];
+      AccessPattern t1 = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), hn(ht), d.B, DType::Fp32);
+      tt(ctx, t1, gq[0], gq[3], AluOp::Mul);
+      tt(ctx, c[ht], c[ht], gq[2], AluOp::Mul);
+      tt(ctx, c[ht], c[ht], t1, AluOp::Add);
+      AccessPattern tc = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), hn(ht), d.B, DType::Fp32);
+      act(ctx, tc, c[ht], ActFn::Tanh);
+      tt(ctx, h[ht], gq[1], tc, AluOp::Mul);
+      if (t + 1 < d.T) dve_unary(ctx, Opcode::Copy, hm[ht], h[ht]);
+      if (y)
+        ctx.dma(ctx.hbm(*y, y->offset + t * d.B * d.H + ht * th, hn(ht), 1, {{d.H, d.B}}), h[ht]);
     }
-    // c = f*c + i*g; h = o*tanh(c)  (gates in ONNX order i, o, f, c)
-    AccessPattern t1 = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), d.H, d.B, DType::Fp32);
-    tt(ctx, t1, gate[0], gate[3], AluOp::Mul);
-    tt(ctx, c, c, gate[2], AluOp::Mul);
-    tt(ctx, c, c, t1, AluOp::Add);
-    AccessPattern tc = ctx.sbuf(ctx.sbuf_alloc(d.B * 4), d.H, d.B, DType::Fp32);
-    act(ctx, tc, c, ActFn::Tanh);
-    tt(ctx, h, gate[1], tc, AluOp::Mul);
-    if (t + 1 < d.T) dve_unary(ctx, Opcode::Copy, hm, h);
-    if (y) ctx.dma(ctx.hbm(*y, y->offset + t * d.B * d.H, d.H, 1, {{d.H, d.B}}), h);
   }
-  if (yh) ctx.dma(ctx.hbm(*yh, yh->offset, d.H, 1, {{d.H, d.B}}), h);
-  if (yc) ctx.dma(ctx.hbm(*yc, yc->offset, d.H, 1, {{d.H, d.B}}), c);
+  for (int64_t ht = 0; ht < HT; ++ht) {
+    if (yh) ctx.dma(ctx.hbm(*yh, yh->offset + ht * th, hn(ht), 1, {{d.H, d.B}}), h[ht]);
+    if (yc) ctx.dma(ctx.hbm(*yc, yc->offset + ht * th, hn(ht), 1, {{d.H, d.B}}), c[ht]);
+  }
   ctx.unpin_all();
 }
 

@@ -1,5 +1,5 @@
 // Lowering of GatherElements (GpSimd `gather` within partitions, one row of the gathered axis
-// per partition), Trilu (`select` against a constant 0/1 mask), Round (half to even with the
+// per partition, in chunks with a select per chunk when the axis is long), Trilu (`select` against a constant 0/1 mask), Round (half to even with the
 // 2^23 trick on |x|) and ScatterND with constant indices (a copy of data, then one DMA copy per
 // run of consecutive update slices). See ops/more2.h.
 #include <fmt/format.h>
@@ -107,9 +107,11 @@ void lower_gather_elements(LowerCtx& ctx, const Node& n) {
   const int64_t K = ishape[axis];
   if (num_elements(ishape) == 0) return;
   const int64_t cap = ctx.target().sbuf_bytes_per_partition;
-  if (V * 4 * 4 > cap)
-    throw InputError(fmt::format("{}: axis {} of {} elements does not fit in an SBUF partition",
-                                 g.where(n), axis, V));
+  const DType dt = LowerCtx::sbuf_dtype(data.dtype);
+  const int64_t es = isa::dtype_size(dt);
+  // An axis that fits a quarter of SBUF is loaded whole per row; a longer one in chunks of L.
+  const bool whole = V * es * 4 <= cap;
+  const int64_t L = whole ? V : cap / 8 / es;
   HbmView idx;
   const Value* civ = const_input(g, n, 1);
   if (civ) {  // constant indices: resolved (negative ones) and range-checked here
@@ -138,32 +140,72 @@ void lower_gather_elements(LowerCtx& ctx, const Node& n) {
     os.push_back(out.strides[d]);
   }
   const int64_t F = std::max<int64_t>(
-      16, std::min<int64_t>(2048, (cap / 2 - V * 4) / (4 * 4)));
+      16, std::min<int64_t>(2048, (cap / 2 - L * es) / (4 * 4)));
+  // Elements [v0, v0 + len) of the rows' axis.
+  auto load = [&](const TileSpec& ts, int64_t v0, int64_t len) {
+    AccessPattern src = ctx.sbuf(ctx.sbuf_alloc(len * es), ts.np, len, dt);
+    ctx.dma(src, ctx.hbm(data, data.offset + ts.offsets[0] + v0 * data.strides[axis], ts.np,
+                         ts.pstride[0], {{data.strides[axis], len}}));
+    return src;
+  };
   ctx.for_each_tile(rows, {ds, is, os}, 1, [&](const TileSpec& ts) {
     const int64_t np = ts.np;
-    AccessPattern src = tile_f32(ctx, np, V);
-    ctx.dma(src, ctx.hbm(data, data.offset + ts.offsets[0], np, ts.pstride[0],
-                         {{data.strides[axis], V}}));
+    const AccessPattern src = whole ? load(ts, 0, V) : AccessPattern{};
     for (int64_t k0 = 0; k0 < K; k0 += F) {
       const int64_t kf = std::min(F, K - k0);
       AccessPattern it = ctx.sbuf(ctx.sbuf_alloc(kf * 4), np, kf, DType::Int32);
       const AccessPattern ih = ctx.hbm(idx, idx.offset + ts.offsets[1] + k0 * idx.strides[axis],
                                        np, ts.pstride[1], {{idx.strides[axis], kf}});
-      if (civ) {
+      AccessPattern f;  // the indices as fp32 values (exact below 2^24)
+      if (civ && whole) {
         ctx.dma(it, ih);
+      } else if (civ) {
+        f = tile_f32(ctx, np, kf);
+        ctx.dma(f, ih);
       } else {  // runtime indices: k + V * (k < 0), then to int32
-        AccessPattern f = tile_f32(ctx, np, kf), t = tile_f32(ctx, np, kf);
+        f = tile_f32(ctx, np, kf);
+        AccessPattern t = tile_f32(ctx, np, kf);
         ctx.dma(f, ih);
         compiler::ts(ctx, t, f, AluOp::Lt, 0.0f, AluOp::Mul, static_cast<float>(V));
         tt(ctx, f, f, t, AluOp::Add);
-        dve_unary(ctx, Opcode::Copy, it, f);
+        if (whole) dve_unary(ctx, Opcode::Copy, it, f);
       }
-      AccessPattern o = tile_f32(ctx, np, kf);
-      isa::Instr ga = make_instr(Opcode::Gather);
-      ga.ops[0] = ap_operand(o);
-      ga.ops[1] = ap_operand(src);
-      ga.ops[2] = ap_operand(it);
-      ctx.emit(Engine::Pool, ga);
+      AccessPattern o = ctx.sbuf(ctx.sbuf_alloc(kf * es), np, kf, dt);
+      auto gather = [&](const AccessPattern& dst, const AccessPattern& from,
+                        const AccessPattern& index) {
+        isa::Instr ga = make_instr(Opcode::Gather);
+        ga.ops[0] = ap_operand(dst);
+        ga.ops[1] = ap_operand(from);
+        ga.ops[2] = ap_operand(index);
+        ctx.emit(Engine::Pool, ga);
+      };
+      if (whole) {
+        gather(o, src, it);
+      } else {
+        // A pass per chunk [v0, v0 + L) of the axis: the indices it holds (0 <= k - v0 < L)
+        // take its gathered values; every index lies in exactly one chunk, so the first pass
+        // writes all outputs and later passes select.
+        AccessPattern loc = tile_f32(ctx, np, kf), ok = tile_f32(ctx, np, kf);
+        AccessPattern got = ctx.sbuf(ctx.sbuf_alloc(kf * es), np, kf, dt);
+        for (int64_t v0 = 0; v0 < V; v0 += L) {
+          const int64_t len = std::min(L, V - v0);
+          const AccessPattern chunk = load(ts, v0, len);
+          compiler::ts(ctx, loc, f, AluOp::Add, static_cast<float>(-v0));
+          if (v0 > 0) {
+            compiler::ts(ctx, ok, loc, AluOp::Ge, 0.0f);
+            compiler::ts(ctx, got, loc, AluOp::Lt, static_cast<float>(len));  // scratch
+            tt(ctx, ok, ok, got, AluOp::Mul);
+          }
+          compiler::ts(ctx, loc, loc, AluOp::Max, 0.0f, AluOp::Min, static_cast<float>(len - 1));
+          dve_unary(ctx, Opcode::Copy, it, loc);
+          if (v0 == 0) {
+            gather(o, chunk, it);
+          } else {
+            gather(got, chunk, it);
+            select(ctx, o, ok, got, o);
+          }
+        }
+      }
       ctx.dma(ctx.hbm(out, out.offset + ts.offsets[2] + k0 * out.strides[axis], np, ts.pstride[2],
                       {{out.strides[axis], kf}}),
               o, Engine::Pool);

@@ -1,8 +1,10 @@
 // Lowering of InstanceNormalization (Vector-engine statistics, one fused act per chunk), and of
-// LRN and CumSum as matmuls with a constant band matrix over the channel / cumulated axis.
+// LRN as a matmul with a constant band matrix over the channel axis (CumSum: lower/cumsum.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
@@ -22,10 +24,14 @@ namespace {
 
 }  // namespace
 
-// Rows (n, c) on partitions, a channel tile at a time. Pass 1: bn_stats per 512 elements of each
-// loaded chunk into a pinned statistics tile, bn_aggr -> mean, var. a = scale * rsqrt(var + eps),
-// b = B - mean * a (per-partition columns). Pass 2: y = act copy(x * a + b), reusing the loaded
-// plane when it fits in one chunk, else reloading chunk by chunk.
+// Rows (n, c) on partitions, a channel tile at a time. The statistics are those of the plane
+// shifted by its first element x0 (so a constant plane has mean and variance exactly 0 and
+// normalises to exactly the bias): pass 1 takes bn_stats per 512 elements of each loaded chunk
+// of x - x0 (act), bn_aggr -> mean_s, var; a = scale * rsqrt(var + eps). Pass 2:
+// y = ((x - x0 - mean_s) * a) + B (ts, then act), reusing the shifted plane when it fits in one
+// chunk, else reloading chunk by chunk. With several chunks, each chunk's statistics are first
+// aggregated (bn_aggr) and written back as one bn_stats record of two halves (count/2, mean,
+// count/2 * var), so the statistics take 6 values per chunk whatever the plane size.
 void lower_instance_norm(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   const Shape& s = g.t(n.inputs[0]).shape;
@@ -34,51 +40,81 @@ void lower_instance_norm(LowerCtx& ctx, const Node& n) {
   const float eps = n.attr_float("epsilon", 1e-5f);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
   HbmView gamma = ctx.view(n.inputs[1]), beta = ctx.view(n.inputs[2]);
+  const DType dt = LowerCtx::sbuf_dtype(x.dtype);
+  const int64_t es = isa::dtype_size(dt);
   const int64_t P = ctx.target().partitions, kStat = 512;
   const int64_t cap = ctx.target().sbuf_bytes_per_partition;
-  const int64_t CH = S * 4 <= cap / 6 ? S : 4096;  // chunk of a plane per load
+  const int64_t CH = S * es <= cap / 6 ? S : 4096;  // chunk of a plane per load
   const int64_t nchunks = (S + CH - 1) / CH;
-  int64_t nsub = 0;
-  for (int64_t k0 = 0; k0 < S; k0 += CH) nsub += (std::min(CH, S - k0) + kStat - 1) / kStat;
-  // Pinned: statistics (6 per sub-chunk), mean/var, rstd, a, b, scale, B columns.
-  const int64_t pin = ctx.sbuf_pin((6 * nsub + 8) * 4);
+  auto subs = [&](int64_t nf) { return (nf + kStat - 1) / kStat; };
+  // Pinned: statistics (6 per sub-chunk of one chunk, or one record per chunk), mean/var, rstd,
+  // a, -x0, -mean, scale, B columns.
+  const int64_t nrec = nchunks == 1 ? subs(S) : nchunks;
+  const int64_t pin = ctx.sbuf_pin((6 * nrec + 8) * 4);
   if (pin < 0)
     throw InputError(fmt::format("{}: planes of {} elements are too large for the SBUF "
                                  "statistics", g.where(n), S));
-  const int64_t mv_off = pin + 6 * nsub * 4;
+  const int64_t mv_off = pin + 6 * nrec * 4;
   for (int64_t b = 0; b < N; ++b)
     for (int64_t c0 = 0; c0 < C; c0 += P) {
       const int64_t np = std::min(P, C - c0), row0 = b * C + c0;
       auto colp = [&](int64_t k) { return ctx.sbuf(mv_off + k * 4, np, 1, DType::Fp32); };
       const AccessPattern mean = colp(0), var = colp(1), rstd = colp(2), ca = colp(3),
-                          cb = colp(4), gc = colp(5), bc = colp(6);
+                          nx0 = colp(4), nm = colp(5), gc = colp(6), bc = colp(7);
       ctx.dma(gc, ctx.hbm(gamma, gamma.offset + c0, np, 1, {{1, 1}}));
       ctx.dma(bc, ctx.hbm(beta, beta.offset + c0, np, 1, {{1, 1}}));
+      auto load = [&](int64_t k0, int64_t nf) {
+        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        ctx.dma(t, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
+        return t;
+      };
       AccessPattern kept;
-      int64_t sub = 0;
-      for (int64_t k0 = 0; k0 < S; k0 += CH) {
+      for (int64_t k0 = 0, k = 0; k0 < S; k0 += CH, ++k) {
         const int64_t nf = std::min(CH, S - k0);
-        const int64_t off = ctx.sbuf_alloc(nf * 4);
-        kept = ctx.sbuf(off, np, nf, DType::Fp32);
-        ctx.dma(kept, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
-        for (int64_t j0 = 0; j0 < nf; j0 += kStat, ++sub)
-          dve_unary(ctx, Opcode::BnStats, ctx.sbuf(pin + sub * 24, np, 6, DType::Fp32),
-                   ctx.sbuf(off + j0 * 4, np, std::min(kStat, nf - j0), DType::Fp32));
+        AccessPattern t = load(k0, nf);
+        if (k0 == 0) ts(ctx, nx0, ctx.sbuf(t.offset, np, 1, dt), AluOp::Mul, imm(-1.0f));
+        kept = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        act(ctx, kept, t, ActFn::Copy, imm(1.0f), ap_operand(nx0));  // x - x0
+        // bn_stats of the chunk: into the pinned statistics (one chunk) or a scratch tile.
+        const int64_t st = nchunks == 1 ? pin : ctx.sbuf_alloc(6 * subs(nf) * 4);
+        for (int64_t j0 = 0, sub = 0; j0 < nf; j0 += kStat, ++sub)
+          dve_unary(ctx, Opcode::BnStats, ctx.sbuf(st + sub * 24, np, 6, DType::Fp32),
+                    ctx.sbuf(kept.offset + j0 * es, np, std::min(kStat, nf - j0), dt));
+        if (nchunks == 1) continue;
+        // The chunk's mean and variance as record k: (nf/2, mean, nf/2 * var) twice.
+        dve_unary(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
+                  ctx.sbuf(st, np, 6 * subs(nf), DType::Fp32));
+        auto rec = [&](int64_t field) {  // field `field` of both halves of record k
+          AccessPattern a = ctx.sbuf(pin + (6 * k + field) * 4, np, 0, DType::Fp32);
+          a.dims[0] = {3, 2};
+          return a;
+        };
+        auto twice = [&](const AccessPattern& col) {
+          AccessPattern a = col;
+          a.dims[0] = {0, 2};
+          return a;
+        };
+        isa::Instr ms = make_instr(Opcode::Memset);
+        ms.ops[0] = ap_operand(rec(0));
+        ms.ops[1] = imm(static_cast<float>(nf) / 2.0f);
+        ctx.emit(Engine::Dve, ms);
+        dve_unary(ctx, Opcode::Copy, rec(1), twice(mean));
+        ts(ctx, rec(2), twice(var), AluOp::Mul, imm(static_cast<float>(nf) / 2.0f));
       }
       dve_unary(ctx, Opcode::BnAggr, ctx.sbuf(mv_off, np, 2, DType::Fp32),
-               ctx.sbuf(pin, np, 6 * nsub, DType::Fp32));
+                ctx.sbuf(pin, np, 6 * nrec, DType::Fp32));
       act(ctx, rstd, var, ActFn::Rsqrt, imm(1.0f), imm(eps));
       ts(ctx, ca, rstd, AluOp::Mul, ap_operand(gc), AluOp::Bypass, imm(0.0f));
-      ts(ctx, cb, mean, AluOp::Mul, ap_operand(ca), AluOp::Rsub, ap_operand(bc));  // B - mean*a
+      ts(ctx, nm, mean, AluOp::Mul, imm(-1.0f), AluOp::Add, ap_operand(nx0));  // -(x0 + mean)
       for (int64_t k0 = 0; k0 < S; k0 += CH) {
         const int64_t nf = std::min(CH, S - k0);
-        AccessPattern t = kept;
-        if (nchunks > 1) {
-          t = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
-          ctx.dma(t, ctx.hbm(x, x.offset + row0 * S + k0, np, S, {{1, nf}}));
+        AccessPattern o = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        if (nchunks == 1) {  // (x - x0) - mean
+          ts(ctx, o, kept, AluOp::Sub, ap_operand(mean), AluOp::Mul, ap_operand(ca));
+        } else {
+          ts(ctx, o, load(k0, nf), AluOp::Add, ap_operand(nm), AluOp::Mul, ap_operand(ca));
         }
-        AccessPattern o = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
-        act(ctx, o, t, ActFn::Copy, ap_operand(ca), ap_operand(cb));
+        act(ctx, o, o, ActFn::Copy, imm(1.0f), ap_operand(bc));
         ctx.dma(ctx.hbm(y, y.offset + row0 * S + k0, np, S, {{1, nf}}), o, Engine::Pool);
       }
     }
@@ -89,21 +125,23 @@ namespace {
 
 // out[o, m, i] = post(sum_l band[l, m] * pre(x[o, l, i])) for x seen as [O, L, I]: L on
 // partitions (K tiles), a block of (o, i) pairs (at most one PSUM bank) on the free axis, the
-// constant band matrix [L, L] pinned in SBUF as the stationary operand, K tiles accumulating in
-// PSUM. act evacuates PSUM as s*scale + bias; LRN then raises to -beta and multiplies by x.
+// band's blocks (stationary) pinned in SBUF, K tiles accumulating in PSUM. act evacuates PSUM
+// as s*scale + bias; LRN then raises to -beta and multiplies by x.
 struct BandOp {
   ActFn pre = ActFn::Copy;  // applied to x when converting it to the matmul dtype
   float scale = 1.0f, bias = 0.0f;
   bool lrn = false;
   float beta = 0.0f;
   DType mt = DType::Fp32;
-  // Rows l' of the band's column m that are nonzero: [m - below, m + above] (clipped).
-  int64_t below = 0, above = 0;
 };
 
+// The band's block of rows [k0, k0 + nk) and columns [m0, m0 + nm) as a stationary operand
+// (pinned SBUF), or nullopt where it is all zeros (no matmul).
+using BandBlock =
+    std::function<std::optional<AccessPattern>(int64_t k0, int64_t nk, int64_t m0, int64_t nm)>;
+
 void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
-                 const Value& band, const BandOp& op) {
-  const Graph& g = ctx.graph();
+                 const BandBlock& block, const BandOp& op) {
   const isa::Target& tg = ctx.target();
   const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
   const int64_t MT = std::min<int64_t>(P, tg.pe_cols);
@@ -111,18 +149,10 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
   const DType mt = op.mt;
   const int64_t es = isa::dtype_size(mt);
   HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  HbmView bv = ctx.add_const(n.name + ".band", band, mt);
   const int64_t KT = (L + P - 1) / P;
-  const int64_t pin = ctx.sbuf_pin(KT * L * es);
-  if (pin < 0)
-    throw InputError(fmt::format("{}: an axis of {} elements is too long", g.where(n), L));
-  for (int64_t kt = 0; kt < KT; ++kt) {
-    const int64_t nk = std::min(P, L - kt * P);
-    ctx.dma(ctx.sbuf(pin + kt * L * es, nk, L, mt),
-            ctx.hbm(bv, bv.offset + kt * P * L, nk, L, {{1, L}}));
-  }
   const int64_t ni = std::min(I, F), no = std::max<int64_t>(1, std::min(O, F / ni));
   const DType xd = LowerCtx::sbuf_dtype(x.dtype);
+  const int64_t xs = isa::dtype_size(xd);
   // x/y rows l0.. of the block (o0, i0): partitions l (stride I), free [o][i].
   auto hv = [&](const HbmView& v, int64_t l0, int64_t np, int64_t o0, int64_t co, int64_t i0,
                 int64_t ci) {
@@ -141,7 +171,7 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
       std::vector<AccessPattern> xt, sq;
       for (int64_t kt = 0; kt < KT; ++kt) {
         const int64_t nk = std::min(P, L - kt * P);
-        const int64_t off = ctx.sbuf_alloc(nf * 4);
+        const int64_t off = ctx.sbuf_alloc(nf * xs);
         ctx.dma(st(off, nk, co, ci, xd), hv(x, kt * P, nk, o0, co, i0, ci));
         xt.push_back(ctx.sbuf(off, nk, nf, xd));
         sq.push_back(ctx.sbuf(ctx.sbuf_alloc(nf * es), nk, nf, mt));
@@ -149,22 +179,29 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
       }
       for (int64_t m0 = 0; m0 < L; m0 += MT) {
         const int64_t nm = std::min(MT, L - m0);
-        const int64_t k_lo = std::max<int64_t>(0, m0 - op.below);
-        const int64_t k_hi = std::min(L - 1, m0 + nm - 1 + op.above);
         const AccessPattern ps = ctx.psum(ctx.psum_alloc(), nm, nf);
         bool first = true;
-        for (int64_t kt = k_lo / P; kt <= k_hi / P; ++kt) {
+        for (int64_t kt = 0; kt < KT; ++kt) {
           const int64_t nk = std::min(P, L - kt * P);
+          const std::optional<AccessPattern> stat = block(kt * P, nk, m0, nm);
+          if (!stat) continue;
           isa::Instr mm = make_instr(Opcode::Matmul);
           mm.ops[0] = ap_operand(ps);
-          mm.ops[1] = ap_operand(ctx.sbuf(pin + (kt * L + m0) * es, nk, nm, mt));
+          mm.ops[1] = ap_operand(*stat);
           mm.ops[2] = ap_operand(sq[kt]);
           mm.ops[3] = int_operand(static_cast<int64_t>(first ? isa::AccFlag::Zero : isa::AccFlag::Acc));
           ctx.emit(Engine::Pe, mm);
           first = false;
         }
         const AccessPattern d = ctx.sbuf(ctx.sbuf_alloc(nf * 4), nm, nf, DType::Fp32);
-        act(ctx, d, ps, ActFn::Copy, imm(op.scale), imm(op.bias));
+        if (first) {  // no nonzero block: the sums are 0
+          isa::Instr ms = make_instr(Opcode::Memset);
+          ms.ops[0] = ap_operand(d);
+          ms.ops[1] = imm(op.bias);
+          ctx.emit(Engine::Dve, ms);
+        } else {
+          act(ctx, d, ps, ActFn::Copy, imm(op.scale), imm(op.bias));
+        }
         if (op.lrn) {
           ts(ctx, d, d, AluOp::Pow, imm(-op.beta), AluOp::Bypass, imm(0.0f));
           // x of the output rows: the K tile holding them when aligned, else a reload.
@@ -172,16 +209,11 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
           if (m0 % P == 0 && nm == std::min(P, L - m0)) {
             xm = xt[m0 / P];
           } else {
-            const int64_t off = ctx.sbuf_alloc(nf * 4);
+            const int64_t off = ctx.sbuf_alloc(nf * xs);
             ctx.dma(st(off, nm, co, ci, xd), hv(x, m0, nm, o0, co, i0, ci));
             xm = ctx.sbuf(off, nm, nf, xd);
           }
-          isa::Instr mul = make_instr(Opcode::TensorTensor);
-          mul.ops[0] = ap_operand(d);
-          mul.ops[1] = ap_operand(d);
-          mul.ops[2] = ap_operand(xm);
-          mul.ops[3] = int_operand(static_cast<int64_t>(AluOp::Mul));
-          ctx.emit(Engine::Dve, mul);
+          tt(ctx, d, d, xm, AluOp::Mul);
         }
         ctx.dma(hv(y, m0, nm, o0, co, i0, ci), st(d.offset, nm, co, ci, DType::Fp32),
                 Engine::Pool);
@@ -192,9 +224,11 @@ void band_matmul(LowerCtx& ctx, const Node& n, int64_t O, int64_t L, int64_t I,
 
 }  // namespace
 
-// LRN: channels on partitions; the window sum of squares is a matmul with the 0/1 band matrix.
+// LRN: channels on partitions; the window sum of squares is a matmul with the 0/1 band matrix
+// [C, C] (pinned; rows m - below .. m + above of column m are ones).
 void lower_lrn(LowerCtx& ctx, const Node& n) {
-  const Shape& s = ctx.graph().t(n.inputs[0]).shape;
+  const Graph& g = ctx.graph();
+  const Shape& s = g.t(n.inputs[0]).shape;
   const int64_t N = s[0], C = s[1], S = num_elements(s) / std::max<int64_t>(1, N * C);
   if (N * C * S == 0) return;
   const int64_t size = n.attr_int("size", 1);
@@ -205,13 +239,30 @@ void lower_lrn(LowerCtx& ctx, const Node& n) {
   op.lrn = true;
   op.beta = n.attr_float("beta", 0.75f);
   op.mt = ctx.mm_dtype();
-  op.below = (size - 1) / 2;  // window of output m: [m - below, m + above]
-  op.above = size - 1 - op.below;
+  const int64_t below = (size - 1) / 2, above = size - 1 - below;  // window [m - below, m + above]
   Value band(DType::Fp32, {C, C});
   for (int64_t m = 0; m < C; ++m)
-    for (int64_t k = std::max<int64_t>(0, m - op.below); k <= std::min(C - 1, m + op.above); ++k)
+    for (int64_t k = std::max<int64_t>(0, m - below); k <= std::min(C - 1, m + above); ++k)
       band.data[k * C + m] = 1.0;
-  band_matmul(ctx, n, N, C, S, band, op);
+  const isa::Target& tg = ctx.target();
+  const int64_t P = std::min<int64_t>(tg.partitions, tg.pe_rows);
+  const int64_t es = isa::dtype_size(op.mt), KT = (C + P - 1) / P;
+  HbmView bv = ctx.add_const(n.name + ".band", band, op.mt);
+  const int64_t pin = ctx.sbuf_pin(KT * C * es);
+  if (pin < 0)
+    throw InputError(fmt::format("{}: {} channels are too many for the SBUF band matrix",
+                                 g.where(n), C));
+  for (int64_t kt = 0; kt < KT; ++kt) {
+    const int64_t nk = std::min(P, C - kt * P);
+    ctx.dma(ctx.sbuf(pin + kt * C * es, nk, C, op.mt),
+            ctx.hbm(bv, bv.offset + kt * P * C, nk, C, {{1, C}}));
+  }
+  band_matmul(ctx, n, N, C, S,
+              [&](int64_t k0, int64_t nk, int64_t m0, int64_t nm) -> std::optional<AccessPattern> {
+                if (k0 + nk - 1 < m0 - below || k0 > m0 + nm - 1 + above) return std::nullopt;
+                return ctx.sbuf(pin + (k0 / P * C + m0) * es, nk, nm, op.mt);
+              },
+              op);
 }
 
 }  // namespace trnsim::compiler

@@ -5,13 +5,15 @@
 // padding border is set by small memsets (-max or 0), and one `reduce` over a 4-D window access
 // pattern [rows, cols, kh, kw] computes the block; blocks alternate between dve and pool, loads
 // are issued by sp and stores by act so that the next block's load never waits for a store.
-// AveragePool then multiplies by 1/count (a constant map broadcast over partitions).
+// AveragePool then multiplies by 1/count (a constant map broadcast over partitions). Global
+// pooling is the row-wise mean/max (lower/rowwise.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
 
 #include "compiler/lower/lower_ctx.h"
+#include "compiler/lower/rows.h"
 #include "compiler/ops/cnn.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
@@ -35,39 +37,15 @@ void reduce(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& src, A
   ctx.emit(e, in);
 }
 
-void lower_global(LowerCtx& ctx, const Node& n) {
-  const Shape& s = ctx.graph().t(n.inputs[0]).shape;
-  const int64_t rows = s[0] * s[1], hw = num_elements(s) / std::max<int64_t>(rows, 1);
-  if (hw * 4 * 4 > ctx.target().sbuf_bytes_per_partition)
-    throw InputError("the spatial plane does not fit in SBUF");
-  const bool mx = n.op == "GlobalMaxPool";
-  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  const int64_t P = ctx.target().partitions;
-  for (int64_t r0 = 0; r0 < rows; r0 += P) {
-    const int64_t np = std::min(P, rows - r0);
-    AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(hw * 4), np, hw, DType::Fp32);
-    ctx.dma(t, ctx.hbm(x, x.offset + r0 * hw, np, hw, {{1, hw}}));
-    AccessPattern r = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Fp32);
-    reduce(ctx, r, t, mx ? AluOp::Max : AluOp::Add, 1);
-    if (!mx) {
-      isa::Instr in = make_instr(Opcode::TensorScalar);
-      in.ops[0] = ap_operand(r);
-      in.ops[1] = ap_operand(r);
-      in.ops[2] = int_operand(static_cast<int64_t>(AluOp::Mul));
-      in.ops[3] = imm(1.0f / static_cast<float>(hw));
-      in.ops[4] = int_operand(static_cast<int64_t>(AluOp::Bypass));
-      in.ops[5] = imm(0.0f);
-      ctx.emit(Engine::Dve, in);
-    }
-    ctx.dma(ctx.hbm(y, y.offset + r0, np, 1, {{1, 1}}), r);
-  }
-}
-
 }  // namespace
 
 void lower_pool(LowerCtx& ctx, const Node& n) {
   if (n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool") {
-    lower_global(ctx, n);
+    // A mean/max over the spatial axes: the row-wise reduction (any plane size).
+    std::vector<int64_t> axes;
+    const int64_t r = static_cast<int64_t>(ctx.graph().t(n.inputs[0]).shape.size());
+    for (int64_t a = 2; a < r; ++a) axes.push_back(a);
+    lower_row_reduce(ctx, n, axes);
     return;
   }
   const Shape& xs = ctx.graph().t(n.inputs[0]).shape;
@@ -98,7 +76,28 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
   auto bw = [&] { return (nc - 1) * g.sw + (g.KW - 1) * g.dw + 1; };
   while (nr > 1 && bh() * bw() * 4 > budget) nr = (nr + 1) / 2;
   while (nc > 1 && bh() * bw() * 4 > budget) nc = (nc + 1) / 2;
-  if (bh() * bw() * 4 > budget) throw InputError("a pooling window does not fit in SBUF");
+  // A window larger than the band budget (a kernel of thousands of elements): the kernel is cut
+  // into tap groups, each reduced over its own band (the pooling with that part of the kernel,
+  // its pads shifted by the part's offset) and combined into the block's result (max or sum).
+  // AveragePool's groups are also kept to kSeqSum taps, so sums stay blocked (lower/rows.h).
+  int64_t fkh = g.KH, fkw = g.KW;
+  auto fits = [&](int64_t kh, int64_t kw) {
+    return ((nr - 1) * g.sh + (kh - 1) * g.dh + 1) * ((nc - 1) * g.sw + (kw - 1) * g.dw + 1) * 4 <=
+               budget &&
+           (mx || kh * kw <= kSeqSum);
+  };
+  while (!fits(fkh, fkw)) (fkw > 1 ? fkw : fkh) = ((fkw > 1 ? fkw : fkh) + 1) / 2;
+  std::vector<WindowGeom> parts;
+  for (int64_t kh0 = 0; kh0 < g.KH; kh0 += fkh)
+    for (int64_t kw0 = 0; kw0 < g.KW; kw0 += fkw) {
+      WindowGeom q = g;
+      q.KH = std::min(fkh, g.KH - kh0);
+      q.KW = std::min(fkw, g.KW - kw0);
+      q.pt = g.pt - kh0 * g.dh;
+      q.pl = g.pl - kw0 * g.dw;
+      parts.push_back(q);
+    }
+  const int64_t nparts = static_cast<int64_t>(parts.size());
   const float fill = mx ? -std::numeric_limits<float>::max() : 0.0f;
   const AluOp op = mx ? AluOp::Max : AluOp::Add;
   int64_t block = 0;
@@ -109,6 +108,7 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
   };
   struct Block {
     int64_t r0 = 0, np = 0, oh0 = 0, ow0 = 0, c = 0, BW = 0, off = 0;
+    int64_t part = 0;  // tap group (parts[part]); a block's groups are consecutive
     Engine e = Engine::Dve;
     std::vector<Seg> segs;
   };
@@ -122,13 +122,14 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
         bl.oh0 = oh0;
         bl.ow0 = ow0;
         bl.e = block % 2 == 0 ? Engine::Dve : Engine::Pool;
-        blocks.push_back(bl);
+        for (bl.part = 0; bl.part < nparts; ++bl.part) blocks.push_back(bl);
       }
   // Memsets and the load of a block (emitted two blocks ahead of its reduce, so that the
   // in-order engines never hold a later load behind an earlier reduce).
   auto prep = [&](Block& bk) {
     const int64_t r0 = bk.r0, np = bk.np, oh0 = bk.oh0, ow0 = bk.ow0;
     const Engine e = bk.e;
+    const WindowGeom& q = parts[bk.part];
     const int64_t c = std::min(nc, g.OW - ow0);
     std::vector<Seg>& segs = bk.segs;
     for (int64_t s = 0; s < S; ++s) {
@@ -136,16 +137,16 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
       sg.oh = s * sr + oh0;
       sg.r = std::max<int64_t>(0, std::min({nr, sr - oh0, g.OH - sg.oh}));
       if (sg.r == 0) break;
-      const int64_t BH = (sg.r - 1) * g.sh + (g.KH - 1) * g.dh + 1;
-      sg.R0 = sg.oh * g.sh - g.pt;
+      const int64_t BH = (sg.r - 1) * g.sh + (q.KH - 1) * g.dh + 1;
+      sg.R0 = sg.oh * g.sh - q.pt;
       sg.ih0 = std::max<int64_t>(0, sg.R0);
       sg.ih1 = std::min(g.H, sg.R0 + BH);
       segs.push_back(sg);
     }
     const int64_t ns = static_cast<int64_t>(segs.size());
-    const int64_t BH = (nr - 1) * g.sh + (g.KH - 1) * g.dh + 1;
-    const int64_t BW = (c - 1) * g.sw + (g.KW - 1) * g.dw + 1;
-    const int64_t C0 = ow0 * g.sw - g.pl;  // band's first column in x
+    const int64_t BH = (nr - 1) * g.sh + (q.KH - 1) * g.dh + 1;
+    const int64_t BW = (c - 1) * g.sw + (q.KW - 1) * g.dw + 1;
+    const int64_t C0 = ow0 * g.sw - q.pl;  // band's first column in x
     const int64_t iw0 = std::max<int64_t>(0, C0), iw1 = std::min(g.W, C0 + BW);
     const int64_t off = ctx.sbuf_alloc(BH * BW * 4);
     auto memset = [&](int64_t p0, int64_t pn, int64_t o, int64_t n0, int64_t s0, int64_t n1) {
@@ -169,9 +170,9 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
       };
       while (b < ns && same(segs[a], segs[b])) ++b;
       const Seg& sg = segs[a];
-      const int64_t bh_s = (sg.r - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+      const int64_t bh_s = (sg.r - 1) * g.sh + (q.KH - 1) * g.dh + 1;
       const int64_t top = sg.ih0 - sg.R0, bot = sg.ih1 - sg.R0;  // real rows [top, bot)
-      if (bot <= top) {
+      if (bot <= top || iw1 <= iw0) {  // all padding (a tap group can lie outside x)
         memset(a, b - a, 0, bh_s, BW, BW);
       } else {
         memset(a, b - a, 0, top, BW, BW);
@@ -198,12 +199,15 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
     bk.off = off;
   };
   // The reduce (and AveragePool's scaling) of a block and its store.
+  int64_t out = 0;  // the block's result (its first tap group's reduce)
   auto compute = [&](const Block& bk) {
     const int64_t r0 = bk.r0, np = bk.np, ow0 = bk.ow0, c = bk.c, BW = bk.BW, off = bk.off;
     const Engine e = bk.e;
+    const WindowGeom& q = parts[bk.part];
     const std::vector<Seg>& segs = bk.segs;
     const int64_t ns = static_cast<int64_t>(segs.size());
-    const int64_t out = ctx.sbuf_alloc(nr * c * 4);
+    if (bk.part == 0) out = ctx.sbuf_alloc(nr * c * 4);
+    const int64_t part = bk.part == 0 ? out : ctx.sbuf_alloc(nr * c * 4);
     for (int64_t a = 0; a < ns;) {
       int64_t b = a + 1;
       while (b < ns && segs[b].r == segs[a].r) ++b;
@@ -213,11 +217,25 @@ void lower_pool(LowerCtx& ctx, const Node& n) {
       win.ndims = 4;
       win.dims[0] = {g.sh * BW, r};
       win.dims[1] = {g.sw, c};
-      win.dims[2] = {g.dh * BW, g.KH};
-      win.dims[3] = {g.dw, g.KW};
+      win.dims[2] = {g.dh * BW, q.KH};
+      win.dims[3] = {g.dw, q.KW};
       AccessPattern o = ctx.sbuf(out, (b - a) * np, r * c, DType::Fp32);
       o.start_partition = static_cast<uint16_t>(a * np);
-      reduce(ctx, o, win, op, 2, e);
+      AccessPattern pr = o;
+      pr.offset = part;
+      reduce(ctx, pr, win, op, 2, e);
+      if (bk.part > 0) {
+        isa::Instr comb = make_instr(Opcode::TensorTensor);
+        comb.ops[0] = ap_operand(o);
+        comb.ops[1] = ap_operand(o);
+        comb.ops[2] = ap_operand(pr);
+        comb.ops[3] = int_operand(static_cast<int64_t>(op));
+        ctx.emit(e, comb);
+      }
+      if (bk.part + 1 < nparts) {
+        a = b;
+        continue;
+      }
       if (!mx) {
         AccessPattern iv = ctx.sbuf(ctx.sbuf_alloc(r * c * 4), (b - a) * np, r * c, DType::Fp32);
         iv.start_partition = static_cast<uint16_t>(a * np);

@@ -123,13 +123,16 @@ std::string explain_deadlock(const isa::Program& prog);
 
 // For every semaphore wait of the program: is it needed (without it some conflicting access
 // pair, ordered in the original program, is no longer ordered), and how many reports the
-// checker gives for the program without it.
+// checker gives for the program without it. Each wait costs one run of the checker over the
+// whole program; max_waits > 0 analyses at most that many, evenly spaced over the program's
+// waits (for programs with thousands of them).
 struct WaitAnalysis {
   WaitRef wait;
   std::string site;  // the instruction, as InstrSite::name, plus the wait text
   bool needed = false;
   size_t reports = 0;
 };
-std::vector<WaitAnalysis> analyse_waits(const isa::Program& prog, const isa::Target& target);
+std::vector<WaitAnalysis> analyse_waits(const isa::Program& prog, const isa::Target& target,
+                                        size_t max_waits = 0);
 
 }  // namespace trnsim::model

@@ -4,9 +4,10 @@
 usage: e2e_check.py TRNSIM_BINARY MODEL_NAME fp32|bf16 WORK_DIR
 
 Builds the model with make_models.py, runs it with tests/ort/run_ort.js (ONNX Runtime for
-Node.js, installed by `npm install` in tests/ort) and with `trnsim run`, and compares every
-output: max|diff| <= tol * max|ref|, tol = 1e-4 (fp32) or 3e-2 (bf16); bool/int outputs must
-match exactly. Exit 0 pass, 1 mismatch or failure, 77 skipped (ONNX Runtime not installed).
+Node.js, installed by `npm install` in tests/ort; or computes make_models.py's numpy reference
+for the few models that have one) and with `trnsim run`, and compares every
+output: max|diff| <= tol * max|ref|, tol = 1e-4 (fp32) or 3e-2 (bf16) unless make_models.py's
+TOLERANCE gives the model its own; bool/int outputs must match exactly. Exit 0 pass, 1 mismatch or failure, 77 skipped (ONNX Runtime not installed).
 """
 import os
 import subprocess
@@ -42,7 +43,14 @@ def main():
     in_dir = os.path.join(work, name + ".inputs")
     inputs = [f"{f[:-4]}={os.path.join(in_dir, f)}" for f in sorted(os.listdir(in_dir))]
     ref_dir, sim_dir = os.path.join(work, "ort"), os.path.join(work, "sim")
-    run(["node", os.path.join(ORT_DIR, "run_ort.js"), model, ref_dir] + inputs)
+    # The reference: ONNX Runtime, or numpy where the model has its own (make_models.py REFERENCE).
+    own_ref = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--reference",
+                              name, ref_dir], capture_output=True, text=True)
+    if own_ref.returncode == 3:
+        run(["node", os.path.join(ORT_DIR, "run_ort.js"), model, ref_dir] + inputs)
+    elif own_ref.returncode != 0:
+        sys.stderr.write(own_ref.stdout + own_ref.stderr)
+        sys.exit(1)
     cmd = [trnsim, "run", model, "--dtype", dtype, "--output-dir", sim_dir]
     for i in inputs:  # each .npy gives its input's shape: no --shape, also for symbolic dims
         cmd += ["--input", i]
@@ -50,6 +58,10 @@ def main():
     extra = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--run-args", name],
                            capture_output=True, text=True, check=True).stdout.split()
     run(cmd + extra)
+    # A tighter tolerance where precision is what the model tests (make_models.py TOLERANCE).
+    own = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--tol", name, dtype],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    base_tol = float(own) if own else TOL[dtype]
     ok = True
     for f in sorted(os.listdir(ref_dir)):
         ref = np.load(os.path.join(ref_dir, f))
@@ -71,7 +83,7 @@ def main():
         err = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
         scale = float(np.max(np.abs(ref))) if ref.size else 0.0
         # A float16 output cannot be closer than its own rounding (2^-11 relative).
-        tol = max(TOL[dtype], 2.0 ** -10) if ref.dtype == np.float16 else TOL[dtype]
+        tol = max(base_tol, 2.0 ** -10) if ref.dtype == np.float16 else base_tol
         limit = tol * max(scale, 1e-30)
         print(f"{name} [{dtype}] {f}: max|diff| {err:.3g}, max|ref| {scale:.3g}, limit {limit:.3g}")
         ok = ok and err <= limit

@@ -1234,8 +1234,10 @@ def lstm_model(name, T, B, I, H, bias=True, init=True):
 
 
 MODELS.update({"lstm_basic": lstm_model("lstm_basic", 5, 3, 10, 16),
-               "lstm_wide": lstm_model("lstm_wide", 4, 2, 200, 32, bias=False, init=False)})
-BF16_MODELS |= {"lstm_basic", "lstm_wide"}
+               "lstm_wide": lstm_model("lstm_wide", 4, 2, 200, 32, bias=False, init=False),
+               # hidden_size 200: two tiles of gate rows, h in two K tiles.
+               "lstm_wide_hidden": lstm_model("lstm_wide_hidden", 4, 3, 150, 200)})
+BF16_MODELS |= {"lstm_basic", "lstm_wide", "lstm_wide_hidden"}
 
 
 def if_const(name, cond_value, as_initializer):
@@ -1507,6 +1509,339 @@ RUN_ARGS["dp_ext_mlp"] = ["--cores", "2"]
 BF16_MODELS |= {"ext_mlp"}
 
 
+# ---- Long rows and reductions (issues #11, #12): rows longer than one SBUF partition holds
+# (multi-pass over chunks with partial results), reductions over any set of axes, blocked
+# summation and shifted statistics (precision), Pad/Resize/Conv/MatMul at sizes that once
+# refused ("rows of N elements do not fit in SBUF", "a tile needs N bytes per partition").
+def graph_op(name, nodes, feeds, inits=(), opset=OPSET, outputs=("y",)):
+    """Runtime inputs feeds(rng) -> {name: array}; outputs by name, shapes and dtypes by onnx
+    shape inference."""
+    def build(rng):
+        ins = feeds(rng)
+        tmap = {np.dtype(np.int64): I64, np.dtype(np.float32): F}
+        g = helper.make_graph(nodes, name, [vi(k, list(v.shape), tmap[v.dtype])
+                                            for k, v in ins.items()],
+                              [helper.make_empty_tensor_value_info(o) for o in outputs],
+                              initializer=[i(rng) if callable(i) else i for i in inits])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="trnsim-tests")
+        m.ir_version = 8
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        for o in m.graph.output:  # the inferred types of the outputs
+            for v in m.graph.value_info:
+                if v.name == o.name:
+                    o.CopyFrom(v)
+        onnx.checker.check_model(m)
+        return m, ins
+    return build
+
+
+def reductions(name, shape, specs, opset=OPSET, data=None):
+    """One node per (op, attrs) in specs, each on x, outputs y0, y1, ... (ReduceSum's axes
+    become its second input from opset 13)."""
+    nodes, inits = [], []
+    for i, (op, kw) in enumerate(specs):
+        ins = ["x"]
+        if op == "ReduceSum" and opset >= 13 and "axes" in kw:
+            kw = dict(kw)
+            inits.append(const(f"axes{i}", np.array(kw.pop("axes"), dtype=np.int64)))
+            ins.append(f"axes{i}")
+        nodes.append(n(op, ins, [f"y{i}"], name=f"r{i}_{op}", **kw))
+    return graph_op(name, nodes, lambda r: {"x": data(r) if data else rnd(r, *shape)}, inits,
+                    opset=opset, outputs=[f"y{i}" for i in range(len(specs))])
+
+
+def _near_one(*shape):
+    return lambda r: np.exp(rnd(r, *shape, scale=1e-3)).astype(np.float32)
+
+
+def _const_rows(shape, rows, value=1000.1):
+    """Random rows, some of them constant (a constant row normalises to exactly the bias)."""
+    def gen(r):
+        x = rnd(r, *shape)
+        for i, v in zip(rows, (value, -0.3, 77.7, 3.0e-3)):
+            x[i] = v
+        return x
+    return gen
+
+
+def stft_model(name, samples=1760, nfft=512, hop=160, mels=32):
+    """An fp32 audio front end as openWakeWord's melspectrogram: the STFT as two 1-D Convs with
+    512-wide kernels (real and imaginary part, 257 channels each), power, a mel MatMul, log."""
+    def build(rng):
+        k = np.arange(nfft // 2 + 1)[:, None] * np.arange(nfft)[None, :]
+        win = np.hanning(nfft).astype(np.float32)
+        wr = (np.cos(2 * np.pi * k / nfft) * win).astype(np.float32)[:, None, :]
+        wi = (-np.sin(2 * np.pi * k / nfft) * win).astype(np.float32)[:, None, :]
+        mel = np.abs(rnd(rng, nfft // 2 + 1, mels, scale=0.05))
+        nodes = [n("Conv", ["x", "wr"], ["re"], strides=[hop], name="stft_re"),
+                 n("Conv", ["x", "wi"], ["im"], strides=[hop], name="stft_im"),
+                 n("Mul", ["re", "re"], ["re2"], name="re2"),
+                 n("Mul", ["im", "im"], ["im2"], name="im2"),
+                 n("Add", ["re2", "im2"], ["pw"], name="power"),
+                 n("Transpose", ["pw"], ["pt"], perm=[0, 2, 1], name="frames"),
+                 n("MatMul", ["pt", "mel"], ["m"], name="mel"),
+                 n("Add", ["m", "eps"], ["me"], name="eps"),
+                 n("Log", ["me"], ["y"], name="log")]
+        inits = [const("wr", wr), const("wi", wi), const("mel", mel), const("eps", f32(1e-3))]
+        return graph_op(name, nodes, lambda r: {"x": rnd(r, 1, 1, samples, scale=0.3)},
+                        inits)(rng)
+    return build
+
+
+def cnn_320(rng):
+    """A 320x320x4 image CNN: Pad, Conv, Clip, Split, Resize down and up (linear), Concat."""
+    nodes = [n("Pad", ["x", "p"], ["xp"], mode="reflect", name="pad"),
+             n("Conv", ["xp", "w", "b"], ["c"], name="conv"),
+             n("Clip", ["c", "lo", "hi"], ["cc"], name="clip"),
+             n("Split", ["cc", "sp"], ["a", "b2"], axis=1, name="split"),
+             n("Resize", ["b2", "", "half"], ["bd"], mode="linear", name="down"),
+             n("Resize", ["bd", "", "two"], ["bu"], mode="linear", name="up"),
+             n("Resize", ["a", "", "one_half"], ["an"], mode="nearest", name="nearest"),
+             n("Pad", ["an", "p2", "v"], ["ap"], mode="constant", name="pad_const"),
+             n("Slice", ["ap", "st", "en", "ax"], ["as"], name="crop"),
+             n("Concat", ["as", "bu"], ["y"], axis=1, name="cat")]
+    inits = [const("p", i64(0, 0, 1, 1, 0, 0, 1, 1)), const("w", rnd(rng, 8, 4, 3, 3, scale=0.3)),
+             const("b", rnd(rng, 8, scale=0.1)), const("lo", f32(-1.0)), const("hi", f32(1.5)),
+             const("sp", i64(4, 4)), const("half", f32(1, 1, 0.5, 0.5)),
+             const("two", f32(1, 1, 2, 2)), const("one_half", f32(1, 1, 1.5, 1.5)),
+             const("p2", i64(0, 0, 3, 1, 0, 0, 2, 4)), const("v", f32(0.25)),
+             const("st", i64(3, 1)), const("en", i64(323, 321)), const("ax", i64(2, 3))]
+    return graph_op("cnn_320", nodes, lambda r: {"x": rnd(r, 1, 4, 320, 320)}, inits)(rng)
+
+
+LONG_MODELS = {
+    # Mean of 7,820 values around 100: sequential fp32 addition is ~1e-5 off (relative), blocked
+    # summation ~1e-7, as ONNX Runtime (TOLERANCE below).
+    "long_reducemean_7820": reductions("long_reducemean_7820", (3, 7820),
+                                       [("ReduceMean", dict(axes=[-1])),
+                                        ("ReduceSum", dict(axes=[1], keepdims=0))],
+                                       data=lambda r: 100 + rnd(r, 3, 7820)),
+    # Rows of 30,000 (sum, max, min, l1, sumsquare) and 20,000 (l2, logsumexp): several chunks.
+    "long_reduce_rows": reductions("long_reduce_rows", (2, 3, 30000),
+                                   [("ReduceSum", dict(axes=[2], keepdims=0)),
+                                    ("ReduceMax", dict(axes=[-1])), ("ReduceMin", dict(axes=[2])),
+                                    ("ReduceL1", dict(axes=[2])), ("ReduceSumSquare", dict(axes=[2])),
+                                    ("ReduceL2", dict(axes=[2])),
+                                    ("ReduceLogSumExp", dict(axes=[2], keepdims=0)),
+                                    ("ReduceMean", dict(axes=[2]))]),
+    "long_reduce_prod": reductions("long_reduce_prod", (2, 20000),
+                                   [("ReduceProd", dict(axes=[1]))], data=_near_one(2, 20000)),
+    # The reduced axis is not the innermost (rows on partitions along the inner axis), and all
+    # axes of a [40, 1000] tensor (one row of 40,000).
+    "long_reduce_axis0": reductions("long_reduce_axis0", (20000, 3),
+                                    [("ReduceMax", dict(axes=[0])), ("ReduceSum", dict(axes=[0])),
+                                     ("ReduceLogSumExp", dict(axes=[0]))]),
+    "long_reduce_all": reductions("long_reduce_all", (40, 1000),
+                                  [("ReduceL2", dict(keepdims=0)), ("ReduceMean", dict()),
+                                   ("ReduceMax", dict(keepdims=0))]),
+    # Any set of axes: non-adjacent, unsorted, negative, both keepdims.
+    "reduce_axes_nonadjacent": reductions(
+        "reduce_axes_nonadjacent", (4, 5, 6, 7),
+        [("ReduceSum", dict(axes=[0, 2])), ("ReduceMean", dict(axes=[3, 1], keepdims=0)),
+         ("ReduceMax", dict(axes=[-1, -3, 0])), ("ReduceMin", dict(axes=[0, 3], keepdims=0)),
+         ("ReduceL1", dict(axes=[1, 3])), ("ReduceL2", dict(axes=[0, 2], keepdims=0)),
+         ("ReduceSumSquare", dict(axes=[0, 1, 3])), ("ReduceLogSumExp", dict(axes=[1, 3])),
+         ("ReduceProd", dict(axes=[0, 2]))],
+        data=lambda r: 1 + rnd(r, 4, 5, 6, 7, scale=0.2)),
+    # Non-adjacent axes whose rows are long: [40, 3, 600] over axes 0 and 2 (24,000 each).
+    "reduce_axes_long_nonadj": reductions("reduce_axes_long_nonadj", (40, 3, 600),
+                                          [("ReduceMean", dict(axes=[0, 2])),
+                                           ("ReduceMax", dict(axes=[2, 0], keepdims=0))]),
+    # Opset 13 ReduceSum: axes as an input (non-adjacent), and noop_with_empty_axes.
+    "reduce_axes_input_op13": graph_op(
+        "reduce_axes_input_op13",
+        [n("ReduceSum", ["x", "ax"], ["y"], keepdims=0, name="sum"),
+         n("ReduceSum", ["x", ""], ["y1"], noop_with_empty_axes=1, name="noop"),
+         n("ReduceSum", ["x", "none"], ["y2"], keepdims=1, name="all")],
+        lambda r: {"x": rnd(r, 3, 4, 5)},
+        [const("ax", i64(2, 0)), const("none", np.zeros((0,), np.int64))], opset=13,
+        outputs=("y", "y1", "y2")),
+    "long_softmax": graph_op("long_softmax",
+                             [n("Softmax", ["x"], ["y"], axis=-1, name="sm"),
+                              n("LogSoftmax", ["x"], ["y1"], axis=1, name="lsm")],
+                             lambda r: {"x": rnd(r, 3, 30000, scale=3)}, outputs=("y", "y1")),
+    "long_softmax_axis0": graph_op("long_softmax_axis0",
+                                   [n("Softmax", ["x"], ["y"], axis=0, name="sm"),
+                                    n("LogSoftmax", ["x"], ["y1"], axis=-2, name="lsm")],
+                                   lambda r: {"x": rnd(r, 20000, 3, scale=3)},
+                                   outputs=("y", "y1")),
+    # Opset 11: flattened at axis 1, rows of 100 x 200.
+    "long_softmax_legacy": graph_op("long_softmax_legacy",
+                                    [n("Softmax", ["x"], ["y"], axis=1, name="sm")],
+                                    lambda r: {"x": rnd(r, 2, 100, 200, scale=3)}, opset=11),
+    "long_argmax": graph_op("long_argmax",
+                            [n("ArgMax", ["x"], ["y"], axis=1, name="amax"),
+                             n("ArgMin", ["x"], ["y1"], axis=-1, keepdims=0, select_last_index=1,
+                               name="amin_last"),
+                             n("ArgMax", ["x"], ["y2"], axis=1, select_last_index=1,
+                               keepdims=0, name="amax_last"),
+                             n("ArgMin", ["x"], ["y3"], axis=1, name="amin")],
+                            lambda r: {"x": r.integers(-30, 31, size=(3, 30000)).astype(np.float32)},
+                            outputs=("y", "y1", "y2", "y3")),
+    # int64 reductions are exact (int64 tiles): values around +-2^40 differ in bits fp32 does not
+    # hold, so the former fp32 computation gave wrong sums, means, extrema and argmax indices.
+    "reduce_int64": reductions("reduce_int64", (3, 4, 50),
+                               [("ReduceSum", dict(axes=[2])),
+                                ("ReduceMean", dict(axes=[1, 2], keepdims=0)),
+                                ("ReduceMax", dict(axes=[0, 2])), ("ReduceMin", dict(axes=[-1])),
+                                ("ReduceL1", dict(axes=[0])),
+                                ("ArgMax", dict(axis=2, select_last_index=1)),
+                                ("ArgMin", dict(axis=0, keepdims=0))],
+                               data=lambda r: (r.integers(-6, 7, size=(3, 4, 50)) +
+                                               (r.integers(0, 2, size=(3, 4, 50)) * 2 - 1) *
+                                               (1 << 40)).astype(np.int64)),
+    "reduce_int64_prod": reductions("reduce_int64_prod", (5, 8, 3),
+                                    [("ReduceProd", dict(axes=[1])),
+                                     ("ReduceSumSquare", dict(axes=[1, 2], keepdims=0))],
+                                    data=lambda r: r.integers(-60, 61, size=(5, 8, 3)).astype(np.int64)),
+    # Long int64 rows (chunks of 6,144 with int64 partials; ArgMax in chunks of 3,072) with ties
+    # across chunks one apart from values fp32 cannot tell apart.
+    "long_reduce_int64": reductions("long_reduce_int64", (2, 30000),
+                                    [("ReduceSum", dict(axes=[1])), ("ReduceMean", dict(axes=[1])),
+                                     ("ReduceMax", dict(axes=[1], keepdims=0)),
+                                     ("ReduceMin", dict(axes=[-1])),
+                                     ("ArgMax", dict(axis=1)),
+                                     ("ArgMin", dict(axis=1, select_last_index=1))],
+                                    data=lambda r: ((1 << 35) + r.integers(-4, 5, size=(2, 30000))
+                                                    ).astype(np.int64)),
+    "long_argmax_axis0": graph_op("long_argmax_axis0",
+                                  [n("ArgMax", ["x"], ["y"], axis=0, name="amax")],
+                                  lambda r: {"x": rnd(r, 20000, 5)}),
+    "long_layernorm": graph_op("long_layernorm",
+                               [n("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1,
+                                  epsilon=1e-5, name="ln")],
+                               lambda r: {"x": _const_rows((4, 20000), [1])(r) * 1.0},
+                               [lambda r: const("g", 1 + rnd(r, 20000, scale=0.3)),
+                                lambda r: const("b", rnd(r, 20000, scale=0.3))]),
+    # Constant rows of a BERT-sized LayerNorm: the output is exactly the bias.
+    "layernorm_const_rows": graph_op("layernorm_const_rows",
+                                     [n("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1,
+                                        epsilon=1e-5, name="ln")],
+                                     lambda r: {"x": _const_rows((6, 768), [1, 2, 3, 4])(r)},
+                                     [lambda r: const("g", 1 + rnd(r, 768, scale=0.3)),
+                                      lambda r: const("b", rnd(r, 768, scale=0.1))]),
+    "instnorm_const_plane": graph_op("instnorm_const_plane",
+                                     [n("InstanceNormalization", ["x", "g", "b"], ["y"],
+                                        name="inorm")],
+                                     lambda r: {"x": _const_rows((1, 5, 30, 30), [(0, 1), (0, 3)])(r)},
+                                     [lambda r: const("g", 1 + rnd(r, 5, scale=0.3)),
+                                      lambda r: const("b", rnd(r, 5, scale=0.3))]),
+    # Planes of 10,000 (three chunks), one of them constant.
+    "instnorm_const_chunked": graph_op("instnorm_const_chunked",
+                                       [n("InstanceNormalization", ["x", "g", "b"], ["y"],
+                                          epsilon=1e-3, name="inorm")],
+                                       lambda r: {"x": _const_rows((1, 3, 100, 100), [(0, 1)])(r)},
+                                       [lambda r: const("g", 1 + rnd(r, 3, scale=0.3)),
+                                        lambda r: const("b", rnd(r, 3, scale=0.3))]),
+    "global_pool_large": graph_op("global_pool_large",
+                                  [n("GlobalAveragePool", ["x"], ["y"], name="gap"),
+                                   n("GlobalMaxPool", ["x"], ["y1"], name="gmp")],
+                                  lambda r: {"x": rnd(r, 1, 3, 160, 160)}, outputs=("y", "y1")),
+    # Tap-by-tap Conv with a 300-wide kernel (40 input channels) on long rows.
+    "conv_wide_kernel": conv_op("conv_wide_kernel", (1, 40, 2000), (24, 40, 300), strides=[4]),
+    # Pooling windows larger than a band (kernels of 3,000-7,000): the kernel in tap groups,
+    # some of them entirely in the padding.
+    "pool_wide_kernel": graph_op("pool_wide_kernel",
+                                 [n("AveragePool", ["x"], ["y"], kernel_shape=[1, 7000],
+                                    strides=[1, 1500], pads=[0, 3000, 0, 2500], name="avg"),
+                                  n("MaxPool", ["x"], ["y1"], kernel_shape=[2, 3000],
+                                    strides=[2, 2000], pads=[1, 2900, 0, 100], name="max")],
+                                 lambda r: {"x": rnd(r, 1, 3, 3, 20000)}, outputs=("y", "y1")),
+    "long_cumsum": graph_op("long_cumsum",
+                            [n("CumSum", ["x", "a"], ["y"], name="cs"),
+                             n("CumSum", ["x", "a"], ["y1"], exclusive=1, reverse=1, name="cs_rev")],
+                            lambda r: {"x": rnd(r, 2, 3000)},
+                            [const("a", np.array(1, dtype=np.int64))], outputs=("y", "y1")),
+    # Pad and Resize of 320x320 planes (rows of 102,400 elements).
+    "pad_320": graph_op("pad_320", [n("Pad", ["x", "p"], ["y"], mode="reflect", name="pad")],
+                        lambda r: {"x": rnd(r, 1, 4, 320, 320)},
+                        [const("p", i64(0, 0, 2, 3, 0, 0, 2, 1))]),
+    # u2netp's bilinear 2x upsampling of [1, 16, 160, 160].
+    "resize_u2netp": graph_op("resize_u2netp",
+                              [n("Resize", ["x", "", "s"], ["y"], mode="linear", name="up")],
+                              lambda r: {"x": rnd(r, 1, 16, 160, 160)}, [const("s", f32(1, 1, 2, 2))]),
+    "cnn_320": cnn_320,
+    # Input rows wider than a span: the terms of one output read rows 12,000 apart, so each
+    # term loads its own span (cubic: 16 terms over 4 rows); and a 100x nearest downscale of
+    # one 100,000-element row (outputs 100 apart, chunks of few outputs).
+    "resize_wide_rows": graph_op("resize_wide_rows",
+                                 [n("Resize", ["x", "", "s"], ["y"], mode="cubic", name="cubic"),
+                                  n("Resize", ["x", "", "s2"], ["y1"], mode="linear", name="lin")],
+                                 lambda r: {"x": rnd(r, 1, 1, 4, 12000)},
+                                 [const("s", f32(1, 1, 2, 1.5)), const("s2", f32(1, 1, 0.75, 2))],
+                                 outputs=("y", "y1")),
+    "resize_downscale_long": graph_op("resize_downscale_long",
+                                      [n("Resize", ["x", "", "s"], ["y"], mode="nearest",
+                                         name="down")],
+                                      lambda r: {"x": rnd(r, 2, 100000)}, [const("s", f32(1, 0.01))]),
+    "stft_conv": stft_model("stft_conv"),
+    # Tap path (33 input channels) with a window larger than a band even for one output
+    # (200 taps dilated 32: 6,369 columns, fp32): the kernel in rectangles of 50 taps, each with
+    # its own band, shifted pads and weights (200 taps x 128 channels are not pinned).
+    "conv_wide_window": conv_op("conv_wide_window", (1, 33, 1, 6500), (128, 33, 1, 200),
+                                strides=[1, 64], dilations=[1, 32], pads=[0, 10, 0, 20]),
+    # im2col with more weights than half of SBUF (32 contraction groups x 6 output-channel tiles
+    # in fp32): the output channels go in groups, each loading the im2col tiles again.
+    "conv_im2col_wide_cout": conv_op("conv_im2col_wide_cout", (1, 2, 6000), (700, 2, 2048),
+                                     strides=[256]),
+    # The tap path with more taps x output channels than a partition holds (420 taps x 128).
+    "conv_many_taps": conv_op("conv_many_taps", (1, 40, 8, 300), (130, 40, 3, 140), strides=[1, 2]),
+    "matmul_huge_k": matmul_model("matmul_huge_k", 4, 60000, 6),
+    "gemm_huge_n": single("gemm_huge_n", [n("Gemm", ["a", "b", "c"], ["y"], name="gemm")],
+                          fixed_inputs(a=(8, 64), b=(64, 50000), c=(50000,)), [vi("y", [8, 50000])]),
+    # GatherElements along an axis of 30,000 (chunks of the axis, a select per chunk): runtime
+    # indices (some negative) on the last axis, constant ones on axis 0.
+    "gather_elements_long": graph_op(
+        "gather_elements_long",
+        [n("GatherElements", ["x", "i"], ["y"], axis=-1, name="ge"),
+         n("GatherElements", ["xt", "ic"], ["y1"], axis=0, name="ge0")],
+        lambda r: {"x": rnd(r, 3, 30000), "i": r.integers(-30000, 30000, size=(3, 700)),
+                   "xt": rnd(r, 20000, 4)},
+        [const("ic", np.random.default_rng(5).integers(-20000, 20000, size=(50, 4)))],
+        outputs=("y", "y1")),
+    "long_rows_movement": graph_op(
+        "long_rows_movement",
+        [n("Concat", ["x", "x"], ["c"], axis=1, name="cat"),
+         n("Slice", ["c", "st", "en", "ax", "stp"], ["s"], name="slice"),
+         n("Split", ["s", "sp"], ["s0", "s1"], axis=1, name="split"),
+         n("Transpose", ["s1"], ["t"], perm=[1, 0], name="t"),
+         n("Gather", ["x", "gi"], ["g"], axis=1, name="gather"),
+         n("Add", ["s0", "g"], ["y"], name="add")],
+        lambda r: {"x": rnd(r, 3, 60000)},
+        [const("st", i64(1)), const("en", i64(119999)), const("ax", i64(1)), const("stp", i64(2)),
+         const("sp", i64(30000, 29999)),
+         const("gi", np.random.default_rng(3).integers(0, 60000, 30000).astype(np.int64))],
+        outputs=("y", "t")),
+}
+MODELS.update(LONG_MODELS)
+BF16_MODELS |= {"cnn_320", "stft_conv", "conv_wide_window", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
+
+
+def _instnorm_ref(m, ins):
+    """InstanceNormalization in float64 with the two-pass variance: a constant plane gives exactly
+    the bias. (ONNX Runtime's E[x^2] - E[x]^2 returns rounding noise amplified by 1/sqrt(eps)
+    there, so these models are checked against numpy instead.)"""
+    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in m.graph.initializer}
+    node = m.graph.node[0]
+    eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+    x = ins["x"].astype(np.float64)
+    ax = tuple(range(2, x.ndim))
+    mean = x.mean(axis=ax, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=ax, keepdims=True)
+    bshape = (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - mean) / np.sqrt(var + np.float64(np.float32(eps)))
+    return {"y": y * inits["g"].reshape(bshape) + inits["b"].reshape(bshape)}
+
+
+# Models checked against a numpy reference instead of ONNX Runtime (e2e_check.py asks with
+# --reference NAME DIR): where ONNX Runtime's own numerics are what is wrong.
+REFERENCE = {"instnorm_const_plane": _instnorm_ref, "instnorm_const_chunked": _instnorm_ref}
+# Per-model tolerance (e2e_check.py asks with --tol NAME DTYPE): tighter where precision is
+# what the model tests.
+TOLERANCE = {("long_reducemean_7820", "fp32"): 5e-7}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -1516,6 +1851,18 @@ def main():
                 print(name, " ".join(args))
         else:
             print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
+        return
+    if sys.argv[1] == "--reference":  # numpy reference outputs of NAME into DIR (exit 3: none)
+        name, work = sys.argv[2], sys.argv[3]
+        if name not in REFERENCE:
+            sys.exit(3)
+        m, inputs = MODELS[name](np.random.default_rng(42))
+        os.makedirs(work, exist_ok=True)
+        for k, v in REFERENCE[name](m, inputs).items():
+            np.save(os.path.join(work, k + ".npy"), v)
+        return
+    if sys.argv[1] == "--tol":  # fp32/bf16 tolerance of model NAME (relative to max|ref|)
+        print(TOLERANCE.get((sys.argv[2], sys.argv[3]), ""))
         return
     if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
         for name in MODELS:

@@ -61,17 +61,16 @@ CLASS_NOTES = {
         "score `Sigmoid(Gemm(...)) >= 0.5`; both branches are side-effect free with the same "
         "[1, 1] output, so computing both and selecting (Where) would lower it.",
     "row or tile too large for SBUF":
-        "u2netp: `Resize_130` (op Resize, bilinear, pytorch_half_pixel, on [1, 16, 160, 160], "
-        "output size from a Shape chain) needs rows of 25600 elements (a whole 160x160 plane). "
-        "The four M-LSD models stop on a Pad instead: "
-        "`block_1_pad/Pad` (op Pad, TensorFlow's explicit padding before a stride-2 depthwise "
-        "Conv, pads [0, 0, 0, 0, 0, 0, 1, 1] from a Split + Concat of an initializer, on [1, 96, "
-        "160, 160] at 320x320 or [1, 96, 256, 256] at 512x512) wants a whole plane per row: "
-        "25600 or 65536 elements. Both ops would fit if they were tiled over rows of the plane "
-        "as Conv is (BlazeFace's Convs on 256x256 planes pass). "
-        "oww_melspectrogram in fp32: the STFT `Conv_2` (1 input channel, 257 outputs, "
-        "kernel 512, on 1760 samples) needs a 262144-byte tile per partition (SBUF has 196608; in "
-        "bf16 it fits and matches). The second message names no node.",
+        "a row, window or tile that one SBUF partition cannot hold and that no lowering tiles "
+        "(u2netp's Resize of [1, 16, 160, 160] and oww_melspectrogram's fp32 STFT Conv were the "
+        "two cases until the long-rows work; see docs/compiler.md \"Long rows and reductions\").",
+    "wrong numerics":
+        "u2netp (fp32): its seven outputs are sigmoids of logits around -5 to -15 (background "
+        "everywhere in the generated image), so max|ref| is 0.006-0.01 and the 1e-4 x max|ref| "
+        "tolerance is ~1e-6 absolute; the logits themselves (Conv side outputs 1856, 1958) match "
+        "ONNX Runtime to 3.2e-5 of their range (4.7e-4 absolute after ~50 fp32 conv/BN layers with "
+        "another accumulation order and BN folded into the weights), which is what moves the "
+        "sigmoids by 1.2e-6. In bf16 the same outputs move by up to 0.19.",
     "opset newer than 17":
         "silero_vad_op18_ifless declares opset 18 and uses its forms of Split (num_outputs) and "
         "ReduceMean (axes as an input); behind that is the same `If(Equal(sr, 16000))` as the "
@@ -89,12 +88,22 @@ CLASS_NOTES = {
 }
 
 
-def classify(res):
+def classify(res, fp32_pass=True):
+    """The failure class of one run; a bf16 mismatch is a bf16 deviation only when the same
+    model's fp32 run passes."""
     key = f"{res['status']}: {res.get('message', '')} [{res['dtype']}]"
     for pat, name in CLASSES:
+        if name == "bf16 deviation (fp32 matches)" and not fp32_pass:
+            continue
         if re.search(pat, key):
             return name
     return res["status"]
+
+
+def fp32_ok(by, res):
+    """Whether the fp32 run of res's model passed (or is not known)."""
+    r32 = by.get((res["id"], "fp32"))
+    return r32 is None or r32["status"] == "pass"
 
 
 def expectation(res):
@@ -176,7 +185,7 @@ def write_doc(doc, manifest, results):
         reasons = []
         for r in (r32, r16):
             if r and r["status"] != "pass":
-                txt = f"{classify(r)}: {r.get('message', '')}".replace("|", "\\|")
+                txt = f"{classify(r, fp32_ok(by, r))}: {r.get('message', '')}".replace("|", "\\|")
                 if txt not in reasons:
                     reasons.append(txt)
         lic = p["license"] + (f" ({p['note']})" if p.get("note") else "")
@@ -186,7 +195,7 @@ def write_doc(doc, manifest, results):
     classes = collections.defaultdict(set)
     for r in results:
         if r["status"] not in ("pass", "skipped"):
-            classes[classify(r)].add(r["id"])
+            classes[classify(r, fp32_ok(by, r))].add(r["id"])
     if classes:
         L += ["", "Failures by root cause (models blocked, in either dtype):", ""]
         for name, ids in sorted(classes.items(), key=lambda kv: -len(kv[1])):
@@ -226,9 +235,11 @@ def main():
     jobs = [(i, d) for i in ids for d in corpus.DTYPES]
     with ThreadPoolExecutor(args.j) as ex:
         results = list(ex.map(lambda j: run_one(args, *j), jobs))
+    by = {(r["id"], r["dtype"]): r for r in results}
     for r in results:
         flag = "" if r.get("ok") else "   <-- differs from models.json"
-        print(f"{r['id']:24} {r['dtype']}  {cell(r):18} {classify(r)}: {r.get('message', '')[:110]}"
+        print(f"{r['id']:24} {r['dtype']}  {cell(r):18} {classify(r, fp32_ok(by, r))}: "
+              f"{r.get('message', '')[:110]}"
               f"{flag}")
     if args.update_expected:
         by = {(r["id"], r["dtype"]): r for r in results if r["status"] != "skipped"}
