@@ -18,6 +18,7 @@ struct Target {
   int num_semaphores = 64;                // per core
   int num_dma_queues = 16;                // per core
   int64_t hbm_bytes = int64_t{32} << 30;  // HBM capacity of the chip
+  bool dma_psum_access = false;           // may a dma read/write PSUM (dma.psum_access)
 
   int64_t psum_bytes_per_partition() const { return psum_banks * psum_bank_bytes; }
 };
