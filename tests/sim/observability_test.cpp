@@ -185,3 +185,29 @@ TEST_CASE("trnsim run: outputs, stats, exit codes", "[sim][cli]") {
   CHECK_THAT(msg, Catch::Contains("a.npy") && Catch::Contains("[2, 2]") &&
                       Catch::Contains("[32, 128]"));
 }
+
+TEST_CASE("stats count DMA bytes and runs by contiguous run size", "[sim][dma]") {
+  // 4 KiB rows (one run per partition), a column gather (4-byte runs, the element-strided
+  // transposing load the run histogram exists to expose) and 64-byte row pieces.
+  const char* prog = R"(
+.tensor x input fp32 [128, 1024]
+.core 0
+.engine sp
+  dma q0, sbuf[0:128]+0:fp32[1,1024], hbm.x+0:fp32{1024,128}[1,1024]
+  dma q1, sbuf[0:128]+8192:fp32[1,16], hbm.x+0:fp32{1,128}[1024,16]
+  dma q2, sbuf[0:128]+16384:fp32[1,16], hbm.x+0:fp32{1024,128}[1,16]
+)";
+  auto r = run_tasm(prog, "trn1", trnsim::test::timing_only());
+  auto doc = trnsim::json::parse(trnsim::model::stats_json(r.stats), "stats");
+  const auto& h = doc["core0"]["dma_runs"];
+  CHECK(h["gt2KiB_bytes"]["value"].as_int() == 128 * 4096);
+  CHECK(h["gt2KiB_runs"]["value"].as_int() == 128);
+  CHECK(h["le4B_bytes"]["value"].as_int() == 128 * 16 * 4);
+  CHECK(h["le4B_runs"]["value"].as_int() == 128 * 16);
+  CHECK(h["le64B_bytes"]["value"].as_int() == 128 * 64);
+  CHECK(h["le64B_runs"]["value"].as_int() == 128);
+  CHECK(h["le512B_bytes"]["value"].as_int() == 0);
+  CHECK(h["le2KiB_runs"]["unit"].as_string() == "runs");
+  CHECK_THAT(trnsim::model::stats_summary(r.stats),
+             Catch::Contains("DMA bytes by contiguous run: le4B 1.5%, le64B 1.5%"));
+}
