@@ -29,6 +29,7 @@ isa::Target ChipConfig::target() const {
   t.num_semaphores = static_cast<int>(semaphores);
   t.num_dma_queues = static_cast<int>(dma_queues);
   t.hbm_bytes = hbm_bytes;
+  t.dma_psum_access = dma_psum_access != 0;
   return t;
 }
 

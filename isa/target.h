@@ -20,7 +20,8 @@ namespace trnsim::isa {
   X(int, max_moving_free, 512, "max matmul moving free size N")                         \
   X(int, num_semaphores, 64, "semaphores per core")                                     \
   X(int, num_dma_queues, 16, "DMA queues per core")                                     \
-  X(int64_t, hbm_bytes, int64_t{32} << 30, "HBM capacity of the chip")
+  X(int64_t, hbm_bytes, int64_t{32} << 30, "HBM capacity of the chip")                \
+  X(bool, dma_psum_access, false, "a dma may read/write PSUM (dma.psum_access)")
 
 // Filled from the chip configuration (config/chip_config.h: ChipConfig::target()). The compiler
 // sees the chip only through this struct (compiler/compile.h).

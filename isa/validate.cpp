@@ -317,16 +317,30 @@ class Checker {
         if (free_elems(ap(in, 1)) % 6 != 0) problem(in, "src free size must be a multiple of 6");
         return;
       case Opcode::Dma:
+        dma_psum(in);
         if (total_elems(ap(in, 1)) != total_elems(ap(in, 2)))
           problem(in, fmt::format("dst has {} elements but src has {}", total_elems(ap(in, 1)),
                                   total_elems(ap(in, 2))));
         return;
       case Opcode::DmaGather:
+        dma_psum(in);
         int32_index(in, 3);
         per_partition(in, 3, 1);
         return;
       default: return;
     }
+  }
+
+  // NC-v2/v3 move PSUM <-> SBUF only through compute-engine instructions [G1].
+  void dma_psum(const Instr& in) {
+    if (t_.dma_psum_access) return;
+    for (int k : {1, 2})
+      if (ap(in, k).space == MemSpace::Psum) {
+        problem(in, fmt::format("a DMA cannot {} PSUM on this chip (dma.psum_access = 0); copy "
+                                "through SBUF with act/dve",
+                                k == 1 ? "write" : "read"));
+        return;
+      }
   }
 
   void int32_index(const Instr& in, int k) {

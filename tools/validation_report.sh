@@ -109,6 +109,19 @@ cost_row("bn_aggr over 4 bn_stats groups (N=24): max(64, 13N/3)", "ISA226", 104,
          [f"bn_aggr {S}+0:fp32[1,2], {S}+4096:fp32[1,24]"] * 9, "+60 access start")
 cost_row("iota N=512 (GpSimd): 150 + N", "ISA226", 662, "pool",
          [f"iota {S}+0:int32[1,512], 0, 1"] * 9, "")
+# Mechanisms from the timing review (each has a switch; "off" gives the previous value).
+cost_row("transpose [128 P, 128 F] fp32: 4x bf16 (matmul with identity)", "G1, ISA226", 512, "pe",
+         [f"transpose psum[0:128]+0:fp32[1,128], {S}+{i*512}:fp32[1,128]" for i in range(9)],
+         "pe.fp32_transpose_factor; 128 cyc with it off")
+cost_row("activation N=512, innermost stride 32 B: half bandwidth", "G1", 1024, "act",
+         [f"act {S}+0:fp32[1,512], {S}+8192:fp32[8,512], exp, 1, 0, -"] * 9,
+         "+60 access start; engine.wide_stride_bytes (572 cyc with it off)")
+cost_row("select fp32, 3 SBUF inputs, N=512: 2N (copy_predicated)", "ISA226", 1024, "dve",
+         [f"select {S}+0:fp32[1,512], {S}+4096:fp32[1,512], {S}+8192:fp32[1,512], {S}+12288:fp32[1,512]"] * 9,
+         "+60 access start; dve.select_two_pass (572 cyc with it off)")
+cost_row("GpSimd tt fp32, 2 SBUF inputs, N=512: 150 + 2N (32 bit/partition/cycle)", "G1, ISA226", 1174,
+         "pool", [f"tt {S}+0:fp32[1,512], {S}+4096:fp32[1,512], {S}+8192:fp32[1,512], add"] * 9,
+         "pool.read_bytes_per_cycle (662 cyc with it off)")
 # 1-element dependent ACT instructions: 189 ns each, measured [PERF].
 _, steady = per_instr("act", [act(1)] * 9)
 rows.append(("dependent 1-element ACT instructions, II", "PERF", "189 ns",
@@ -128,23 +141,50 @@ def dma_time(chip, parts, row_bytes, sets=(), queues=1, transfers=1):
     s = run(body, chip, sets, tensors)
     # The first transfer starts after sp's issue cost (engine.dma_issue_cycles = 64 [assumed]).
     return val(s, "sim_time_ns") - 64 / CLK[chip]["act"]
-# [DMAO] example: 32 KiB on one DMA engine of a Trn2 core took 1,416 ns (23.1 B/ns).
-t = dma_time("trn2", 1, 32768)
-fixed2 = 1300
-rows.append(("32 KiB HBM->SBUF on one DMA engine (Trn2), data time", "DMAO", "1416 ns",
+# [DMAO] example 1: A[4,4096] bf16 HBM->SBUF on Trn2 uses a single DMA engine (4 partitions of
+# the 8 it serves) and took 1,416 ns of data time (23.1 B/ns).
+t = dma_time("trn2", 4, 8192)
+fixed2 = 600  # dma.hwdge_fixed_ns of trn2 (sp-triggered) [G2, DGE]
+rows.append(("DMAO example 1: A[4,4096] bf16 HBM->SBUF (Trn2), data time", "DMAO", "1416 ns",
              f"{t - fixed2:.0f} ns", pct(t - fixed2, 1416),
-             f"one 32 KiB row = one descriptor = one engine; total with dma.fixed_ns: {t:.0f} ns"))
-for chip, bns, key in (("trn1", 17, "DMAO, DMABW"), ("trn2", 23, "DMAO")):
+             f"4 partitions -> one engine (dma.partitions_per_engine 8); 4 x 2 ns descriptors; "
+             f"total with the 600 ns HW-DGE cost: {t:.0f} ns"))
+t = dma_time("trn2", 4, 8192, sets=("dma.partitions_per_engine=0",))
+rows.append(("the same, descriptors dealt over all engines (dma.partitions_per_engine=0)", "DMAO",
+             "1416 ns", f"{t - fixed2:.0f} ns", pct(t - fixed2, 1416),
+             "4 engines: the previous model"))
+# Fixed cost of an sp-triggered DMA: dma.fixed_ns on trn1, the HW-DGE cost on trn2.
+for chip, bns, key, fixed in (("trn1", 17, "DMAO, DMABW", 1300), ("trn2", 23, "DMAO", 600)):
     t = dma_time(chip, 1, 65536)
-    got = 65536 / (t - 1300)
+    got = 65536 / (t - fixed)
     rows.append((f"per-engine DMA throughput ({chip})", key, f"{bns} B/ns", f"{got:.1f} B/ns",
-                 pct(got, bns), "64 KiB, one descriptor, after the fixed cost (calibrated)"))
+                 pct(got, bns), "64 KiB, one descriptor (+2 ns), after the fixed cost (calibrated)"))
 # Whole-core DMA: 16 engines x 17 B/ns = 272 B/ns on trn1 (DMA 1 TB/s per chip [TRN1]).
 t = dma_time("trn1", 128, 65536 // 4 * 4 // 4, transfers=32, queues=16)
 tot = 32 * 128 * (65536 // 4)
 rows.append(("core DMA throughput, 16 engines (trn1)", "DMAO, TRN1", "272 B/ns",
              f"{tot / t:.0f} B/ns", pct(tot / t, 272),
              "32 transfers of 2 MiB on 16 queues, fixed costs included"))
+# Contiguous run size [JESD235 burst, DMABW]: 256 KiB as 128 runs of 2 KiB vs 65,536 runs of 4 B.
+def load(body, tensors, sets=()):
+    s = run(".engine sp\n  " + body + "\n", "trn1", sets, tensors)
+    return val(s, "sim_time_ns") - 64 / 1.4
+x = ".tensor x input fp32 [512, 768]\n"
+contig = "dma q0, sbuf[0:128]+0:fp32[1,512], hbm.x+0:fp32{512,128}[1,512]"
+strided = "dma q0, sbuf[0:128]+0:fp32[128,4][1,128], hbm.x+0:fp32{1,128}[128,4][768,128]"
+run_rows = []
+for name, body in (("128 runs of 2 KiB", contig), ("65,536 runs of 4 B", strided)):
+    run_rows.append((name, load(body, x), load(body, x, ("dma.min_run_bytes=0",)),
+                     load(body, x, ("dma.descriptor_ns=0",)),
+                     load(body, x, ("dma.min_run_bytes=0", "dma.descriptor_ns=0"))))
+# Round robin between queues: a 64 KiB load on q1 issued just behind a 4 MiB load on q0.
+hol_t = (".tensor big input bf16 [128, 16384]\n.tensor small input bf16 [128, 256]\n")
+hol_b = ("dma q0, sbuf[0:128]+0:bf16[1,16384], hbm.big+0:bf16{16384,128}[1,16384]  inc(s0) @big\n"
+         "  dma q1, sbuf[0:128]+65536:bf16[1,256], hbm.small+0:bf16{256,128}[1,256]  inc(s1) @small")
+def small_span(sets=()):
+    s = run(".engine sp\n  " + hol_b + "\n", "trn1", sets, hol_t)
+    return s["nodes"]["small"]["dma_ns"]["value"]
+hol = (small_span(), small_span(("dma.scheduling=fcfs",)))
 dma_rows = []
 for bpp in (256, 512, 1024, 2048, 4096, 8192, 16384):
     one = dma_time("trn1", 128, bpp)
@@ -198,9 +238,23 @@ for bpp, total, one, bw1, bwn in dma_rows:
     L.append(f"| {bpp} | {total // 1024} KiB | {one:.0f} ns | {bw1:.1f} | {bwn:.1f} | {bwn / 272 * 100:.0f}% |")
 L += ["", "trnsim reproduces the shape of the guidance (small transfers are dominated by the fixed cost;",
       "many transfers in flight on several queues are needed to approach the peak) but not the",
-      "documented 70% ceiling: with enough queues it reaches the full 272 B/ns, because it models",
-      "no descriptor or AXI overheads (`dma.descriptor_ns` = 0) and serialises the fixed cost per",
-      "queue instead of pipelining it inside a queue.", "",
+      "documented 70% ceiling: with enough queues it comes close to 272 B/ns, because its only",
+      "per-packet overhead is `dma.descriptor_ns` (2 ns [assumed]) and it serialises the fixed cost",
+      "per queue instead of pipelining it inside a queue.", "",
+      "## DMA run size and queue sharing (trn1)", "",
+      "Every contiguous run is charged at least `dma.min_run_bytes` = 32 B (one HBM2 burst [JESD235])",
+      "and every descriptor `dma.descriptor_ns` = 2 ns [assumed]. [DMABW]: below 256 B per DMA buffer",
+      "a transfer is \"severely overhead-bound\"; [PERF Opt#10]: element-strided (transposing) loads",
+      "have \"much lower DMA bandwidth\". No number is published, so the strided row is a bracket,",
+      "not a validation. One 256 KiB load, ns from queue start:", "",
+      "| load | both (default) | min_run_bytes=0 | descriptor_ns=0 | both off (previous model) |",
+      "|---|---|---|---|---|"]
+for name, a, b, c, d in run_rows:
+    L.append(f"| {name} | {a:.0f} | {b:.0f} | {c:.0f} | {d:.0f} |")
+L += ["", "Queues share the engines round robin [DMAO] (`dma.scheduling: fair`, processor sharing): a",
+      f"64 KiB load on q1 issued behind a 4 MiB load on q0 takes {hol[0]:.0f} ns from its queue start",
+      f"(alone: about 1,600 ns); with `dma.scheduling=fcfs` (the previous model) it waited for the",
+      f"whole big load: {hol[1]:.0f} ns.", "",
       "## Matmul tutorial [MMTUT] (trn1, one NeuronCore, bf16 C[4096,8192] = A[4096,8192] B[8192,8192])", "",
       "The four programs in `traces/10..13` (see their READMEs; they are written like the tutorial's four",
       "kernels, not compiled from them). HFU = 5.50e11 FLOP / time / 91.75 TFLOP/s.", "",
@@ -234,7 +288,7 @@ L += ["", "All four are DMA-bound except 13. 10 and 11 are slower than the hardw
       "64 [G1]; SBUF 192 KiB x 128, PSUM 8 x 2 KiB [G1]; 16 DMA engines at 17 B/ns (23 on trn2)",
       "[DMAO, DMABW]; DMA fixed cost 1,300 ns [DMABW]; HBM 820 GB/s [TRN1]; DMA 1 TB/s per chip [TRN1].",
       "", "Assumptions (not documented): sync-engine clock (= GpSimd), 1-cycle control instructions,",
-      "64-cycle DMA issue, 64 KiB descriptors, no per-descriptor cost, no HBM latency beyond the fixed",
+      "64-cycle DMA issue, 64 KiB descriptors, 2 ns per descriptor, no HBM latency beyond the fixed",
       "cost, no PE pipeline fill/drain, 64 semaphores, no SBUF/PSUM port conflicts, and one transfer at a",
       "time per DMA queue (the fixed cost is serialised within a queue).", ""]
 text = "\n".join(L)
@@ -242,6 +296,10 @@ text = "\n".join(L)
 # corpus and ONNX Runtime, and runs for minutes): carry it over unchanged.
 if os.path.exists(out):
     prev = open(out).read()
+    m = prev.find("\n## Timing mechanisms")
+    if m >= 0:
+        mend = prev.find("\n## ", m + 1)
+        text = text.rstrip("\n") + "\n" + prev[m:mend if mend >= 0 else len(prev)].rstrip("\n") + "\n"
     k = prev.find("\n## Real models from npm")
     if k >= 0:
         end = prev.find("\n## ", k + 1)

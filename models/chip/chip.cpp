@@ -10,7 +10,8 @@ namespace trnsim::model {
 Chip::Chip(sc_core::sc_module_name name, const isa::Program& prog, const config::ChipConfig& cfg,
            const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store)
     : sc_module(name), prog_(prog), cfg_(cfg), opts_(opts), tracer_(tracer),
-      hbm_store_(hbm_store), hbm_(cfg) {
+      hbm_store_(hbm_store), hbm_(cfg),
+      fluid_("fluid", static_cast<int>(cfg.cores * cfg.dma_engines) + 2) {
   profile_.reset(prog.strings.size());
   for (int c = 0; c < cfg.cores; ++c)
     cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), *this, c));

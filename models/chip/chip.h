@@ -11,6 +11,7 @@
 #include "config/chip_config.h"
 #include "isa/program.h"
 #include "models/core/core.h"
+#include "models/dma/fluid.h"
 #include "models/exec/exec.h"
 #include "models/hbm/hbm.h"
 #include "models/trace/trace.h"
@@ -34,6 +35,16 @@ class Chip : public sc_core::sc_module {
   Tracer& tracer() { return tracer_; }
   NodeProfile& profile() { return profile_; }
   Hbm& hbm() { return hbm_; }
+  // The processor-sharing servers: every core's DMA engines, then the HBM and interconnect.
+  FluidServer& fluid() { return fluid_; }
+  int engine_resource(int core, int engine) const {
+    return core * static_cast<int>(cfg_.dma_engines) + engine;
+  }
+  // hbm.sharing = fair: the jobs `bytes` of HBM traffic put on the HBM and interconnect links.
+  std::vector<std::pair<int, Picos>> hbm_jobs(int64_t bytes) const {
+    const int links = static_cast<int>(cfg_.cores * cfg_.dma_engines);
+    return {{links, hbm_.hbm_ps(bytes)}, {links + 1, hbm_.noc_ps(bytes)}};
+  }
   HbmStore& hbm_store() { return hbm_store_; }
   int num_cores() const { return static_cast<int>(cores_.size()); }
   Core& core(int c) { return *cores_[c]; }
@@ -56,6 +67,7 @@ class Chip : public sc_core::sc_module {
   NodeProfile profile_;
   HbmStore& hbm_store_;
   Hbm hbm_;
+  FluidServer fluid_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::string fault_;
   bool faulted_ = false;

@@ -2,6 +2,7 @@
 #include "models/core/instr_info.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace trnsim::model {
 
@@ -46,7 +47,9 @@ MemTraffic mem_traffic(const isa::Instr& in) {
   return t;
 }
 
-int64_t ap_descriptors(const AccessPattern& ap, int64_t max_bytes) {
+namespace {
+// Contiguous runs of one partition row: {number of runs, elements per run}.
+std::pair<int64_t, int64_t> ap_runs(const AccessPattern& ap) {
   int64_t run = 1;  // elements in the innermost contiguous run
   int d = ap.ndims - 1;
   while (d >= 0 && (ap.dims[d].count == 1 || ap.dims[d].stride == run)) {
@@ -55,8 +58,21 @@ int64_t ap_descriptors(const AccessPattern& ap, int64_t max_bytes) {
   }
   int64_t runs = 1;
   for (int i = 0; i <= d; ++i) runs *= ap.dims[i].count;
+  return {runs, run};
+}
+}  // namespace
+
+int64_t ap_descriptors(const AccessPattern& ap, int64_t max_bytes) {
+  auto [runs, run] = ap_runs(ap);
   int64_t per_run = std::max<int64_t>(1, ceil_div(run * isa::dtype_size(ap.dtype), max_bytes));
   return static_cast<int64_t>(ap.num_partitions) * runs * per_run;
+}
+
+int64_t ap_charged_bytes(const AccessPattern& ap, int64_t min_run) {
+  auto [runs, run] = ap_runs(ap);
+  int64_t run_bytes = run * isa::dtype_size(ap.dtype);
+  if (run == 0) return 0;
+  return static_cast<int64_t>(ap.num_partitions) * runs * std::max(run_bytes, min_run);
 }
 
 DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
@@ -72,6 +88,25 @@ DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
   int64_t sd = in.op == Opcode::DmaGather ? dd : ap_descriptors(src, cfg.dma_descriptor_bytes);
   s.descriptors = std::max(dd, sd);
   s.touches_hbm = dst.space == MemSpace::Hbm || src.space == MemSpace::Hbm;
+  // Per-run floor (dma.min_run_bytes): a 4-byte run still costs one HBM burst and one engine
+  // beat [JESD235 32-B burst; DMABW]. A gather reads one table row per destination row.
+  const int64_t min_run = cfg.dma_min_run_bytes;
+  int64_t wc = ap_charged_bytes(dst, min_run);
+  int64_t rc = ap_charged_bytes(src, min_run);
+  if (in.op == Opcode::DmaGather)
+    rc = static_cast<int64_t>(dst.num_partitions) *
+         std::max(dst.free_elements() * isa::dtype_size(src.dtype), min_run);
+  s.engine_bytes = std::max(wc, rc);
+  if (src.space == MemSpace::Hbm) s.hbm_read = rc;
+  if (dst.space == MemSpace::Hbm) s.hbm_write = wc;
+  // The on-chip side picks the engines: the destination if it is on chip, else the source.
+  const AccessPattern* chip_side = dst.space != MemSpace::Hbm   ? &dst
+                                   : src.space != MemSpace::Hbm ? &src
+                                                                : nullptr;
+  if (chip_side) {
+    s.part_start = chip_side->start_partition;
+    s.part_count = chip_side->num_partitions;
+  }
   return s;
 }
 
@@ -130,5 +165,53 @@ int64_t elements_per_partition(const isa::Instr& in) {
       n = std::max(n, in.ops[k].ap.free_elements());
   }
   return n;
+}
+}  // namespace trnsim::model
+
+namespace trnsim::model {
+namespace {
+// Calls fn(k, ap) for each present access-pattern operand (Scalar operands given by an AP too).
+template <typename Fn>
+void for_each_ap(const isa::Instr& in, Fn fn) {
+  const auto& info = in.info();
+  for (int k = 0; k < info.num_operands; ++k) {
+    OperandKind kind = info.operands[k].kind;
+    if ((isa::operand_is_ap(kind) || kind == OperandKind::Scalar) && in.ops[k].ap.present())
+      fn(k, kind, in.ops[k].ap);
+  }
+}
+}  // namespace
+
+bool wide_stride(const isa::Instr& in, int64_t limit_bytes, int only_operand) {
+  if (limit_bytes <= 0) return false;
+  bool wide = false;
+  for_each_ap(in, [&](int k, OperandKind, const AccessPattern& ap) {
+    if (only_operand >= 0 && k != only_operand) return;
+    if (ap.space != MemSpace::Sbuf && ap.space != MemSpace::Psum) return;
+    for (int d = ap.ndims - 1; d >= 0; --d) {
+      if (ap.dims[d].count <= 1) continue;
+      int64_t stride = ap.dims[d].stride < 0 ? -ap.dims[d].stride : ap.dims[d].stride;
+      if (stride * isa::dtype_size(ap.dtype) > limit_bytes) wide = true;
+      break;
+    }
+  });
+  return wide;
+}
+
+int streamed_sbuf_inputs(const isa::Instr& in) {
+  int n = 0;
+  for_each_ap(in, [&](int, OperandKind kind, const AccessPattern& ap) {
+    if (isa::operand_reads(kind) && ap.space == MemSpace::Sbuf && ap.free_elements() > 1) ++n;
+  });
+  return n;
+}
+
+int64_t streamed_input_bytes(const isa::Instr& in) {
+  int64_t b = 0;
+  for_each_ap(in, [&](int, OperandKind kind, const AccessPattern& ap) {
+    if (isa::operand_reads(kind) && !isa::operand_writes(kind) && ap.free_elements() > 1)
+      b += ap.free_elements() * isa::dtype_size(ap.dtype);
+  });
+  return b;
 }
 }  // namespace trnsim::model

@@ -12,39 +12,68 @@ namespace trnsim::model {
 
 DmaEngines::DmaEngines(const config::ChipConfig& cfg)
     : gbps_(cfg.dma_engine_gbps), descriptor_ns_(cfg.dma_descriptor_ns),
+      per_engine_(cfg.dma_partitions_per_engine),
       free_at_(static_cast<size_t>(cfg.dma_engines), 0) {}
 
 namespace {
-// Time one engine needs for `n` of a transfer's `d` descriptors (bytes split evenly).
-Picos share_ps(const DmaShape& s, int64_t n, double gbps, double descriptor_ns) {
-  double bytes = static_cast<double>(s.bytes) * static_cast<double>(n) /
-                 static_cast<double>(s.descriptors);
-  return static_cast<Picos>(std::llround(bytes * 1000.0 / gbps +
-                                         static_cast<double>(n) * descriptor_ns * 1000.0));
+// Engine time for `num`/`den` of a transfer's engine bytes and descriptors.
+Picos share_ps(const DmaShape& s, double num, double den, double gbps, double descriptor_ns) {
+  double bytes = static_cast<double>(s.engine_bytes) * num / den;
+  double descs = static_cast<double>(s.descriptors) * num / den;
+  return static_cast<Picos>(std::llround(bytes * 1000.0 / gbps + descs * descriptor_ns * 1000.0));
 }
 }  // namespace
 
-Picos DmaEngines::reserve(Picos start, const DmaShape& s) {
+std::vector<std::pair<int, Picos>> DmaEngines::shares(const DmaShape& s) {
   const int64_t e = static_cast<int64_t>(free_at_.size());
+  std::vector<std::pair<int, Picos>> out;
+  if (per_engine_ > 0 && s.part_count > 0) {
+    // Partition groups: count the transfer's partitions on each engine.
+    std::vector<int64_t> parts(free_at_.size(), 0);
+    for (int64_t p = s.part_start; p < s.part_start + s.part_count; ++p) ++parts[(p / per_engine_) % e];
+    for (int64_t j = 0; j < e; ++j)
+      if (parts[j] > 0)
+        out.emplace_back(static_cast<int>(j),
+                         share_ps(s, static_cast<double>(parts[j]),
+                                  static_cast<double>(s.part_count), gbps_, descriptor_ns_));
+    return out;
+  }
+  // Round robin: descriptor k of this transfer goes to engine (next + k) mod E.
   const int64_t d = std::max<int64_t>(s.descriptors, 1);
-  Picos end = start;
   for (int64_t j = 0; j < std::min(d, e); ++j) {
     int64_t n = d / e + (j < d % e ? 1 : 0);
-    Picos& free = free_at_[(next_ + static_cast<size_t>(j)) % free_at_.size()];
-    free = std::max(start, free) + share_ps(s, n, gbps_, descriptor_ns_);
-    end = std::max(end, free);
+    out.emplace_back(static_cast<int>((next_ + static_cast<size_t>(j)) % free_at_.size()),
+                     share_ps(s, static_cast<double>(n), static_cast<double>(d), gbps_,
+                              descriptor_ns_));
   }
   next_ = (next_ + static_cast<size_t>(d % e)) % free_at_.size();
+  return out;
+}
+
+Picos DmaEngines::reserve(Picos start, const DmaShape& s) {
+  Picos end = start;
+  for (const auto& [j, ps] : shares(s)) {
+    Picos& free = free_at_[static_cast<size_t>(j)];
+    free = std::max(start, free) + ps;
+    end = std::max(end, free);
+  }
   return end;
 }
 
-Picos DmaEngines::isolated_ps(const DmaShape& s, const config::ChipConfig& cfg) {
+Picos DmaEngines::fixed_ps(const config::ChipConfig& cfg, isa::Engine trigger) {
+  bool hwdge = cfg.dma_hwdge_fixed_ns > 0 &&
+               (trigger == isa::Engine::Sp || trigger == isa::Engine::Act);
+  return ns_to_ps(hwdge ? cfg.dma_hwdge_fixed_ns : cfg.dma_fixed_ns);
+}
+
+Picos DmaEngines::isolated_ps(const DmaShape& s, const config::ChipConfig& cfg,
+                              isa::Engine trigger) {
   DmaEngines engines(cfg);
-  Picos start = ns_to_ps(cfg.dma_fixed_ns);
+  Picos start = fixed_ps(cfg, trigger);
   Picos end = engines.reserve(start, s);
   if (s.touches_hbm) {
     Hbm hbm(cfg);
-    end = std::max(end, hbm.access(start, s.bytes, 0));
+    end = std::max(end, hbm.access(start, s.hbm_read, s.hbm_write, s.hbm_read, s.hbm_write));
   }
   return end;
 }
@@ -61,23 +90,47 @@ void DmaQueue::push(const DmaTransfer& t) {
 
 void DmaQueue::run() {
   Chip& chip = core_.chip();
-  const Picos fixed = ns_to_ps(chip.cfg().dma_fixed_ns);
+  const config::ChipConfig& cfg = chip.cfg();
+  const bool fair_engines = cfg.dma_scheduling == "fair";
+  const bool fair_hbm = cfg.hbm_sharing == "fair";
   try {
     for (;;) {
       while (fifo_.empty()) sc_core::wait(ev_);
       const DmaTransfer& t = fifo_.front();
       const Picos start = now_ps();
-      // Descriptor generation / sync / semaphore-to-start first (dma.fixed_ns [DMABW]), then the
-      // data moves on the core's DMA engines and, if it touches HBM, through HBM and the
-      // interconnect shared by all cores.
-      const Picos data_start = start + fixed;
-      Picos end = core_.dma_engines().reserve(data_start, t.shape);
-      if (t.shape.touches_hbm) {
-        Picos h = chip.hbm().access(data_start, t.traffic.hbm_read, t.traffic.hbm_write);
-        chip.tracer().hbm_transfer(data_start, h, t.traffic.hbm_read + t.traffic.hbm_write);
-        end = std::max(end, h);
+      // Descriptor generation / sync / semaphore-to-start first (dma.fixed_ns [DMABW], or the
+      // HW-DGE cost [G2, DGE]), then the data moves on the core's DMA engines and, if it
+      // touches HBM, through HBM and the interconnect shared by all cores.
+      const Picos data_start = start + DmaEngines::fixed_ps(cfg, t.engine);
+      if (data_start > start) sc_core::wait(ps_to_time(data_start - start));
+      Picos end = data_start;
+      std::vector<std::pair<int, Picos>> jobs;
+      if (fair_engines) {
+        for (const auto& [e, ps] : core_.dma_engines().shares(t.shape))
+          jobs.emplace_back(chip.engine_resource(core_.index(), e), ps);
+      } else {
+        end = std::max(end, core_.dma_engines().reserve(data_start, t.shape));
       }
-      sc_core::wait(ps_to_time(end - start));
+      const int64_t hbm_bytes = t.traffic.hbm_read + t.traffic.hbm_write;
+      if (t.shape.touches_hbm) {
+        if (fair_hbm) {
+          chip.hbm().count(t.traffic.hbm_read, t.traffic.hbm_write, t.shape.hbm_read,
+                           t.shape.hbm_write);
+          for (const auto& [r, ps] : chip.hbm_jobs(t.shape.hbm_read + t.shape.hbm_write))
+            jobs.emplace_back(r, ps);
+        } else {
+          end = std::max(end, chip.hbm().access(data_start, t.traffic.hbm_read,
+                                                t.traffic.hbm_write, t.shape.hbm_read,
+                                                t.shape.hbm_write));
+        }
+      }
+      if (!jobs.empty()) {
+        chip.fluid().submit(jobs, &done_);
+        sc_core::wait(done_);
+        end = std::max(end, now_ps() + (t.shape.touches_hbm && fair_hbm ? chip.hbm().latency_ps() : 0));
+      }
+      if (end > now_ps()) sc_core::wait(ps_to_time(end - now_ps()));
+      if (t.shape.touches_hbm) chip.tracer().hbm_transfer(data_start, end, hbm_bytes);
       const InstrRef ref{core_.index(), t.engine, t.index};
       core_.complete(*t.in, ref, t.regs, t.traffic, t.reg_addressed);
       stats_.busy_ps += end - start;

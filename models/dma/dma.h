@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "config/chip_config.h"
@@ -17,24 +18,35 @@ namespace trnsim::model {
 
 class Core;
 
-// The dma.engines DMA engines of one core. A transfer's descriptors are dealt round robin over
-// all engines (continuing where the previous transfer of any queue stopped); each engine works
-// through its share back to back, after whatever it already had: so transfers of several active
-// queues interleave on the engines and share their bandwidth.
+// The dma.engines DMA engines of one core. With dma.partitions_per_engine = G > 0, partition p
+// of a transfer's on-chip side is served by engine (p / G) mod dma.engines [DMAO: each engine
+// moves the data of eight SBUF partitions], its share of bytes and descriptors pro rata;
+// HBM -> HBM transfers (and G = 0) deal their descriptors round robin over all engines,
+// continuing where the previous such transfer stopped. How transfers share an engine is
+// dma.scheduling: `fair` (processor sharing in FluidServer, the fluid limit of round robin over
+// queues) or `fcfs` (each share back to back after the engine's earlier work).
 class DmaEngines {
  public:
   explicit DmaEngines(const config::ChipConfig& cfg);
-  // Reserves the engines for a transfer whose data starts moving at `start`; returns when the
-  // last engine finishes its share.
+  // Engine time each engine needs for this transfer: {engine, ps}. Engine time per share =
+  // share of dma_shape's engine_bytes / dma.engine_gbps + share descriptors * dma.descriptor_ns.
+  std::vector<std::pair<int, Picos>> shares(const DmaShape& s);
+  // fcfs: reserves the engines for a transfer whose data starts moving at `start`; returns
+  // when the last engine finishes its share.
   Picos reserve(Picos start, const DmaShape& s);
   // Time of a transfer on idle engines and idle HBM, from queue start to completion:
-  // dma.fixed_ns + max over engines (share bytes / dma.engine_gbps + share descriptors *
-  // dma.descriptor_ns), at least the HBM/interconnect time, plus hbm.latency_ns if it touches HBM.
-  static Picos isolated_ps(const DmaShape& s, const config::ChipConfig& cfg);
+  // fixed cost + max over engines of the share time, at least the HBM/interconnect time, plus
+  // hbm.latency_ns if it touches HBM.
+  static Picos isolated_ps(const DmaShape& s, const config::ChipConfig& cfg,
+                           isa::Engine trigger = isa::Engine::Sp);
+  // The fixed cost of a transfer triggered from `trigger` (dma.hwdge_fixed_ns from sp/act when
+  // it is set, else dma.fixed_ns).
+  static Picos fixed_ps(const config::ChipConfig& cfg, isa::Engine trigger);
 
  private:
   double gbps_;
   double descriptor_ns_;
+  int64_t per_engine_;
   std::vector<Picos> free_at_;
   size_t next_ = 0;
 };
@@ -66,6 +78,7 @@ class DmaQueue : public sc_core::sc_module {
   int queue_;
   std::deque<DmaTransfer> fifo_;
   sc_core::sc_event ev_;
+  sc_core::sc_event done_;  // the FluidServer's completion of the current transfer
   QueueStats stats_;
 };
 

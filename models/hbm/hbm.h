@@ -39,15 +39,26 @@ class Hbm {
  public:
   explicit Hbm(const config::ChipConfig& cfg)
       : hbm_(cfg.hbm_gbps), noc_(cfg.noc_gbps), latency_ps_(ns_to_ps(cfg.hbm_latency_ns)) {}
-  // Moves `read` + `write` bytes starting no earlier than `start`; returns when the data is
-  // through both HBM and the interconnect, plus the HBM latency.
-  Picos access(Picos start, int64_t read, int64_t write) {
-    stats_.read_bytes += read;
-    stats_.write_bytes += write;
-    Picos a = hbm_.reserve(start, read + write);
-    Picos b = noc_.reserve(start, read + write);
+  // hbm.sharing = fcfs: moves `read` + `write` useful bytes, charged `charged_read` +
+  // `charged_write` bytes (every run at least dma.min_run_bytes), starting no earlier than
+  // `start`; returns when the data is through both HBM and the interconnect, plus the latency.
+  Picos access(Picos start, int64_t read, int64_t write, int64_t charged_read,
+               int64_t charged_write) {
+    count(read, write, charged_read, charged_write);
+    Picos a = hbm_.reserve(start, charged_read + charged_write);
+    Picos b = noc_.reserve(start, charged_read + charged_write);
     return std::max(a, b) + latency_ps_;
   }
+  // Counts a transfer's bytes (useful and charged) without reserving the links.
+  void count(int64_t read, int64_t write, int64_t charged_read, int64_t charged_write) {
+    stats_.read_bytes += read;
+    stats_.write_bytes += write;
+    stats_.charged_bytes += charged_read + charged_write;
+  }
+  // Link times of `bytes` for hbm.sharing = fair: {HBM ps, interconnect ps}.
+  Picos hbm_ps(int64_t bytes) const { return hbm_.duration_ps(bytes); }
+  Picos noc_ps(int64_t bytes) const { return noc_.duration_ps(bytes); }
+  Picos latency_ps() const { return latency_ps_; }
   const MemStats& stats() const { return stats_; }
 
  private:

@@ -1,6 +1,8 @@
 // The energy model: counters of a run times per-operation energies (energy.* chip parameters).
 #include "models/stats/stats.h"
 
+#include <algorithm>
+
 namespace trnsim::model {
 
 void compute_energy(SimStats& s, const config::ChipConfig& cfg) {
@@ -19,10 +21,14 @@ void compute_energy(SimStats& s, const config::ChipConfig& cfg) {
                  static_cast<double>(c.psum.write_bytes) * cfg.energy_psum_write_pj_per_byte) * kPj;
     for (const auto& q : c.queues) dma_bytes += q.bytes;
   }
-  e.hbm_j = static_cast<double>(s.hbm.read_bytes + s.hbm.write_bytes) * cfg.energy_hbm_pj_per_byte * kPj;
+  // HBM energy on the charged bytes: a run shorter than dma.min_run_bytes still costs a whole
+  // burst [JESD235].
+  e.hbm_j = static_cast<double>(std::max(s.hbm.charged_bytes, s.hbm.read_bytes + s.hbm.write_bytes)) *
+            cfg.energy_hbm_pj_per_byte * kPj;
   e.dma_j = static_cast<double>(dma_bytes) * cfg.energy_dma_pj_per_byte * kPj;
   e.instr_j = static_cast<double>(s.instructions()) * cfg.energy_instr_pj * kPj;
-  e.static_j = cfg.energy_static_w * static_cast<double>(cfg.cores) *
+  // Per-core static power plus the chip's uncore (HBM PHYs, links, DMA fabric).
+  e.static_j = (cfg.energy_static_w * static_cast<double>(cfg.cores) + cfg.energy_uncore_static_w) *
                static_cast<double>(s.sim_time_ps) * 1e-12;
 }
 

@@ -43,6 +43,9 @@ struct QueueStats {
 struct MemStats {
   int64_t read_bytes = 0;
   int64_t write_bytes = 0;
+  // HBM only: bytes the link and its energy are charged, every DMA run at least
+  // dma.min_run_bytes (one HBM burst); >= read_bytes + write_bytes.
+  int64_t charged_bytes = 0;
 };
 
 struct CoreStats {

@@ -110,7 +110,9 @@ std::string stats_json(const SimStats& s) {
     out += fmt::format("    \"psum\": {}\n", mem_json(cs.psum));
     out += "  },\n";
   }
-  out += fmt::format("  \"hbm\": {},\n", mem_json(s.hbm));
+  out += fmt::format("  \"hbm\": {{\"read_bytes\": {}, \"write_bytes\": {}, \"charged_bytes\": {}}},\n",
+                     stat(s.hbm.read_bytes, "bytes"), stat(s.hbm.write_bytes, "bytes"),
+                     stat(s.hbm.charged_bytes, "bytes"));
   out += fmt::format("  \"pe\": {{\"flops\": {}, \"peak_flops_per_s\": {}}},\n",
                      stat(s.pe_flops, "flop"), stat(s.peak_flops_per_s, "flop/s"));
   out += fmt::format("  \"mfu\": {},\n", stat(s.mfu(), "fraction"));

@@ -32,14 +32,21 @@ TensorEngine::TensorEngine(sc_core::sc_module_name name, Core& core)
 
 Cycles TensorEngine::latency(const isa::Instr& in, const config::ChipConfig& p) {
   if (in.op == Opcode::Transpose) {
-    // [ISA226 nc_transpose, PE]: max(P, min(64, F)); 64 = MM_INIT_LATENCY = pe.min_ii.
+    // [ISA226 nc_transpose, PE]: max(P, min(64, F)); 64 = MM_INIT_LATENCY = pe.min_ii. A
+    // transpose is a matmul against an identity [G1], so an fp32 source pays the fp32 factor:
+    // pe.fp32_transpose_factor (4 on NC-v2 [ISA226]; 2 with NC-v3 transpose mode [G2]).
     const isa::AccessPattern& src = in.ops[1].ap;
-    return Cycles(std::max<int64_t>(src.num_partitions, std::min(p.pe_min_ii, src.free_elements())));
+    int64_t c = std::max<int64_t>(src.num_partitions, std::min(p.pe_min_ii, src.free_elements()));
+    if (src.dtype == DType::Fp32) c *= p.pe_fp32_transpose_factor;
+    return Cycles(c);
   }
   if (in.op != Opcode::Matmul) return Cycles(0);
   const isa::AccessPattern& st = in.ops[1].ap;
   const isa::AccessPattern& mv = in.ops[2].ap;
-  const int64_t K = st.num_partitions, M = st.free_elements(), N = mv.free_elements();
+  // A moving operand with an innermost stride > engine.wide_stride_bytes streams at half
+  // bandwidth [G1]: twice the N term.
+  const int64_t K = st.num_partitions, M = st.free_elements(),
+                N = mv.free_elements() * (wide_stride(in, p.wide_stride_bytes, 2) ? 2 : 1);
   int64_t c = 0;
   if (p.pe_dataflow == "os") {
     // Output-stationary: each PE owns one output; an output tile of rows x cols accumulates K

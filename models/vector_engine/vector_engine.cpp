@@ -13,6 +13,7 @@ using isa::MemSpace;
 using isa::Opcode;
 
 namespace {
+bool is16(DType t) { return t == DType::Bf16 || t == DType::Fp16; }
 bool unit_stride(const isa::AccessPattern& ap) {
   return ap.ndims == 0 || ap.dims[ap.ndims - 1].stride == 1 || ap.dims[ap.ndims - 1].count == 1;
 }
@@ -22,7 +23,9 @@ VectorEngine::VectorEngine(sc_core::sc_module_name name, Core& core)
     : EngineBase(name, core, isa::Engine::Dve, core.cfg().dve_clock_ghz, &VectorEngine::latency) {}
 
 Cycles VectorEngine::latency(const isa::Instr& in, const config::ChipConfig& p) {
-  const int64_t n = elements_per_partition(in);
+  // An innermost stride > engine.wide_stride_bytes halves the read/write bandwidth [G1].
+  const bool wide = wide_stride(in, p.wide_stride_bytes);
+  const int64_t n = elements_per_partition(in) * (wide ? 2 : 1);
   int64_t c = 0;
   switch (in.op) {
     case Opcode::TensorTensor: {
@@ -37,7 +40,11 @@ Cycles VectorEngine::latency(const isa::Instr& in, const config::ChipConfig& p) 
                        a.space == MemSpace::Sbuf && b.space == MemSpace::Sbuf &&
                        (op == AluOp::Add || op == AluOp::Mul || op == AluOp::Sub) &&
                        unit_stride(a) && unit_stride(b) && unit_stride(d);
-      c = std::max(p.min_ii, (one_psum || fast_bf16) ? n : 2 * n);
+      c = (one_psum || fast_bf16) ? n : 2 * n;
+      // NC-v3 perf mode: 2x with all-16-bit SBUF inputs [G2] (dve.perf_mode).
+      if (is16(a.dtype) && is16(b.dtype) && a.space == MemSpace::Sbuf && b.space == MemSpace::Sbuf)
+        c = ceil_div(c, p.dve_perf_mode);
+      c = std::max(p.min_ii, c);
       break;
     }
     case Opcode::Memset: {
@@ -63,8 +70,26 @@ Cycles VectorEngine::latency(const isa::Instr& in, const config::ChipConfig& p) 
       // [ISA226 bn_aggr]: max(MIN_II, 13N/3).
       c = std::max(p.min_ii, ceil_div(13 * n, 3));
       break;
+    case Opcode::Copy:
+    case Opcode::TensorScalar: {
+      // [ISA226]: max(MIN_II, N). NC-v3 perf mode [G2]: 4x (dve.perf_mode_copy) SBUF -> SBUF,
+      // all 16-bit, unit innermost stride; 2x (dve.perf_mode) otherwise.
+      bool fast = true;
+      for (int k : {0, 1}) {
+        const auto& ap = in.ops[k].ap;
+        fast = fast && ap.space == MemSpace::Sbuf && is16(ap.dtype) && unit_stride(ap);
+      }
+      c = std::max(p.min_ii, ceil_div(n, fast ? p.dve_perf_mode_copy : p.dve_perf_mode));
+      break;
+    }
+    case Opcode::Select:
+      // tensor_copy_predicated: 2N when src and predicate are both in SBUF [ISA226]; select
+      // streams pred, on_true and on_false, so 2N with two or more of them in SBUF
+      // (dve.select_two_pass).
+      c = std::max(p.min_ii, (p.dve_select_two_pass && streamed_sbuf_inputs(in) >= 2) ? 2 * n : n);
+      break;
     default:
-      // tensor_scalar, tensor_copy, select (copy_predicated), bn_stats: max(MIN_II, N) [ISA226].
+      // bn_stats: max(MIN_II, N) [ISA226].
       c = std::max(p.min_ii, n);
       break;
   }

@@ -109,7 +109,13 @@ TEST_CASE("preset values follow the reference", "[config]") {
   CHECK(trn2.hbm_gbps == 2900.0);
   CHECK(trn2.hbm_bytes == int64_t{96} << 30);
   CHECK(trn2.dma_engine_gbps == 23.0);
-  CHECK(trn2.pe_fp8_factor == 2);
+  // fp8 double-row needs K = 256 packed per instruction [G2], which the ISA cannot express.
+  CHECK(trn2.pe_fp8_factor == 1);
+  CHECK(trn2.pe_fp32_transpose_factor == 2);  // [G2] transpose mode
+  CHECK(trn2.dve_perf_mode_copy == 4);        // [G2] perf mode
+  CHECK(trn2.dve_perf_mode == 2);
+  CHECK(trn2.dma_hwdge_fixed_ns == 600.0);    // [G2, DGE]
+  CHECK(trn2.dma_fixed_ns == 1300.0);         // [DMABW] without HW-DGE
 
   ChipConfig tiny = load_chip("tiny");
   CHECK(tiny.cores == 2);

@@ -45,11 +45,11 @@ TEST_CASE("two independent engines overlap", "[sim]") {
 }
 
 TEST_CASE("DMA in then out through HBM", "[sim][dma]") {
-  // In: 32 partitions x 512 bf16 = 32768 B, 32 descriptors (one 1 KiB row each) over 4 engines
-  // = 8 each = 8192 B / 17 GB/s = 481.882 ns (HBM/NoC 32768 B / 100 GB/s = 327.68 ns is
-  // shorter). sp issues at 0..64, data starts at 64 + fixed 100 = 164, ends 645.882 ns.
-  // Out: waits for s0 (645.882), issue 64 -> 709.882, + fixed 100 = 809.882, + 481.882 =
-  // 1291.764 ns.
+  // In: 32 partitions x 512 bf16 = 32768 B; 8 partitions per engine = 8 one-KiB descriptors
+  // on each of the 4 engines: 8192 B / 17 GB/s = 481.882 ns + 8 x dma.descriptor_ns 2 =
+  // 497.882 ns (HBM/NoC 32768 B / 100 GB/s = 327.68 ns is shorter). sp issues at 0..64, data
+  // starts at 64 + fixed 100 = 164, ends 661.882 ns. Out: waits for s0 (661.882), issue 64 ->
+  // 725.882, + fixed 100 = 825.882, + 497.882 = 1323.764 ns.
   auto r = run_tasm(R"(
 .tensor a input bf16 [32, 512]
 .tensor out output bf16 [32, 512]
@@ -58,11 +58,11 @@ TEST_CASE("DMA in then out through HBM", "[sim][dma]") {
   dma q0, sbuf[0:32]+0:bf16[1,512], hbm.a+0:bf16{512,32}[1,512] inc(s0)
   dma q1, hbm.out+0:bf16{512,32}[1,512], sbuf[0:32]+0:bf16[1,512] wait(s0>=1) inc(s1)
 )", "tiny");
-  CHECK(r.stats.sim_time_ps == 1291764);
+  CHECK(r.stats.sim_time_ps == 1323764);
   CHECK(r.stats.hbm.read_bytes == 32768);
   CHECK(r.stats.hbm.write_bytes == 32768);
   CHECK(r.stats.cores[0].queues[0].bytes == 32768);
-  CHECK(r.stats.cores[0].queues[1].busy_ps == 1291764 - 709882);
+  CHECK(r.stats.cores[0].queues[1].busy_ps == 1323764 - 725882);
   CHECK(r.stats.cores[0].sbuf.write_bytes == 32768);
   CHECK(r.stats.cores[0].sbuf.read_bytes == 32768);
   // Numerics on: the output is the input, byte for byte.

@@ -129,7 +129,12 @@ TEST_CASE("dve: ts/copy/select/bn_stats N, memset, reduce, bn_aggr", "[timing][d
 
 TEST_CASE("pool: start + N; gather start + N/8", "[timing][pool]") {
   CHECK(pool("iota sbuf[0:128]+0:int32[1,100], 0, 1") == 250);
-  CHECK(pool("tt sbuf[0:128]+0:int32[1,64], sbuf[0:128]+256:int32[1,64], sbuf[0:128]+512:int32[1,64], add") == 214);
+  // Two int32 inputs of 64 elements = 512 B per partition at 4 B/cycle [G1]: 150 + 128.
+  CHECK(pool("tt sbuf[0:128]+0:int32[1,64], sbuf[0:128]+256:int32[1,64], sbuf[0:128]+512:int32[1,64], add") == 278);
+  // Two bf16 inputs fit one 32-bit slot per element: 150 + max(64, 256 B / 4) = 214.
+  CHECK(pool("tt sbuf[0:128]+0:bf16[1,64], sbuf[0:128]+256:bf16[1,64], sbuf[0:128]+512:bf16[1,64], add") == 214);
+  // One fp32 input: 150 + max(64, 256 / 4) = 214, the documented start + N.
+  CHECK(pool("ts sbuf[0:128]+0:fp32[1,64], sbuf[0:128]+256:fp32[1,64], mul, 2.0, bypass, 0.0") == 214);
   // local_gather with one element per index: C = ((28+4)/4) / min(4/4, 1) = 8: 150 + 64/8.
   CHECK(pool("gather sbuf[0:128]+0:fp32[1,64], sbuf[0:128]+256:fp32[1,64], sbuf[0:128]+512:int32[1,64]") == 158);
 }
@@ -141,8 +146,11 @@ TEST_CASE("DMA shape and isolated transfer time", "[timing][dma]") {
   CHECK(s.bytes == 128 * 1024);
   CHECK(s.descriptors == 128);  // one contiguous 1 KiB row per partition
   CHECK(s.touches_hbm);
-  // 128 descriptors / 16 engines = 8 each = 8192 B / 17 B/ns = 481.882 ns (HBM: 131072/820 =
-  // 159.8 ns, shorter). 1300 + 481.882 = 1781.882 ns.
+  // 8 partitions per engine = 8 descriptors each: 8192 B / 17 B/ns = 481.882 ns + 8 x
+  // dma.descriptor_ns 2 = 497.882 ns (HBM: 131072/820 = 159.8 ns, shorter). 1300 + 497.882.
+  CHECK(model::DmaEngines::isolated_ps(s, c) == 1797882);
+  // Without the per-descriptor cost: 1300 + 481.882 ns.
+  c.dma_descriptor_ns = 0;
   CHECK(model::DmaEngines::isolated_ps(s, c) == 1781882);
   // Strided source: 512 single elements per row -> 512 descriptors per partition row.
   auto strided = instr("sp", "dma q0, sbuf[0:128]+0:bf16[1,512], hbm.t+0:bf16{4096,128}[2,512]");
@@ -154,4 +162,82 @@ TEST_CASE("DMA shape and isolated transfer time", "[timing][dma]") {
   // Per-descriptor cost: 256 / 16 = 16 each: 16384 B / 17 + 16 * 10 ns = 963.765 + 160.
   c.dma_descriptor_ns = 10;
   CHECK(model::DmaEngines::isolated_ps(model::dma_shape(big, c), c) == 1300000 + 963765 + 160000);
+}
+
+namespace {
+int64_t lat(const std::string& engine, const std::string& t, const config::ChipConfig& c) {
+  auto in = instr(engine, t);
+  if (engine == "pe") return model::TensorEngine::latency(in, c).count();
+  if (engine == "act") return model::ActEngine::latency(in, c).count();
+  if (engine == "dve") return model::VectorEngine::latency(in, c).count();
+  return model::GpSimdEngine::latency(in, c).count();
+}
+}  // namespace
+
+TEST_CASE("fp32 transpose pays pe.fp32_transpose_factor", "[timing][pe]") {
+  config::ChipConfig c;  // trn1: 4 [G1: a transpose is a matmul with identity; ISA226 fp32 4x]
+  const char* f32 = "transpose psum[0:128]+0:fp32[1,128], sbuf[0:128]+0:fp32[1,128]";
+  const char* b16 = "transpose psum[0:128]+0:fp32[1,128], sbuf[0:128]+0:bf16[1,128]";
+  CHECK(lat("pe", b16, c) == 128);      // max(P 128, min(64, F 128))
+  CHECK(lat("pe", f32, c) == 128 * 4);  // x 4
+  c.pe_fp32_transpose_factor = 2;       // trn2 transpose mode [G2]
+  CHECK(lat("pe", f32, c) == 256);
+  c.pe_fp32_transpose_factor = 1;       // off: the bf16 time
+  CHECK(lat("pe", f32, c) == 128);
+}
+
+TEST_CASE("innermost stride > engine.wide_stride_bytes doubles the N term", "[timing]") {
+  config::ChipConfig c;  // 16 B [G1]
+  // act source [8,512] fp32: stride 8 x 4 B = 32 B > 16: max(64, 2 x 512) + 60 = 1084.
+  CHECK(lat("act", "act sbuf[0:128]+0:fp32[1,512], sbuf[0:128]+4096:fp32[8,512], exp, 1, 0, -", c) == 1084);
+  // [4,512] fp32 = 16 B, not above the limit: 512 + 60.
+  CHECK(lat("act", "act sbuf[0:128]+0:fp32[1,512], sbuf[0:128]+4096:fp32[4,512], exp, 1, 0, -", c) == 572);
+  // dve tensor_scalar with a strided source: 2 x 512 + 60.
+  CHECK(lat("dve", "ts sbuf[0:128]+0:fp32[1,512], sbuf[0:128]+4096:fp32[8,512], mul, 2.0, bypass, 0.0", c) == 1084);
+  // pe: a moving operand with a 32-B stride doubles N: max(64, 2 x 512) = 1024; a strided
+  // stationary does not count.
+  CHECK(lat("pe", "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:bf16[1,128], sbuf[0:128]+0:bf16[16,512], zero", c) == 1024);
+  CHECK(lat("pe", "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:bf16[16,128], sbuf[0:128]+0:bf16[1,512], zero", c) == 512);
+  // pool iota with a strided destination: 150 + 2 x 100.
+  CHECK(lat("pool", "iota sbuf[0:128]+0:int32[8,100], 0, 1", c) == 350);
+  c.wide_stride_bytes = 0;  // off
+  CHECK(lat("act", "act sbuf[0:128]+0:fp32[1,512], sbuf[0:128]+4096:fp32[8,512], exp, 1, 0, -", c) == 572);
+  CHECK(lat("pe", "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:bf16[1,128], sbuf[0:128]+0:bf16[16,512], zero", c) == 512);
+}
+
+TEST_CASE("dve select: 2N with two or more streamed SBUF inputs", "[timing][dve]") {
+  config::ChipConfig c;
+  // pred, on_true, on_false all SBUF fp32 N=512: max(64, 2 x 512) + 60 = 1084 [ISA226
+  // copy_predicated: 2N with src and predicate in SBUF].
+  const char* all_sbuf = "select sbuf[0:128]+0:fp32[1,512], sbuf[0:128]+4096:fp32[1,512], "
+                         "sbuf[0:128]+8192:fp32[1,512], sbuf[0:128]+12288:fp32[1,512]";
+  CHECK(lat("dve", all_sbuf, c) == 1084);
+  // Only one streamed SBUF input (the others in PSUM): 512 + 60.
+  CHECK(lat("dve", "select sbuf[0:128]+0:fp32[1,512], psum[0:128]+0:fp32[1,512], "
+                   "psum[0:128]+2048:fp32[1,512], sbuf[0:128]+12288:fp32[1,512]", c) == 572);
+  c.dve_select_two_pass = 0;  // off
+  CHECK(lat("dve", all_sbuf, c) == 572);
+}
+
+TEST_CASE("dve perf modes (NC-v3)", "[timing][dve]") {
+  config::ChipConfig c;
+  c.dve_perf_mode_copy = 4;  // trn2 [G2]
+  c.dve_perf_mode = 2;
+  // copy bf16 SBUF -> SBUF unit stride, N=2048: 2048 / 4 + 60 = 572.
+  CHECK(lat("dve", "copy sbuf[0:128]+0:bf16[1,2048], sbuf[0:128]+8192:bf16[1,2048]", c) == 572);
+  // fp32 source: not the 16-bit fast path: 2048 / 2 + 60 = 1084.
+  CHECK(lat("dve", "copy sbuf[0:128]+0:bf16[1,2048], sbuf[0:128]+16384:fp32[1,2048]", c) == 1084);
+  // tensor_tensor bf16 add (N, the bf16 fast path [ISA226]) / 2 + 60 = 1084.
+  CHECK(lat("dve", "tt sbuf[0:128]+0:bf16[1,2048], sbuf[0:128]+4096:bf16[1,2048], "
+                   "sbuf[0:128]+8192:bf16[1,2048], add", c) == 1084);
+  // fp32 tensor_tensor: no perf mode: 2 x 2048 + 60.
+  CHECK(lat("dve", "tt sbuf[0:128]+0:fp32[1,2048], sbuf[0:128]+8192:fp32[1,2048], "
+                   "sbuf[0:128]+16384:fp32[1,2048], max", c) == 4156);
+  // NC-v2 (1, 1): the copy is N + 60.
+  CHECK(lat("dve", "copy sbuf[0:128]+0:bf16[1,2048], sbuf[0:128]+8192:bf16[1,2048]", config::ChipConfig{}) == 2108);
+}
+
+TEST_CASE("trn2 fp8 matmul takes the bf16 time (no K = 256 double-row packing)", "[timing][pe]") {
+  config::ChipConfig c = config::load_chip("trn2");
+  CHECK(lat("pe", "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:fp8e4m3[1,128], sbuf[0:128]+1024:fp8e4m3[1,512], zero", c) == 512);
 }
