@@ -131,8 +131,12 @@ void run(const RunArgs& a) {
     std::string text = cr.text();
     std::fwrite(text.data(), 1, text.size(), stdout);
     check_problems = cr.races.size() + cr.uninit.size() + cr.dropped;
-    std::printf("check: %zu race(s), %zu uninitialised read(s)\n", cr.races.size(),
-                cr.uninit.size());
+    std::string paths;
+    if (cr.paths > 1 || cr.paths_truncated)
+      paths = fmt::format(" on {} path(s) through branches on ldr values{}", cr.paths,
+                          cr.paths_truncated ? " (more not analysed)" : "");
+    std::printf("check: %zu race(s), %zu uninitialised read(s)%s\n", cr.races.size(),
+                cr.uninit.size(), paths.c_str());
   }
 
   model::SimResult r = model::simulate(prog, chip, opts);

@@ -155,3 +155,14 @@ TEST_CASE("DMA shape and isolated transfer time", "[timing][dma]") {
   c.dma_descriptor_ns = 10;
   CHECK(model::DmaEngines::isolated_ps(model::dma_shape(big, c), c) == 1300000 + 963765 + 160000);
 }
+
+TEST_CASE("ldr: access start + one control cycle on every engine [assumed]", "[timing]") {
+  // The register load's cost is not documented (trainium.md 3.2: register_load n/a); assumed
+  // one SBUF access start (60 [G1]) plus the control cycle that writes the register (1).
+  config::ChipConfig c;
+  CHECK(model::instr_kind(isa::Opcode::Ldr) == model::InstrKind::RegLoad);
+  CHECK(model::ldr_cycles(c) == 60 + 1);
+  c.access_start_cycles = 10;
+  c.control_cycles = 3;
+  CHECK(model::ldr_cycles(c) == 13);
+}
