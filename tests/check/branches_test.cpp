@@ -142,3 +142,41 @@ TEST_CASE("check: waits needed on one path only are found needed", "[check]") {
   }
   CHECK(then_wait);
 }
+
+TEST_CASE("check: a semaphore increment missing on one path is a deadlock on that path only",
+          "[check]") {
+  // As a compiler bug would leave it: dve's then-part counts s2 once (its padding to the
+  // else-part's 2 is missing), so pool's wait(s2>=2) after the If never returns on that path.
+  const std::string text = R"(
+.tensor c input int32 [1]
+.core 0
+.engine sp
+  dma q0, sbuf[0:1]+0:int32, hbm.c+0:int32{1,1}  inc(s4)
+.engine dve
+  ldr r0, sbuf[0:1]+0:int32  wait(s4>=1)
+  beq r0, 0, d_else
+  memset sbuf[0:4]+256:fp32[1,64], 1  inc(s2)
+  jmp d_end
+d_else:
+  memset sbuf[0:4]+256:fp32[1,64], 3  inc(s2)
+  memset sbuf[0:4]+512:fp32[1,64], 4  inc(s2)
+d_end:
+  nop
+.engine pool
+  copy sbuf[0:4]+1024:fp32[1,64], sbuf[0:4]+256:fp32[1,64]  wait(s2>=2)
+)";
+  CheckReport r = check_tasm(text);
+  INFO(r.text());
+  CHECK(r.paths == 2);
+  REQUIRE(r.deadlock);
+  REQUIRE(r.deadlock->waiters.size() == 1);
+  CHECK(r.deadlock->waiters[0].instr.name == "core0 pool #0 (copy)");
+  CHECK(r.deadlock->waiters[0].sem == 2);
+  CHECK(r.deadlock->waiters[0].current == 1);
+  CHECK(r.deadlock->waiters[0].target == 2);
+  for (uint8_t v : {0, 1}) {
+    CheckOptions o;
+    o.ldr_choices = {v};
+    CHECK(static_cast<bool>(check_tasm(text, o).deadlock) == (v == 1));
+  }
+}
