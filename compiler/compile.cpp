@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "compiler/data_parallel.h"
+#include "compiler/frontend/external_data.h"
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/passes/passes.h"
 #include "compiler/pipeline.h"
@@ -18,7 +20,8 @@ namespace trnsim::compiler {
 
 namespace {
 // Program tensor names must be identifiers (.tasm/.tbin); ONNX names often are not ("input.1"
-// is, "onnx::Add_5" and "/encoder/out 0" are not). Renames them, keeping names unique.
+// is, "onnx::Add_5", "13" and "/encoder/out 0" are not). Renames them, keeping names unique;
+// inputs and outputs keep the model's name as their external name (for --input, --output-dir).
 void name_tensors_as_identifiers(isa::Program& prog) {
   std::set<std::string> used;
   for (const auto& t : prog.tensors)
@@ -29,23 +32,38 @@ void name_tensors_as_identifiers(isa::Program& prog) {
     std::string name = base;
     for (int k = 2; used.count(name); ++k) name = fmt::format("{}_{}", base, k);
     used.insert(name);
+    if (t.role == isa::TensorRole::Input || t.role == isa::TensorRole::Output)
+      t.external_name = t.name;
     t.name = name;
   }
 }
 
-isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_graph(const std::string& path, const isa::Target& target,
                            const CompileOptions& opts);
 }  // namespace
 
-isa::Program compile_onnx(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_onnx(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts) {
-  isa::Program prog = compile_graph(path, chip, opts);
+  isa::Program prog = compile_graph(path, target, opts);
   name_tensors_as_identifiers(prog);
   return prog;
 }
 
+std::vector<std::string> model_files(const std::string& path) {
+  // The model without its weights' bytes (a mapped scan) is enough to find the side files.
+  WeightRefs refs;
+  std::optional<std::string> bytes = strip_weights(path, &refs);
+  if (!bytes) bytes = read_text_file(path);
+  onnx::ModelProto model;
+  if (!model.ParseFromString(*bytes))
+    throw InputError(path + ": not a valid ONNX model (truncated or invalid protobuf)");
+  std::vector<std::string> files = {path};
+  for (auto& f : external_data_files(model, model_dir_of(path))) files.push_back(std::move(f));
+  return files;
+}
+
 namespace {
-isa::Program compile_graph(const std::string& path, const config::ChipConfig& chip,
+isa::Program compile_graph(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts) {
   if (!opts.dump_after.empty()) {
     auto names = pass_names();
@@ -57,18 +75,30 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
   if (opts.dtype == "bf16") mm = DType::Bf16;
   else if (opts.dtype == "fp32") mm = DType::Fp32;
   else throw InputError(fmt::format("--dtype {}: expected bf16 or fp32", opts.dtype));
-  std::map<std::string, Shape> shapes(opts.shapes.begin(), opts.shapes.end());
-  const isa::Target target = chip.target();
+  LoadOptions load;
+  load.shapes = {opts.shapes.begin(), opts.shapes.end()};
+  load.data_shapes = opts.data_shapes;
+  load.defer_weights = opts.timing_only;
+  load.weight_bytes_read = opts.weight_bytes_read;
   if (opts.cores < 1 || opts.cores > target.num_cores)
     throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
                                  opts.cores, target.num_cores));
-  if (opts.cores == 1) return run_pipeline(load_onnx(path, shapes), target, mm, opts);
+  if (opts.cores == 1) return run_pipeline(load_onnx(path, load), target, mm, opts);
   // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
   // again with the batch dimension of every input made symbolic and pinned to B / cores.
-  auto file = read_binary_file(path);
-  const std::string bytes(file.begin(), file.end());
-  file = {};
-  Graph full = load_onnx_bytes(bytes, path, shapes);
+  // Timing-only: the model without its weights' bytes, which stay in the file (weights.h).
+  WeightRefs refs;
+  std::optional<std::string> stripped;
+  if (opts.timing_only) stripped = strip_weights(path, &refs);
+  if (stripped) load.weights = &refs;
+  std::string bytes;
+  if (stripped) {
+    bytes = std::move(*stripped);
+  } else {
+    auto file = read_binary_file(path);
+    bytes.assign(file.begin(), file.end());
+  }
+  Graph full = load_onnx_bytes(bytes, path, load);
   const int64_t part_batch = batch_of(full, opts.cores) / opts.cores;
   std::map<std::string, Shape> part_shapes;
   for (int id : full.inputs) {
@@ -76,7 +106,12 @@ isa::Program compile_graph(const std::string& path, const config::ChipConfig& ch
     s[0] = part_batch;
     part_shapes[full.t(id).name] = s;
   }
-  Graph part = load_onnx_bytes(with_symbolic_batch(bytes, path), path, part_shapes);
+  LoadOptions part_load;
+  part_load.shapes = part_shapes;
+  part_load.defer_weights = load.defer_weights;
+  part_load.weights = load.weights;
+  part_load.weight_bytes_read = load.weight_bytes_read;
+  Graph part = load_onnx_bytes(with_symbolic_batch(bytes, path), path, part_load);
   // Shapes computed from shapes (Shape -> Reshape) are known only after folding.
   fold_constants(full);
   fold_constants(part);

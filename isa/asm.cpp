@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 #include <optional>
 
 #include "support/error.h"
@@ -108,9 +109,9 @@ bool is_bare_tag(std::string_view s) {
   return true;
 }
 
-std::string format_tag(std::string_view s) {
-  if (is_bare_tag(s)) return "@" + std::string(s);
-  std::string out = "@\"";
+// "text" with the escapes the parser reads back (\" \\ \n \t \xHH).
+std::string quote_string(std::string_view s) {
+  std::string out = "\"";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
@@ -127,6 +128,10 @@ std::string format_tag(std::string_view s) {
     }
   }
   return out + "\"";
+}
+
+std::string format_tag(std::string_view s) {
+  return is_bare_tag(s) ? "@" + std::string(s) : "@" + quote_string(s);
 }
 
 void append_comment(std::string& out, const std::string& text, const char* indent) {
@@ -444,10 +449,12 @@ class Assembler {
   void do_tensor(Line& l) {
     size_t p = l.pos();
     auto name = l.expect_ident("a tensor name", true);
-    if (prog_.find_tensor(name)) l.fail_at(p, fmt::format("duplicate tensor '{}'", name));
+    if (prog_.find_tensor(name) || names_.count(std::string(name)))
+      l.fail_at(p, fmt::format("duplicate tensor '{}'", name));
     if (prog_.tensors.size() >= 65535) l.fail_at(p, "too many tensors (max 65535)");
     TensorDecl t;
     t.name = name;
+    names_.insert(t.name);
     p = l.pos();
     auto role = l.expect_ident("a tensor role (input, output, const, scratch)");
     auto r = parse_tensor_role(role);
@@ -467,24 +474,41 @@ class Assembler {
       } while (l.accept(','));
       l.expect(']');
     }
+    if (l.peek() == 'n') {
+      size_t np = l.pos();
+      if (l.ident() != "name") {
+        l.set_pos(np);
+        l.expected("'name', '=' or end of line");
+      }
+      t.external_name = quoted(l, "tensor name");
+      if (t.external_name == t.name) t.external_name.clear();
+      if (!t.external_name.empty() && !names_.insert(t.external_name).second)
+        l.fail_at(np, fmt::format("duplicate tensor name \"{}\"", t.external_name));
+    }
     if (l.accept('=')) {
       size_t dp = l.pos();
-      if (l.rest().substr(0, 7) != "base64:") l.expected("base64:");
-      l.set_pos(dp + 7);
-      std::string_view b64 = l.rest();
-      while (!b64.empty() && (b64.back() == ' ' || b64.back() == '\t')) b64.remove_suffix(1);
-      size_t bad = 0;
-      auto data = base64_decode(b64, &bad);
-      if (!data) l.fail_at(dp + 7 + bad, "bad base64 data");
       if (t.role != TensorRole::Const) l.fail_at(dp, "only const tensors carry data");
-      if (static_cast<int64_t>(data->size()) != t.num_bytes())
-        l.fail_at(dp, fmt::format("tensor '{}' data is {} bytes, expected {}", t.name,
-                                  data->size(), t.num_bytes()));
-      t.data = std::move(*data);
+      if (l.rest().substr(0, 6) == "absent") {  // a timing-only program: no values
+        l.set_pos(dp + 6);
+        l.expect_end();
+      } else {
+        if (l.rest().substr(0, 7) != "base64:") l.expected("base64: or absent");
+        l.set_pos(dp + 7);
+        std::string_view b64 = l.rest();
+        while (!b64.empty() && (b64.back() == ' ' || b64.back() == '\t')) b64.remove_suffix(1);
+        size_t bad = 0;
+        auto data = base64_decode(b64, &bad);
+        if (!data) l.fail_at(dp + 7 + bad, "bad base64 data");
+        if (static_cast<int64_t>(data->size()) != t.num_bytes())
+          l.fail_at(dp, fmt::format("tensor '{}' data is {} bytes, expected {}", t.name,
+                                    data->size(), t.num_bytes()));
+        t.data = std::move(*data);
+      }
     } else {
       l.expect_end();
       if (t.role == TensorRole::Const)
-        l.fail_at(p, fmt::format("const tensor '{}' needs data: = base64:...", t.name));
+        l.fail_at(p, fmt::format("const tensor '{}' needs data: = base64:... (or = absent)",
+                                 t.name));
     }
     t.comment = take_comment_id();
     prog_.tensors.push_back(std::move(t));
@@ -736,23 +760,30 @@ class Assembler {
 
   std::string tag(Line& l) {
     std::string_view r = l.rest();
-    std::string out;
     if (r.empty() || r[0] == ' ' || r[0] == '\t') l.expected("a tag name");
     if (r[0] != '"') {
       size_t e = 0;
       while (e < r.size() && r[e] != ' ' && r[e] != '\t') ++e;
-      out = r.substr(0, e);
+      std::string out(r.substr(0, e));
       l.set_pos(l.pos() + e);
       return out;
     }
+    return quoted(l, "tag");
+  }
+
+  // A double-quoted, non-empty string with the escapes format_tag writes.
+  std::string quoted(Line& l, const char* what) {
     size_t base = l.pos();
+    std::string_view r = l.rest();
+    if (r.empty() || r[0] != '"') l.expected(fmt::format("a quoted {}", what));
+    std::string out;
     size_t i = 1;
     while (true) {
-      if (i >= r.size()) l.fail_at(base + i, "unterminated tag string");
+      if (i >= r.size()) l.fail_at(base + i, fmt::format("unterminated {} string", what));
       char c = r[i];
       if (c == '"') break;
       if (c == '\\') {
-        if (i + 1 >= r.size()) l.fail_at(base + i, "unterminated tag string");
+        if (i + 1 >= r.size()) l.fail_at(base + i, fmt::format("unterminated {} string", what));
         char e = r[i + 1];
         if (e == '"' || e == '\\') out += e;
         else if (e == 'n') out += '\n';
@@ -762,7 +793,7 @@ class Assembler {
           out += static_cast<char>(std::stoi(std::string(r.substr(i + 2, 2)), nullptr, 16));
           i += 2;
         } else {
-          l.fail_at(base + i, "bad escape in tag string (use \\\" \\\\ \\n \\t \\xHH)");
+          l.fail_at(base + i, fmt::format("bad escape in {} string (use \\\" \\\\ \\n \\t \\xHH)", what));
         }
         i += 2;
         continue;
@@ -770,7 +801,7 @@ class Assembler {
       out += c;
       ++i;
     }
-    if (out.empty()) l.fail_at(base, "empty tag");
+    if (out.empty()) l.fail_at(base, fmt::format("empty {}", what));
     l.set_pos(base + i + 1);
     return out;
   }
@@ -788,6 +819,7 @@ class Assembler {
   std::string_view text_;
   const std::string& file_;
   Program prog_;
+  std::set<std::string> names_;  // tensor names and external names: each names one tensor
   int core_ = -1;
   int engine_ = -1;
   int line_ = 0;
@@ -875,7 +907,9 @@ std::string disassemble(const Program& prog) {
     out += fmt::format(".tensor {} {} {} [", t.name, tensor_role_name(t.role), dtype_name(t.dtype));
     for (size_t i = 0; i < t.shape.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", t.shape[i]);
     out += ']';
-    if (!t.data.empty()) out += " = base64:" + base64_encode(t.data);
+    if (!t.external_name.empty()) out += " name " + quote_string(t.external_name);
+    if (t.data_absent()) out += " = absent";
+    else if (!t.data.empty()) out += " = base64:" + base64_encode(t.data);
     out += '\n';
   }
   if (!prog.tensors.empty() && !prog.cores.empty()) out += '\n';

@@ -11,8 +11,8 @@
 
 // Layout (all integers LEB128 varints unless noted; "s" = zigzag signed varint):
 //   "TBIN", u16le version, strings: n, n x (len, bytes)   (id 0 = "" is implicit)
-//   header_comment id, tensors: n, n x (name len+bytes, u8 role, u8 dtype, rank, dims..., comment
-//   id, data len, data), cores: n, n x (for each engine: count, instructions)
+//   header_comment id, tensors: n, n x (name len+bytes, external name len+bytes (version 2),
+//   u8 role, u8 dtype, rank, dims..., comment id, data len, data), cores: n, n x (for each engine: count, instructions)
 //   instruction: u8 opcode, u8 flags (waits | incs<<2 | tag<<4 | label<<5 | comment<<6),
 //   operands in table order by kind, waits (sem, u8 reg+1, s value if no reg), incs (s core,
 //   sem, amount), then the tag, label and comment ids that the flags announce.
@@ -60,6 +60,8 @@ class Encoder {
     for (const auto& t : prog_.tensors) {
       body_.uv(t.name.size());
       body_.bytes(t.name.data(), t.name.size());
+      body_.uv(t.external_name.size());
+      body_.bytes(t.external_name.data(), t.external_name.size());
       body_.u8(static_cast<uint8_t>(t.role));
       body_.u8(static_cast<uint8_t>(t.dtype));
       body_.uv(t.shape.size());
@@ -202,9 +204,10 @@ class Decoder {
     pos_ = 4;
     uint16_t version = u8();  // two statements: the order of reads must be fixed
     version = static_cast<uint16_t>(version | (u8() << 8));
-    if (version != kTbinVersion)
-      throw InputError(fmt::format("{}: unsupported .tbin version {} (this trnsim reads {})", file_,
-                                   version, kTbinVersion));
+    if (version < 1 || version > kTbinVersion)
+      throw InputError(fmt::format("{}: unsupported .tbin version {} (this trnsim reads 1 to {})",
+                                   file_, version, kTbinVersion));
+    version_ = version;
     Program p;
     p.source_name = file_;
     uint64_t nstr = count(1, "string count");
@@ -322,7 +325,15 @@ class Decoder {
     size_t at = pos_;
     t.name = raw_string();
     if (!is_identifier(t.name)) corrupt_at(at, "tensor name is not an identifier");
-    if (prog_->find_tensor(t.name)) corrupt_at(at, fmt::format("duplicate tensor '{}'", t.name));
+    if (prog_->find_tensor(t.name) || !names_.insert(t.name).second)
+      corrupt_at(at, fmt::format("duplicate tensor '{}'", t.name));
+    if (version_ >= 2) {
+      at = pos_;
+      t.external_name = raw_string();
+      if (t.external_name == t.name) corrupt_at(at, "external name repeats the tensor name");
+      if (!t.external_name.empty() && !names_.insert(t.external_name).second)
+        corrupt_at(at, fmt::format("duplicate tensor name \"{}\"", t.external_name));
+    }
     t.role = static_cast<TensorRole>(u8_below(4, "tensor role"));
     t.dtype = static_cast<DType>(u8_below(kNumDTypes, "dtype"));
     uint64_t rank = ranged(0, 16, "tensor rank");
@@ -338,7 +349,8 @@ class Decoder {
     at = pos_;
     uint64_t len = uv();
     uint64_t want = t.role == TensorRole::Const ? static_cast<uint64_t>(t.num_bytes()) : 0;
-    if (len != want)
+    // Version 2: a const tensor may have no data (a timing-only program).
+    if (len != want && !(len == 0 && version_ >= 2))
       corrupt_at(at, fmt::format("tensor '{}' data is {} bytes, expected {}", t.name, len, want));
     if (len > n_ - pos_) truncated();
     if (keep_data_) t.data.assign(d_ + pos_, d_ + pos_ + len);
@@ -469,6 +481,8 @@ class Decoder {
   size_t pos_ = 0;
   const std::string& file_;
   bool keep_data_;
+  uint16_t version_ = kTbinVersion;
+  std::set<std::string> names_;  // tensor names and external names
   Program* prog_ = nullptr;
   StrId next_str_ = 1;
 };
@@ -477,8 +491,9 @@ class Decoder {
 
 std::vector<uint8_t> encode_program(const Program& prog) { return Encoder(prog).run(); }
 
-Program decode_program(const uint8_t* data, size_t size, const std::string& file_name) {
-  return Decoder(data, size, file_name, true).run();
+Program decode_program(const uint8_t* data, size_t size, const std::string& file_name,
+                       bool keep_const_data) {
+  return Decoder(data, size, file_name, keep_const_data).run();
 }
 
 void check_encoding(const uint8_t* data, size_t size, const std::string& file_name) {

@@ -174,15 +174,22 @@ transfer completes on its queue; the issuing engine moves on after issuing.
 file        := line*
 line        := blank | comment | directive | label | instruction
 comment     := '#' text                 (one space after '#' is dropped)
-directive   := '.tensor' NAME ROLE DTYPE '[' [INT (',' INT)*] ']' ['=' 'base64:' DATA]
+directive   := '.tensor' NAME ROLE DTYPE '[' [INT (',' INT)*] ']' ['name' STRING]
+                 ['=' ('base64:' DATA | 'absent')]
              | '.core' INT | '.engine' ENGINE
 label       := IDENT ':'                (names the next instruction of the same stream)
 instruction := MNEMONIC [operand (',' operand)*] sync* ['@' TAG]
 sync        := 'wait(' 's'INT '>=' (INT | 'r'INT) ')' | 'inc(' ['c'INT '.'] 's'INT [',' INT] ')'
-ROLE        := input | output | const | scratch         (const tensors must carry their bytes)
+ROLE        := input | output | const | scratch         (const tensors carry their bytes or `absent`)
 IDENT, NAME := [A-Za-z_][A-Za-z0-9_.]*
+STRING      := '"' (char | '\"' | '\\' | '\n' | '\t' | '\x' HEX HEX)+ '"'
 ```
 
+- `name "..."` gives the name users know a tensor by when it is not an identifier: the compiler
+  keeps an ONNX input or output called `13` or `1 minute timer` as `.tensor _13 ... name "13"`.
+  `trnsim run --input` accepts either name, and `--output-dir` writes the file under this one.
+- `= absent`: a const tensor whose bytes were left out (`trnsim compile --timing-only`). Such a
+  program simulates only with `--timing-only`.
 - Instructions belong to the stream chosen by the last `.core N` and `.engine E`; directives may
   return to an earlier stream, whose instructions are appended.
 - Comment lines directly before a `.tensor`, label or instruction are kept with it and printed
@@ -210,10 +217,10 @@ Operands are encoded in table order by their kind, so the layout follows `isa/is
 
 | part | contents |
 |---|---|
-| header | `TBIN`, u16 format version (this trnsim reads {}) |
+| header | `TBIN`, u16 format version (this trnsim writes {} and reads 1 to {}) |
 | strings | count, then each as length + bytes; id 0 is the empty string; ids are numbered in order of first use |
 | header comment | string id |
-| tensors | count, then each: name (length + bytes), u8 role, u8 dtype, rank, dims, comment id, data length, data (const only) |
+| tensors | count, then each: name (length + bytes), external name (length + bytes; version 2), u8 role, u8 dtype, rank, dims, comment id, data length, data (const only; length 0 = absent, version 2) |
 | cores | count, then per core and per engine (`pe act dve pool sp`): instruction count, instructions |
 | instruction | u8 opcode, u8 flags (waits, incs<<2, tag<<4, label<<5, comment<<6), operands, waits, incs, tag/label/comment ids |
 | access pattern | u8 (space, ndims<<2, has_reg<<5), u8 dtype, [u8 register], HBM: tensor, row stride, rows / SBUF, PSUM: start partition, partitions; offset; per dim stride, count |
@@ -223,7 +230,7 @@ Operands are encoded in table order by their kind, so the layout follows `isa/is
 Decoding checks every length against the bytes left and every value against its range, and
 reports `FILE: truncated .tbin at byte N` or `FILE: corrupt .tbin at byte N: WHAT`.
 )",
-                  kTbinVersion));
+                  kTbinVersion, kTbinVersion));
   return o;
 }
 

@@ -64,7 +64,7 @@ int64_t TensorDecl::num_elements() const {
 }
 
 bool TensorDecl::operator==(const TensorDecl& o) const {
-  return name == o.name && dtype == o.dtype && shape == o.shape && role == o.role &&
+  return name == o.name && external_name == o.external_name && dtype == o.dtype && shape == o.shape && role == o.role &&
          data == o.data && comment == o.comment;
 }
 

@@ -105,14 +105,22 @@ std::optional<TensorRole> parse_tensor_role(std::string_view s);
 
 struct TensorDecl {
   std::string name;
+  // The name users know the tensor by when `name` could not be it: a model's input or output
+  // whose name is not an identifier ("13", "1 minute timer", "onnx::x"). Empty: `name`.
+  std::string external_name;
   DType dtype = DType::Fp32;
   std::vector<int64_t> shape;
   TensorRole role = TensorRole::Input;
-  std::vector<uint8_t> data;  // initial bytes (Const only), num_bytes() long
+  // Initial bytes (Const only): num_bytes() long, or empty in a timing-only program (compiled
+  // without constant values; it simulates with --timing-only and nothing else).
+  std::vector<uint8_t> data;
   StrId comment = 0;
 
   int64_t num_elements() const;
   int64_t num_bytes() const { return num_elements() * dtype_size(dtype); }
+  const std::string& display_name() const { return external_name.empty() ? name : external_name; }
+  // A const tensor whose bytes were left out (timing-only program).
+  bool data_absent() const { return role == TensorRole::Const && data.empty(); }
   bool operator==(const TensorDecl& o) const;
 };
 

@@ -1,6 +1,10 @@
 #include "isa/program_io.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "isa/asm.h"
 #include "isa/binary.h"
@@ -24,10 +28,34 @@ Format format_of(const std::string& path) {
 
 }  // namespace
 
-Program load_program(const std::string& path) {
+Program load_program(const std::string& path, bool const_data) {
   Format f = format_of(path);
   if (f == Format::Tasm) return assemble(read_text_file(path), path);
-  return decode_program(read_binary_file(path), path);
+  if (!const_data) {
+    // Mapped, so the pages that hold only const data are never read.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      const size_t n = static_cast<size_t>(st.st_size);
+      void* p = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE, fd, 0);
+      ::close(fd);
+      if (p != MAP_FAILED) {
+        ::madvise(p, n, MADV_RANDOM);
+        try {
+          Program prog = decode_program(static_cast<const uint8_t*>(p), n, path, false);
+          ::munmap(p, n);
+          return prog;
+        } catch (...) {
+          ::munmap(p, n);
+          throw;
+        }
+      }
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  const std::vector<uint8_t> bytes = read_binary_file(path);
+  return decode_program(bytes.data(), bytes.size(), path, const_data);
 }
 
 void save_program(const Program& prog, const std::string& path) {

@@ -59,6 +59,13 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
                                    bytes.size(), prog.tensors[*idx].num_bytes()));
   }
   const bool numerics = !opts.timing_only;
+  if (numerics)
+    for (const auto& t : prog.tensors)
+      if (t.data_absent())
+        throw InputError(fmt::format(
+            "{}: const tensor '{}' has no data (a timing-only program, compiled with "
+            "--timing-only); simulate it with --timing-only",
+            prog.source_name.empty() ? "program" : prog.source_name, t.name));
   HbmStore hbm;
   hbm.tensors.resize(prog.tensors.size());
   for (size_t i = 0; i < prog.tensors.size(); ++i) {

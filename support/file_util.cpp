@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "support/error.h"
 
@@ -77,6 +78,23 @@ std::string sanitize_file_name(const std::string& name) {
     if (!ok) c = '_';
   }
   return out;
+}
+
+std::vector<std::string> unique_file_stems(const std::vector<std::string>& names) {
+  std::set<std::string> plain;
+  for (const auto& n : names) plain.insert(sanitize_file_name(n));
+  std::set<std::string> used;
+  std::vector<std::string> stems;
+  for (const auto& n : names) {
+    std::string s = sanitize_file_name(n);
+    if (used.count(s)) {
+      std::string base = s;
+      for (int k = 2; used.count(s) || plain.count(s); ++k) s = fmt::format("{}.{}", base, k);
+    }
+    used.insert(s);
+    stems.push_back(s);
+  }
+  return stems;
 }
 
 }  // namespace trnsim

@@ -21,4 +21,10 @@ inline void write_file_atomic(const std::string& path, const std::string& text) 
 // Replaces characters outside [A-Za-z0-9_.-] with '_' (output tensor names to file names).
 std::string sanitize_file_name(const std::string& name);
 
+// File name stems for a list of tensor names: sanitize_file_name of each, except that a stem
+// already given to an earlier name gets the first free ".2", ".3", ... ("a:b", "a/b" ->
+// "a_b", "a_b.2"). A suffixed stem never takes another name's plain stem, so every name's
+// file is the same whatever the list's other names are, unless it collides.
+std::vector<std::string> unique_file_stems(const std::vector<std::string>& names);
+
 }  // namespace trnsim

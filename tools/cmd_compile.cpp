@@ -27,6 +27,7 @@ struct CompileArgs {
   std::string dtype = "bf16";
   int cores = 1;
   std::string dump_after;
+  bool timing_only = false;
 };
 
 }  // namespace
@@ -39,11 +40,15 @@ void add_compile_command(CLI::App& app) {
       ->default_val("trn1");
   c->add_option("--set", a->sets, "override a chip parameter, key=value (repeatable)");
   c->add_option("-o,--output", a->out, "program to write (.tasm text or .tbin binary)")->required();
-  c->add_option("--shape", a->shapes, "pin an input's shape, NAME=1x3x224x224 (repeatable)");
+  c->add_option("--shape", a->shapes,
+                 "pin an input's shape, NAME=1x3x224x224 (NAME= for a scalar; repeatable)");
   c->add_option("--dtype", a->dtype, "Tensor Engine operand dtype: bf16 or fp32")
       ->default_val("bf16");
   c->add_option("--cores", a->cores,
                 "split the batch over this many NeuronCores (data parallel; default 1)");
+  c->add_flag("--timing-only", a->timing_only,
+              "leave the weights out (not read from the model, const tensors `absent`): the "
+              "program is otherwise identical and runs only with run --timing-only");
   c->add_option("--dump-after", a->dump_after,
                 "print the IR after this pass to stdout (" +
                     fmt::format("{}", fmt::join(compiler::pass_names(), ", ")) + ")");
@@ -54,6 +59,7 @@ void add_compile_command(CLI::App& app) {
     config::ChipConfig chip = config::load_chip(a->chip, a->sets);
     compiler::CompileOptions opts = model_options(a->shapes, a->dtype, a->cores);
     opts.dump_after = a->dump_after;
+    opts.timing_only = a->timing_only;
     opts.dump_sink = [](const std::string& text) {
       std::fwrite(text.data(), 1, text.size(), stdout);
     };

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,29 +63,56 @@ std::pair<std::string, std::string> split_assignment(const std::string& s, const
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-isa::Program load(const RunArgs& a, const config::ChipConfig& chip) {
+// An --input NAME=FILE.npy, read once: its shape pins the model's input, its bytes feed it.
+struct InputFile {
+  std::string arg;  // as given, for messages
+  std::string name;
+  std::string path;
+  NpyArray array;
+};
+
+isa::Program load(const RunArgs& a, const config::ChipConfig& chip,
+                  const std::vector<InputFile>& inputs) {
   if (ends_with(a.program, ".onnx")) {
     compiler::CompileOptions co = model_options(a.shapes, a.dtype, a.cores);
+    for (const auto& in : inputs) co.data_shapes[in.name] = {in.array.shape, in.path};
+    co.timing_only = a.timing_only;  // timing never depends on values: weights are not read
     return compiler::compile_onnx(a.program, chip, co);
   }
   if (!a.shapes.empty())
     throw InputError("--shape applies only to .onnx models, not " + a.program);
   if (a.cores != 1)
     throw InputError("--cores applies only to .onnx models, not " + a.program);
-  return isa::load_program(a.program);
+  return isa::load_program(a.program, /*const_data=*/!a.timing_only);
 }
 
-// The bytes of input `t` from an .npy file; dtype and shape must match. bf16/fp8 tensors
+// The input tensor `name` designates: by the name users know it by (a model's own name), by
+// the program's name, else by the identifier form of `name` (programs from before external
+// names).
+std::optional<int> find_input(const isa::Program& prog, const std::string& name) {
+  auto is_input = [&](size_t i) { return prog.tensors[i].role == isa::TensorRole::Input; };
+  for (size_t i = 0; i < prog.tensors.size(); ++i)
+    if (is_input(i) && prog.tensors[i].display_name() == name) return static_cast<int>(i);
+  for (size_t i = 0; i < prog.tensors.size(); ++i)
+    if (is_input(i) && prog.tensors[i].name == name) return static_cast<int>(i);
+  const std::string id = isa::to_identifier(name);
+  for (size_t i = 0; i < prog.tensors.size(); ++i)
+    if (is_input(i) && prog.tensors[i].external_name.empty() && prog.tensors[i].name == id)
+      return static_cast<int>(i);
+  return std::nullopt;
+}
+
+// The bytes of input `t` from an .npy array; dtype and shape must match. bf16/fp8 tensors
 // accept float32 files (NumPy has no such dtypes) and are rounded to the tensor's dtype.
-std::vector<uint8_t> read_input(const isa::TensorDecl& t, const std::string& path) {
-  NpyArray arr = read_npy(path);
+std::vector<uint8_t> input_bytes(const isa::TensorDecl& t, const std::string& path,
+                                 NpyArray arr) {
   bool narrow_float = t.dtype == isa::DType::Bf16 || t.dtype == isa::DType::Fp8e4m3 ||
                       t.dtype == isa::DType::Fp8e5m2;
   bool dtype_ok = arr.dtype == t.dtype || (narrow_float && arr.dtype == isa::DType::Fp32);
   if (!dtype_ok || arr.shape != t.shape)
     throw InputError(fmt::format("{}: {} {} does not match input '{}' {} {}", path,
-                                 isa::dtype_name(arr.dtype), shape_text(arr.shape), t.name,
-                                 isa::dtype_name(t.dtype), shape_text(t.shape)));
+                                 isa::dtype_name(arr.dtype), shape_text(arr.shape),
+                                 t.display_name(), isa::dtype_name(t.dtype), shape_text(t.shape)));
   if (arr.dtype == t.dtype) return std::move(arr.data);
   std::vector<uint8_t> out(static_cast<size_t>(t.num_bytes()));
   const int es = isa::dtype_size(t.dtype);
@@ -94,11 +122,37 @@ std::vector<uint8_t> read_input(const isa::TensorDecl& t, const std::string& pat
   return out;
 }
 
+void write_outputs(const isa::Program& prog, const model::SimResult& r, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(dir + ": cannot create directory: " + ec.message());
+  // Files are named after the model's output names (docs/simulator.md, "Outputs").
+  std::vector<std::string> names;
+  for (const auto& o : r.outputs) {
+    auto idx = prog.find_tensor(o.name);
+    names.push_back(idx ? prog.tensors[*idx].display_name() : o.name);
+  }
+  const std::vector<std::string> stems = unique_file_stems(names);
+  for (size_t i = 0; i < r.outputs.size(); ++i) {
+    const auto& o = r.outputs[i];
+    std::string path = (std::filesystem::path(dir) / (stems[i] + ".npy")).string();
+    write_npy(path, NpyArray{o.dtype, o.shape, o.bytes});
+    std::printf("output %s: %s\n", names[i].c_str(), path.c_str());
+  }
+}
+
 void run(const RunArgs& a) {
   // SystemC prints a banner on first use unless told not to (the user may still enable it).
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
   config::ChipConfig chip = config::load_chip(a.chip, a.sets);
-  isa::Program prog = load(a, chip);
+  std::vector<InputFile> inputs;
+  for (const auto& s : a.inputs) {
+    auto [name, path] = split_assignment(s, "--input");
+    for (const auto& in : inputs)
+      if (in.name == name) throw InputError(fmt::format("--input {}: given twice", name));
+    inputs.push_back({s, name, path, read_npy(path)});
+  }
+  isa::Program prog = load(a, chip, inputs);
   isa::validate(prog, chip.target());
 
   model::SimOptions opts;
@@ -106,19 +160,21 @@ void run(const RunArgs& a) {
   opts.trace_path = a.trace;
   opts.seed = a.seed;
   opts.max_instructions_per_engine = a.max_instructions;
-  for (const auto& s : a.inputs) {
-    auto [name, path] = split_assignment(s, "--input");
-    auto idx = prog.find_tensor(name);
-    // A compiled model's tensors carry the identifier form of ONNX names ("onnx::x" -> "onnx__x").
-    if (!idx) idx = prog.find_tensor(isa::to_identifier(name));
-    if (!idx || prog.tensors[*idx].role != isa::TensorRole::Input) {
+  for (auto& in : inputs) {
+    auto idx = find_input(prog, in.name);
+    if (!idx) {
       std::string names;
       for (const auto& t : prog.tensors)
-        if (t.role == isa::TensorRole::Input) names += (names.empty() ? "" : ", ") + t.name;
-      throw InputError(fmt::format("--input {}: the program has no input '{}' (inputs: {})", s,
-                                   name, names.empty() ? "none" : names));
+        if (t.role == isa::TensorRole::Input)
+          names += (names.empty() ? "" : ", ") + t.display_name();
+      throw InputError(fmt::format("--input {}: the program has no input '{}' (inputs: {})",
+                                   in.arg, in.name, names.empty() ? "none" : names));
     }
-    opts.inputs[prog.tensors[*idx].name] = read_input(prog.tensors[*idx], path);
+    const isa::TensorDecl& t = prog.tensors[*idx];
+    if (opts.inputs.count(t.name))
+      throw InputError(fmt::format("--input {}: input '{}' is given twice", in.arg,
+                                   t.display_name()));
+    opts.inputs[t.name] = input_bytes(t, in.path, std::move(in.array));
   }
 
   // --check: static race / uninitialised-read analysis (models/check), reported before the run;
@@ -142,24 +198,15 @@ void run(const RunArgs& a) {
 
   model::SimResult r = model::simulate(prog, chip, opts);
 
-  for (const auto& name : r.generated_inputs)
-    std::printf("input %s: %s\n", name.c_str(),
+  for (const auto& name : r.generated_inputs) {
+    auto idx = prog.find_tensor(name);
+    std::printf("input %s: %s\n", idx ? prog.tensors[*idx].display_name().c_str() : name.c_str(),
                 a.timing_only ? "not needed (timing only)"
                               : fmt::format("generated from seed {}", a.seed).c_str());
+  }
   if (!a.timing_only) {
-    if (!a.output_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(a.output_dir, ec);
-      if (ec) throw InputError(a.output_dir + ": cannot create directory: " + ec.message());
-      for (const auto& o : r.outputs) {
-        std::string path = (std::filesystem::path(a.output_dir) /
-                            (sanitize_file_name(o.name) + ".npy")).string();
-        write_npy(path, NpyArray{o.dtype, o.shape, o.bytes});
-        std::printf("output %s: %s\n", o.name.c_str(), path.c_str());
-      }
-    } else if (!r.outputs.empty()) {
-      std::printf("outputs not written (use --output-dir DIR)\n");
-    }
+    if (!a.output_dir.empty()) write_outputs(prog, r, a.output_dir);
+    else if (!r.outputs.empty()) std::printf("outputs not written (use --output-dir DIR)\n");
   }
   if (!a.stats.empty()) write_file_atomic(a.stats, model::stats_json(r.stats));
   if (!a.trace.empty()) std::printf("timeline: %s (open in https://ui.perfetto.dev)\n", a.trace.c_str());
@@ -178,16 +225,20 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--chip", a->chip, "preset name or chip YAML file (default trn1)");
   cmd->add_option("--set", a->sets, "override a chip parameter: KEY=VALUE (repeatable)");
   cmd->add_option("--input", a->inputs,
-                  "input tensor from a .npy file: NAME=FILE.npy (repeatable; missing inputs are "
+                  "input tensor from a .npy file: NAME=FILE.npy (repeatable; NAME as in the model; "
+                  "the file's shape pins the input, no --shape needed; missing inputs are "
                   "generated from --seed)");
-  cmd->add_option("--output-dir", a->output_dir, "write each output tensor as DIR/NAME.npy");
+  cmd->add_option("--output-dir", a->output_dir,
+                  "write each output tensor as DIR/NAME.npy (characters outside [A-Za-z0-9_.-] "
+                  "become _; a name taken by an earlier output gets .2, .3, ...)");
   cmd->add_option("--stats", a->stats, "write the stats JSON document here");
   cmd->add_option("--trace", a->trace, "write a Chrome/Perfetto timeline (JSON) here");
   cmd->add_flag("--timing-only", a->timing_only, "skip all data work (same simulated time)");
   cmd->add_option("--seed", a->seed, "seed for generated inputs (default 0)");
   cmd->add_option("--max-instructions", a->max_instructions,
                   "fault when one engine retires more instructions than this (default 1e9)");
-  cmd->add_option("--shape", a->shapes, ".onnx only: pin an input shape, NAME=1x3x224x224");
+  cmd->add_option("--shape", a->shapes,
+                  ".onnx only: pin an input shape, NAME=1x3x224x224 (NAME= for a scalar)");
   cmd->add_option("--dtype", a->dtype, ".onnx only: Tensor Engine compute dtype (bf16|fp32)");
   cmd->add_option("--cores", a->cores,
                   ".onnx only: split the batch over this many NeuronCores (data parallel)");

@@ -25,7 +25,7 @@ std::string self_exe() {
 struct SweepArgs {
   std::string spec, out, shard;
   int jobs = 0;
-  bool resume = false, list = false;
+  bool resume = false, list = false, no_compile_cache = false;
   std::vector<std::string> merge_inputs;
   std::string merge_out, merge_spec;
   std::string report_in, report_dir;
@@ -43,6 +43,9 @@ void add_sweep_command(CLI::App& app) {
   sw->add_flag("--resume", args->resume, "skip points already in the results table");
   sw->add_option("--shard", args->shard, "run only shard K of N (K/N, 1-based), for job arrays");
   sw->add_flag("--list", args->list, "print the design points without running them");
+  sw->add_flag("--no-compile-cache", args->no_compile_cache,
+               "compile the model for every point (by default once per software-visible chip "
+               "configuration; the results are the same)");
   sw->require_subcommand(0, 1);
 
   CLI::App* merge = sw->add_subcommand("merge", "Join shard result tables into one");
@@ -83,8 +86,15 @@ void add_sweep_command(CLI::App& app) {
     o.jobs = args->jobs;
     o.resume = args->resume;
     o.self_exe = self_exe();
-    int failed = sweep::run_points(spec, pts, o);
-    std::printf("%zu design points, %d not ok; results in %s\n", pts.size(), failed, o.out_csv.c_str());
+    o.compile_cache = !args->no_compile_cache;
+    const sweep::RunSummary r = sweep::run_points(spec, pts, o);
+    std::string compiles;
+    if (o.compile_cache && (r.compiles || r.reused))
+      compiles = fmt::format(", {} model compilation(s){}", r.compiles,
+                             r.reused ? fmt::format(" ({} reused from the interrupted run)", r.reused)
+                                      : "");
+    std::printf("%zu design points, %d not ok%s; results in %s\n", pts.size(), r.not_ok,
+                compiles.c_str(), o.out_csv.c_str());
   });
 }
 

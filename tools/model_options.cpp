@@ -10,9 +10,10 @@ namespace trnsim::cli {
 
 std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& s) {
   auto eq = s.rfind('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-    throw InputError(fmt::format("--shape {}: expected NAME=DIMxDIMx...", s));
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(fmt::format("--shape {}: expected NAME=DIMxDIMx... (NAME= for a scalar)", s));
   std::vector<int64_t> dims;
+  if (eq + 1 == s.size()) return {s.substr(0, eq), dims};  // rank 0
   std::string rest = s.substr(eq + 1);
   size_t pos = 0;
   while (pos <= rest.size()) {

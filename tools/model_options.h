@@ -8,7 +8,8 @@
 
 namespace trnsim::cli {
 
-// "NAME=1x3x224x224" -> (NAME, dims). The name may itself contain '='; the last one splits.
+// "NAME=1x3x224x224" -> (NAME, dims); "NAME=" is a scalar (no dims). The name may itself
+// contain '='; the last one splits.
 // Throws InputError naming the option.
 std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& s);
 

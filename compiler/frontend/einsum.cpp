@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <vector>
 
 #include "support/error.h"
@@ -93,12 +94,27 @@ struct Rewriter {
 
 bool has(const std::string& s, char c) { return s.find(c) != std::string::npos; }
 
+// Ranks of the graph's named values (inputs, initializers, inferred value_info), for "...".
+std::map<std::string, int> ranks_of(const onnx::GraphProto& g) {
+  std::map<std::string, int> r;
+  auto add = [&](const onnx::ValueInfoProto& v) {
+    if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      r[v.name()] = v.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& v : g.input()) add(v);
+  for (const auto& v : g.value_info()) add(v);
+  for (const auto& v : g.output()) add(v);
+  for (const auto& t : g.initializer()) r[t.name()] = t.dims_size();
+  return r;
+}
+
 }  // namespace
 
 void rewrite_einsums(onnx::GraphProto& g, const std::string& src, int opset) {
   bool any = false;
   for (const auto& nd : g.node()) any = any || nd.op_type() == "Einsum";
   if (!any) return;
+  const std::map<std::string, int> ranks = ranks_of(g);
   std::vector<onnx::NodeProto> out;
   int index = 0;
   for (const auto& nd : g.node()) {
@@ -118,7 +134,6 @@ void rewrite_einsums(onnx::GraphProto& g, const std::string& src, int opset) {
     std::string e;
     for (char c : eq)
       if (!std::isspace(static_cast<unsigned char>(c))) e += c;
-    if (e.find("...") != std::string::npos) throw fail("ellipsis");
     const size_t arrow = e.find("->");
     std::string lhs = e.substr(0, arrow), res;
     std::vector<std::string> terms;
@@ -128,80 +143,157 @@ void rewrite_einsums(onnx::GraphProto& g, const std::string& src, int opset) {
       if (q == std::string::npos) break;
       p = q + 1;
     }
-    if (arrow != std::string::npos) {
-      res = e.substr(arrow + 2);
-    } else {  // implicit output: the letters seen once, in alphabetical order
-      std::string all;
-      for (const auto& t : terms) all += t;
-      for (char c : all)
-        if (std::count(all.begin(), all.end(), c) == 1) res += c;
-      std::sort(res.begin(), res.end());
+    if (static_cast<int>(terms.size()) != nd.input_size()) throw fail("terms and inputs differ");
+    // "..." stands for the leading dims an input has beyond its letters: they become upper-case
+    // letters (numpy broadcasting aligns them from the right), and the output keeps them first.
+    std::string ell;  // the letters of the widest ellipsis
+    for (size_t i = 0; i < terms.size(); ++i) {
+      const size_t dots = terms[i].find("...");
+      if (dots == std::string::npos) continue;
+      auto it = ranks.find(nd.input(static_cast<int>(i)));
+      if (it == ranks.end()) throw fail("an ellipsis over an input of unknown rank");
+      const int n = it->second - static_cast<int>(terms[i].size() - 3);
+      if (n < 0 || n > 26) throw fail("an ellipsis longer than the input's rank");
+      std::string letters;
+      for (int k = 0; k < n; ++k) letters += static_cast<char>('Z' - (n - 1 - k));
+      if (letters.size() > ell.size()) ell = letters;
+      terms[i].replace(dots, 3, letters);
     }
     for (const auto& t : terms)
       for (char c : t) {
         if (!std::isalpha(static_cast<unsigned char>(c))) throw fail("bad term");
-        if (std::count(t.begin(), t.end(), c) != 1) throw fail("a letter repeated within a term");
+        if (std::count(t.begin(), t.end(), c) != 1)
+          throw fail("a letter repeated within a term (diagonal)");
       }
+    if (arrow != std::string::npos) {
+      res = e.substr(arrow + 2);
+      const size_t dots = res.find("...");
+      if (dots != std::string::npos) res.replace(dots, 3, ell);
+    } else {  // implicit output: the ellipsis, then the letters seen once, alphabetically
+      std::string all;
+      for (const auto& t : terms) all += t;
+      std::string once;
+      for (char c : all)
+        if (std::islower(static_cast<unsigned char>(c)) && std::count(all.begin(), all.end(), c) == 1)
+          once += c;
+      std::sort(once.begin(), once.end());
+      res = ell + once;
+    }
     for (char c : res) {
+      if (!std::isalpha(static_cast<unsigned char>(c))) throw fail("bad output term");
       if (std::count(res.begin(), res.end(), c) != 1) throw fail("a letter repeated in the output");
       bool found = false;
       for (const auto& t : terms) found = found || has(t, c);
       if (!found) throw fail("an output letter is in no input");
     }
-    if (static_cast<int>(terms.size()) != nd.input_size()) throw fail("terms and inputs differ");
     Rewriter rw{g, out, opset, nd.output(0) + "/einsum"};
-    if (terms.size() == 1) {
-      if (terms[0].size() != res.size()) throw fail("a one-input Einsum must be a permutation");
-      rw.transpose(nd.input(0), terms[0], res, nd.output(0));
-      continue;
+    // Letters still needed after input i: the output's and those of the inputs after i.
+    auto needed_after = [&](size_t i) {
+      std::string need = res;
+      for (size_t j = i + 1; j < terms.size(); ++j) need += terms[j];
+      return need;
+    };
+    // Sums an input over its letters that nothing later needs (ReduceSum, keepdims 0).
+    auto reduce = [&](const std::string& in, std::string& term, const std::string& keep) {
+      std::vector<int64_t> axes;
+      std::string kept;
+      for (size_t a = 0; a < term.size(); ++a) {
+        if (has(keep, term[a])) kept += term[a];
+        else axes.push_back(static_cast<int64_t>(a));
+      }
+      if (axes.empty()) return in;
+      const std::string o = rw.fresh("t");
+      onnx::NodeProto* n;
+      if (opset < 13) {
+        n = &rw.node("ReduceSum", {in}, o);
+        rw.ints_attr(*n, "axes", axes);
+      } else {
+        onnx::TensorProto* t = g.add_initializer();
+        t->set_name(rw.fresh("axes"));
+        t->set_data_type(onnx::TensorProto::INT64);
+        t->add_dims(static_cast<int64_t>(axes.size()));
+        for (int64_t a : axes) t->add_int64_data(a);
+        n = &rw.node("ReduceSum", {in, t->name()}, o);
+      }
+      auto* kd = n->add_attribute();
+      kd->set_name("keepdims");
+      kd->set_type(onnx::AttributeProto::INT);
+      kd->set_i(0);
+      term = kept;
+      return o;
+    };
+    std::string cur_term = terms[0];
+    std::string cur = reduce(nd.input(0), cur_term, needed_after(0) + (terms.size() > 1 ? "" : ""));
+    for (size_t i = 1; i < terms.size(); ++i) {
+      std::string B = terms[i];
+      const std::string b_in = reduce(nd.input(static_cast<int>(i)), B, needed_after(i) + cur_term);
+      const std::string& A = cur_term;
+      const std::string need = needed_after(i);
+      // Result letters: batch (both, kept), left (A only), right (B only); contracted: both, not
+      // needed. The MatMul layout is [batch, left[:-1], right[:-1], m, n] with one k.
+      std::string batch, left, right, con;
+      for (char c : A) {
+        if (has(B, c)) (has(need, c) ? batch : con) += c;
+        else left += c;
+      }
+      for (char c : B)
+        if (!has(A, c)) right += c;
+      const std::string lb = left.empty() ? "" : left.substr(0, left.size() - 1);
+      const std::string rb = right.empty() ? "" : right.substr(0, right.size() - 1);
+      const char m = left.empty() ? 0 : left.back(), nn = right.empty() ? 0 : right.back();
+      // Several contracted letters merge into one: each side puts them last (B: before n is
+      // taken care of by a final transpose) and a Reshape folds them.
+      Layout la(batch.begin(), batch.end()), lbl(batch.begin(), batch.end());
+      for (char c : lb) la.push_back(c), lbl.push_back(0);
+      for (char c : rb) la.push_back(0), lbl.push_back(c);
+      la.push_back(m);
+      lbl.push_back(nn);
+      if (con.empty()) {
+        la.push_back(0);
+        lbl.push_back(0);
+      }
+      for (char c : con) la.push_back(c), lbl.push_back(c);
+      std::string a = rw.arrange(cur, A, la);
+      std::string b = rw.arrange(b_in, B, lbl);  // [.., n, k...]
+      const int64_t lead = static_cast<int64_t>(la.size()) - std::max<int64_t>(1, con.size());
+      auto fold = [&](const std::string& x) {  // [.., k1..kc] -> [.., K]
+        if (con.size() <= 1) return x;
+        onnx::TensorProto* t = g.add_initializer();
+        t->set_name(rw.fresh("shape"));
+        t->set_data_type(onnx::TensorProto::INT64);
+        t->add_dims(lead + 1);
+        for (int64_t d = 0; d < lead; ++d) t->add_int64_data(0);
+        t->add_int64_data(-1);
+        const std::string o = rw.fresh("t");
+        rw.node("Reshape", {x, t->name()}, o);
+        return o;
+      };
+      a = fold(a);
+      b = fold(b);
+      {  // B as [.., K, n]
+        const std::string o = rw.fresh("t");
+        std::vector<int64_t> perm;
+        for (int64_t d = 0; d < lead - 1; ++d) perm.push_back(d);
+        perm.push_back(lead);
+        perm.push_back(lead - 1);
+        rw.ints_attr(rw.node("Transpose", {b}, o), "perm", perm);
+        b = o;
+      }
+      std::string mm_order = batch + lb + rb;
+      std::vector<int64_t> squeeze;
+      const int64_t r = static_cast<int64_t>(mm_order.size());
+      if (m) mm_order += m;
+      else squeeze.push_back(r);
+      if (nn) mm_order += nn;
+      else squeeze.push_back(r + 1);
+      const std::string p = rw.fresh("t");
+      rw.node("MatMul", {a, b}, p);
+      cur = rw.axes_op("Squeeze", p, squeeze, "");
+      cur_term = mm_order;
     }
-    if (terms.size() != 2) throw fail("more than two inputs");
-    const std::string& A = terms[0];
-    const std::string& B = terms[1];
-    std::string batch, left, right, con;
-    for (char c : res) {
-      if (has(A, c) && has(B, c)) batch += c;
-      else if (has(A, c)) left += c;
-      else right += c;
-    }
-    for (char c : A) {
-      if (has(res, c)) continue;
-      if (!has(B, c)) throw fail(fmt::format("'{}' is summed over within one input", c));
-      con += c;
-    }
-    for (char c : B)
-      if (!has(res, c) && !has(A, c)) throw fail(fmt::format("'{}' is summed over within one input", c));
-    if (con.size() > 1) throw fail("more than one contracted letter");
-    // MatMul layout: [batch, left[:-1], right[:-1], m, n], contraction k; the extra left/right
-    // letters are batch dims of one side, unit (broadcast) in the other.
-    const std::string lb = left.empty() ? "" : left.substr(0, left.size() - 1);
-    const std::string rb = right.empty() ? "" : right.substr(0, right.size() - 1);
-    const char m = left.empty() ? 0 : left.back(), nn = right.empty() ? 0 : right.back();
-    const char k = con.empty() ? 0 : con[0];
-    Layout la(batch.begin(), batch.end()), lb_(batch.begin(), batch.end());
-    for (char c : lb) la.push_back(c), lb_.push_back(0);
-    for (char c : rb) la.push_back(0), lb_.push_back(c);
-    la.push_back(m);
-    la.push_back(k);
-    lb_.push_back(k);
-    lb_.push_back(nn);
-    const std::string a = rw.arrange(nd.input(0), A, la);
-    const std::string b = rw.arrange(nd.input(1), B, lb_);
-    std::string mm_order = batch + lb + rb;
-    std::vector<int64_t> squeeze;
-    const int64_t r = static_cast<int64_t>(mm_order.size());
-    if (m) mm_order += m;
-    else squeeze.push_back(r);
-    if (nn) mm_order += nn;
-    else squeeze.push_back(r + 1);
-    const bool last = mm_order == res;
-    const std::string p = squeeze.empty() && last ? nd.output(0) : rw.fresh("t");
-    rw.node("MatMul", {a, b}, p);
-    if (last) {
-      rw.axes_op("Squeeze", p, squeeze, nd.output(0));
-      continue;
-    }
-    rw.transpose(rw.axes_op("Squeeze", p, squeeze, ""), mm_order, res, nd.output(0));
+    std::string final_term = cur_term;
+    cur = reduce(cur, final_term, res);
+    rw.transpose(cur, final_term, res, nd.output(0));
   }
   g.clear_node();
   for (auto& nd : out) *g.add_node() = std::move(nd);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -52,7 +53,8 @@ struct Fd {
   }
 };
 
-void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::string& src) {
+void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::string& src,
+                 WeightRefs* defer = nullptr) {
   std::string location, offset_s, length_s;
   bool has_offset = false, has_length = false;
   for (const auto& kv : tp.external_data()) {
@@ -115,6 +117,14 @@ void load_tensor(onnx::TensorProto& tp, const std::string& dir, const std::strin
   if (length != need)
     throw InputError(fmt::format("{}: {} gives {} bytes, the dims ({} elements of {} bytes) "
                                  "need {}", where, file, length, n, es, need));
+  if (defer && deferrable_type(tp.data_type()) && length >= kDeferMinBytes && !tp.name().empty() &&
+      !defer->count(tp.name())) {
+    (*defer)[tp.name()] = WeightRef{path, offset, length, tp.data_type()};
+    tp.set_raw_data(weight_placeholder());  // as for deferred inline weights
+    tp.clear_external_data();
+    tp.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
+    return;
+  }
   std::string* raw = tp.mutable_raw_data();
   raw->resize(static_cast<size_t>(length));
   int64_t done = 0;
@@ -150,6 +160,42 @@ void load_graph(onnx::GraphProto& g, const std::string& dir, const std::string& 
 
 }  // namespace
 
+namespace {
+
+void collect_graph(const onnx::GraphProto& g, const std::string& dir,
+                   std::vector<std::string>* files);
+
+void collect_tensor(const onnx::TensorProto& t, const std::string& dir,
+                    std::vector<std::string>* files) {
+  if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) return;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() != "location") continue;
+    const std::string f = dir + "/" + kv.value();
+    if (std::find(files->begin(), files->end(), f) == files->end()) files->push_back(f);
+  }
+}
+
+void collect_graph(const onnx::GraphProto& g, const std::string& dir,
+                   std::vector<std::string>* files) {
+  for (const auto& t : g.initializer()) collect_tensor(t, dir, files);
+  for (const auto& node : g.node())
+    for (const auto& a : node.attribute()) {
+      if (a.has_t()) collect_tensor(a.t(), dir, files);
+      for (const auto& t : a.tensors()) collect_tensor(t, dir, files);
+      if (a.has_g()) collect_graph(a.g(), dir, files);
+      for (const auto& sg : a.graphs()) collect_graph(sg, dir, files);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> external_data_files(const onnx::ModelProto& model,
+                                             const std::string& model_dir) {
+  std::vector<std::string> files;
+  if (model.has_graph()) collect_graph(model.graph(), model_dir, &files);
+  return files;
+}
+
 std::string model_dir_of(const std::string& path) {
   const size_t p = path.rfind('/');
   if (p == std::string::npos) return ".";
@@ -158,8 +204,13 @@ std::string model_dir_of(const std::string& path) {
 }
 
 void load_external_data(onnx::ModelProto& model, const std::string& model_dir,
-                        const std::string& src) {
-  if (model.has_graph()) load_graph(*model.mutable_graph(), model_dir, src);
+                        const std::string& src, WeightRefs* defer) {
+  if (!model.has_graph()) return;
+  if (defer)  // the main graph's initializers first, so that load_graph finds them done
+    for (auto& t : *model.mutable_graph()->mutable_initializer())
+      if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
+        load_tensor(t, model_dir, src, defer);
+  load_graph(*model.mutable_graph(), model_dir, src);
 }
 
 }  // namespace trnsim::compiler

@@ -4,6 +4,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <string>
+#include <vector>
+
+#include "compiler/frontend/weights.h"
 
 namespace trnsim::compiler {
 
@@ -14,8 +17,15 @@ namespace trnsim::compiler {
 // `model_dir` and must stay inside it (no absolute paths, no ".."). The side file's size, offset
 // and length are checked against the element count the dims claim before anything is allocated.
 // Throws a one-line InputError naming `src`, the tensor and the side file.
+// With `defer` (timing-only), the main graph's large float initializers are checked the same
+// way but not read: their raw_data is left empty and `defer` says where their bytes are.
 void load_external_data(onnx::ModelProto& model, const std::string& model_dir,
-                        const std::string& src);
+                        const std::string& src, WeightRefs* defer = nullptr);
+
+// The side files (model_dir/location) that the model's externally stored tensors name, each once,
+// in order of first mention. Nothing is opened.
+std::vector<std::string> external_data_files(const onnx::ModelProto& model,
+                                             const std::string& model_dir);
 
 // The directory of a model path ("." for a bare file name).
 std::string model_dir_of(const std::string& path);

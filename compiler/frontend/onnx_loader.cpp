@@ -19,6 +19,7 @@
 #include <set>
 
 #include "compiler/ops/op_table.h"
+#include "isa/asm.h"
 #include "support/error.h"
 #include "support/file_util.h"
 
@@ -181,13 +182,22 @@ void normalize_constant(Node& n, const std::string& where) {
   n.attrs["value"] = v;
 }
 
-// Pins the symbolic dims of the graph inputs in the proto (before shape inference).
+// The data shape given for input `name`: by its name, else by its identifier form.
+const DataShape* find_data_shape(const std::map<std::string, DataShape>& data_shapes,
+                                 const std::string& name) {
+  auto it = data_shapes.find(name);
+  if (it == data_shapes.end()) it = data_shapes.find(isa::to_identifier(name));
+  return it == data_shapes.end() ? nullptr : &it->second;
+}
+
+// Pins the symbolic dims of the graph inputs in the proto (before shape inference): from
+// --shape, else from the input's data.
 void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
-                      const std::map<std::string, Shape>& shapes, const std::string& src) {
+                      const LoadOptions& opts, const std::string& src) {
   std::set<std::string> names;
   for (const auto& in : g.input())
     if (!inits.count(in.name())) names.insert(in.name());
-  for (const auto& [name, s] : shapes)
+  for (const auto& [name, s] : opts.shapes)
     if (!names.count(name))
       throw InputError(fmt::format("{}: --shape names '{}', which is not an input of the model",
                                    src, name));
@@ -196,35 +206,42 @@ void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
     if (!in.type().has_tensor_type())
       throw InputError(fmt::format("{}: input '{}' is not a tensor", src, in.name()));
     auto* tt = in.mutable_type()->mutable_tensor_type();
-    auto it = shapes.find(in.name());
+    const Shape* pin = nullptr;
+    std::string what;  // where the pinned shape comes from, for messages
+    if (auto it = opts.shapes.find(in.name()); it != opts.shapes.end()) {
+      pin = &it->second;
+      what = "--shape " + in.name();
+    } else if (const DataShape* ds = find_data_shape(opts.data_shapes, in.name())) {
+      pin = &ds->shape;
+      what = fmt::format("--input {} ({}, shape {})", in.name(), ds->source, shape_str(ds->shape));
+    }
     if (!tt->has_shape()) {
-      if (it == shapes.end())
+      if (!pin)
         throw InputError(fmt::format("{}: input '{}' has no shape; give it with --shape {}=...",
                                      src, in.name(), in.name()));
-      for (size_t i = 0; i < it->second.size(); ++i) tt->mutable_shape()->add_dim();
+      for (size_t i = 0; i < pin->size(); ++i) tt->mutable_shape()->add_dim();
     }
     auto* sh = tt->mutable_shape();
-    if (it != shapes.end() && static_cast<size_t>(sh->dim_size()) != it->second.size())
-      throw InputError(fmt::format("{}: --shape {} has rank {}, the model's input has rank {}",
-                                   src, in.name(), it->second.size(), sh->dim_size()));
+    if (pin && static_cast<size_t>(sh->dim_size()) != pin->size())
+      throw InputError(fmt::format("{}: {} has rank {}, the model's input has rank {}", src, what,
+                                   pin->size(), sh->dim_size()));
     for (int d = 0; d < sh->dim_size(); ++d) {
       auto* dim = sh->mutable_dim(d);
       if (dim->has_dim_value()) {
-        if (it != shapes.end() && it->second[d] != dim->dim_value())
-          throw InputError(fmt::format(
-              "{}: --shape {}: dimension {} is {} in the model, not {}", src, in.name(), d,
-              dim->dim_value(), it->second[d]));
+        if (pin && (*pin)[d] != dim->dim_value())
+          throw InputError(fmt::format("{}: {}: dimension {} is {} in the model, not {}", src,
+                                       what, d, dim->dim_value(), (*pin)[d]));
         continue;
       }
-      if (it == shapes.end())
+      if (!pin)
         throw InputError(fmt::format(
-            "{}: input '{}' dimension {} ('{}') is symbolic; pin it with --shape {}=...", src,
-            in.name(), d, dim->dim_param(), in.name()));
-      if (it->second[d] <= 0)
-        throw InputError(fmt::format("{}: --shape {}: dimension {} must be positive", src,
-                                     in.name(), d));
+            "{}: input '{}' dimension {} ('{}') is symbolic; pin it with --shape {}=... (or give "
+            "its data: run --input {}=FILE.npy)",
+            src, in.name(), d, dim->dim_param(), in.name(), in.name()));
+      if ((*pin)[d] <= 0)
+        throw InputError(fmt::format("{}: {}: dimension {} must be positive", src, what, d));
       dim->clear_dim_param();
-      dim->set_dim_value(it->second[d]);
+      dim->set_dim_value((*pin)[d]);
     }
   }
 }
@@ -273,22 +290,28 @@ bool parse_model_file(const std::string& path, onnx::ModelProto& model) {
   return true;
 }
 
-Graph build_graph(onnx::ModelProto& model, const std::string& src,
-                  const std::map<std::string, Shape>& shapes);
+Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts,
+                  WeightRefs refs);
 
 }  // namespace
 
-Graph load_onnx(const std::string& path, const std::map<std::string, Shape>& shapes) {
+Graph load_onnx(const std::string& path, const LoadOptions& opts) {
   onnx::ModelProto model;
+  if (opts.defer_weights) {
+    WeightRefs refs;
+    if (std::optional<std::string> stripped = strip_weights(path, &refs)) {
+      parse_model(*stripped, path, model);
+      return build_graph(model, path, opts, std::move(refs));
+    }
+  }
   if (!parse_model_file(path, model)) parse_model(read_text_file(path), path, model);
-  return build_graph(model, path, shapes);
+  return build_graph(model, path, opts, {});
 }
 
-Graph load_onnx_bytes(const std::string& bytes, const std::string& src,
-                      const std::map<std::string, Shape>& shapes) {
+Graph load_onnx_bytes(const std::string& bytes, const std::string& src, const LoadOptions& opts) {
   onnx::ModelProto model;
   parse_model(bytes, src, model);
-  return build_graph(model, src, shapes);
+  return build_graph(model, src, opts, opts.weights ? *opts.weights : WeightRefs{});
 }
 
 namespace {
@@ -474,8 +497,8 @@ class Converter {
   int index_ = 0;
 };
 
-Graph build_graph(onnx::ModelProto& model, const std::string& src,
-                  const std::map<std::string, Shape>& shapes) {
+Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts,
+                  WeightRefs refs) {
   if (!model.has_graph()) throw InputError(src + ": not a valid ONNX model (no graph)");
 
   int opset = -1;
@@ -488,12 +511,12 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
 
   // Side files of externally stored tensors, relative to the model's directory: read in
   // before the checker, which would look for them relative to the working directory.
-  load_external_data(model, model_dir_of(src), src);
+  load_external_data(model, model_dir_of(src), src, opts.defer_weights ? &refs : nullptr);
 
   onnx::GraphProto* gp = model.mutable_graph();
   std::set<std::string> inits;
   for (const auto& t : gp->initializer()) inits.insert(t.name());
-  pin_input_shapes(*gp, inits, shapes, src);
+  pin_input_shapes(*gp, inits, opts, src);
 
   // Graph outputs declared without a shape are valid for ONNX Runtime (inference gives the
   // shape), but the checker insists on the field: give them one for the check only.
@@ -536,7 +559,20 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src,
   // dtypes the ONNX shape inference found (ours re-derives shapes after constant folding).
   cv.collect_elem_types(*gp);
 
-  for (onnx::TensorProto& init : *gp->mutable_initializer()) cv.add_initializer(init);
+  for (onnx::TensorProto& init : *gp->mutable_initializer()) {
+    auto ref = refs.find(init.name());
+    if (ref != refs.end() && init.raw_data() == weight_placeholder() &&
+        init.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) {
+      Tensor& t = g.t(cv.lookup(init.name()));
+      // Left in its file (timing-only): dtype and shape now, bytes only if something reads them.
+      t.dtype = *map_dtype(init.data_type());
+      t.shape.assign(init.dims().begin(), init.dims().end());
+      t.value = deferred_weight(ref->second, t.dtype, t.shape, init.name(), opts.weight_bytes_read);
+      t.shape_known = true;
+      continue;
+    }
+    cv.add_initializer(init);
+  }
   for (const auto& in : gp->input()) {
     if (inits.count(in.name())) continue;
     int id = cv.lookup(in.name());

@@ -48,7 +48,10 @@ std::vector<Value> eval_reshape(const Node& n, const std::vector<const Value*>& 
   for (const auto& t : ts) {
     Value v = *in[0];
     v.shape = t.shape;
-    if (v.numel() != num_elements(t.shape)) v = Value(t.dtype, t.shape);  // Dropout mask
+    if (out.size() == 1 && n.op == "Dropout") {  // the inference-mode mask: all true
+      v = Value(DType::Bool, t.shape);
+      for (int64_t i = 0; i < v.numel(); ++i) v.data[i] = 1.0;
+    }
     out.push_back(v);
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -35,6 +36,50 @@ Elems Elems::int64s(std::vector<int64_t> v) {
   return e;
 }
 
+struct Elems::Deferred {
+  size_t n = 0;
+  std::function<Elems()> compute;
+  std::optional<Elems> result;  // once computed, for every copy
+};
+
+Elems Elems::deferred(size_t n, std::function<Elems()> compute) {
+  Elems e;
+  e.deferred_ = std::make_shared<Deferred>();
+  e.deferred_->n = n;
+  e.deferred_->compute = std::move(compute);
+  return e;
+}
+
+size_t Elems::size() const {
+  if (deferred_) return deferred_->n;
+  return packed_ ? packed_->size() / 4 : int_mode_ ? i_.size() : d_.size();
+}
+
+void Elems::compute() const {
+  std::shared_ptr<Deferred> d = std::move(deferred_);
+  if (!d->result) {
+    Elems r = d->compute();
+    if (r.size() != d->n)
+      throw std::logic_error(fmt::format("deferred elements: {} computed, {} promised", r.size(),
+                                         d->n));
+    r.ensure();
+    d->result = std::move(r);
+    d->compute = nullptr;  // frees what it captured (the source values)
+  }
+  d_ = d->result->d_;
+  packed_ = d->result->packed_;
+  i_ = d->result->i_;
+  int_mode_ = d->result->int_mode_;
+}
+
+Value Value::deferred(DType t, Shape s, std::function<Elems()> compute) {
+  Value v;
+  v.dtype = t;
+  v.shape = std::move(s);
+  v.data = Elems::deferred(static_cast<size_t>(num_elements(v.shape)), std::move(compute));
+  return v;
+}
+
 int64_t double_to_int64(double v) {
   if (std::isnan(v)) return 0;
   if (v >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
@@ -48,9 +93,13 @@ double Elems::at(size_t i) const {
   return get(i);
 }
 
-int64_t Elems::int_at(size_t i) const { return int_mode_ ? i_[i] : double_to_int64(get(i)); }
+int64_t Elems::int_at(size_t i) const {
+  ensure();
+  return int_mode_ ? i_[i] : double_to_int64(get(i));
+}
 
 void Elems::set(size_t i, double v) {
+  ensure();
   if (packed_) to_doubles();
   if (int_mode_)
     i_[i] = double_to_int64(v);
@@ -59,6 +108,7 @@ void Elems::set(size_t i, double v) {
 }
 
 void Elems::set_int(size_t i, int64_t v) {
+  ensure();
   if (packed_) to_doubles();
   if (int_mode_)
     i_[i] = v;
@@ -79,7 +129,7 @@ Elems::Ref& Elems::Ref::operator=(const Ref& o) {
 }
 
 void Elems::to_doubles() const {
-  const size_t n = size();
+  const size_t n = packed_ ? packed_->size() / 4 : int_mode_ ? i_.size() : d_.size();
   std::vector<double> d(n);
   for (size_t i = 0; i < n; ++i) d[i] = get(i);
   d_ = std::move(d);

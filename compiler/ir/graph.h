@@ -34,6 +34,12 @@ std::string shape_str(const Shape& s);  // "[2,3,4]"
 //   doubles in memory (data(), iteration, vec() of a non-const Elems) turns it into doubles.
 // Changing representation changes no element value below 2^53, so const reads may do it; the
 // compiler is single-threaded.
+//
+// Elems may also be deferred: only the count is known, and the elements are computed on the
+// first access of any kind (a timing-only compile leaves weights in the model file, and what is
+// derived from them is computed from them only if something reads it). Copies share the
+// computation. has_data() tells whether reading would compute; code that only moves values
+// along (packing weights for the engines) checks it and stays deferred.
 class Elems {
  public:
   class CRef;
@@ -81,17 +87,28 @@ class Elems {
   static Elems packed_fp32(std::shared_ptr<const std::string> fp32);
   // n exact int64 elements.
   static Elems int64s(std::vector<int64_t> v);
+  // `n` elements that `compute` returns (exactly n of them) when first needed.
+  static Elems deferred(size_t n, std::function<Elems()> compute);
 
+  // False while deferred and not yet computed.
+  bool has_data() const { return !deferred_; }
   // The raw fp32 words while packed, else nullptr (fast paths that convert whole tensors).
-  const std::string* packed_fp32_bytes() const { return packed_.get(); }
+  const std::string* packed_fp32_bytes() const {
+    ensure();
+    return packed_.get();
+  }
   // True while the elements are exact int64s (ints() and set_int() keep them so).
-  bool is_int() const { return int_mode_; }
+  bool is_int() const {
+    ensure();
+    return int_mode_;
+  }
 
-  size_t size() const { return packed_ ? packed_->size() / 4 : int_mode_ ? i_.size() : d_.size(); }
+  size_t size() const;
   bool empty() const { return size() == 0; }
   CRef operator[](size_t i) const { return CRef(*this, i); }
   Ref operator[](size_t i) { return Ref(*this, i); }
   double get(size_t i) const {
+    ensure();
     return packed_ ? packed_at(i) : int_mode_ ? static_cast<double>(i_[i]) : d_[i];
   }
   double at(size_t i) const;
@@ -103,12 +120,14 @@ class Elems {
   const double* begin() const { return data(); }
   const double* end() const { return data() + size(); }
   const std::vector<double>& vec() const {
+    ensure();
     if (packed_ || int_mode_) to_doubles();
     return d_;
   }
   operator const std::vector<double>&() const { return vec(); }  // NOLINT
 
   std::vector<double>& vec() {
+    ensure();
     if (packed_ || int_mode_) to_doubles();
     return d_;
   }
@@ -120,12 +139,14 @@ class Elems {
   template <typename It>
   void assign(It first, It last) {
     packed_.reset();
+    deferred_.reset();
     int_mode_ = false;
     i_.clear();
     d_.assign(first, last);
   }
   void assign(size_t n, double v) {
     packed_.reset();
+    deferred_.reset();
     int_mode_ = false;
     i_.clear();
     d_.assign(n, v);
@@ -135,17 +156,23 @@ class Elems {
   friend bool operator!=(const Elems& a, const Elems& b) { return !(a == b); }
 
  private:
+  struct Deferred;
   double packed_at(size_t i) const {
     float f;
     std::memcpy(&f, packed_->data() + 4 * i, 4);
     return f;
   }
   void to_doubles() const;
+  void ensure() const {
+    if (deferred_) compute();
+  }
+  void compute() const;
 
   mutable std::vector<double> d_;
   mutable std::shared_ptr<const std::string> packed_;  // set: the elements are these words
   mutable std::vector<int64_t> i_;                     // the elements while int_mode_
   mutable bool int_mode_ = false;
+  mutable std::shared_ptr<Deferred> deferred_;         // set: not computed yet
 };
 
 // Saturating, truncating double -> int64 (NaN -> 0).
@@ -165,6 +192,8 @@ struct Value {
         data(t == DType::Int64
                  ? Elems::int64s(std::vector<int64_t>(static_cast<size_t>(num_elements(shape)), 0))
                  : Elems(num_elements(shape), 0.0)) {}
+  // A value whose elements `compute` returns when first read (Elems::deferred).
+  static Value deferred(DType t, Shape s, std::function<Elems()> compute);
   int64_t numel() const { return static_cast<int64_t>(data.size()); }
 };
 

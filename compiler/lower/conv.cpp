@@ -29,7 +29,7 @@ namespace {
 // padded; W laid out [G][Cin_g][KH*KW][Cout_g].
 struct ConvPlan {
   WindowGeom g;  // H, W = real input; pads on the virtual input; OH, OW = output
-  int64_t u = 1;
+  int64_t uh = 1, uw = 1;  // ConvTranspose: the input upsampled by the strides
   int64_t cin_g = 1, cout_g = 1;
 };
 
@@ -59,9 +59,9 @@ void axis_band(int64_t o0, int64_t no, int64_t s, int64_t k, int64_t d, int64_t 
 Band band_for(const ConvPlan& p, int64_t oh0, int64_t nr, int64_t ow0, int64_t nc) {
   Band b;
   const WindowGeom& g = p.g;
-  axis_band(oh0, nr, g.sh, g.KH, g.dh, g.pt, g.H, p.u, b.bh, b.ih0, b.nh, b.dst_row);
-  axis_band(ow0, nc, g.sw, g.KW, g.dw, g.pl, g.W, p.u, b.bw, b.iw0, b.nw, b.dst_col);
-  b.full = p.u == 1 && b.nh == b.bh && b.nw == b.bw;
+  axis_band(oh0, nr, g.sh, g.KH, g.dh, g.pt, g.H, p.uh, b.bh, b.ih0, b.nh, b.dst_row);
+  axis_band(ow0, nc, g.sw, g.KW, g.dw, g.pl, g.W, p.uw, b.bw, b.iw0, b.nw, b.dst_col);
+  b.full = p.uh == 1 && p.uw == 1 && b.nh == b.bh && b.nw == b.bw;
   return b;
 }
 
@@ -82,8 +82,8 @@ int64_t load_band(LowerCtx& ctx, const ConvPlan& p, const HbmView& x, int64_t x_
   if (b.nh > 0 && b.nw > 0) {
     AccessPattern dst = ctx.sbuf(off + (b.dst_row * b.bw + b.dst_col) * es, np, 0, dt);
     dst.ndims = 2;
-    dst.dims[0] = {p.u * b.bw, b.nh};
-    dst.dims[1] = {p.u, b.nw};
+    dst.dims[0] = {p.uh * b.bw, b.nh};
+    dst.dims[1] = {p.uw, b.nw};
     ctx.dma(dst, ctx.hbm(x, x_off + b.ih0 * p.g.W + b.iw0, np, p.g.H * p.g.W,
                          {{p.g.W, b.nh}, {1, b.nw}}));
   }
@@ -216,7 +216,7 @@ std::optional<Im2col> plan_im2col(const LowerCtx& ctx, const ConvPlan& p) {
   const int64_t tk = std::min<int64_t>(ctx.target().pe_rows, ctx.target().partitions);
   // Worth it when the contraction is small (at least four taps fold into K) and a whole kernel
   // row fits; ConvTranspose's upsampled input stays on the tap-by-tap path.
-  if (p.u != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk || p.cin_g * g.KW > tk) return {};
+  if (p.uh != 1 || p.uw != 1 || g.KH * g.KW < 2 || p.cin_g * 4 > tk || p.cin_g * g.KW > tk) return {};
   Im2col m;
   m.fh = std::min(g.KH, tk / (p.cin_g * g.KW));
   m.Hp = g.H + g.pt + g.pb;
@@ -390,40 +390,39 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   p.cout_g = g.M / g.G;
   const int64_t taps = g.KH * g.KW;
   // Weights as [G][Cin_g][taps][Cout_g] (fp32; DMA converts to the matmul dtype).
-  Value wt(DType::Fp32, {g.G, p.cin_g, taps, p.cout_g});
-  for (int64_t grp = 0; grp < g.G; ++grp)
-    for (int64_t ci = 0; ci < p.cin_g; ++ci)
-      for (int64_t t = 0; t < taps; ++t)
-        for (int64_t co = 0; co < p.cout_g; ++co) {
-          double v;
-          if (!transpose) {
-            v = w.data[((grp * p.cout_g + co) * p.cin_g + ci) * taps + t];
-          } else {  // w [C][M/G][KH][KW], flipped
-            const int64_t kh = g.KH - 1 - t / g.KW, kw = g.KW - 1 - t % g.KW;
-            v = w.data[(((grp * p.cin_g + ci) * p.cout_g + co) * g.KH + kh) * g.KW + kw];
+  const Shape packed_shape = {g.G, p.cin_g, taps, p.cout_g};
+  auto pack = [g, packed_shape, transpose](const Value& w) {
+    const int64_t cin_g = packed_shape[1], taps = packed_shape[2], cout_g = packed_shape[3];
+    Value wt(DType::Fp32, packed_shape);
+    for (int64_t grp = 0; grp < g.G; ++grp)
+      for (int64_t ci = 0; ci < cin_g; ++ci)
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t co = 0; co < cout_g; ++co) {
+            double v;
+            if (!transpose) {
+              v = w.data[((grp * cout_g + co) * cin_g + ci) * taps + t];
+            } else {  // w [C][M/G][KH][KW], flipped
+              const int64_t kh = g.KH - 1 - t / g.KW, kw = g.KW - 1 - t % g.KW;
+              v = w.data[(((grp * cin_g + ci) * cout_g + co) * g.KH + kh) * g.KW + kw];
+            }
+            wt.data[((grp * cin_g + ci) * taps + t) * cout_g + co] = v;
           }
-          wt.data[((grp * p.cin_g + ci) * taps + t) * p.cout_g + co] = v;
-        }
+    return wt;
+  };
+  // Weights left in the model file (timing-only) are packed only if something reads them.
+  const Value wt = w.data.has_data() ? pack(w)
+                                     : Value::deferred(DType::Fp32, packed_shape,
+                                                       [pack, w] { return pack(w).data; });
   if (transpose) {
     // Conv over the input upsampled by the stride, padded by d*(K-1) - pad (+ output_padding
     // at the end), stride 1.
-    p.u = g.sh;
-    const int64_t uw = g.sw;
-    if (uw != p.u) {
-      // Rows and columns need the same factor in this scheme: emulate a separate column factor
-      // is not supported.
-      if (g.spatial == 1)
-        p.u = uw;
-      else
-        throw InputError("ConvTranspose with different strides per axis is not supported");
-    }
+    p.uh = g.spatial == 1 ? 1 : g.sh;
+    p.uw = g.sw;
     WindowGeom c = g;
     c.pt = g.dh * (g.KH - 1) - g.pt;
     c.pb = g.dh * (g.KH - 1) - g.pb + g.oph;
     c.pl = g.dw * (g.KW - 1) - g.pl;
     c.pr = g.dw * (g.KW - 1) - g.pr + g.opw;
-    if (c.pt < 0 || c.pb < 0 || c.pl < 0 || c.pr < 0)
-      throw InputError("ConvTranspose pads larger than dilation*(kernel-1) are not supported");
     c.sh = c.sw = 1;
     if (g.spatial == 1) c.H = 1;
     g = c;

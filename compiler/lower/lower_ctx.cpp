@@ -25,7 +25,10 @@ constexpr int64_t kAlign = 64;
 
 // A constant's bytes in HBM. Weights are the bulk of a large model: fp32 -> fp32/bf16 take
 // loops without per-element dtype dispatch, and packed fp32 (from the model file) is not unpacked.
+// A deferred value (a weight a timing-only compile left in the model file) gets no bytes: the
+// program's const tensor is `absent`.
 std::vector<uint8_t> encode(const Value& v, DType t) {
+  if (!v.data.has_data()) return {};
   const int es = isa::dtype_size(t);
   std::vector<uint8_t> bytes(static_cast<size_t>(v.numel() * es));
   const std::string* fp32 = v.data.packed_fp32_bytes();
@@ -50,6 +53,17 @@ std::vector<uint8_t> encode(const Value& v, DType t) {
   return bytes;
 }
 }  // namespace
+
+Value transposed_const(const Value& v, int64_t rows, int64_t cols) {
+  auto transpose = [rows, cols](const Value& v) {
+    Value t(DType::Fp32, {cols, rows});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) t.data[c * rows + r] = v.data[r * cols + c];
+    return t;
+  };
+  if (v.data.has_data()) return transpose(v);
+  return Value::deferred(DType::Fp32, {cols, rows}, [transpose, v] { return transpose(v).data; });
+}
 
 isa::Instr make_instr(isa::Opcode op) {
   isa::Instr in;

@@ -169,6 +169,10 @@ void lower_if(LowerCtx& ctx, const Node& n,
               const std::function<void(const std::vector<Node>&)>& lower_list);
 
 // Instructions builders (fill operands; waits/incs come later).
+// `v` viewed as [rows, cols], transposed to [cols, rows] (fp32): a compile-time weight table. A
+// deferred value (a weight a timing-only compile left in the model file) stays deferred.
+Value transposed_const(const Value& v, int64_t rows, int64_t cols);
+
 isa::Instr make_instr(isa::Opcode op);
 isa::Operand ap_operand(const isa::AccessPattern& ap);
 isa::Operand imm(float f);

@@ -110,14 +110,11 @@ void lower_lstm(LowerCtx& ctx, const Node& n) {
   const DType mt = ctx.mm_dtype();
   const int es = isa::dtype_size(mt);
   // Compile-time tables: W^T [I, 4H], R^T [H, 4H], bias [4H] = Wb + Rb.
-  Value wt(DType::Fp32, {d.I, 4 * d.H}), rt(DType::Fp32, {d.H, 4 * d.H}), bs(DType::Fp32, {4 * d.H});
-  for (int64_t k = 0; k < 4 * d.H; ++k) {
-    for (int64_t i = 0; i < d.I; ++i) wt.data[i * 4 * d.H + k] = w.data[k * d.I + i];
-    for (int64_t j = 0; j < d.H; ++j) rt.data[j * 4 * d.H + k] = r.data[k * d.H + j];
-    if (n.has_input(3)) {
-      const Value& b = *g.t(n.inputs[3]).value;
-      bs.data[k] = b.data[k] + b.data[4 * d.H + k];
-    }
+  const Value wt = transposed_const(w, 4 * d.H, d.I), rt = transposed_const(r, 4 * d.H, d.H);
+  Value bs(DType::Fp32, {4 * d.H});
+  if (n.has_input(3)) {
+    const Value& b = *g.t(n.inputs[3]).value;
+    for (int64_t k = 0; k < 4 * d.H; ++k) bs.data[k] = b.data[k] + b.data[4 * d.H + k];
   }
   HbmView wv = ctx.add_const(n.name + ".wt", wt), rv = ctx.add_const(n.name + ".rt", rt);
   HbmView bv = ctx.add_const(n.name + ".bias", bs);

@@ -489,6 +489,19 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   d.om = d.N;
   d.on = 1;
   Shape ba(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
+  // B the same for every batch (2-D weights) and A row-major over (batch..., M, K): the batch
+  // folds into A's rows, one [batch*M, K] x [K, N] matmul instead of one per batch (a
+  // [511, 63, 1, 2] x [2, 3] MatMul was 32,193 one-row matmuls).
+  if (num_elements(bb) == 1 && num_elements(ba) > 1) {
+    const Tensor& ta = g.t(n.inputs[0]);
+    const bool row_major =
+        ta.is_const() || ctx.view(n.inputs[0]).strides == row_major_strides(ta.shape);
+    if (row_major) {
+      d.M *= num_elements(ba);
+      ba.clear();
+      bb.clear();
+    }
+  }
   Shape batch = broadcast_shapes(ba, bb);
   auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
   const int64_t nb = num_elements(batch);
@@ -521,12 +534,21 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     }
     if (!fused && ta.is_const() && isa::dtype_is_float(ta.dtype) && d.M > 1) {
       const Value& v = *ta.value;
-      Value tv(ctx.mm_dtype(), {v.numel() / (d.M * d.K), d.K, d.M});
-      for (int64_t q = 0; q < v.numel() / (d.M * d.K); ++q)
-        for (int64_t i = 0; i < d.M; ++i)
-          for (int64_t k = 0; k < d.K; ++k)
-            tv.data[(q * d.K + k) * d.M + i] = v.data[(q * d.M + i) * d.K + k];
-      at = ctx.add_const(n.name + ".lhsT", tv);
+      const Shape ts = {v.numel() / (d.M * d.K), d.K, d.M};
+      auto transpose = [ts, mt = ctx.mm_dtype()](const Value& v) {
+        const int64_t M = ts[2], K = ts[1];
+        Value tv(mt, ts);
+        for (int64_t q = 0; q < ts[0]; ++q)
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t k = 0; k < K; ++k) tv.data[(q * K + k) * M + i] = v.data[(q * M + i) * K + k];
+        return tv;
+      };
+      // A weight left in the model file (timing-only) is transposed only if something reads it.
+      at = ctx.add_const(n.name + ".lhsT",
+                         v.data.has_data() ? transpose(v)
+                                           : Value::deferred(ctx.mm_dtype(), ts, [transpose, v] {
+                                               return transpose(v).data;
+                                             }));
     }
   }
   if (!b_decl) b_decl = ctx.view(n.inputs[1]);

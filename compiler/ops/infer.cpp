@@ -96,6 +96,11 @@ std::vector<TypeShape> infer_unary(const Node&, const std::vector<const Tensor*>
 
 std::vector<TypeShape> infer_dropout(const Node& n, const std::vector<const Tensor*>& in) {
   need_inputs(in, 1);
+  // Inference mode only: training_mode (opset 12+) must be absent or a constant false (a
+  // training-mode Dropout draws random masks, which no reference can reproduce).
+  if (in.size() > 2 && in[2] &&
+      (!in[2]->is_const() || in[2]->value->numel() != 1 || in[2]->value->data[0] != 0.0))
+    throw InputError("Dropout in training mode (random masks) is not supported");
   std::vector<TypeShape> out{{in[0]->dtype, in[0]->shape}};
   if (n.outputs.size() > 1) out.push_back({DType::Bool, in[0]->shape});
   return out;

@@ -67,6 +67,7 @@ double b_le(double a, double b) { return a <= b; }
 double b_ge(double a, double b) { return a >= b; }
 double b_and(double a, double b) { return (a != 0) && (b != 0); }
 double b_or(double a, double b) { return (a != 0) || (b != 0); }
+double b_xor(double a, double b) { return (a != 0) != (b != 0); }
 double b_prelu(double a, double b) { return a < 0 ? a * b : a; }
 
 OpInfo unary(std::string_view op, UnaryScalarFn f, std::optional<ActFn> act,
@@ -167,6 +168,7 @@ std::vector<OpInfo> make_table() {
       binary("GreaterOrEqual", b_ge, AluOp::Ge, true),
       binary("And", b_and, AluOp::Mul, true),  // on 0/1 values
       binary("Or", b_or, AluOp::Max, true),
+      binary("Xor", b_xor, AluOp::Ne, true),  // on 0/1 values: a != b
       other("Where", infer_where, eval_where, lower_elementwise, {}),
       other("Cast", infer_cast, eval_cast, lower_elementwise, {"to", "to_dtype", "saturate"}),
       // Tensor Engine.
@@ -203,8 +205,8 @@ std::vector<OpInfo> make_table() {
       other("Conv", infer_conv, eval_conv, lower_conv,
             {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", "_act"}),
       other("ConvTranspose", infer_conv_transpose, eval_conv_transpose, lower_conv,
-            {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads",
-             "strides"}),
+            {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
+             "pads", "strides"}),
       other("MaxPool", infer_pool, eval_pool, lower_pool,
             {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
              "strides"}),

@@ -1,6 +1,8 @@
 // Pass fold_batchnorm: BatchNormalization(Conv(x, W, b)) with constant parameters becomes
 // Conv(x, W*s, (b-mean)*s+beta), s = gamma/sqrt(var+eps), when the Conv output has no other user.
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "compiler/passes/passes.h"
 
@@ -33,12 +35,21 @@ void fold_in_list(Graph& g) {
     Value w = *g.t(conv.inputs[1]).value;
     int64_t cout = w.shape[0], per = w.numel() / cout;
     Value b(DType::Fp32, {cout});
+    std::vector<double> scale(cout);
     for (int64_t c = 0; c < cout; ++c) {
-      double s = gamma.data[c] / std::sqrt(var.data[c] + eps);
-      for (int64_t j = 0; j < per; ++j) w.data[c * per + j] = static_cast<float>(w.data[c * per + j] * s);
+      double s = scale[c] = gamma.data[c] / std::sqrt(var.data[c] + eps);
       double b0 = conv.has_input(2) ? g.t(conv.inputs[2]).value->data[c] : 0.0;
       b.data[c] = static_cast<float>((b0 - mean.data[c]) * s + beta.data[c]);
     }
+    auto scaled = [scale, per](Value v) {
+      for (size_t c = 0; c < scale.size(); ++c)
+        for (int64_t j = 0; j < per; ++j)
+          v.data[c * per + j] = static_cast<float>(v.data[c * per + j] * scale[c]);
+      return std::move(v.data);
+    };
+    // Weights left in the file (timing-only) are scaled only if something reads them.
+    if (w.data.has_data()) w.data = scaled(w);
+    else w = Value::deferred(w.dtype, w.shape, [w, scaled] { return scaled(w); });
     Tensor wt = g.t(conv.inputs[1]);
     wt.name = conv.name + ".w_bn";
     wt.value = w;

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
+#include <optional>
 
 #include "compiler/interp/interpreter.h"
 #include "compiler/ops/op_table.h"
@@ -151,6 +153,32 @@ void fold_list(Graph& g, std::vector<Node>& nodes) {
     int64_t total = 0;
     for (const auto& t : types) total += num_elements(t.shape);
     bool fold = (all_const || info->shape_only) && total <= kMaxFoldElements;
+    bool deferred_input = false;  // a weight left in the file (timing-only compile)
+    for (const Tensor* t : in) deferred_input = deferred_input || (t && t->is_const() &&
+                                                                   !t->value->data.has_data());
+    if (fold && deferred_input && !info->shape_only) {
+      // Fold lazily: the shapes are known now, the values only if something reads them.
+      auto args = std::make_shared<std::vector<std::optional<Value>>>();
+      for (const Tensor* t : in) args->push_back(t ? t->value : std::nullopt);
+      const std::string where = g.where(n);
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        if (n.outputs[k] < 0) continue;
+        Tensor& t = g.t(n.outputs[k]);
+        t.dtype = types.at(k).dtype;
+        t.shape = types[k].shape;
+        t.shape_known = true;
+        t.value = Value::deferred(t.dtype, t.shape, [node = n, args, k, where, info]() {
+          std::vector<const Value*> vals;
+          for (const auto& a : *args) vals.push_back(a ? &*a : nullptr);
+          try {
+            return info->eval(node, vals).at(k).data;
+          } catch (const InputError& e) {
+            throw InputError(fmt::format("{}: {}", where, e.what()));
+          }
+        });
+      }
+      continue;
+    }
     if (fold) {
       std::vector<Value> shape_dummies(in.size());
       std::vector<const Value*> vals;
@@ -186,6 +214,14 @@ void fold_list(Graph& g, std::vector<Node>& nodes) {
       t.dtype = types[k].dtype;
       t.shape = types[k].shape;
       t.shape_known = true;
+    }
+    // Dropout's inference-mode mask is all true whatever the data: a constant.
+    if (n.op == "Dropout" && n.outputs.size() > 1 && n.outputs[1] >= 0) {
+      Tensor& m = g.t(n.outputs[1]);
+      if (num_elements(m.shape) <= kMaxFoldElements) {
+        m.value = Value(DType::Bool, m.shape);
+        for (int64_t i = 0; i < m.value->numel(); ++i) m.value->data[i] = 1.0;
+      }
     }
     kept.push_back(std::move(n));
   }

@@ -142,9 +142,53 @@ struct Rec {
   bool alive = true;
 };
 
+// The records of one memory (SBUF, PSUM, or one HBM tensor), binned by the byte range of their
+// hulls so that an access is tested only against records near it: a long program's many
+// disjoint tiles and stores otherwise make every access scan every earlier record (quadratic
+// compile time). A record spanning more than kMaxBins bins goes to `wide`, seen by every query.
 struct Bucket {
-  std::vector<int> recs;
+  static constexpr int kShift = 10;  // 1 KiB bins
+  static constexpr int64_t kMaxBins = 64;
+  std::map<int64_t, std::vector<int>> bins;
+  std::vector<int> wide;
   bool has_write = false;
+
+  static bool is_wide(const Hull& h) { return ((h.hi - 1) >> kShift) - (h.lo >> kShift) >= kMaxBins; }
+  void add(int ri, const Hull& h) {
+    if (h.hi <= h.lo) return;
+    if (is_wide(h)) {
+      wide.push_back(ri);
+      return;
+    }
+    for (int64_t b = h.lo >> kShift; b <= (h.hi - 1) >> kShift; ++b) bins[b].push_back(ri);
+  }
+  // Calls f(record index) once for each live record that may overlap hull h (the caller tests
+  // the overlap); drops dead records from the lists it walks.
+  template <typename F>
+  void visit(const Hull& h, std::vector<Rec>& recs, std::vector<int64_t>& stamp, int64_t query,
+             F f) {
+    auto walk = [&](std::vector<int>& list) {
+      size_t w = 0;
+      for (int ri : list) {
+        if (!recs[ri].alive) continue;
+        list[w++] = ri;
+        if (stamp[ri] == query) continue;
+        stamp[ri] = query;
+        f(ri);
+      }
+      list.resize(w);
+    };
+    walk(wide);
+    if (h.hi <= h.lo) return;
+    if (is_wide(h)) {
+      for (auto& [b, list] : bins) walk(list);
+      return;
+    }
+    for (int64_t b = h.lo >> kShift; b <= (h.hi - 1) >> kShift; ++b) {
+      auto it = bins.find(b);
+      if (it != bins.end()) walk(it->second);
+    }
+  }
 };
 
 // The pass over the instruction list. If parts (LInstr marks) are processed as alternative
@@ -235,14 +279,14 @@ class Sync {
       if (it == buckets_.end()) continue;
       Bucket& b = it->second;
       if (!h.write && !b.has_write) continue;
-      for (int ri : b.recs) {
+      b.visit(h, recs_, stamp_, ++query_, [&](int ri) {
         Rec& r = recs_[ri];
-        if (!r.alive || (!h.write && !r.a.h.write)) continue;
+        if (!h.write && !r.a.h.write) return;
         // The same in-order engine (sp: its ldr, done before it issues anything later).
-        if (r.stream == self && (self < kComputeStreams || self == sp_stream_)) continue;
-        if (r.seq <= need[r.stream] || !overlaps(a, r.a)) continue;
+        if (r.stream == self && (self < kComputeStreams || self == sp_stream_)) return;
+        if (r.seq <= need[r.stream] || !overlaps(a, r.a)) return;
         need[r.stream] = r.seq;
-      }
+      });
     }
     std::vector<std::pair<int, int64_t>> waits;
     for (int s = 0; s < max_stream_; ++s)
@@ -273,24 +317,23 @@ class Sync {
       li.in.incs[0].amount = 1;
       last_out_[my_stream] = static_cast<int64_t>(out_.size());
       // Register the accesses; a write that covers an earlier record supersedes it (anything
-      // that must wait for that record will now wait for this later one).
+      // that must wait for that record will now wait for this later one), and so does a read
+      // that covers an earlier read of the same stream (streams complete in order): a tile read
+      // again and again (a pinned weight) keeps one record, not one per read.
       for (Access& a : hs) {
         Bucket& b = buckets_[{static_cast<int>(a.h.space), a.h.tensor}];
-        if (a.h.write) {
-          b.has_write = true;
-          size_t w = 0;
-          for (int ri : b.recs) {
-            Rec& r = recs_[ri];
-            if (r.alive && covers(a, r.a)) {
-              r.alive = false;
-              r.a.drop();
-            }
-            if (recs_[ri].alive) b.recs[w++] = ri;
+        if (a.h.write) b.has_write = true;
+        b.visit(a.h, recs_, stamp_, ++query_, [&](int ri) {
+          Rec& r = recs_[ri];
+          if ((a.h.write || (!r.a.h.write && r.stream == my_stream)) && covers(a, r.a)) {
+            r.alive = false;
+            r.a.drop();
           }
-          b.recs.resize(w);
-        }
+        });
+        const Hull h = a.h;
         recs_.push_back({std::move(a), my_stream, seq, true});
-        b.recs.push_back(static_cast<int>(recs_.size()) - 1);
+        stamp_.push_back(0);
+        b.add(static_cast<int>(recs_.size()) - 1, h);
       }
     }
     out_.push_back(li);
@@ -315,6 +358,7 @@ class Sync {
     std::vector<Rec> then_recs(std::make_move_iterator(recs_.begin() + static_cast<std::ptrdiff_t>(n0)),
                                std::make_move_iterator(recs_.end()));
     recs_.resize(n0);
+    stamp_.resize(n0);
     std::vector<char> alive_then(n0);
     for (size_t i = 0; i < n0; ++i) {
       alive_then[i] = recs_[i].alive;
@@ -355,13 +399,14 @@ class Sync {
     // count; a record before the If stays while either part left it alive.
     for (size_t i = 0; i < n0; ++i) recs_[i].alive = recs_[i].alive || alive_then[i];
     for (Rec& r : then_recs) recs_.push_back(std::move(r));
+    stamp_.resize(recs_.size(), 0);
     for (size_t i = n0; i < recs_.size(); ++i)
       recs_[i].seq = std::max(count_then[recs_[i].stream], count_[recs_[i].stream]);
     buckets_.clear();
     for (size_t i = 0; i < recs_.size(); ++i) {
       if (!recs_[i].alive) continue;
       Bucket& bk = buckets_[{static_cast<int>(recs_[i].a.h.space), recs_[i].a.h.tensor}];
-      bk.recs.push_back(static_cast<int>(i));
+      bk.add(static_cast<int>(i), recs_[i].a.h);
       bk.has_write = bk.has_write || recs_[i].a.h.write;
     }
     for (int s = 0; s < max_stream_; ++s) {
@@ -402,6 +447,8 @@ class Sync {
   std::vector<Engine> issuer_;  // per DMA queue stream: the engine that issues its transfers
   std::vector<size_t> match_;   // IfBegin -> its IfElse, IfElse -> its IfEnd
   std::vector<Rec> recs_;
+  std::vector<int64_t> stamp_;  // per record: the last query that visited it
+  int64_t query_ = 0;
   std::map<std::pair<int, int>, Bucket> buckets_;  // (space, tensor) -> records
   std::vector<int64_t> count_;
   // waited_[e][s]: the highest value engine e already waited for on semaphore s.

@@ -37,7 +37,7 @@ def files(good):
     out.append(("empty.tbin", b""))
     out.append(("magic_only.tbin", b"TBIN"))
     out.append(("bad_magic.tbin", b"TBIX" + good[4:]))
-    out.append(("future_version.tbin", good[:4] + b"\x02\x00" + good[6:]))
+    out.append(("future_version.tbin", good[:4] + b"\x03\x00" + good[6:]))
     out.append(("version_ffff.tbin", good[:4] + b"\xff\xff" + good[6:]))
     out.append(("truncated_header.tbin", good[:5]))
     out.append(("truncated_half.tbin", good[: len(good) // 2]))

@@ -92,7 +92,7 @@ struct Model {
     a->set_i(v);
   }
   std::string compile(const std::string& dtype = "fp32") {
-    Graph gr = load_onnx_bytes(m.SerializeAsString(), "m.onnx", {});
+    Graph gr = load_onnx_bytes(m.SerializeAsString(), "m.onnx");
     CompileOptions o;
     o.dtype = dtype;
     isa::Program p = run_pipeline(std::move(gr), config::load_chip("trn1").target(),

@@ -102,7 +102,7 @@ std::string error_of(const std::string& bytes, const std::map<std::string, Shape
 
 std::string compile_text(const std::string& bytes, const std::string& dtype = "fp32",
                          const std::string& chip = "trn1") {
-  Graph g = load_onnx_bytes(bytes, "m.onnx", {});
+  Graph g = load_onnx_bytes(bytes, "m.onnx");
   CompileOptions o;
   o.dtype = dtype;
   isa::Program p = run_pipeline(std::move(g), config::load_chip(chip).target(),
@@ -162,7 +162,8 @@ TEST_CASE("frontend: symbolic dims must be pinned by --shape fixed ones must agr
   b.input("x", {"batch", "4"}).output("y", {"batch", "4"});
   b.node("Relu", {"x"}, {"y"}, "r");
   CHECK(error_of(b.bytes()) ==
-        "m.onnx: input 'x' dimension 0 ('batch') is symbolic; pin it with --shape x=...");
+        "m.onnx: input 'x' dimension 0 ('batch') is symbolic; pin it with --shape x=... (or "
+        "give its data: run --input x=FILE.npy)");
   CHECK(error_of(b.bytes(), {{"x", {3, 5}}}) ==
         "m.onnx: --shape x: dimension 1 is 4 in the model, not 5");
   CHECK(error_of(b.bytes(), {{"z", {3, 4}}}) ==
@@ -241,7 +242,7 @@ TEST_CASE("fold_constants: Shape/Gather/Concat/Reshape chains fold to a constant
   b.node("Concat", {"minus1", "last1"}, {"target"}, "cat");
   add_int_attr(b.g->mutable_node(3), "axis", 0);
   b.node("Reshape", {"x", "target"}, {"y"}, "reshape");
-  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx");
   fold_constants(g);
   verify(g, "fold_constants");
   REQUIRE(g.nodes.size() == 1);
@@ -339,7 +340,7 @@ TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {
   b.init("w", {2, 2}, {1, -1, 2, 0});
   b.node("MatMul", {"x", "w"}, {"h"}, "fc");
   b.node("Relu", {"h"}, {"y"}, "relu");
-  Graph g = load_onnx_bytes(b.bytes(), "m.onnx", {});
+  Graph g = load_onnx_bytes(b.bytes(), "m.onnx");
   fold_constants(g);
   auto out = interpret(g, {{"x", val({2, 2}, {1, 1, -1, 3})}});
   // [1,1]x[[1,-1],[2,0]] = [3,-1] -> relu [3,0]; [-1,3] -> [5,1]

@@ -107,7 +107,7 @@ TEST_CASE("packed fp32 elements read as doubles, share storage, unpack only when
 TEST_CASE("loader keeps fp32 raw initializers packed; the interpreter reads them exactly",
           "[compiler]") {
   const std::vector<float> w{0.1f, 0.2f, 0.3f, -1.0f, 2.5f, 1e-3f};
-  Graph g = load_onnx_bytes(matmul_model(w), "m.onnx", {});
+  Graph g = load_onnx_bytes(matmul_model(w), "m.onnx");
   auto id = g.find_tensor("w");
   REQUIRE(id);
   const Value& wv = *g.t(*id).value;

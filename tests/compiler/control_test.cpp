@@ -77,7 +77,7 @@ struct IfModel {
     g->set_name("ifs");
     set_vi(g->add_input(), "x", {2, 64}, kF);
   }
-  Graph load() const { return load_onnx_bytes(m.SerializeAsString(), "m.onnx", {}); }
+  Graph load() const { return load_onnx_bytes(m.SerializeAsString(), "m.onnx", LoadOptions{}); }
   isa::Program compile() const {
     CompileOptions o;
     return run_pipeline(load(), config::load_chip("trn1").target(), DType::Fp32, o);

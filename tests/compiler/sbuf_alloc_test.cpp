@@ -72,7 +72,7 @@ struct Builder {
     n->add_output(out);
     return *this;
   }
-  Graph graph() const { return load_onnx_bytes(m.SerializeAsString(), "m.onnx", {}); }
+  Graph graph() const { return load_onnx_bytes(m.SerializeAsString(), "m.onnx"); }
 };
 
 // BERT's GELU: y = x * 0.5 * (1 + erf(x / sqrt(2))), five elementwise nodes.

@@ -66,7 +66,7 @@ struct DmaCount {
 };
 
 DmaCount count_dmas(const std::string& bytes) {
-  Graph g = load_onnx_bytes(bytes, "m.onnx", {});
+  Graph g = load_onnx_bytes(bytes, "m.onnx");
   CompileOptions o;
   o.dtype = "fp32";
   isa::Program p = run_pipeline(std::move(g), config::load_chip("trn1").target(), DType::Fp32, o);

@@ -11,6 +11,7 @@
 #include "isa/binary.h"
 #include "isa/isa.h"
 #include "isa/program.h"
+#include "support/error.h"
 #include "tests/isa/isa_test_util.h"
 
 using namespace trnsim::isa;
@@ -178,4 +179,76 @@ TEST_CASE("ldr and a branch on its value round-trip through text and .tbin", "[i
   CHECK(q == p);
   CHECK(disassemble(q) == text);
   CHECK(encode_program(q) == bin);
+}
+
+TEST_CASE("external tensor names and absent const data round-trip through text and binary",
+          "[isa]") {
+  // A model's output called `13`, one with a space and quotes, and a timing-only const.
+  const std::string text =
+      ".tensor _13 output fp32 [2] name \"13\"\n"
+      ".tensor _1_minute_timer output fp32 [] name \"1 minute \\\"timer\\\"\\n\"\n"
+      ".tensor w const bf16 [4, 8] = absent\n"
+      ".tensor b const fp32 [1] = base64:AACAPw==\n";
+  Program p = assemble(text, "names.tasm");
+  REQUIRE(p.tensors.size() == 4);
+  CHECK(p.tensors[0].external_name == "13");
+  CHECK(p.tensors[0].display_name() == "13");
+  CHECK(p.tensors[1].external_name == "1 minute \"timer\"\n");
+  CHECK(p.tensors[1].shape.empty());
+  CHECK(p.tensors[2].data_absent());
+  CHECK_FALSE(p.tensors[3].data_absent());
+  CHECK(p.tensors[3].display_name() == "b");
+  CHECK(disassemble(p) == text);
+  std::vector<uint8_t> bin = encode_program(p);
+  Program q = decode_program(bin, "names.tbin");
+  CHECK(q == p);
+  CHECK(disassemble(q) == text);
+}
+
+TEST_CASE("external names: duplicates, empty names and data on non-const tensors are errors",
+          "[isa]") {
+  auto err = [](const std::string& text) -> std::string {
+    try {
+      assemble(text, "p.tasm");
+    } catch (const trnsim::InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK(err(".tensor a input fp32 [1] name \"x\"\n.tensor b input fp32 [1] name \"x\"\n") ==
+        "p.tasm:2:26: duplicate tensor name \"x\"");
+  CHECK(err(".tensor a input fp32 [1] name \"b\"\n.tensor b input fp32 [1]\n") ==
+        "p.tasm:2:9: duplicate tensor 'b'");
+  CHECK(err(".tensor a input fp32 [1] name \"\"\n") == "p.tasm:1:31: empty tensor name");
+  CHECK(err(".tensor a input fp32 [1] = absent\n") ==
+        "p.tasm:1:28: only const tensors carry data");
+  CHECK(err(".tensor a const fp32 [1]\n") ==
+        "p.tasm:1:11: const tensor 'a' needs data: = base64:... (or = absent)");
+}
+
+TEST_CASE(".tbin version 1 (no external names, const data required) still decodes", "[isa]") {
+  Program p = assemble(".tensor x input fp32 [2]\n.tensor w const fp32 [1] = base64:AACAPw==\n",
+                       "v.tasm");
+  std::vector<uint8_t> v2 = encode_program(p);
+  // Version 1 is version 2 without the external-name field (one empty varint per tensor).
+  std::vector<uint8_t> v1(v2.begin(), v2.begin() + 4);
+  v1.push_back(1);
+  v1.push_back(0);
+  // "TBIN", version, no strings, no header comment; then tensors: count, name "x" ...
+  size_t pos = 6;
+  v1.push_back(v2[pos++]);  // string count 0
+  v1.push_back(v2[pos++]);  // header comment 0
+  v1.push_back(v2[pos++]);  // tensor count 2
+  for (int t = 0; t < 2; ++t) {
+    uint8_t len = v2[pos];
+    v1.insert(v1.end(), v2.begin() + pos, v2.begin() + pos + 1 + len);  // the name
+    pos += 1 + len;
+    REQUIRE(v2[pos] == 0);  // empty external name: left out in version 1
+    ++pos;
+    size_t rest = t == 0 ? 6 : 10;  // role, dtype, rank, dim, comment, data length (+ 4 bytes)
+    v1.insert(v1.end(), v2.begin() + pos, v2.begin() + pos + rest);
+    pos += rest;
+  }
+  v1.insert(v1.end(), v2.begin() + pos, v2.end());
+  CHECK(decode_program(v1, "v1.tbin") == p);
 }

@@ -84,7 +84,7 @@ TEST_CASE("trnsim disasm on a corrupt or future .tbin exits 2 with a one-line me
   trnsim::write_file_atomic(d + "/future.tbin", future.data(), future.size());
   std::string err;
   CHECK(run("disasm " + d + "/future.tbin", nullptr, &err) == 2);
-  CHECK(err == "trnsim: error: " + d + "/future.tbin: unsupported .tbin version 9 (this trnsim reads 1)\n");
+  CHECK(err == "trnsim: error: " + d + "/future.tbin: unsupported .tbin version 9 (this trnsim reads 1 to 2)\n");
   trnsim::write_file_atomic(d + "/short.tbin", bytes.data(), bytes.size() - 3);
   CHECK(run("disasm " + d + "/short.tbin", nullptr, &err) == 2);
   CHECK(err.rfind("trnsim: error: " + d + "/short.tbin: truncated .tbin at byte", 0) == 0);

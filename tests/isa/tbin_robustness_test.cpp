@@ -65,9 +65,9 @@ TEST_CASE("random byte flips in a .tbin never crash, and what decodes re-encodes
 TEST_CASE(".tbin header checks: magic, future version, trailing bytes, huge counts", "[isa]") {
   std::vector<uint8_t> bin = sample_binary();
   std::vector<uint8_t> v = bin;
-  v[4] = 2;
+  v[4] = 3;
   CHECK_THROWS_WITH(decode_program(v, "new.tbin"),
-                    "new.tbin: unsupported .tbin version 2 (this trnsim reads 1)");
+                    "new.tbin: unsupported .tbin version 3 (this trnsim reads 1 to 2)");
   v = bin;
   v[0] = 'X';
   CHECK_THROWS_WITH(decode_program(v, "x.tbin"), "x.tbin: corrupt .tbin at byte 0: not a .tbin file (bad magic)");

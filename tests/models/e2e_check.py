@@ -44,12 +44,8 @@ def main():
     ref_dir, sim_dir = os.path.join(work, "ort"), os.path.join(work, "sim")
     run(["node", os.path.join(ORT_DIR, "run_ort.js"), model, ref_dir] + inputs)
     cmd = [trnsim, "run", model, "--dtype", dtype, "--output-dir", sim_dir]
-    for i in inputs:
+    for i in inputs:  # each .npy gives its input's shape: no --shape, also for symbolic dims
         cmd += ["--input", i]
-        # Pin every input's shape (symbolic dims need it; fixed ones must agree).
-        shape = np.load(i.split("=", 1)[1], mmap_mode="r").shape
-        if shape:
-            cmd += ["--shape", i.split("=", 1)[0] + "=" + "x".join(str(d) for d in shape)]
     # Extra `trnsim run` options of this model (e.g. --cores 2), from make_models.py.
     extra = subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), "--run-args", name],
                            capture_output=True, text=True, check=True).stdout.split()

@@ -3,6 +3,7 @@
 
 usage: make_models.py OUT_DIR [NAME...]
        make_models.py --list
+       make_models.py --run-args [NAME]
 
 For each model NAME: OUT_DIR/NAME.onnx and OUT_DIR/NAME.inputs/<input>.npy (seeded, so the
 files are reproducible). Uses onnx.helper and numpy only (/usr/bin/python3 on Debian 12).
@@ -403,6 +404,12 @@ MODELS = {
                                     n("Not", ["c"], ["nc"], name="not"),
                                     n("Where", ["nc", "a", "b"], ["y"], name="where")],
                        fixed_inputs(a=(4, 30), b=(30,)), [vi("y", [4, 30])]),
+    "op_xor": single("op_xor", [n("Greater", ["a", "b"], ["c"], name="gt"),
+                                n("Less", ["a", "z"], ["d"], name="lt"),
+                                n("Xor", ["c", "d"], ["y"], name="xor")],
+                     lambda rng: {**fixed_inputs(a=(4, 30), b=(30,))(rng),
+                                  "z": np.zeros((4, 1), np.float32)},
+                     [vi("y", [4, 30], TensorProto.BOOL)]),
     "op_expand": single("op_expand", [n("Expand", ["x", "s"], ["y"], name="expand")],
                         fixed_inputs(x=(3, 1)), [vi("y", [2, 3, 5])],
                         [const("s", np.array([2, 3, 5], dtype=np.int64))]),
@@ -537,6 +544,23 @@ def exporter_names(rng):
 MODELS["exporter_names"] = exporter_names
 
 
+def scalar_io(rng):
+    """Rank-0 inputs and outputs (a sample rate in, a sum out) and output names that are not
+    identifiers: files are DIR/NAME.npy with only [A-Za-z0-9_.-] kept. x has a free batch
+    dimension: its .npy gives the shape (no --shape)."""
+    n = helper.make_node
+    nodes = [n("Mul", ["x", "sr"], ["13"], name="scale"),
+             n("ReduceSum", ["x"], ["1 minute timer"], keepdims=0, name="sum"),
+             n("Add", ["sr", "one"], ['{"score": 1}'], name="inc")]
+    m = model("scalar_io", nodes, [vi("x", ["N", 4]), vi("sr", [])],
+              [vi("13", ["N", 4]), vi("1 minute timer", []), vi('{"score": 1}', [])],
+              [const("one", np.array(1.0, np.float32))])
+    return m, {"x": rnd(rng, 3, 4), "sr": np.array(0.5, np.float32)}
+
+
+MODELS["scalar_io"] = scalar_io
+
+
 def fp16_block(rng):
     """A float16 export (half-precision weights, inputs and outputs): MatMul, bias, LayerNorm,
     GELU via Erf, residual. Boundary tensors stay float16; the engines compute in fp32."""
@@ -668,6 +692,23 @@ MODELS.update({
                                    const("b", np.random.default_rng(6).standard_normal(
                                       1100).astype(np.float32) * 0.1)]),
 })
+
+# Models for CLI tests only (built by name, not e2e tests): ONNX Runtime's reference would
+# write both colliding outputs to one file.
+CLI_MODELS = {}
+
+
+def names_collide(rng):
+    """Inputs whose identifier forms collide ("a:b" and "a_b" are both a_b in a program) and
+    outputs whose file names collide ("a/b" and "a|b" are both a_b.npy)."""
+    n = helper.make_node
+    nodes = [n("Relu", ["a:b"], ["a/b"], name="r1"), n("Relu", ["a_b"], ["a|b"], name="r2")]
+    m = model("names_collide", nodes, [vi("a:b", [2]), vi("a_b", [2])],
+              [vi("a/b", [2]), vi("a|b", [2])])
+    return m, {"a:b": np.array([1, 2], np.float32), "a_b": np.array([3, 4], np.float32)}
+
+
+CLI_MODELS["names_collide"] = names_collide
 
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
@@ -864,6 +905,46 @@ def resnet50(rng, batch=1, size=224):
     return m, {"x": rnd(rng, batch, 3, size, size)}
 
 
+def resnet18(rng, batch=1, size=224):
+    """ResNet-18 as torchvision exports it (batch norm folded into the convolutions' biases),
+    random weights (11.7M parameters, 47 MB), for benchmarks only."""
+    n = helper.make_node
+    nodes, inits = [], []
+    cnt = [0]
+
+    def conv(x, cin, cout, k, stride, relu):
+        cnt[0] += 1
+        t = f"c{cnt[0]}"
+        inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
+        inits.append(const(t + "_b", rnd(rng, cout, scale=0.01)))
+        nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4, strides=[stride] * 2,
+                       name=t))
+        if not relu:
+            return t
+        nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+        return t + "_r"
+    x = conv("x", 3, 64, 7, 2, True)
+    nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                   name="maxpool"))
+    x, cin = "pool", 64
+    for stage, width in enumerate([64, 128, 256, 512]):
+        for b in range(2):
+            stride = 2 if b == 0 and stage > 0 else 1
+            h = conv(x, cin, width, 3, stride, True)
+            h = conv(h, width, width, 3, 1, False)
+            sc = conv(x, cin, width, 1, stride, False) if stride != 1 or cin != width else x
+            out = f"s{stage}b{b}"
+            nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
+            nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
+            x, cin = out, width
+    nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
+              n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+              n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
+    inits += [const("fc_w", rnd(rng, 1000, 512, scale=0.02)), const("fc_b", np.zeros(1000, np.float32))]
+    m = model("resnet18", nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
+    return m, {"x": rnd(rng, batch, 3, size, size)}
+
+
 def i64(*v):
     return np.array(v, dtype=np.int64)
 
@@ -901,6 +982,16 @@ CNN_MODELS = {
                             strides=[2, 2], pads=[1, 1, 1, 1], group=3),
     "convt_dilation": conv_op("convt_dilation", (1, 2, 5, 5), (2, 3, 3, 3), op="ConvTranspose",
                               dilations=[2, 2], bias=False),
+    # Strides per axis, pads beyond dilation x (kernel - 1) (the Conv crops), output_shape and
+    # auto_pad SAME_UPPER (ONNX Runtime puts floor(total pad / 2) first).
+    "convt_strides_hw": conv_op("convt_strides_hw", (1, 3, 4, 5), (3, 2, 3, 2), op="ConvTranspose",
+                                strides=[3, 2], pads=[0, 1, 1, 0]),
+    "convt_big_pads": conv_op("convt_big_pads", (1, 2, 9, 9), (2, 3, 2, 2), op="ConvTranspose",
+                              strides=[2, 2], pads=[3, 2, 4, 3]),
+    "convt_output_shape": conv_op("convt_output_shape", (1, 2, 5, 6), (2, 2, 3, 3),
+                                  op="ConvTranspose", strides=[2, 2], output_shape=[10, 12]),
+    "convt_same_upper": conv_op("convt_same_upper", (1, 2, 5, 6), (2, 3, 3, 4), op="ConvTranspose",
+                                strides=[2, 3], auto_pad="SAME_UPPER"),
     "maxpool_basic": shape_op("maxpool_basic", [n("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
                                                   strides=[2, 2], name="pool")], (2, 3, 10, 12)),
     "maxpool_pad": shape_op("maxpool_pad", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
@@ -1001,6 +1092,7 @@ BF16_MODELS |= {"conv_basic", "conv_stride_pad", "conv_groups", "conv_1x1_wide",
                 "cnn_small", "dw_separable", "conv_depthwise", "mobilenet_v2_block", "dp_cnn", "zoo_cnn_opset7"}
 # Benchmark only (`make_models.py OUT resnet50`), not an e2e test.
 BENCH_MODELS["resnet50"] = resnet50
+BENCH_MODELS["resnet18"] = resnet18
 
 
 def lstm_model(name, T, B, I, H, bias=True, init=True):
@@ -1137,10 +1229,6 @@ MODELS.update({"if_runtime_then": if_runtime("if_runtime_then", True),
                "if_runtime_nested_16k": if_runtime_nested("if_runtime_nested_16k", 16000),
                "if_runtime_nested_8k": if_runtime_nested("if_runtime_nested_8k", 8000)})
 BF16_MODELS |= {"if_runtime_data_pos", "if_runtime_data_neg"}
-# The checker analyses both paths of every runtime If (exit 3 on a race, uninitialised read or
-# deadlock on either); the simulation then runs the path the input selects.
-for _name in [m for m in MODELS if m.startswith("if_runtime_")]:
-    RUN_ARGS[_name] = ["--check"]
 
 
 # The transformer encoder of the sweep example in docs/sweeps.md (docs/examples/sweep_encoder.sh).
@@ -1238,6 +1326,14 @@ EINSUM_MODELS = {
     "einsum_bid_jd": _einsum("einsum_bid_jd", "bid,jd->bij", (2, 5, 12), (7, 12), opset=12),
     "einsum_implicit": _einsum("einsum_implicit", "ij,jk", (6, 20), (20, 9)),
     "einsum_transpose": _einsum("einsum_transpose", "abc->cab", (3, 4, 5)),
+    # Ellipsis (rank from the shapes), a letter summed within one input, several contracted
+    # letters folded into one K, and three inputs combined left to right.
+    "einsum_ellipsis": _einsum("einsum_ellipsis", "...ij,jk->...ik", (2, 3, 4, 5), (5, 6)),
+    "einsum_private_sum": _einsum("einsum_private_sum", "bij,jk->bk", (2, 7, 9), (9, 4)),
+    "einsum_multi_contract": _einsum("einsum_multi_contract", "abcd,cdb->a", (5, 3, 4, 6), (4, 6, 3)),
+    "einsum_three": zoo_op("einsum_three", [n("Einsum", ["x", "u", "v"], ["y"], equation="i,j,ij->",
+                                              name="es")], (7,),
+                           [lambda r: const("u", rnd(r, 5)), lambda r: const("v", rnd(r, 7, 5))]),
 }
 ZOO_MODELS.update(EINSUM_MODELS)
 ZOO_MODELS.update({
@@ -1378,8 +1474,12 @@ BF16_MODELS |= {"ext_mlp"}
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME
-        print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
+    if sys.argv[1] == "--run-args":  # extra `trnsim run` options of model NAME (of all: NAME ARGS)
+        if len(sys.argv) == 2:
+            for name, args in RUN_ARGS.items():
+                print(name, " ".join(args))
+        else:
+            print(" ".join(RUN_ARGS.get(sys.argv[2], [])))
         return
     if sys.argv[1] == "--list":  # NAME DTYPES per line, for tests/CMakeLists.txt
         for name in MODELS:
@@ -1389,7 +1489,7 @@ def main():
     names = sys.argv[2:] or list(MODELS)
     os.makedirs(out, exist_ok=True)
     for name in names:
-        m, inputs = {**MODELS, **BENCH_MODELS}[name](np.random.default_rng(42))
+        m, inputs = {**MODELS, **BENCH_MODELS, **CLI_MODELS}[name](np.random.default_rng(42))
         if name in EXTERNAL_DATA:
             onnx.save(m, os.path.join(out, name + ".onnx"), save_as_external_data=True,
                       **EXTERNAL_DATA[name])

@@ -173,3 +173,12 @@ TEST_CASE("npy: bad files give one-line errors naming the file", "[npy]") {
   CHECK(read_error(bad("missing.npy")) ==
         bad("missing.npy") + ": cannot open: No such file or directory");
 }
+
+TEST_CASE("output file stems: sanitized names, collisions numbered in output order", "[support]") {
+  CHECK(unique_file_stems({"13", "1 minute timer", "{\"a\": 1}", "x.y-z"}) ==
+        std::vector<std::string>{"13", "1_minute_timer", "__a___1_", "x.y-z"});
+  // "a:b" and "a/b" both sanitize to a_b; "a_b.2" is another output's own name, so the
+  // second colliding one skips it.
+  CHECK(unique_file_stems({"a:b", "a_b.2", "a/b", "a b"}) ==
+        std::vector<std::string>{"a_b", "a_b.2", "a_b.3", "a_b.4"});
+}

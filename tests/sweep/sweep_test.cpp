@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -235,5 +236,121 @@ TEST_CASE("sweep report writes a Pareto plot and summary", "[sweep]") {
   std::string md = slurp(d / "rep/summary.md");
   CHECK(md.find("8 design points, 8 ok") != std::string::npos);
   CHECK(lines(slurp(d / "rep/pareto.csv")) >= 2);
+  fs::remove_all(d);
+}
+
+namespace {
+
+std::vector<std::string> sorted_lines(const std::string& text) {
+  std::vector<std::string> v;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) v.push_back(line);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// A sweep of the e2e test's small encoder over `axes` (YAML lines under `axes:`); returns its
+// stdout and leaves the table in DIR/NAME.csv.
+Result sweep_encoder(const fs::path& d, const std::string& name, const std::string& axes,
+                     const std::string& flags = "") {
+  if (!fs::exists(d / "encoder_small.onnx")) {
+    const std::string gen = "/usr/bin/python3 " + std::string(TRNSIM_TEST_DATA) +
+                            "/models/make_models.py " + d.string() + " encoder_small > /dev/null";
+    REQUIRE(std::system(gen.c_str()) == 0);
+  }
+  write(d / (name + ".yaml"), "chip: trn1\naxes:\n" + axes +
+                                  "workloads:\n  - model: encoder_small.onnx\n"
+                                  "    shapes: {x: [1, 32, 64]}\n");
+  return run("sweep " + (d / (name + ".yaml")).string() + " -o " + (d / (name + ".csv")).string() +
+             " -j 2 " + flags);
+}
+
+}  // namespace
+
+TEST_CASE("the compile cache: software-visible parameters recompile, clocks and bandwidths do not",
+          "[sweep]") {
+  fs::path d = scratch("cache");
+  // 2 clocks x 2 DMA bandwidths: one program for all four points.
+  Result r = sweep_encoder(d, "timing", "  pe.clock_ghz: [1.4, 2.8]\n  dma.engine_gbps: [8, 32]\n");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("4 design points, 0 not ok, 1 model compilation(s);") != std::string::npos);
+  // 2 clocks x 2 SBUF sizes: the SBUF size is software-visible (the allocator plans for it), so
+  // two programs; the clock still is not.
+  r = sweep_encoder(d, "sbuf", "  pe.clock_ghz: [1.4, 2.8]\n  sbuf.bytes_per_partition: [65536, 196608]\n");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("4 design points, 0 not ok, 2 model compilation(s);") != std::string::npos);
+  // Every isa::Target field is software-visible: PE array, PSUM, semaphores, queues, cores each
+  // give their own program.
+  r = sweep_encoder(d, "target", "  pe.rows: [64, 128]\n  dma.queues: [8, 16]\n");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("4 design points, 0 not ok, 4 model compilation(s);") != std::string::npos);
+  // Without the cache every point compiles for itself: the same tables.
+  for (const std::string name : {"timing", "sbuf", "target"}) {
+    INFO(name);
+    const auto& axes = name == "timing"
+                           ? "  pe.clock_ghz: [1.4, 2.8]\n  dma.engine_gbps: [8, 32]\n"
+                           : name == "sbuf" ? "  pe.clock_ghz: [1.4, 2.8]\n  sbuf.bytes_per_partition: [65536, 196608]\n"
+                                            : "  pe.rows: [64, 128]\n  dma.queues: [8, 16]\n";
+    Result u = sweep_encoder(d, name + "_uncached", axes, "--no-compile-cache");
+    REQUIRE(u.code == 0);
+    CHECK(u.out.find("compilation") == std::string::npos);
+    CHECK(slurp(d / (name + "_uncached.csv")) == slurp(d / (name + ".csv")));
+    // The full stats of every point too (JSON lines, in the order the points finished).
+    CHECK(sorted_lines(slurp(d / (name + "_uncached.csv.jsonl"))) ==
+          sorted_lines(slurp(d / (name + ".csv.jsonl"))));
+  }
+  // The timing points really differ (the cache did not hand out one result).
+  const auto rows = csv_rows(slurp(d / "timing.csv"), nullptr);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0][6] != rows[3][6]);
+  fs::remove_all(d);
+}
+
+TEST_CASE("a resumed sweep reuses what the killed one compiled, unless the model changed",
+          "[sweep]") {
+  fs::path d = scratch("cache_resume");
+  std::string clocks;
+  for (int i = 0; i < 40; ++i) clocks += (i ? ", " : "") + std::to_string(1.0 + 0.05 * i);
+  Result r = sweep_encoder(d, "full", "  pe.clock_ghz: [" + clocks + "]\n");
+  REQUIRE(r.code == 0);
+  const std::string part = (d / "part.csv").string(), spec = (d / "part.yaml").string();
+  fs::copy_file(d / "full.yaml", spec);
+  auto kill_part_way = [&] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = ::open("/dev/null", O_WRONLY);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(TRNSIM_BINARY, TRNSIM_BINARY, "sweep", spec.c_str(), "-o", part.c_str(), "-j", "1",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // A row is in only after the model was compiled.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (!fs::exists(part) || lines(slurp(part)) < 3))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    REQUIRE(lines(slurp(part)) >= 3);
+    REQUIRE(lines(slurp(part)) < 41);
+  };
+  kill_part_way();
+  r = run("sweep " + spec + " -o " + part + " --resume -j 2");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("0 model compilation(s) (1 reused from the interrupted run)") !=
+        std::string::npos);
+  CHECK(slurp(part) == slurp(d / "full.csv"));
+  // A model rewritten between the kill and the resume (new modification time) is compiled again.
+  fs::remove(part);
+  kill_part_way();
+  fs::last_write_time(d / "encoder_small.onnx",
+                      fs::last_write_time(d / "encoder_small.onnx") + std::chrono::seconds(5));
+  r = run("sweep " + spec + " -o " + part + " --resume -j 2");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find(", 1 model compilation(s);") != std::string::npos);
   fs::remove_all(d);
 }

@@ -16,7 +16,9 @@
 #include <set>
 #include <thread>
 
+#include "compiler/compile.h"
 #include "config/chip_config.h"
+#include "isa/target.h"
 #include "support/error.h"
 #include "support/file_util.h"
 #include "support/json.h"
@@ -73,15 +75,25 @@ std::string last_line(const std::string& path) {
   return line.substr(0, 300);
 }
 
-// The software-visible configuration decides the compiled program; points that share it reuse
-// one compilation.
-std::string compile_key(const SweepSpec& spec, const DesignPoint& p) {
+// "PATH size=N mtime=NS" (a file that cannot be stat'ed: "PATH missing").
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return path + " missing";
+  return fmt::format("{} size={} mtime={}.{:09}", path, static_cast<int64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
+}
+
+// FNV-1a, 64 bits, as 16 hex digits: a file name for a key.
+std::string hash_hex(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("{:016x}", h);
+}
+
+std::vector<std::string> point_sets(const SweepSpec& spec, const DesignPoint& p) {
   std::vector<std::string> sets = spec.sets;
   for (const auto& [k, v] : p.params) sets.push_back(k + "=" + v);
-  isa::Target t = config::load_chip(spec.chip, sets).target();
-  return fmt::format("w{}_c{}_p{}_s{}_b{}x{}_r{}_c{}_n{}_sem{}_q{}", p.workload, t.num_cores,
-                     t.partitions, t.sbuf_bytes_per_partition, t.psum_banks, t.psum_bank_bytes,
-                     t.pe_rows, t.pe_cols, t.max_moving_free, t.num_semaphores, t.num_dma_queues);
+  return sets;
 }
 
 void append_line(const std::string& path, const std::string& line) {
@@ -97,6 +109,21 @@ void append_line(const std::string& path, const std::string& line) {
 
 }  // namespace
 
+std::string workload_identity(const SweepSpec& spec, int workload, const std::string& self_exe) {
+  const Workload& wl = spec.workloads[workload];
+  std::string id = "trnsim: " + file_identity(self_exe) + "\n";
+  for (const auto& f : compiler::model_files(wl.path)) id += "model: " + file_identity(f) + "\n";
+  id += fmt::format("shapes: {}\ndtype: {}\ncores: {}\ntiming-only: {}\n",
+                    fmt::join(wl.shapes, " "), wl.dtype, wl.cores == 0 ? "all" : std::to_string(wl.cores),
+                    spec.timing_only);
+  return id;
+}
+
+std::string compile_key(const SweepSpec& spec, const DesignPoint& p, const std::string& identity) {
+  const isa::Target t = config::load_chip(spec.chip, point_sets(spec, p)).target();
+  return identity + "target: " + isa::target_key(t) + "\n";
+}
+
 std::vector<std::string> result_columns(const SweepSpec& spec) {
   std::vector<std::string> cols = {"index", "id", "workload"};
   for (const auto& ax : spec.axes) cols.push_back(ax.key);
@@ -106,7 +133,8 @@ std::vector<std::string> result_columns(const SweepSpec& spec) {
   return cols;
 }
 
-int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const RunOptions& o) {
+RunSummary run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts,
+                      const RunOptions& o) {
   const std::vector<std::string> header = result_columns(spec);
   const std::string jsonl = o.out_csv + ".jsonl";
   std::set<std::string> done;
@@ -134,12 +162,34 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
   int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool show = o.progress && isatty(2) && !std::getenv("CI");
 
-  // Compile each (workload, software-visible config) once; points wait for their compilation.
-  std::map<std::string, std::string> compiled;      // key -> .tbin path ("" while pending)
-  std::map<std::string, std::string> compile_error;  // key -> reason
-  std::vector<std::string> keys(pts.size());
-  for (size_t i : todo)
-    if (spec.workloads[pts[i].workload].is_model) keys[i] = compile_key(spec, pts[i]);
+  // Compile each model once per compile key (what the compiler reads); points wait for their
+  // compilation. Programs live in WORK/compiled/HASH.tbin beside HASH.key (the key's text), so a
+  // resumed sweep reuses what the killed one compiled, unless something in the key changed.
+  RunSummary summary;
+  std::map<std::string, std::string> compiled;      // hash -> .tbin path ("" while pending)
+  std::map<std::string, std::string> compile_error;  // hash -> reason
+  std::vector<std::string> keys(pts.size());          // hash of each model point's key
+  const fs::path cache_dir = work / "compiled";
+  if (o.compile_cache) {
+    fs::create_directories(cache_dir);
+    std::map<int, std::string> identity;  // per workload
+    for (size_t i : todo) {
+      const int w = pts[i].workload;
+      if (!spec.workloads[w].is_model) continue;
+      if (!identity.count(w)) identity[w] = workload_identity(spec, w, o.self_exe);
+      const std::string key = compile_key(spec, pts[i], identity[w]);
+      keys[i] = hash_hex(key);
+      if (compiled.count(keys[i])) continue;
+      const fs::path tbin = cache_dir / (keys[i] + ".tbin"), key_file = cache_dir / (keys[i] + ".key");
+      std::error_code ec;
+      if (fs::exists(tbin, ec) && fs::exists(key_file, ec) && read_text_file(key_file) == key) {
+        compiled[keys[i]] = tbin.string();
+        ++summary.reused;
+      } else {
+        write_file_atomic(key_file.string(), key);
+      }
+    }
+  }
 
   std::vector<Child> running;
   size_t next = 0, finished = 0, failures = 0;
@@ -160,6 +210,19 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     if (status != "ok") ++failures;
   };
 
+  // The options a point's model compiles with (`trnsim compile`, or `run MODEL.onnx` uncached).
+  auto add_compile_args = [&](std::vector<std::string>& argv, const SweepSpec& spec,
+                              const DesignPoint& p) {
+    const Workload& wl = spec.workloads[p.workload];
+    for (const auto& s : wl.shapes) argv.insert(argv.end(), {"--shape", s});
+    argv.insert(argv.end(), {"--dtype", wl.dtype});
+    if (wl.cores != 1) {  // data parallel: a number, or every core of this point's chip
+      int n = wl.cores;
+      if (n == 0) n = config::load_chip(spec.chip, point_sets(spec, p)).target().num_cores;
+      argv.insert(argv.end(), {"--cores", std::to_string(n)});
+    }
+  };
+
   auto launch_run = [&](size_t i) {
     const DesignPoint& p = pts[i];
     const Workload& wl = spec.workloads[p.workload];
@@ -168,10 +231,11 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     c.log = (work / fmt::format("{}.log", p.id)).string();
     c.stats = (work / fmt::format("{}.json", p.id)).string();
     std::vector<std::string> argv = {o.self_exe, "run"};
-    argv.push_back(wl.is_model ? compiled[keys[i]] : wl.path);
+    argv.push_back(wl.is_model && o.compile_cache ? compiled[keys[i]] : wl.path);
     argv.insert(argv.end(), {"--chip", spec.chip});
     for (const auto& s : spec.sets) argv.insert(argv.end(), {"--set", s});
     for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
+    if (wl.is_model && !o.compile_cache) add_compile_args(argv, spec, p);
     if (spec.timing_only) argv.push_back("--timing-only");
     argv.insert(argv.end(), {"--stats", c.stats});
     std::remove(c.stats.c_str());
@@ -186,22 +250,15 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     Child c;
     c.point = i;
     c.compile = true;
-    std::string out = (work / (keys[i] + ".tbin")).string();
+    std::string out = (cache_dir / (keys[i] + ".tbin")).string();
     c.log = out + ".log";
     std::vector<std::string> argv = {o.self_exe, "compile", wl.path, "--chip", spec.chip};
     for (const auto& s : spec.sets) argv.insert(argv.end(), {"--set", s});
     for (const auto& [k, v] : p.params) argv.insert(argv.end(), {"--set", k + "=" + v});
-    for (const auto& s : wl.shapes) argv.insert(argv.end(), {"--shape", s});
-    argv.insert(argv.end(), {"--dtype", wl.dtype, "-o", out});
-    if (wl.cores != 1) {  // data parallel: a number, or every core of this point's chip
-      int n = wl.cores;
-      if (n == 0) {
-        std::vector<std::string> sets = spec.sets;
-        for (const auto& [k, v] : p.params) sets.push_back(k + "=" + v);
-        n = config::load_chip(spec.chip, sets).target().num_cores;
-      }
-      argv.insert(argv.end(), {"--cores", std::to_string(n)});
-    }
+    add_compile_args(argv, spec, p);
+    if (spec.timing_only) argv.push_back("--timing-only");  // no weights in the program
+    argv.insert(argv.end(), {"-o", out});
+    ++summary.compiles;
     compiled[keys[i]] = "";
     c.stats = out;
     c.start = Clock::now();
@@ -234,7 +291,7 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
     }
     while (static_cast<int>(running.size()) < jobs && next < todo.size()) {
       size_t i = todo[next++];
-      if (!spec.workloads[pts[i].workload].is_model) {
+      if (!spec.workloads[pts[i].workload].is_model || !o.compile_cache) {
         launch_run(i);
       } else if (compiled.count(keys[i])) {
         waiting.push_back(i);
@@ -308,7 +365,8 @@ int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const
   write_file_atomic(o.out_csv, text);
   std::error_code ec;
   fs::remove_all(work, ec);
-  return static_cast<int>(failures);
+  summary.not_ok = static_cast<int>(failures);
+  return summary;
 }
 
 }  // namespace trnsim::cli::sweep

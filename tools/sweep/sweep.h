@@ -56,12 +56,30 @@ struct RunOptions {
   bool resume = false;
   std::string self_exe;  // the trnsim binary to fork for each point
   bool progress = true;  // progress line on a terminal (never when CI is set or not a tty)
+  // Compile each model once per compile_key() and run the points from the program. Off: every
+  // point compiles its model itself (slower; the results are the same).
+  bool compile_cache = true;
+};
+
+struct RunSummary {
+  int not_ok = 0;    // points that did not finish with status ok
+  int compiles = 0;  // model compilations run (cache misses)
+  int reused = 0;    // compiled programs found from an earlier, interrupted run (--resume)
 };
 
 // Runs the points (each in its own process), appending a CSV row and a JSON-lines record
 // (OUT.csv.jsonl) per point as it finishes; at the end rewrites the CSV sorted by index.
-// Returns the number of points that did not finish with status ok.
-int run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts, const RunOptions& o);
+RunSummary run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts,
+                      const RunOptions& o);
+
+// What a model workload's programs depend on besides the chip, as text: the trnsim binary and
+// the model's files (compiler::model_files: path, size, modification time), the workload's
+// shapes, dtype and cores, and the timing-only flag. Reads the model (without its weights).
+std::string workload_identity(const SweepSpec& spec, int workload, const std::string& self_exe);
+// The compile-cache key of a model point: its workload's identity and every field of the
+// point's isa::Target (isa::target_key), the only view of the chip the compiler has. Points
+// with equal keys share one compilation; clocks, bandwidths, latencies and energy are not in it.
+std::string compile_key(const SweepSpec& spec, const DesignPoint& p, const std::string& identity);
 
 // Joins shard CSVs into one table sorted by index; with a spec, checks that every point is
 // present exactly once. Throws InputError on duplicates, missing points or mismatched headers.
