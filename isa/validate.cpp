@@ -322,6 +322,11 @@ class Checker {
           problem(in, fmt::format("dst has {} elements but src has {}", total_elems(ap(in, 1)),
                                   total_elems(ap(in, 2))));
         return;
+      case Opcode::Ldr:
+        if (ap(in, 1).present() && total_elems(ap(in, 1)) != 1)
+          problem(in, fmt::format("src must be one element, found [{},{}]",
+                                  ap(in, 1).num_partitions, free_elems(ap(in, 1))));
+        return;
       case Opcode::DmaGather:
         dma_psum(in);
         int32_index(in, 3);

@@ -13,7 +13,8 @@
 namespace trnsim::model {
 
 struct SimOptions {
-  // Skip all data work (no memories are allocated); the simulated time is identical.
+  // Skip all data work (no memories are allocated); the simulated time is identical, except
+  // for programs that branch on data: `ldr` then loads 0.
   bool timing_only = false;
   // Write a Chrome Trace Event timeline here ("" = no tracing, which costs nothing).
   std::string trace_path;

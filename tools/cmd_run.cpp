@@ -186,9 +186,14 @@ void run(const RunArgs& a) {
     model::CheckReport cr = model::check_program(prog, chip.target(), co);
     std::string text = cr.text();
     std::fwrite(text.data(), 1, text.size(), stdout);
-    check_problems = cr.races.size() + cr.uninit.size() + cr.dropped;
-    std::printf("check: %zu race(s), %zu uninitialised read(s)\n", cr.races.size(),
-                cr.uninit.size());
+    // A deadlock on a path the simulation does not take would otherwise go unnoticed.
+    check_problems = cr.races.size() + cr.uninit.size() + cr.dropped + (cr.deadlock ? 1 : 0);
+    std::string paths;
+    if (cr.paths > 1 || cr.paths_truncated)
+      paths = fmt::format(" on {} path(s) through branches on ldr values{}", cr.paths,
+                          cr.paths_truncated ? " (more not analysed)" : "");
+    std::printf("check: %zu race(s), %zu uninitialised read(s)%s%s\n", cr.races.size(),
+                cr.uninit.size(), cr.deadlock ? ", a deadlock" : "", paths.c_str());
   }
 
   model::SimResult r = model::simulate(prog, chip, opts);
@@ -238,7 +243,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--cores", a->cores,
                   ".onnx only: split the batch over this many NeuronCores (data parallel)");
   cmd->add_flag("--check", a->check,
-                "check for races and uninitialised reads first (docs/checks.md); exit 3 if any");
+                "check for races, uninitialised reads and deadlocks first, on every path (docs/checks.md); exit 3 if any");
   cmd->callback([a] { run(*a); });
 }
 

@@ -1,7 +1,6 @@
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/frontend/einsum.h"
 #include "compiler/frontend/external_data.h"
-#include "compiler/frontend/inline_if.h"
 
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -14,7 +13,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "compiler/ops/op_table.h"
@@ -315,6 +316,187 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& src, const Lo
 
 namespace {
 
+// Einsum rewriting, in the main graph and in every If branch.
+void rewrite_all_einsums(onnx::GraphProto& g, const std::string& src, int opset) {
+  rewrite_einsums(g, src, opset);
+  for (auto& n : *g.mutable_node())
+    for (auto& a : *n.mutable_attribute())
+      if (a.has_g()) rewrite_all_einsums(*a.mutable_g(), src, opset);
+}
+
+// ONNX nodes -> IR nodes. Names are scoped as in ONNX: a branch sees the names of the lists
+// around it, and its own names (which sibling branches may reuse) are new tensors; tensor names
+// are made unique across the graph (a reused name gets a suffix).
+class Converter {
+ public:
+  Converter(Graph& g, const std::string& src, int opset) : g_(g), src_(src), opset_(opset) {
+    scopes_.emplace_back();
+  }
+
+  // The tensor `name` names here (innermost scope first), created in this scope if none does.
+  int lookup(const std::string& name) {
+    if (auto id = find(name)) return *id;
+    return define(name);
+  }
+  std::optional<int> find(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      auto f = it->find(name);
+      if (f != it->end()) return f->second;
+    }
+    return std::nullopt;
+  }
+
+  void collect_elem_types(const onnx::GraphProto& gp) {
+    for (const auto& vi : gp.value_info())
+      if (vi.type().has_tensor_type()) elem_types_[vi.name()] = vi.type().tensor_type().elem_type();
+    for (const auto& vi : gp.output())
+      if (vi.type().has_tensor_type()) elem_types_.emplace(vi.name(), vi.type().tensor_type().elem_type());
+    for (const auto& n : gp.node())
+      for (const auto& a : n.attribute())
+        if (a.has_g()) collect_elem_types(a.g());
+  }
+
+  void add_initializer(onnx::TensorProto& init) {
+    int id = define(init.name());
+    Tensor& t = g_.t(id);
+    // Weights keep the file's fp32 bytes (moved out of the proto): no 8-byte-per-weight copy.
+    t.value = tensor_value(init, src_, init.has_raw_data() ? init.mutable_raw_data() : nullptr);
+    t.dtype = t.value->dtype;
+    t.shape = t.value->shape;
+    t.shape_known = true;
+  }
+
+  std::vector<Node> nodes(const google::protobuf::RepeatedPtrField<onnx::NodeProto>& nps) {
+    std::vector<Node> out;
+    for (const auto& np : nps) out.push_back(convert(np));
+    return out;
+  }
+
+ private:
+  int define(const std::string& name) {
+    auto& scope = scopes_.back();
+    auto f = scope.find(name);
+    if (f != scope.end()) return f->second;
+    Tensor t;
+    t.name = name;
+    for (int k = 2; tensor_names_.count(t.name); ++k) t.name = fmt::format("{}_{}", name, k);
+    tensor_names_.insert(t.name);
+    int id = g_.add_tensor(std::move(t));
+    scope[name] = id;
+    return id;
+  }
+
+  Node convert(const onnx::NodeProto& np) {
+    Node n;
+    n.op = np.op_type();
+    n.name = np.name().empty() ? fmt::format("{}_{}", n.op, index_) : np.name();
+    while (node_names_.count(n.name)) n.name += "_";
+    node_names_.insert(n.name);
+    ++index_;
+    std::string where = fmt::format("{}: node '{}' (op {})", src_, n.name, n.op);
+    if (!np.domain().empty() && np.domain() != "ai.onnx")
+      throw InputError(fmt::format("{}: domain '{}' is not supported; supported ops: {}", where,
+                                   np.domain(), supported_ops()));
+    const OpInfo* info = find_op(n.op);
+    if (!info)
+      throw InputError(fmt::format("{}: not supported; supported ops: {}", where,
+                                   supported_ops()));
+    if (n.op == "If") return convert_if(np, std::move(n), where);
+    for (const auto& a : np.attribute()) n.attrs[a.name()] = convert_attr(a, where);
+    if (n.op == "Constant") normalize_constant(n, where);
+    if (n.op == "Cast") {
+      auto dt = map_dtype(static_cast<int>(n.attr_int("to", 0)));
+      if (!dt)
+        throw InputError(fmt::format("{}: cast to {} is not supported", where,
+                                     onnx_type_name(static_cast<int>(n.attr_int("to", 0)))));
+      Attr a;
+      a.kind = Attr::Kind::String;
+      a.s = std::string(isa::dtype_name(*dt));
+      n.attrs["to_dtype"] = a;
+    }
+    if ((n.op == "Softmax" || n.op == "LogSoftmax") && opset_ < 13) {
+      // Before opset 13 Softmax and LogSoftmax flatten the input at `axis` (default 1).
+      Attr ax, legacy;
+      ax.i = n.attr_int("axis", 1);
+      legacy.i = 1;
+      n.attrs["axis"] = ax;
+      n.attrs["_legacy"] = legacy;
+    }
+    if (n.op == "BatchNormalization" && n.attr_int("training_mode", 0))
+      throw InputError(where + ": training_mode=1 is not supported");
+    for (const auto& [k, a] : n.attrs) {
+      bool ok = false;
+      for (auto s : info->attrs) ok = ok || s == k;
+      if (!ok)
+        throw InputError(fmt::format("{}: attribute '{}' is not supported", where, k));
+    }
+    for (const auto& name : np.input()) n.inputs.push_back(name.empty() ? -1 : lookup(name));
+    add_outputs(np, n);
+    return n;
+  }
+
+  void add_outputs(const onnx::NodeProto& np, Node& n) {
+    for (const auto& name : np.output()) {
+      if (name.empty()) {
+        n.outputs.push_back(-1);
+        continue;
+      }
+      int id = define(name);
+      auto et = elem_types_.find(name);
+      if (et != elem_types_.end())
+        if (auto dt = map_dtype(et->second)) g_.t(id).dtype = *dt;
+      n.outputs.push_back(id);
+    }
+  }
+
+  // If: the condition, both branches as node lists of their own scope, the captured tensors
+  // as further inputs (update_captures).
+  Node convert_if(const onnx::NodeProto& np, Node n, const std::string& where) {
+    const onnx::GraphProto* gs[2] = {nullptr, nullptr};
+    for (const auto& a : np.attribute()) {
+      if (a.name() == "then_branch" && a.has_g()) gs[0] = &a.g();
+      else if (a.name() == "else_branch" && a.has_g()) gs[1] = &a.g();
+      else throw InputError(fmt::format("{}: attribute '{}' is not supported", where, a.name()));
+    }
+    if (!gs[0] || !gs[1]) throw InputError(where + ": missing branch");
+    n.inputs.push_back(lookup(np.input(0)));
+    for (const onnx::GraphProto* bg : gs) {
+      if (bg->input_size() > 0) throw InputError(where + ": a branch with inputs is not valid");
+      if (bg->output_size() != np.output_size())
+        throw InputError(where + ": the branch's outputs differ from the node's");
+      onnx::GraphProto copy = *bg;  // initializers are taken over like the main graph's
+      scopes_.emplace_back();
+      Branch b;
+      for (onnx::TensorProto& init : *copy.mutable_initializer()) add_initializer(init);
+      b.nodes = nodes(copy.node());
+      for (const auto& o : copy.output()) {
+        auto id = find(o.name());
+        if (!id)
+          throw InputError(fmt::format("{}: branch output '{}' is not produced", where, o.name()));
+        b.outputs.push_back(*id);
+      }
+      // Yielded tensors produced in this branch stay (passes keep them and their producer).
+      for (int id : b.outputs)
+        for (const auto& [name, sid] : scopes_.back())
+          if (sid == id && !g_.t(id).is_const()) g_.t(id).is_branch_output = true;
+      scopes_.pop_back();
+      n.branches.push_back(std::move(b));
+    }
+    add_outputs(np, n);
+    update_captures(n);
+    return n;
+  }
+
+  Graph& g_;
+  const std::string& src_;
+  int opset_;
+  std::vector<std::map<std::string, int>> scopes_;
+  std::set<std::string> tensor_names_;
+  std::set<std::string> node_names_;
+  std::map<std::string, int> elem_types_;
+  int index_ = 0;
+};
+
 Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOptions& opts,
                   WeightRefs refs) {
   if (!model.has_graph()) throw InputError(src + ": not a valid ONNX model (no graph)");
@@ -368,33 +550,20 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
     }
   }
 
-  inline_constant_ifs(*gp, src);  // before reading value_info: branches bring their own
-  rewrite_einsums(*gp, src, opset);  // into Transpose/Unsqueeze/MatMul/Squeeze
+  rewrite_all_einsums(*gp, src, opset);  // into Transpose/Unsqueeze/MatMul/Squeeze
 
   Graph g;
   g.source = src;
   g.opset = opset;
-  std::map<std::string, int> ids;
-  auto tensor_id = [&](const std::string& name) {
-    auto it = ids.find(name);
-    if (it != ids.end()) return it->second;
-    Tensor t;
-    t.name = name;
-    int id = g.add_tensor(std::move(t));
-    ids[name] = id;
-    return id;
-  };
+  Converter cv(g, src, opset);
   // dtypes the ONNX shape inference found (ours re-derives shapes after constant folding).
-  std::map<std::string, int> elem_types;
-  for (const auto& vi : gp->value_info())
-    if (vi.type().has_tensor_type()) elem_types[vi.name()] = vi.type().tensor_type().elem_type();
+  cv.collect_elem_types(*gp);
 
   for (onnx::TensorProto& init : *gp->mutable_initializer()) {
-    int id = tensor_id(init.name());
-    Tensor& t = g.t(id);
     auto ref = refs.find(init.name());
     if (ref != refs.end() && init.raw_data() == weight_placeholder() &&
         init.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) {
+      Tensor& t = g.t(cv.lookup(init.name()));
       // Left in its file (timing-only): dtype and shape now, bytes only if something reads them.
       t.dtype = *map_dtype(init.data_type());
       t.shape.assign(init.dims().begin(), init.dims().end());
@@ -402,15 +571,11 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
       t.shape_known = true;
       continue;
     }
-    // Weights keep the file's fp32 bytes (moved out of the proto): no 8-byte-per-weight copy.
-    t.value = tensor_value(init, src, init.has_raw_data() ? init.mutable_raw_data() : nullptr);
-    t.dtype = t.value->dtype;
-    t.shape = t.value->shape;
-    t.shape_known = true;
+    cv.add_initializer(init);
   }
   for (const auto& in : gp->input()) {
     if (inits.count(in.name())) continue;
-    int id = tensor_id(in.name());
+    int id = cv.lookup(in.name());
     Tensor& t = g.t(id);
     const auto& tt = in.type().tensor_type();
     auto dt = map_dtype(tt.elem_type());
@@ -429,71 +594,13 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
     g.inputs.push_back(id);
   }
 
-  std::set<std::string> node_names;
-  int index = 0;
-  for (const auto& np : gp->node()) {
-    Node n;
-    n.op = np.op_type();
-    n.name = np.name().empty() ? fmt::format("{}_{}", n.op, index) : np.name();
-    while (node_names.count(n.name)) n.name += "_";
-    node_names.insert(n.name);
-    ++index;
-    std::string where = fmt::format("{}: node '{}' (op {})", src, n.name, n.op);
-    if (!np.domain().empty() && np.domain() != "ai.onnx")
-      throw InputError(fmt::format("{}: domain '{}' is not supported; supported ops: {}", where,
-                                   np.domain(), supported_ops()));
-    const OpInfo* info = find_op(n.op);
-    if (!info)
-      throw InputError(fmt::format("{}: not supported; supported ops: {}", where,
-                                   supported_ops()));
-    for (const auto& a : np.attribute()) n.attrs[a.name()] = convert_attr(a, where);
-    if (n.op == "Constant") normalize_constant(n, where);
-    if (n.op == "Cast") {
-      auto dt = map_dtype(static_cast<int>(n.attr_int("to", 0)));
-      if (!dt)
-        throw InputError(fmt::format("{}: cast to {} is not supported", where,
-                                     onnx_type_name(static_cast<int>(n.attr_int("to", 0)))));
-      Attr a;
-      a.kind = Attr::Kind::String;
-      a.s = std::string(isa::dtype_name(*dt));
-      n.attrs["to_dtype"] = a;
-    }
-    if ((n.op == "Softmax" || n.op == "LogSoftmax") && opset < 13) {
-      // Before opset 13 Softmax and LogSoftmax flatten the input at `axis` (default 1).
-      Attr ax, legacy;
-      ax.i = n.attr_int("axis", 1);
-      legacy.i = 1;
-      n.attrs["axis"] = ax;
-      n.attrs["_legacy"] = legacy;
-    }
-    if (n.op == "BatchNormalization" && n.attr_int("training_mode", 0))
-      throw InputError(where + ": training_mode=1 is not supported");
-    for (const auto& [k, a] : n.attrs) {
-      bool ok = false;
-      for (auto s : info->attrs) ok = ok || s == k;
-      if (!ok)
-        throw InputError(fmt::format("{}: attribute '{}' is not supported", where, k));
-    }
-    for (const auto& name : np.input()) n.inputs.push_back(name.empty() ? -1 : tensor_id(name));
-    for (const auto& name : np.output()) {
-      if (name.empty()) {
-        n.outputs.push_back(-1);
-        continue;
-      }
-      int id = tensor_id(name);
-      auto et = elem_types.find(name);
-      if (et != elem_types.end())
-        if (auto dt = map_dtype(et->second)) g.t(id).dtype = *dt;
-      n.outputs.push_back(id);
-    }
-    g.nodes.push_back(std::move(n));
-  }
+  g.nodes = cv.nodes(gp->node());
   for (const auto& out : gp->output()) {
-    auto it = ids.find(out.name());
-    if (it == ids.end())
+    auto id = cv.find(out.name());
+    if (!id)
       throw InputError(fmt::format("{}: output '{}' is not produced by any node", src, out.name()));
-    g.t(it->second).is_output = true;
-    g.outputs.push_back(it->second);
+    g.t(*id).is_output = true;
+    g.outputs.push_back(*id);
   }
   return g;
 }

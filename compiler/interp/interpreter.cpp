@@ -19,6 +19,29 @@ std::vector<Value> eval_node(const Graph& g, const Node& n, const std::vector<co
   }
 }
 
+namespace {
+// Evaluates `nodes` in order; an If evaluates the branch its condition selects.
+void run_nodes(const Graph& g, const std::vector<Node>& nodes, std::vector<std::optional<Value>>& vals) {
+  for (const Node& n : nodes) {
+    if (n.op == "If") {
+      const auto& c = vals.at(n.inputs.at(0));
+      if (!c || c->numel() != 1)
+        throw InputError(fmt::format("{}: the condition is not one value", g.where(n)));
+      const Branch& b = n.branches.at(c->data.get(0) != 0 ? 0 : 1);
+      run_nodes(g, b.nodes, vals);
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (n.outputs[k] >= 0) vals[n.outputs[k]] = vals.at(b.outputs.at(k));
+      continue;
+    }
+    std::vector<const Value*> in;
+    for (int id : n.inputs) in.push_back(id >= 0 && vals[id] ? &*vals[id] : nullptr);
+    auto out = eval_node(g, n, in);
+    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
+      if (n.outputs[k] >= 0) vals[n.outputs[k]] = std::move(out[k]);
+  }
+}
+}  // namespace
+
 std::map<std::string, Value> interpret(const Graph& g, const std::map<std::string, Value>& inputs) {
   std::vector<std::optional<Value>> vals(g.tensors.size());
   for (size_t i = 0; i < g.tensors.size(); ++i)
@@ -32,13 +55,7 @@ std::map<std::string, Value> interpret(const Graph& g, const std::map<std::strin
                                    shape_str(it->second.shape), shape_str(t.shape)));
     vals[id] = it->second;
   }
-  for (const Node& n : g.nodes) {
-    std::vector<const Value*> in;
-    for (int id : n.inputs) in.push_back(id >= 0 && vals[id] ? &*vals[id] : nullptr);
-    auto out = eval_node(g, n, in);
-    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
-      if (n.outputs[k] >= 0) vals[n.outputs[k]] = std::move(out[k]);
-  }
+  run_nodes(g, g.nodes, vals);
   std::map<std::string, Value> result;
   for (int id : g.outputs) {
     if (!vals[id]) throw InputError(fmt::format("{}: output '{}' not computed", g.source, g.t(id).name));

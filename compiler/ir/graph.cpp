@@ -178,6 +178,124 @@ std::string Graph::where(const Node& n) const {
   return fmt::format("{}: node '{}' (op {})", source, n.name, n.op);
 }
 
+namespace {
+
+void collect_captures(const std::vector<Node>& nodes, std::set<int>& inner, std::set<int>& seen,
+                      std::vector<int>& out) {
+  auto use = [&](int id) {
+    if (id >= 0 && !inner.count(id) && seen.insert(id).second) out.push_back(id);
+  };
+  for (const Node& n : nodes) {
+    for (int id : n.inputs) use(id);
+    for (const Branch& b : n.branches) {
+      std::set<int> in2 = inner;
+      collect_captures(b.nodes, in2, seen, out);
+      for (int id : b.outputs)
+        if (!in2.count(id)) use(id);
+    }
+    for (int id : n.outputs)
+      if (id >= 0) inner.insert(id);
+  }
+}
+
+}  // namespace
+
+std::vector<int> captured_tensors(const Node& if_node) {
+  std::vector<int> out;
+  std::set<int> seen;
+  if (!if_node.inputs.empty()) seen.insert(if_node.inputs[0]);  // the condition comes first
+  for (const Branch& b : if_node.branches) {
+    std::set<int> inner;
+    collect_captures(b.nodes, inner, seen, out);
+    for (int id : b.outputs)
+      if (id >= 0 && !inner.count(id) && seen.insert(id).second) out.push_back(id);
+  }
+  return out;
+}
+
+void update_captures(Node& if_node) {
+  std::vector<int> in{if_node.inputs.at(0)};
+  for (int id : captured_tensors(if_node)) in.push_back(id);
+  if_node.inputs = std::move(in);
+}
+
+void for_each_node_list(Graph& g, const std::function<void(Graph&)>& pass) {
+  for (Node& n : g.nodes) {
+    if (n.branches.empty()) continue;
+    for (Branch& b : n.branches) {
+      std::swap(g.nodes, b.nodes);
+      std::swap(g.outputs, b.outputs);
+      try {
+        for_each_node_list(g, pass);
+      } catch (...) {
+        std::swap(g.nodes, b.nodes);
+        std::swap(g.outputs, b.outputs);
+        throw;
+      }
+      std::swap(g.nodes, b.nodes);
+      std::swap(g.outputs, b.outputs);
+    }
+    update_captures(n);
+  }
+  pass(g);
+}
+
+void rename_inputs(std::vector<Node>& nodes, const std::vector<int>& map) {
+  auto ren = [&](int& id) {
+    if (id >= 0 && static_cast<size_t>(id) < map.size()) id = map[id];
+  };
+  for (Node& n : nodes) {
+    for (int& id : n.inputs) ren(id);
+    for (Branch& b : n.branches) {
+      rename_inputs(b.nodes, map);
+      for (int& id : b.outputs) ren(id);
+    }
+  }
+}
+
+namespace {
+
+struct Verifier {
+  const Graph& g;
+  std::function<void(const std::string&)> fail;
+  std::set<std::string> names;
+
+  // `defined` holds what the list may read; it gains the list's own outputs.
+  void list(const std::vector<Node>& nodes, std::vector<char>& defined) {
+    const int nt = static_cast<int>(g.tensors.size());
+    for (const Node& n : nodes) {
+      if (!names.insert(n.name).second) fail("duplicate node name '" + n.name + "'");
+      for (int in : n.inputs) {
+        if (in < -1 || in >= nt) fail("node '" + n.name + "' has a bad input id");
+        if (in >= 0 && !defined[in])
+          fail("node '" + n.name + "' reads '" + g.tensors[in].name + "' before it is produced");
+      }
+      if (n.op == "If" && (n.branches.size() != 2 || n.inputs.empty()))
+        fail("If node '" + n.name + "' needs a condition and two branches");
+      for (const Branch& b : n.branches) {
+        std::vector<char> inner = defined;
+        list(b.nodes, inner);
+        if (b.outputs.size() != n.outputs.size())
+          fail("a branch of '" + n.name + "' yields " + std::to_string(b.outputs.size()) +
+               " tensors for " + std::to_string(n.outputs.size()) + " outputs");
+        for (int o : b.outputs)
+          if (o < 0 || o >= nt || !inner[o])
+            fail("a branch of '" + n.name + "' yields a tensor it does not define or see");
+      }
+      for (int out : n.outputs) {
+        if (out < -1 || out >= nt) fail("node '" + n.name + "' has a bad output id");
+        if (out < 0) continue;
+        if (defined[out]) fail("tensor '" + g.tensors[out].name + "' is produced twice");
+        if (!g.tensors[out].shape_known)
+          fail("tensor '" + g.tensors[out].name + "' has no shape");
+        defined[out] = 1;
+      }
+    }
+  }
+};
+
+}  // namespace
+
 void verify(const Graph& g, const std::string& after_pass) {
   auto fail = [&](const std::string& what) {
     throw std::logic_error(fmt::format("{}: IR verifier after pass '{}': {}", g.source,
@@ -187,23 +305,8 @@ void verify(const Graph& g, const std::string& after_pass) {
   std::vector<char> defined(nt, 0);
   for (int id = 0; id < nt; ++id)
     if (g.tensors[id].is_input || g.tensors[id].is_const()) defined[id] = 1;
-  std::set<std::string> names;
-  for (const Node& n : g.nodes) {
-    if (!names.insert(n.name).second) fail("duplicate node name '" + n.name + "'");
-    for (int in : n.inputs) {
-      if (in < -1 || in >= nt) fail("node '" + n.name + "' has a bad input id");
-      if (in >= 0 && !defined[in])
-        fail("node '" + n.name + "' reads '" + g.tensors[in].name + "' before it is produced");
-    }
-    for (int out : n.outputs) {
-      if (out < -1 || out >= nt) fail("node '" + n.name + "' has a bad output id");
-      if (out < 0) continue;
-      if (defined[out]) fail("tensor '" + g.tensors[out].name + "' is produced twice");
-      if (!g.tensors[out].shape_known)
-        fail("tensor '" + g.tensors[out].name + "' has no shape");
-      defined[out] = 1;
-    }
-  }
+  Verifier v{g, fail, {}};
+  v.list(g.nodes, defined);
   for (int o : g.outputs) {
     if (o < 0 || o >= nt || !defined[o]) fail("graph output is never produced");
     if (!g.tensors[o].is_output) fail("graph output '" + g.tensors[o].name + "' is not marked");
@@ -233,20 +336,32 @@ std::string attr_str(const Attr& a) {
   }
   return "?";
 }
+
+void dump_nodes(const Graph& g, const std::vector<Node>& nodes, const std::string& indent,
+                std::string& s) {
+  for (const Node& n : nodes) {
+    std::vector<std::string> outs, ins, attrs;
+    for (int o : n.outputs) outs.push_back(tensor_ref(g, o));
+    for (int i : n.inputs) ins.push_back(tensor_ref(g, i));
+    for (const auto& [k, a] : n.attrs) attrs.push_back(k + "=" + attr_str(a));
+    s += fmt::format("{}{} = {}({}){} @{}\n", indent, fmt::join(outs, ", "), n.op,
+                     fmt::join(ins, ", "),
+                     attrs.empty() ? "" : fmt::format(" {{{}}}", fmt::join(attrs, ", ")), n.name);
+    for (size_t b = 0; b < n.branches.size(); ++b) {
+      s += fmt::format("{}  {}:\n", indent, b == 0 ? "then" : "else");
+      dump_nodes(g, n.branches[b].nodes, indent + "    ", s);
+      std::vector<std::string> ys;
+      for (int o : n.branches[b].outputs) ys.push_back(tensor_ref(g, o));
+      s += fmt::format("{}    yield {}\n", indent, fmt::join(ys, ", "));
+    }
+  }
+}
 }  // namespace
 
 std::string dump(const Graph& g) {
   std::string s = fmt::format("graph {} opset {}\n", g.source, g.opset);
   for (int i : g.inputs) s += "  input " + tensor_ref(g, i) + "\n";
-  for (const Node& n : g.nodes) {
-    std::vector<std::string> outs, ins, attrs;
-    for (int o : n.outputs) outs.push_back(tensor_ref(g, o));
-    for (int i : n.inputs) ins.push_back(tensor_ref(g, i));
-    for (const auto& [k, a] : n.attrs) attrs.push_back(k + "=" + attr_str(a));
-    s += fmt::format("  {} = {}({}){} @{}\n", fmt::join(outs, ", "), n.op, fmt::join(ins, ", "),
-                     attrs.empty() ? "" : fmt::format(" {{{}}}", fmt::join(attrs, ", ")),
-                     n.name);
-  }
+  dump_nodes(g, g.nodes, "  ", s);
   for (int o : g.outputs) s += "  output " + tensor_ref(g, o) + "\n";
   return s;
 }

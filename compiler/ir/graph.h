@@ -216,15 +216,33 @@ struct Tensor {
   std::optional<Value> value;  // constant data (initializers, Constant nodes, folded results)
   bool is_input = false;       // graph input (runtime data)
   bool is_output = false;      // graph output
+  bool is_branch_output = false;  // produced in an If branch and yielded as the If's output
   bool is_const() const { return value.has_value(); }
+  // Read beyond the node list that produces it (a graph or branch output): passes must keep it
+  // and its producer (no forwarding, fusing or aliasing it away).
+  bool escapes() const { return is_output || is_branch_output; }
+};
+
+struct Node;
+
+// One branch of an `If` node: its nodes, in order, and the tensors it yields as the If's
+// outputs (one per output). Branches share the graph's tensor table; their nodes may read
+// tensors of the enclosing node lists (which the If lists among its inputs, see Node).
+struct Branch {
+  std::vector<Node> nodes;
+  std::vector<int> outputs;
 };
 
 struct Node {
   std::string name;  // ONNX node name (made unique and non-empty by the frontend)
   std::string op;    // ONNX op type
-  std::vector<int> inputs;   // tensor ids; -1 = optional input left out
+  // Tensor ids; -1 = optional input left out. An `If` reads its condition (input 0) and, as
+  // inputs 1.., every tensor of the enclosing lists that its branches read (captured_tensors),
+  // so passes see those uses like any other.
+  std::vector<int> inputs;
   std::vector<int> outputs;  // tensor ids; -1 = optional output not produced
   std::map<std::string, Attr> attrs;
+  std::vector<Branch> branches;  // If: then, else
 
   bool has_attr(const std::string& k) const { return attrs.count(k) != 0; }
   int64_t attr_int(const std::string& k, int64_t def) const;
@@ -251,8 +269,24 @@ struct Graph {
   std::string where(const Node& n) const;
 };
 
-// Structural checks between passes: topological order, single producer, known shapes of
-// every produced tensor, valid ids. Throws std::logic_error (a compiler bug) naming the pass.
+// The tensors of enclosing node lists that an If's branches read (node inputs, nested Ifs'
+// captures, outputs passed through), in first-use order, without the condition.
+std::vector<int> captured_tensors(const Node& if_node);
+// Sets an If's inputs to its condition and captured_tensors().
+void update_captures(Node& if_node);
+
+// Runs a graph pass on every node list: each If branch first (innermost first), presented as
+// the graph (g.nodes = its nodes, g.outputs = its outputs, whose tensors are marked
+// is_branch_output), then the enclosing list; an If's captures are updated after its branches.
+void for_each_node_list(Graph& g, const std::function<void(Graph&)>& pass);
+
+// Replaces tensor ids by map[id] (where map[id] != id) in the inputs of `nodes`, recursively in
+// their branches (nodes and outputs).
+void rename_inputs(std::vector<Node>& nodes, const std::vector<int>& map);
+
+// Structural checks between passes: topological order (a branch sees the tensors defined
+// before its If, and its own), single producer, known shapes of every produced tensor, valid
+// ids, branch outputs defined. Throws std::logic_error (a compiler bug) naming the pass.
 void verify(const Graph& g, const std::string& after_pass);
 
 // Human-readable listing for --dump-after.

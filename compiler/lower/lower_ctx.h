@@ -13,10 +13,18 @@
 
 namespace trnsim::compiler {
 
-// One instruction in program order, before semaphores are inserted (passes/insert_sync.cpp).
+// One instruction in program order, before semaphores are inserted (passes/insert_sync.cpp),
+// or a marker of an If's parts (lower/control.cpp): IfBegin (then-part follows), IfElse,
+// IfEnd. Markers hold no instruction (a plain nop); the passes treat the parts as alternative
+// paths, and emit turns the markers into branches on the engines in `engines` (those with
+// code in either part; each has loaded the condition with `ldr` just before IfBegin).
 struct LInstr {
+  enum class Mark : uint8_t { None, IfBegin, IfElse, IfEnd };
   isa::Engine engine = isa::Engine::Sp;
   isa::Instr in;
+  Mark mark = Mark::None;
+  int if_id = -1;
+  isa::EngineMask engines = 0;  // IfBegin: the engines that branch
 };
 
 // One SBUF allocation of the lowerings. Lowerings see a virtual offset (`vbase`, unique per
@@ -109,6 +117,9 @@ class LowerCtx {
 
   // Appends an instruction, tagged with the current node's name.
   void emit(isa::Engine e, isa::Instr in);
+  // The instruction list so far (lower/control.cpp places If markers and trims its loads).
+  std::vector<LInstr>& code() { return out_.code; }
+  int new_if_id() { return next_if_++; }
   // DMA between an SBUF tile and an HBM view, issued by `e` (sp, act or pool); the queue rotates
   // (each issuing engine over queues of its own).
   void dma(const isa::AccessPattern& dst, const isa::AccessPattern& src,
@@ -144,7 +155,18 @@ class LowerCtx {
   int pool_queue_next_ = 0;  // pool- and act-issued DMAs rotate over their own queues
   int act_queue_next_ = 0;
   int num_queues_ = 1;
+  int next_if_ = 0;
 };
+
+// Copies the HBM view src to dst (same shape, each with its own strides) through SBUF tiles
+// (lower/movement.cpp).
+void copy_hbm(LowerCtx& ctx, const HbmView& dst, const HbmView& src);
+
+// Lowers an If (lower/control.cpp): the condition is loaded into a register of every engine
+// with code in a branch, and both branches are lowered (lower_list) between markers; each
+// branch's yields end up in the If's output tensors.
+void lower_if(LowerCtx& ctx, const Node& n,
+              const std::function<void(const std::vector<Node>&)>& lower_list);
 
 // Instructions builders (fill operands; waits/incs come later).
 // `v` viewed as [rows, cols], transposed to [cols, rows] (fp32): a compile-time weight table. A

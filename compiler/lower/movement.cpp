@@ -39,11 +39,15 @@ void copy_dense(LowerCtx& ctx, int dst_id, int src_id) {
 
 }  // namespace
 
+void copy_hbm(LowerCtx& ctx, const HbmView& dst, const HbmView& src) {
+  copy_view(ctx, dst, dst.offset, dst.strides, src, src.offset, src.strides, dst.shape);
+}
+
 void lower_reshape(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   int out = n.outputs[0], in = n.inputs[0];
   // Graph outputs (and reshapes of constants into outputs) need their own bytes.
-  if (g.t(out).is_output) return copy_dense(ctx, out, in);
+  if (g.t(out).escapes()) return copy_dense(ctx, out, in);
   ctx.alias(out, in);
   for (size_t k = 1; k < n.outputs.size(); ++k)
     if (n.outputs[k] >= 0 && !g.t(n.outputs[k]).is_const())
@@ -59,7 +63,7 @@ constexpr int64_t kMinFoldRunBytes = 64;
 
 bool transpose_foldable(const Graph& g, const Node& n, const HbmView& view) {
   const int out = n.outputs[0];
-  if (g.t(out).is_output || view.shape.empty()) return false;
+  if (g.t(out).escapes() || view.shape.empty()) return false;
   if (view.strides.back() != 1 ||
       view.shape.back() * isa::dtype_size(view.dtype) < kMinFoldRunBytes)
     return false;

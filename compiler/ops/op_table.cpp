@@ -268,6 +268,10 @@ std::vector<OpInfo> make_table() {
             {"value"}),
       other("Constant", infer_constant, eval_constant, nullptr, {"value"}),
       other("Range", infer_range, eval_range, nullptr, {}),
+      // Control flow: the IR keeps If with its branches; fold_constants inlines the branch of a
+      // constant condition, the interpreter and lower_graph handle it themselves
+      // (lower/control.cpp: both branches compiled, a branch on the loaded condition).
+      other("If", nullptr, nullptr, nullptr, {}),
   };
   for (auto& o : t) {
     if (o.op == "Shape" || o.op == "Size") o.shape_only = true;

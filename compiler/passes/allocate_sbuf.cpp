@@ -20,6 +20,11 @@
 //    does not fit, forwarding is retried with a smaller budget, and finally without it; should
 //    even that fail, the old ring offsets (recorded at allocation) are used.
 // The semaphore pass, which runs next, orders reuse of space by address overlap.
+// If parts (lower/control.cpp) are alternative paths: a store is forwarded only to loads in its
+// own part or one nested in it (a store in the then-part says nothing about the else-part or
+// the code after the If). Live ranges stay linear, which is right for both paths: a buffer used
+// only in the then-part is dead in the else-part, one used before and after the If is live
+// throughout.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -152,6 +157,7 @@ class Allocator {
 
   SbufAllocStats run(bool forwarding) {
     const int64_t cap = t_.sbuf_bytes_per_partition;
+    regions();
     scan();
     std::vector<double> budgets{0.75, 0.5, 0.25};
     if (!forwarding) budgets.clear();
@@ -226,6 +232,29 @@ class Allocator {
         }
       }
     }
+  }
+
+  // The If part each instruction is in: 0 outside any If, parts numbered from 1, each with its
+  // enclosing part in parent_.
+  void regions() {
+    region_.assign(l_.code.size(), 0);
+    parent_.assign(1, 0);
+    std::vector<int> stack{0};
+    for (size_t i = 0; i < l_.code.size(); ++i) {
+      const LInstr::Mark m = l_.code[i].mark;
+      if (m == LInstr::Mark::IfElse || m == LInstr::Mark::IfEnd) stack.pop_back();
+      if (m == LInstr::Mark::IfBegin || m == LInstr::Mark::IfElse) {
+        parent_.push_back(stack.back());
+        stack.push_back(static_cast<int>(parent_.size()) - 1);
+      }
+      region_[i] = stack.back();
+    }
+  }
+
+  // Whether part `outer` is part `inner` or encloses it.
+  bool encloses(int outer, int inner) const {
+    while (inner != outer && inner != 0) inner = parent_[inner];
+    return inner == outer;
   }
 
   int root(const Plan& p, int b) const {
@@ -312,7 +341,7 @@ class Allocator {
         si = it->first;
         break;
       }
-    if (si < 0 || p.drop[si]) return;
+    if (si < 0 || p.drop[si] || !encloses(region_[si], region_[li])) return;
     const isa::Instr& store = l_.code[si].in;
     if (!is_dma(store) || store.ops[2].ap.space != MemSpace::Sbuf) return;
     const std::optional<AccessPattern> part = stored_part(store.ops[1].ap, store.ops[2].ap, src);
@@ -488,6 +517,7 @@ class Allocator {
   Lowered& l_;
   const isa::Target& t_;
   std::vector<Use> uses_;
+  std::vector<int> region_, parent_;
 };
 
 }  // namespace

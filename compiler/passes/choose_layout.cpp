@@ -39,7 +39,8 @@ bool alias_op(const Node& n) {
 
 }  // namespace
 
-void choose_layout(Graph& g) {
+namespace {
+void choose_in_list(Graph& g) {
   std::vector<int> producer(g.tensors.size(), -1);
   std::vector<std::vector<int>> consumers(g.tensors.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -83,5 +84,9 @@ void choose_layout(Graph& g) {
     n.attrs["_layout"] = a;
   }
 }
+
+}  // namespace
+
+void choose_layout(Graph& g) { for_each_node_list(g, choose_in_list); }
 
 }  // namespace trnsim::compiler

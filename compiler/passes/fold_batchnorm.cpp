@@ -8,7 +8,8 @@
 
 namespace trnsim::compiler {
 
-void fold_batchnorm(Graph& g) {
+namespace {
+void fold_in_list(Graph& g) {
   std::vector<int> uses(g.tensors.size(), 0);
   for (const Node& n : g.nodes)
     for (int id : n.inputs)
@@ -22,7 +23,7 @@ void fold_batchnorm(Graph& g) {
     Node& bn = g.nodes[i];
     if (bn.op != "BatchNormalization" || bn.outputs.size() != 1) continue;
     int x = bn.inputs[0];
-    if (producer[x] < 0 || uses[x] != 1 || g.t(x).is_output) continue;
+    if (producer[x] < 0 || uses[x] != 1 || g.t(x).escapes()) continue;
     Node& conv = g.nodes[producer[x]];
     if (conv.op != "Conv" || !g.t(conv.inputs[1]).is_const()) continue;
     bool consts = true;
@@ -70,5 +71,8 @@ void fold_batchnorm(Graph& g) {
     if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(kept);
 }
+}  // namespace
+
+void fold_batchnorm(Graph& g) { for_each_node_list(g, fold_in_list); }
 
 }  // namespace trnsim::compiler

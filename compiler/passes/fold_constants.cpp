@@ -1,8 +1,14 @@
 // Pass fold_constants: walks the graph in order, inferring every output's shape and dtype and
 // evaluating (with the reference interpreter) each node whose inputs are all constant, or
-// whose result depends only on input shapes (Shape, Size).
+// whose result depends only on input shapes (Shape, Size). An `If` whose condition is constant
+// by then (an initializer, a Constant, or anything folded before it, e.g. a test on a Shape)
+// is replaced by the nodes of the branch it takes, which are then folded like the rest; the
+// other branch is never looked at (it may not even be valid for the pinned shapes). Otherwise
+// both branches are folded and the If's outputs get their types, which must agree.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -17,11 +23,111 @@ namespace {
 // Evaluating large constants (e.g. a Transpose of a big weight) is fine; this bounds work on
 // absurd inputs such as ConstantOfShape of a huge shape.
 constexpr int64_t kMaxFoldElements = int64_t{64} << 20;
-}  // namespace
 
-void fold_constants(Graph& g) {
+void fold_list(Graph& g, std::vector<Node>& nodes);
+
+// The nodes of If `n`'s branch `k`, writing the If's outputs: a yielded tensor produced in the
+// branch becomes the If's output (its producer writes it), anything else (a tensor of the
+// enclosing list, a constant, one tensor yielded twice) gets an Identity.
+std::vector<Node> inline_branch(Graph& g, Node& n, int k) {
+  Branch& b = n.branches[k];
+  std::vector<int> map(g.tensors.size());
+  for (size_t i = 0; i < map.size(); ++i) map[i] = static_cast<int>(i);
+  std::vector<char> produced(g.tensors.size(), 0);
+  for (const Node& c : b.nodes)
+    for (int id : c.outputs)
+      if (id >= 0) produced[id] = 1;
+  std::vector<Node> extra;
+  for (size_t o = 0; o < n.outputs.size(); ++o) {
+    const int t = b.outputs[o], out = n.outputs[o];
+    if (out < 0) continue;
+    if (produced[t] && map[t] == t) {
+      map[t] = out;
+      continue;
+    }
+    Node id;
+    id.op = "Identity";
+    id.name = fmt::format("{}.out{}.{}", n.name, o, k == 0 ? "then" : "else");
+    id.inputs = {map[t]};
+    id.outputs = {out};
+    extra.push_back(std::move(id));
+  }
+  std::vector<Node> out = std::move(b.nodes);
+  for (Node& c : out)
+    for (int& id : c.outputs)
+      if (id >= 0) id = map[id];
+  rename_inputs(out, map);
+  for (Node& e : extra) out.push_back(std::move(e));
+  return out;
+}
+
+// Types of a runtime If's outputs: those of its branches' yields, which must agree.
+void type_if_outputs(Graph& g, const Node& n) {
+  for (size_t o = 0; o < n.outputs.size(); ++o) {
+    if (n.outputs[o] < 0) continue;
+    const Tensor& a = g.t(n.branches[0].outputs[o]);
+    const Tensor& b = g.t(n.branches[1].outputs[o]);
+    if (!a.shape_known || !b.shape_known)
+      throw std::logic_error(g.where(n) + ": a branch output has no shape");
+    if (a.dtype != b.dtype)
+      throw InputError(fmt::format("{}: output {} is {} in the then branch and {} in the else "
+                                   "branch", g.where(n), o, isa::dtype_name(a.dtype),
+                                   isa::dtype_name(b.dtype)));
+    if (a.shape != b.shape)
+      throw InputError(fmt::format(
+          "{}: output {} has shape {} in the then branch and {} in the else branch; branches "
+          "with different output shapes are not supported", g.where(n), o, shape_str(a.shape),
+          shape_str(b.shape)));
+    Tensor& t = g.t(n.outputs[o]);
+    t.dtype = a.dtype;
+    t.shape = a.shape;
+    t.shape_known = true;
+  }
+}
+
+// An If: inlined when its condition is constant (the nodes returned, to be folded next), else
+// its branches are folded and it is typed (nothing returned, the If is kept).
+std::optional<std::vector<Node>> fold_if(Graph& g, Node& n) {
+  const Tensor& c = g.t(n.inputs.at(0));
+  if (c.shape_known && num_elements(c.shape) != 1)
+    throw InputError(fmt::format("{}: the condition has {} elements, not 1", g.where(n),
+                                 num_elements(c.shape)));
+  if (c.is_const()) return inline_branch(g, n, c.value->data.get(0) != 0 ? 0 : 1);
+  for (size_t k = 0; k < n.branches.size(); ++k) {
+    try {
+      fold_list(g, n.branches[k].nodes);
+    } catch (const InputError& e) {
+      // Both branches are compiled, so both must be valid for the pinned input shapes (an
+      // exporter's branch for other shapes is not: ONNX Runtime fails when it takes it too).
+      const std::string msg = e.what();
+      if (msg.find("known only at run time") != std::string::npos) throw;
+      throw InputError(fmt::format("{} (in the {} branch of If '{}', whose condition is known "
+                                   "only at run time: both branches are compiled)",
+                                   msg, k == 0 ? "then" : "else", n.name));
+    }
+  }
+  update_captures(n);
+  type_if_outputs(g, n);
+  return std::nullopt;
+}
+
+void fold_list(Graph& g, std::vector<Node>& nodes) {
+  // Work stack, next node at the back: an inlined branch's nodes are pushed to come next.
+  std::vector<Node> work(std::make_move_iterator(nodes.rbegin()),
+                         std::make_move_iterator(nodes.rend()));
   std::vector<Node> kept;
-  for (Node& n : g.nodes) {
+  while (!work.empty()) {
+    Node n = std::move(work.back());
+    work.pop_back();
+    if (n.op == "If") {
+      auto inlined = fold_if(g, n);
+      if (!inlined) {
+        kept.push_back(std::move(n));
+        continue;
+      }
+      for (auto it = inlined->rbegin(); it != inlined->rend(); ++it) work.push_back(std::move(*it));
+      continue;
+    }
     const OpInfo* info = find_op(n.op);
     if (!info)
       throw InputError(fmt::format("{}: not supported; supported ops: {}", g.where(n), supported_ops()));
@@ -119,7 +225,11 @@ void fold_constants(Graph& g) {
     }
     kept.push_back(std::move(n));
   }
-  g.nodes = std::move(kept);
+  nodes = std::move(kept);
 }
+
+}  // namespace
+
+void fold_constants(Graph& g) { fold_list(g, g.nodes); }
 
 }  // namespace trnsim::compiler

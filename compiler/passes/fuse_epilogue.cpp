@@ -19,7 +19,8 @@ bool is_bias_for(const Graph& g, int id, int64_t n) {
 }
 }  // namespace
 
-void fuse_epilogue(Graph& g) {
+namespace {
+void fuse_in_list(Graph& g) {
   std::vector<int> uses(g.tensors.size(), 0);
   for (const Node& n : g.nodes)
     for (int id : n.inputs)
@@ -30,7 +31,7 @@ void fuse_epilogue(Graph& g) {
       if (id >= 0) consumer[id] = static_cast<int>(i);
   std::vector<char> drop(g.nodes.size(), 0);
   auto single_consumer = [&](int id) {
-    return uses[id] == 1 && !g.t(id).is_output ? consumer[id] : -1;
+    return uses[id] == 1 && !g.t(id).escapes() ? consumer[id] : -1;
   };
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& mm = g.nodes[i];
@@ -100,5 +101,8 @@ void fuse_epilogue(Graph& g) {
     if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(kept);
 }
+}  // namespace
+
+void fuse_epilogue(Graph& g) { for_each_node_list(g, fuse_in_list); }
 
 }  // namespace trnsim::compiler

@@ -4,7 +4,9 @@
 // to complete in order). An instruction waits for every earlier instruction of another stream
 // whose memory footprint overlaps its own with at least one write (RAW, WAR, WAW); an engine
 // is in order, so its own earlier instructions and waits it already made are not repeated.
-// More than two waits spill onto `nop`s on the same engine.
+// More than two waits spill onto `nop`s on the same engine. sp owns a semaphore only when it
+// loads an If condition (ldr), the one sp instruction other engines may have to wait for.
+// If parts are alternative paths, joined with padded counts (see Sync).
 // Overlap is byte-exact: disjoint hulls (partitions x byte range) never overlap, identical
 // patterns always do; patterns with the same strides get one lattice test, others have each
 // byte run of the pattern with fewer runs (isa/footprint.h, computed once per access) tested
@@ -15,6 +17,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <map>
 
 #include "compiler/passes/passes.h"
@@ -131,18 +135,6 @@ std::vector<Access> hulls_of(const isa::Instr& in) {
   return out;
 }
 
-int stream_of(const LInstr& li) {
-  if (li.in.op == isa::Opcode::Dma || li.in.op == isa::Opcode::DmaGather)
-    return kComputeStreams + static_cast<int>(li.in.ops[0].i);
-  switch (li.engine) {
-    case Engine::Pe: return 0;
-    case Engine::Act: return 1;
-    case Engine::Dve: return 2;
-    case Engine::Pool: return 3;
-    default: return -1;
-  }
-}
-
 struct Rec {
   Access a;
   int stream;
@@ -199,50 +191,108 @@ struct Bucket {
   }
 };
 
-}  // namespace
+// The pass over the instruction list. If parts (LInstr marks) are processed as alternative
+// paths: both parts start from the state before the If, and at its end the states are joined.
+// The shorter path on each stream is padded (the increment of its last instruction of that
+// stream in the part grows, or a nop increments), so after the If every stream's semaphore
+// has the same count on both paths and means "everything of this stream up to here is done";
+// waits after the If on anything from inside it wait for that joined count.
+class Sync {
+ public:
+  Sync(Lowered& l, const isa::Target& t) : l_(l) {
+    for (const auto& li : l.code) max_stream_ = std::max(max_stream_, queue_stream(li) + 1);
+    for (const auto& li : l.code)
+      if (li.engine == Engine::Sp && li.in.op == isa::Opcode::Ldr) sp_stream_ = max_stream_;
+    if (sp_stream_ >= 0) ++max_stream_;
+    if (max_stream_ > t.num_semaphores)
+      throw InputError(fmt::format("program needs {} semaphores; the chip has {}", max_stream_,
+                                   t.num_semaphores));
+    count_.assign(max_stream_, 0);
+    waited_.assign(isa::kNumEngines, std::vector<int64_t>(max_stream_, 0));
+    last_out_.assign(max_stream_, -1);
+    issuer_.assign(max_stream_, Engine::Sp);
+    for (const auto& li : l.code)
+      if (queue_stream(li) >= 0) issuer_[queue_stream(li)] = li.engine;
+    match_.assign(l.code.size(), 0);
+    std::vector<size_t> open;
+    for (size_t i = 0; i < l.code.size(); ++i) {
+      const LInstr::Mark m = l.code[i].mark;
+      if (m == LInstr::Mark::IfElse || m == LInstr::Mark::IfEnd) {
+        match_[open.back()] = i;
+        open.pop_back();
+      }
+      if (m == LInstr::Mark::IfBegin || m == LInstr::Mark::IfElse) open.push_back(i);
+    }
+  }
 
-void insert_sync(Lowered& l, const isa::Target& t) {
-  std::vector<LInstr> out;
-  out.reserve(l.code.size() + l.code.size() / 8);
-  std::vector<Rec> recs;
-  std::vector<int64_t> stamp;  // per record: the last query that visited it
-  int64_t query = 0;
-  std::map<std::pair<int, int>, Bucket> buckets;  // (space, tensor) -> records
-  int max_stream = kComputeStreams;
-  for (const auto& li : l.code) max_stream = std::max(max_stream, stream_of(li) + 1);
-  if (max_stream > t.num_semaphores)
-    throw InputError(fmt::format("program needs {} semaphores; the chip has {}", max_stream,
-                                 t.num_semaphores));
-  std::vector<int64_t> count(max_stream, 0);
-  // waited[e][s]: the highest value engine e already waited for on semaphore s.
-  std::vector<std::vector<int64_t>> waited(isa::kNumEngines, std::vector<int64_t>(max_stream, 0));
+  void run() {
+    out_.reserve(l_.code.size() + l_.code.size() / 8);
+    process(0, l_.code.size());
+    l_.code = std::move(out_);
+  }
 
-  for (LInstr li : l.code) {
+ private:
+  static int queue_stream(const LInstr& li) {
+    if (li.mark == LInstr::Mark::None &&
+        (li.in.op == isa::Opcode::Dma || li.in.op == isa::Opcode::DmaGather))
+      return kComputeStreams + static_cast<int>(li.in.ops[0].i);
+    return -1;
+  }
+
+  // The semaphore an instruction increments: its engine's (pe, act, dve, pool; sp only for the
+  // ldr of an If, the only sp instruction other engines may have to wait for), or its DMA
+  // queue's; -1 for none.
+  int stream_of(const LInstr& li) const {
+    if (li.mark != LInstr::Mark::None) return -1;
+    const int q = queue_stream(li);
+    if (q >= 0) return q;
+    switch (li.engine) {
+      case Engine::Pe: return 0;
+      case Engine::Act: return 1;
+      case Engine::Dve: return 2;
+      case Engine::Pool: return 3;
+      default: return li.in.op == isa::Opcode::Ldr ? sp_stream_ : -1;
+    }
+  }
+
+  void process(size_t begin, size_t end) {
+    for (size_t i = begin; i < end;) {
+      if (l_.code[i].mark == LInstr::Mark::IfBegin) {
+        i = branch(i);
+        continue;
+      }
+      instr(l_.code[i]);
+      ++i;
+    }
+  }
+
+  void instr(LInstr li) {
     const int e = static_cast<int>(li.engine);
-    const int self = li.engine == Engine::Sp ? -1 : stream_of(li);
+    const int self = li.engine == Engine::Sp ? sp_stream_ : stream_of(li);
     const int my_stream = stream_of(li);
     auto hs = hulls_of(li.in);
     // Starts at what this engine already waited for: older records need no overlap test.
-    std::vector<int64_t> need = waited[e];
+    std::vector<int64_t> need = waited_[e];
     for (Access& a : hs) {
       const Hull& h = a.h;
-      auto it = buckets.find({static_cast<int>(h.space), h.tensor});
-      if (it == buckets.end()) continue;
+      auto it = buckets_.find({static_cast<int>(h.space), h.tensor});
+      if (it == buckets_.end()) continue;
       Bucket& b = it->second;
       if (!h.write && !b.has_write) continue;
-      b.visit(h, recs, stamp, ++query, [&](int ri) {
-        Rec& r = recs[ri];
+      b.visit(h, recs_, stamp_, ++query_, [&](int ri) {
+        Rec& r = recs_[ri];
         if (!h.write && !r.a.h.write) return;
-        if (r.stream == self && self < kComputeStreams) return;  // same in-order engine
+        // The same in-order engine (sp: its ldr, done before it issues anything later).
+        if (r.stream == self && (self < kComputeStreams || self == sp_stream_)) return;
         if (r.seq <= need[r.stream] || !overlaps(a, r.a)) return;
         need[r.stream] = r.seq;
       });
     }
     std::vector<std::pair<int, int64_t>> waits;
-    for (int s = 0; s < max_stream; ++s)
-      if (need[s] > waited[e][s]) {
+    for (int s = 0; s < max_stream_; ++s)
+      if (need[s] > waited_[e][s]) {
         waits.push_back({s, need[s]});
-        waited[e][s] = need[s];
+        waited_[e][s] = need[s];
       }
     while (waits.size() > static_cast<size_t>(isa::kMaxWaits)) {
       LInstr nop{li.engine, make_instr(isa::Opcode::Nop)};
@@ -253,7 +303,7 @@ void insert_sync(Lowered& l, const isa::Target& t) {
         waits.pop_back();
       }
       nop.in.num_waits = isa::kMaxWaits;
-      out.push_back(nop);
+      out_.push_back(nop);
     }
     li.in.num_waits = static_cast<uint8_t>(waits.size());
     for (size_t k = 0; k < waits.size(); ++k) {
@@ -261,33 +311,155 @@ void insert_sync(Lowered& l, const isa::Target& t) {
       li.in.waits[k].value = waits[k].second;
     }
     if (my_stream >= 0) {
-      const int64_t seq = ++count[my_stream];
+      const int64_t seq = ++count_[my_stream];
       li.in.num_incs = 1;
       li.in.incs[0].sem = static_cast<uint16_t>(my_stream);
       li.in.incs[0].amount = 1;
+      last_out_[my_stream] = static_cast<int64_t>(out_.size());
       // Register the accesses; a write that covers an earlier record supersedes it (anything
       // that must wait for that record will now wait for this later one), and so does a read
       // that covers an earlier read of the same stream (streams complete in order): a tile read
       // again and again (a pinned weight) keeps one record, not one per read.
       for (Access& a : hs) {
-        Bucket& b = buckets[{static_cast<int>(a.h.space), a.h.tensor}];
+        Bucket& b = buckets_[{static_cast<int>(a.h.space), a.h.tensor}];
         if (a.h.write) b.has_write = true;
-        b.visit(a.h, recs, stamp, ++query, [&](int ri) {
-          Rec& r = recs[ri];
+        b.visit(a.h, recs_, stamp_, ++query_, [&](int ri) {
+          Rec& r = recs_[ri];
           if ((a.h.write || (!r.a.h.write && r.stream == my_stream)) && covers(a, r.a)) {
             r.alive = false;
             r.a.drop();
           }
         });
         const Hull h = a.h;
-        recs.push_back({std::move(a), my_stream, seq, true});
-        stamp.push_back(0);
-        b.add(static_cast<int>(recs.size()) - 1, h);
+        recs_.push_back({std::move(a), my_stream, seq, true});
+        stamp_.push_back(0);
+        b.add(static_cast<int>(recs_.size()) - 1, h);
       }
     }
-    out.push_back(li);
+    out_.push_back(li);
   }
-  l.code = std::move(out);
-}
+
+  // The If whose IfBegin marker is code[b]; returns the index after its IfEnd.
+  size_t branch(size_t b) {
+    const size_t el = match_[b], end = match_[el];
+    out_.push_back(l_.code[b]);
+    const isa::StrId tag = l_.code[b].in.tag;
+    // State before the If.
+    const size_t n0 = recs_.size();
+    std::vector<char> alive0(n0);
+    for (size_t i = 0; i < n0; ++i) alive0[i] = recs_[i].alive;
+    const auto buckets0 = buckets_;
+    const auto count0 = count_;
+    const auto waited0 = waited_;
+    const auto last0 = last_out_;
+    // Then-part.
+    const int64_t then_at = static_cast<int64_t>(out_.size());
+    process(b + 1, el);
+    std::vector<Rec> then_recs(std::make_move_iterator(recs_.begin() + static_cast<std::ptrdiff_t>(n0)),
+                               std::make_move_iterator(recs_.end()));
+    recs_.resize(n0);
+    stamp_.resize(n0);
+    std::vector<char> alive_then(n0);
+    for (size_t i = 0; i < n0; ++i) {
+      alive_then[i] = recs_[i].alive;
+      recs_[i].alive = alive0[i];
+    }
+    const auto count_then = count_;
+    const auto waited_then = waited_;
+    const auto last_then = last_out_;
+    buckets_ = buckets0;
+    count_ = count0;
+    waited_ = waited0;
+    last_out_ = last0;
+    // Else-part.
+    const int64_t else_marker = static_cast<int64_t>(out_.size());
+    out_.push_back(l_.code[el]);
+    process(el + 1, end);
+    // Join: pad the shorter path of every stream.
+    std::vector<LInstr> then_pads, else_pads;
+    for (int s = 0; s < max_stream_; ++s) {
+      const int64_t ct = count_then[s], ce = count_[s];
+      if (ct == ce) continue;
+      const bool pad_then = ct < ce;
+      const int64_t d = pad_then ? ce - ct : ct - ce;
+      const int64_t last = pad_then ? last_then[s] : last_out_[s];
+      const bool inside = pad_then ? last >= then_at && last < else_marker : last > else_marker;
+      if (inside) {
+        isa::SemInc& inc = out_[last].in.incs[0];
+        if (inc.sem != s) throw std::logic_error("insert_sync: padded instruction's increment");
+        inc.amount += static_cast<uint32_t>(d);
+        continue;
+      }
+      (pad_then ? then_pads : else_pads).push_back(pad(s, d, pad_then ? ct : ce, tag));
+    }
+    out_.insert(out_.begin() + else_marker, then_pads.begin(), then_pads.end());
+    for (LInstr& p : else_pads) out_.push_back(p);
+    out_.push_back(l_.code[end]);
+    // Records after the If: those of both parts, anything from inside the If at the joined
+    // count; a record before the If stays while either part left it alive.
+    for (size_t i = 0; i < n0; ++i) recs_[i].alive = recs_[i].alive || alive_then[i];
+    for (Rec& r : then_recs) recs_.push_back(std::move(r));
+    stamp_.resize(recs_.size(), 0);
+    for (size_t i = n0; i < recs_.size(); ++i)
+      recs_[i].seq = std::max(count_then[recs_[i].stream], count_[recs_[i].stream]);
+    buckets_.clear();
+    for (size_t i = 0; i < recs_.size(); ++i) {
+      if (!recs_[i].alive) continue;
+      Bucket& bk = buckets_[{static_cast<int>(recs_[i].a.h.space), recs_[i].a.h.tensor}];
+      bk.add(static_cast<int>(i), recs_[i].a.h);
+      bk.has_write = bk.has_write || recs_[i].a.h.write;
+    }
+    for (int s = 0; s < max_stream_; ++s) {
+      const int64_t joined = std::max(count_then[s], count_[s]);
+      // A later pad of an enclosing part cannot grow an increment that only one path runs.
+      if (joined != count0[s]) last_out_[s] = -1;
+      count_[s] = joined;
+    }
+    for (int e = 0; e < isa::kNumEngines; ++e)
+      for (int s = 0; s < max_stream_; ++s)
+        waited_[e][s] = std::min(waited_then[e][s], waited_[e][s]);
+    return end + 1;
+  }
+
+  // A nop that brings stream s's semaphore up by d at the end of a part in which the stream
+  // counted to `at`: on the stream's engine (in order, so after its earlier work), or for a DMA
+  // queue on its issuing engine, waiting first for the queue's transfers so far.
+  LInstr pad(int s, int64_t d, int64_t at, isa::StrId tag) const {
+    Engine e = issuer_[s];
+    if (s < kComputeStreams) e = std::array<Engine, 4>{Engine::Pe, Engine::Act, Engine::Dve, Engine::Pool}[s];
+    else if (s == sp_stream_) e = Engine::Sp;
+    LInstr nop{e, make_instr(isa::Opcode::Nop)};
+    nop.in.tag = tag;
+    if (s >= kComputeStreams && s != sp_stream_ && at > 0) {
+      nop.in.num_waits = 1;
+      nop.in.waits[0].sem = static_cast<uint16_t>(s);
+      nop.in.waits[0].value = at;
+    }
+    nop.in.num_incs = 1;
+    nop.in.incs[0].sem = static_cast<uint16_t>(s);
+    nop.in.incs[0].amount = static_cast<uint32_t>(d);
+    return nop;
+  }
+
+  Lowered& l_;
+  int max_stream_ = kComputeStreams;
+  int sp_stream_ = -1;
+  std::vector<Engine> issuer_;  // per DMA queue stream: the engine that issues its transfers
+  std::vector<size_t> match_;   // IfBegin -> its IfElse, IfElse -> its IfEnd
+  std::vector<Rec> recs_;
+  std::vector<int64_t> stamp_;  // per record: the last query that visited it
+  int64_t query_ = 0;
+  std::map<std::pair<int, int>, Bucket> buckets_;  // (space, tensor) -> records
+  std::vector<int64_t> count_;
+  // waited_[e][s]: the highest value engine e already waited for on semaphore s.
+  std::vector<std::vector<int64_t>> waited_;
+  // Per stream: where in out_ its latest counted instruction is (-1: none that may be padded).
+  std::vector<int64_t> last_out_;
+  std::vector<LInstr> out_;
+};
+
+}  // namespace
+
+void insert_sync(Lowered& l, const isa::Target& t) { Sync(l, t).run(); }
 
 }  // namespace trnsim::compiler

@@ -30,8 +30,19 @@ void copy_boundary_output(const Graph& g, LowerCtx& ctx, int id) {
 }
 }  // namespace
 
-void lower_graph(const Graph& g, LowerCtx& ctx) {
-  for (const Node& n : g.nodes) {
+namespace {
+void lower_nodes(const Graph& g, LowerCtx& ctx, const std::vector<Node>& nodes) {
+  for (const Node& n : nodes) {
+    if (n.op == "If") {
+      try {
+        lower_if(ctx, n, [&](const std::vector<Node>& b) { lower_nodes(g, ctx, b); });
+      } catch (const InputError& e) {
+        std::string msg = e.what();
+        if (msg.rfind(g.source, 0) == 0) throw;
+        throw InputError(fmt::format("{}: {}", g.where(n), msg));
+      }
+      continue;
+    }
     const OpInfo* info = find_op(n.op);
     if (!info || !info->lower)
       throw InputError(fmt::format(
@@ -45,6 +56,11 @@ void lower_graph(const Graph& g, LowerCtx& ctx) {
       throw InputError(fmt::format("{}: {}", g.where(n), msg));
     }
   }
+}
+}  // namespace
+
+void lower_graph(const Graph& g, LowerCtx& ctx) {
+  lower_nodes(g, ctx, g.nodes);
   std::vector<char> produced(g.tensors.size(), 0);
   for (const Node& n : g.nodes)
     for (int id : n.outputs)

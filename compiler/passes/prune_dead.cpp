@@ -1,9 +1,11 @@
-// Pass prune_dead: removes nodes none of whose outputs reach a graph output.
+// Pass prune_dead: removes nodes none of whose outputs reach a graph output (in an If branch:
+// the branch's outputs).
 #include "compiler/passes/passes.h"
 
 namespace trnsim::compiler {
 
-void prune_dead(Graph& g) {
+namespace {
+void prune_list(Graph& g) {
   std::vector<char> live(g.tensors.size(), 0);
   for (int id : g.outputs) live[id] = 1;
   std::vector<char> keep(g.nodes.size(), 0);
@@ -20,5 +22,8 @@ void prune_dead(Graph& g) {
     if (keep[i]) kept.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(kept);
 }
+}  // namespace
+
+void prune_dead(Graph& g) { for_each_node_list(g, prune_list); }
 
 }  // namespace trnsim::compiler

@@ -1,6 +1,9 @@
 // check_program(), explain_deadlock(), analyse_waits() and the report texts.
 #include "models/check/check.h"
 
+#include <algorithm>
+#include <functional>
+#include <set>
 #include <string>
 
 #include "isa/asm.h"
@@ -88,10 +91,73 @@ std::string CheckReport::text() const {
   return s;
 }
 
+namespace {
+
+bool has_ldr(const isa::Program& prog) {
+  for (const auto& c : prog.cores)
+    for (const auto& s : c.streams)
+      for (const auto& in : s)
+        if (in.op == isa::Opcode::Ldr) return true;
+  return false;
+}
+
+std::vector<WaitAnalysis> analyse_waits_on_path(const isa::Program& prog, const isa::Target& target,
+                                                const std::vector<uint8_t>& choices,
+                                                std::vector<uint8_t>& taken, size_t max_waits);
+
+// The next path after one whose ldr values were `taken` (depth first: flip the last 0 to 1 and
+// drop what follows); false when every path was seen.
+bool next_path(std::vector<uint8_t> taken, std::vector<uint8_t>& next) {
+  while (!taken.empty() && taken.back() != 0) taken.pop_back();
+  if (taken.empty()) return false;
+  taken.back() = 1;
+  next = std::move(taken);
+  return true;
+}
+
+// Runs `fn(choices)` for every path through the branches on ldr values (one run without ldr,
+// or with explicit choices); fn returns the choices its run made. Returns the number of runs
+// and whether max_paths cut the enumeration short.
+std::pair<size_t, bool> for_each_path(
+    const isa::Program& prog, const CheckOptions& opts,
+    const std::function<std::vector<uint8_t>(const std::vector<uint8_t>&)>& fn) {
+  if (!opts.ldr_choices.empty() || !has_ldr(prog)) {
+    fn(opts.ldr_choices);
+    return {1, false};
+  }
+  std::vector<uint8_t> choices;
+  size_t runs = 0;
+  while (true) {
+    std::vector<uint8_t> taken = fn(choices);
+    ++runs;
+    if (!next_path(std::move(taken), choices)) return {runs, false};
+    if (runs >= std::max<size_t>(opts.max_paths, 1)) return {runs, true};
+  }
+}
+
+}  // namespace
+
 CheckReport check_program(const isa::Program& prog, const isa::Target& target,
                           const CheckOptions& opts) {
-  Checker c(prog, target, opts);
-  return c.run();
+  CheckReport merged;
+  std::set<std::string> races, uninit;
+  auto [paths, truncated] = for_each_path(prog, opts, [&](const std::vector<uint8_t>& choices) {
+    CheckOptions o = opts;
+    o.ldr_choices = choices;
+    Checker c(prog, target, o);
+    CheckReport r = c.run();
+    for (Race& x : r.races)
+      if (races.insert(x.text()).second) merged.races.push_back(std::move(x));
+    for (UninitRead& u : r.uninit)
+      if (uninit.insert(u.text()).second) merged.uninit.push_back(std::move(u));
+    if (r.deadlock && !merged.deadlock) merged.deadlock = std::move(r.deadlock);
+    merged.dropped += r.dropped;
+    merged.dynamic_instructions = std::max(merged.dynamic_instructions, r.dynamic_instructions);
+    return c.ldr_decisions();
+  });
+  merged.paths = paths;
+  merged.paths_truncated = truncated;
+  return merged;
 }
 
 std::string explain_deadlock(const isa::Program& prog) {
@@ -111,10 +177,34 @@ std::string explain_deadlock(const isa::Program& prog) {
 
 std::vector<WaitAnalysis> analyse_waits(const isa::Program& prog, const isa::Target& target,
                                         size_t max_waits) {
+  std::vector<WaitAnalysis> all;
+  for_each_path(prog, CheckOptions{}, [&](const std::vector<uint8_t>& choices) {
+    std::vector<uint8_t> taken;
+    std::vector<WaitAnalysis> one = analyse_waits_on_path(prog, target, choices, taken, max_waits);
+    if (all.empty()) {
+      all = std::move(one);
+    } else {
+      for (size_t i = 0; i < all.size(); ++i) {
+        all[i].needed = all[i].needed || one[i].needed;
+        all[i].reports = std::max(all[i].reports, one[i].reports);
+      }
+    }
+    return taken;
+  });
+  return all;
+}
+
+namespace {
+
+std::vector<WaitAnalysis> analyse_waits_on_path(const isa::Program& prog, const isa::Target& target,
+                                                const std::vector<uint8_t>& choices,
+                                                std::vector<uint8_t>& taken, size_t max_waits) {
   CheckOptions base_opts;
+  base_opts.ldr_choices = choices;
   Checker base(prog, target, base_opts);
   base.record_ordered = true;
   base.run();
+  taken = base.ldr_decisions();
   std::vector<std::pair<uint64_t, uint64_t>> pairs(base.ordered_pairs.begin(),
                                                    base.ordered_pairs.end());
   size_t total = 0;
@@ -140,6 +230,7 @@ std::vector<WaitAnalysis> analyse_waits(const isa::Program& prog, const isa::Tar
                    (sw.reg >= 0 ? "r" + std::to_string(sw.reg) : std::to_string(sw.value)) + ")";
           CheckOptions o;
           o.skip_wait = a.wait;
+          o.ldr_choices = taken;
           Checker m(prog, target, o);
           for (const auto& p : pairs) {
             m.want_x.insert(p.first);
@@ -161,5 +252,7 @@ std::vector<WaitAnalysis> analyse_waits(const isa::Program& prog, const isa::Tar
     }
   return out;
 }
+
+}  // namespace
 
 }  // namespace trnsim::model

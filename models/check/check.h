@@ -96,6 +96,14 @@ struct CheckOptions {
   int64_t max_instructions_per_engine = 50000000;
   size_t max_reports = 1000;  // per kind; the rest are counted in CheckReport::dropped
   std::optional<WaitRef> skip_wait;  // analyse the program as if this wait were absent
+  // The values `ldr` loads depend on data, which the checker does not hold. Each distinct
+  // loaded value (the bytes read and the dynamic instruction that last wrote them, so every
+  // engine's ldr of one condition gets the same value) is taken as ldr_choices[k], k counting
+  // the distinct values in the order first met, and 0 beyond the vector. check_program() with
+  // empty ldr_choices enumerates them: every path through the program's branches on loaded
+  // values (0 and 1 each), up to max_paths runs.
+  std::vector<uint8_t> ldr_choices;
+  size_t max_paths = 64;
 };
 
 struct CheckReport {
@@ -103,13 +111,19 @@ struct CheckReport {
   std::vector<UninitRead> uninit;
   std::optional<Deadlock> deadlock;
   size_t dropped = 0;
-  int64_t dynamic_instructions = 0;
+  int64_t dynamic_instructions = 0;  // of the longest path
+  // Paths through branches on `ldr` values that were analysed (1 without ldr), and whether
+  // max_paths stopped the enumeration before every path was seen.
+  size_t paths = 1;
+  bool paths_truncated = false;
   bool clean() const { return races.empty() && uninit.empty() && !deadlock; }
   // Every report, one per line (deadlocks take several); "" when clean.
   std::string text() const;
 };
 
-// Abstract execution of `prog` on `target`'s geometry. Deterministic: the same program gives
+// Abstract execution of `prog` on `target`'s geometry, once per path through its branches on
+// `ldr` values (see CheckOptions::ldr_choices); the reports of all paths are merged (each race
+// pair, uninitialised read and the first deadlock once). Deterministic: the same program gives
 // the same report. Throws SimFault when an engine exceeds the instruction budget, a DMA queue
 // or an incremented semaphore's core does not exist.
 CheckReport check_program(const isa::Program& prog, const isa::Target& target,
@@ -122,10 +136,11 @@ CheckReport check_program(const isa::Program& prog, const isa::Target& target,
 std::string explain_deadlock(const isa::Program& prog);
 
 // For every semaphore wait of the program: is it needed (without it some conflicting access
-// pair, ordered in the original program, is no longer ordered), and how many reports the
-// checker gives for the program without it. Each wait costs one run of the checker over the
-// whole program; max_waits > 0 analyses at most that many, evenly spaced over the program's
-// waits (for programs with thousands of them).
+// pair, ordered in the original program, is no longer ordered, on some path through its
+// branches on `ldr` values), and how many reports the checker gives for the program without
+// it (on the path with the most). Each wait costs one run of the checker over the
+// whole program per path; max_waits > 0 analyses at most that many, evenly spaced over the
+// program's waits (for programs with thousands of them).
 struct WaitAnalysis {
   WaitRef wait;
   std::string site;  // the instruction, as InstrSite::name, plus the wait text

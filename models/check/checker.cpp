@@ -37,6 +37,7 @@ Checker::Checker(const isa::Program& prog, const isa::Target& target, const Chec
       for (size_t i = 0; i < th.stream->size(); ++i) {
         const isa::Instr& in = (*th.stream)[i];
         instrs_.push_back(StaticInstr{c, th.engine, i, &in, false, {}});
+        shadow_ = shadow_ || in.op == Opcode::Ldr;
         if (is_dma(in.op)) queue_thread_[c].emplace(static_cast<int>(in.ops[0].i), -1);
       }
       engine_thread_[c][e] = static_cast<int>(threads_.size());
@@ -58,7 +59,8 @@ Checker::Checker(const isa::Program& prog, const isa::Target& target, const Chec
     th.vc[&th - threads_.data()] = 1;
   }
   fired_.assign(instrs_.size(), 0);
-  if (opts_.races || opts_.uninit) {
+  shadow_ = shadow_ || opts_.races || opts_.uninit;
+  if (shadow_) {
     for (int c = 0; c < ncores; ++c) {
       sbuf_.push_back(std::make_unique<Region>(target_.partitions));
       psum_.push_back(std::make_unique<Region>(target_.partitions));
@@ -178,7 +180,7 @@ void Checker::do_accesses(int t, uint32_t instr, const int64_t* regs, uint64_t s
   if (!want_x.empty() && want_x.count(stable))
     seen_x[stable] = {t, th.vc[t]};
   if (!want_y.empty() && want_y.count(stable)) seen_y[stable] = th.vc;
-  if (!opts_.races && !opts_.uninit) return;
+  if (!shadow_) return;
   StaticInstr& si = instrs_[instr];
   if (!si.footprints_done) {
     si.footprints = instr_footprints(*si.in);
@@ -344,6 +346,10 @@ bool Checker::step_engine(int t) {
     case Opcode::Jmp: next = static_cast<size_t>(in.ops[0].i); break;
     case Opcode::Nop:
     case Opcode::Barrier: break;
+    case Opcode::Ldr:
+      do_accesses(t, id, th.regs, stable);
+      reg(0) = ldr_value(th, in);
+      break;
     case Opcode::Dma:
     case Opcode::DmaGather: {
       const int q = static_cast<int>(in.ops[0].i);
@@ -369,6 +375,26 @@ bool Checker::step_engine(int t) {
   ++th.dyn;
   th.pc = next;
   return true;
+}
+
+int64_t Checker::ldr_value(const Thread& th, const isa::Instr& in) {
+  const isa::AccessPattern& ap = in.ops[1].ap;
+  const int64_t byte =
+      ap.offset + (ap.offset_reg >= 0 && ap.offset_reg < isa::kNumRegisters ? th.regs[ap.offset_reg] : 0);
+  const Region* r = nullptr;
+  if (ap.space == isa::MemSpace::Sbuf) r = sbuf_[th.core].get();
+  else if (ap.space == isa::MemSpace::Psum) r = psum_[th.core].get();
+  const Cell* c = r ? r->find(ap.start_partition, byte) : nullptr;
+  const Acc w = c ? c->write : Acc{};
+  const auto key = std::make_tuple(static_cast<int>(ap.space), th.core,
+                                   static_cast<int>(ap.start_partition), byte, w.thread, w.dyn);
+  auto it = ldr_values_.find(key);
+  if (it != ldr_values_.end()) return it->second;
+  const size_t k = ldr_decisions_.size();
+  const uint8_t v = k < opts_.ldr_choices.size() ? opts_.ldr_choices[k] : 0;
+  ldr_decisions_.push_back(v);
+  ldr_values_.emplace(key, v);
+  return v;
 }
 
 CheckReport Checker::run() {

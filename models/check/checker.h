@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -42,6 +43,9 @@ class Checker : public ShadowSink {
   std::unordered_set<uint64_t> want_x, want_y;
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> seen_x;
   std::unordered_map<uint64_t, std::vector<int32_t>> seen_y;
+
+  // The value chosen for each distinct `ldr` value met, in order (see CheckOptions).
+  const std::vector<uint8_t>& ldr_decisions() const { return ldr_decisions_; }
 
   void race(const Acc& prev, bool prev_write, int p0, int p1, int64_t lo, int64_t hi) override;
   void uninit(int p0, int p1, int64_t lo, int64_t hi) override;
@@ -104,6 +108,7 @@ class Checker : public ShadowSink {
   MemRange range(int p0, int p1, int64_t lo, int64_t hi) const;
   std::string thread_state(const Thread& th) const;
   Deadlock deadlock() const;
+  int64_t ldr_value(const Thread& th, const isa::Instr& in);
 
   const isa::Program& prog_;
   isa::Target target_;
@@ -120,6 +125,12 @@ class Checker : public ShadowSink {
   // so their reads can neither race nor be uninitialised.
   std::vector<bool> hbm_read_only_;
   size_t nthreads_ = 0;
+  // Shadow memories are kept for race and uninitialised-read reports, and for `ldr`, whose
+  // value is named by the instruction that last wrote the bytes it reads.
+  bool shadow_ = false;
+  // Distinct ldr values: (space, core, partition, byte, writer thread, writer instance).
+  std::map<std::tuple<int, int, int, int64_t, int32_t, uint64_t>, uint8_t> ldr_values_;
+  std::vector<uint8_t> ldr_decisions_;
 
   // The access being checked.
   struct Current {

@@ -97,6 +97,19 @@ void IntervalMap::set_initialised(int64_t lo, int64_t hi) {
   merge(lo, hi);
 }
 
+const Cell* IntervalMap::find(int64_t x) const {
+  auto it = m_.upper_bound(x);
+  if (it == m_.begin()) return nullptr;
+  --it;
+  return x < it->second.hi ? &it->second.cell : nullptr;
+}
+
+const Cell* Region::find(int p, int64_t x) const {
+  if (p < 0 || p >= partitions_) return nullptr;
+  auto it = std::prev(groups_.upper_bound(p));  // group 0 always exists
+  return it->second.bytes.find(x);
+}
+
 Region::Region(int partitions) : partitions_(std::max(partitions, kPartitionLimit)) {
   groups_.emplace(0, Group{partitions_, IntervalMap()});
 }

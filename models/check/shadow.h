@@ -61,6 +61,8 @@ class IntervalMap {
   void apply(int64_t lo, int64_t hi, const Access& a, int p0, int p1, ShadowSink& sink);
   void set_initialised(int64_t lo, int64_t hi);
   size_t size() const { return m_.size(); }
+  // The state of byte `x`, or null when it was never touched.
+  const Cell* find(int64_t x) const;
 
  private:
   struct Seg {
@@ -83,6 +85,8 @@ class Region {
   void access(int p0, int p1, const std::vector<std::pair<int64_t, int64_t>>& runs,
               int64_t shift, const Access& a, ShadowSink& sink);
   void set_initialised(int64_t lo, int64_t hi);
+  // The state of byte `x` of partition `p`, or null when it was never touched.
+  const Cell* find(int p, int64_t x) const;
 
  private:
   struct Group {

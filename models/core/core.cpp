@@ -103,6 +103,20 @@ void Core::complete(const isa::Instr& in, const InstrRef& ref, const int64_t* re
   }
 }
 
+int64_t Core::load_register(const isa::Instr& in, const InstrRef& ref, const int64_t* regs,
+                            const MemTraffic& traffic, bool reg_addressed) {
+  int64_t v = 0;
+  if (chip_.numerics()) {
+    ExecState st{&prog(), &mem_.bytes, &chip_.hbm_store(), regs};
+    v = load_register_value(in, st, ref);
+  } else if (reg_addressed) {
+    ExecState st{&prog(), &mem_.bytes, nullptr, regs};
+    check_bounds(in, st, ref);
+  }
+  mem_.count(traffic);
+  return v;
+}
+
 void Core::enqueue_dma(int queue, const DmaTransfer& t) {
   if (queue < 0 || queue >= static_cast<int>(queues_.size()))
     throw SimFault(describe_instr(prog(), *t.in, {index_, t.engine, t.index}) +

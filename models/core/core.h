@@ -47,6 +47,11 @@ class Core : public sc_core::sc_module {
   void complete(const isa::Instr& in, const InstrRef& ref, const int64_t* regs,
                 const MemTraffic& traffic, bool reg_addressed);
 
+  // `ldr`: the value its source holds (numerics), or 0 in a timing-only run (after the same
+  // bounds check of a register-addressed source); counts its memory traffic.
+  int64_t load_register(const isa::Instr& in, const InstrRef& ref, const int64_t* regs,
+                        const MemTraffic& traffic, bool reg_addressed);
+
   void count_traffic(const MemTraffic& t) { mem_.count(t); }
   void add_flops(int64_t f, int mac_class) {
     flops_ += f;

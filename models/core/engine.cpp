@@ -27,6 +27,7 @@ EngineBase::EngineBase(sc_core::sc_module_name name, Core& core, isa::Engine eng
       case InstrKind::Control: c = Cycles(cfg.control_cycles); break;
       case InstrKind::Dma: c = Cycles(cfg.dma_issue_cycles); break;
       case InstrKind::Data: c = latency(in, cfg); break;
+      case InstrKind::RegLoad: c = Cycles(ldr_cycles(cfg)); break;
     }
     p.dur_ps = clock_.to_ps(c);
     p.reg_addressed = register_addressed(in);
@@ -166,6 +167,19 @@ void EngineBase::run_stream() {
         else
           core_.count_traffic(p.traffic);
         if (p.flops) core_.add_flops(p.flops, p.mac_class);
+        if (in.num_incs > 0) core_.fire_incs(in, ref);
+        break;
+      }
+      case InstrKind::RegLoad: {
+        // The value is read at completion, like every data read; a timing-only run holds no
+        // data and loads 0.
+        Picos t0 = now_ps();
+        if (p.dur_ps > 0) sc_core::wait(ps_to_time(p.dur_ps));
+        stats_.busy_ps += p.dur_ps;
+        tracer.slice(ci, engine_, -1, static_cast<uint32_t>(pc), t0, p.dur_ps);
+        profile.add(in.tag, eidx, t0, p.dur_ps);
+        regs_[in.ops[0].i & (isa::kNumRegisters - 1)] =
+            core_.load_register(in, ref, regs_, p.traffic, p.reg_addressed);
         if (in.num_incs > 0) core_.fire_incs(in, ref);
         break;
       }

@@ -123,8 +123,13 @@ InstrKind instr_kind(Opcode op) {
     case Opcode::Beq:
     case Opcode::Bne:
     case Opcode::Jmp: return InstrKind::Control;
+    case Opcode::Ldr: return InstrKind::RegLoad;
     default: return InstrKind::Data;
   }
+}
+
+int64_t ldr_cycles(const config::ChipConfig& cfg) {
+  return cfg.access_start_cycles + cfg.control_cycles;
 }
 
 int64_t matmul_flops(const isa::Instr& in) {

@@ -40,8 +40,16 @@ int64_t ap_descriptors(const isa::AccessPattern& ap, int64_t max_bytes);
 // contiguous elements) charged at least `min_run` bytes. min_run <= 0: the plain byte count.
 int64_t ap_charged_bytes(const isa::AccessPattern& ap, int64_t min_run);
 
-enum class InstrKind : uint8_t { Data, Control, Dma };
+// Data: engine-specific latency, memory work at completion. Control: register/branch/sync ops
+// (engine.control_cycles). Dma: issued here, carried out by a DMA queue. RegLoad: `ldr`, a read
+// of one SBUF/PSUM element into a register (ldr_cycles).
+enum class InstrKind : uint8_t { Data, Control, Dma, RegLoad };
 InstrKind instr_kind(isa::Opcode op);
+
+// Cycles of `ldr`: one SBUF/PSUM access start (engine.access_start_cycles, ~60 cycles [G1]) plus
+// one control cycle for the register write. The real chip's register load
+// (NKI register_load) has no documented cost (trainium.md 3.2: n/a), so this is an assumption.
+int64_t ldr_cycles(const config::ChipConfig& cfg);
 
 // 2*K*M*N for a matmul, 0 otherwise.
 int64_t matmul_flops(const isa::Instr& in);

@@ -49,6 +49,11 @@ std::string describe_instr(const isa::Program& prog, const isa::Instr& in, const
 // when an access falls outside SBUF/PSUM/the HBM tensor.
 void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref);
 
+// The value `ldr` loads into its register: the single element of its source (SBUF/PSUM),
+// integers exact, floats truncated toward zero (saturating; NaN gives 0). Throws SimFault
+// naming the instruction when the source is out of bounds. execute() of ldr does nothing.
+int64_t load_register_value(const isa::Instr& in, ExecState& st, const InstrRef& ref);
+
 // The static bounds checks of execute() without any data work, for timing-only runs: every AP
 // operand against SBUF/PSUM geometry (st.mem's sizes; its byte vectors may be empty) and HBM
 // tensor sizes (st.hbm's, or the program's declarations when st.hbm is null). Data-dependent

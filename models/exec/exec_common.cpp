@@ -1,6 +1,7 @@
 // Functional executor: access-pattern resolution, bounds checks, accesses() and dispatch.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "models/exec/exec_internal.h"
@@ -234,6 +235,21 @@ void execute(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
     case Opcode::DmaGather: detail::exec_dma_gather(c); return;
     default: return;  // control instructions: no data work
   }
+}
+
+int64_t load_register_value(const isa::Instr& in, ExecState& st, const InstrRef& ref) {
+  const detail::Ctx c{in, st, ref};
+  const detail::Tile t = detail::resolve(c, 1);
+  if (t.np != 1 || t.nfree != 1)
+    c.fault("src must be one element, found " + std::to_string(t.np) + "x" +
+            std::to_string(t.nfree));
+  const uint8_t* p = t.row(0) + t.offs[0];
+  if (!isa::dtype_is_float(t.dt)) return isa::load_as_int(t.dt, p);
+  const double v = std::trunc(static_cast<double>(isa::load_as_float(t.dt, p)));
+  if (std::isnan(v)) return 0;
+  if (v >= 9.2233720368547758e18) return INT64_MAX;
+  if (v <= -9.2233720368547758e18) return INT64_MIN;
+  return static_cast<int64_t>(v);
 }
 
 void check_bounds(const isa::Instr& in, ExecState& st, const InstrRef& ref) {

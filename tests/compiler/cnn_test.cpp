@@ -307,38 +307,3 @@ TEST_CASE("lowering: runtime Conv weights are a one-line input error", "[compile
     CHECK(msg.find('\n') == std::string::npos);
   }
 }
-
-TEST_CASE("frontend: If with a runtime condition is a one-line error naming the node",
-          "[compiler][cnn]") {
-  Model m;
-  m.io(m.g->add_input(), "x", {2, 3});
-  auto* c = m.g->add_input();
-  c->set_name("c");
-  c->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_BOOL);
-  c->mutable_type()->mutable_tensor_type()->mutable_shape();
-  m.io(m.g->add_output(), "y", {2, 3});
-  auto* n = m.node("If", {"c"}, "y", "branchy");
-  for (const char* b : {"then_branch", "else_branch"}) {
-    auto* a = n->add_attribute();
-    a->set_name(b);
-    a->set_type(onnx::AttributeProto_AttributeType_GRAPH);
-    auto* g = a->mutable_g();
-    g->set_name(b);
-    auto* r = g->add_node();
-    r->set_op_type(std::string(b) == "then_branch" ? "Relu" : "Neg");
-    r->add_input("x");
-    r->add_output(std::string(b) + "_out");
-    auto* o = g->add_output();
-    o->set_name(std::string(b) + "_out");
-    o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
-  }
-  try {
-    m.compile();
-    FAIL("expected an InputError");
-  } catch (const InputError& e) {
-    std::string msg = e.what();
-    CHECK(has(msg, "node 'branchy' (op If)"));
-    CHECK(has(msg, "compile-time constant"));
-    CHECK(msg.find('\n') == std::string::npos);
-  }
-}

@@ -156,3 +156,18 @@ TEST_CASE("validation: transpose shapes", "[isa]") {
   CHECK(first_problem(mm, "transpose psum[0:32]+0:bf16[1,64], sbuf[0:64]+0:bf16[1,32]") ==
         "prog.tasm:5: core 0 pe #0 (transpose): dst dtype must be fp32, found bf16");
 }
+
+TEST_CASE("validation: ldr loads one SBUF/PSUM element of an engine dtype, on any engine",
+          "[isa]") {
+  const std::string blt = "blt r1, 3, loop";
+  CHECK(first_problem(blt, "ldr r1, sbuf[5:6]+64:int32") == "(valid)");
+  CHECK(first_problem(blt, "ldr r15, psum[0:1]+8:fp32[1,1]") == "(valid)");
+  CHECK(first_problem(blt, "ldr r1, sbuf[0:2]+0:int32") ==
+        "prog.tasm:14: core 0 sp #2 (ldr): src must be one element, found [2,1]");
+  CHECK(first_problem(blt, "ldr r1, sbuf[0:1]+0:int32[1,4]") ==
+        "prog.tasm:14: core 0 sp #2 (ldr): src must be one element, found [1,4]");
+  CHECK(first_problem(blt, "ldr r1, sbuf[0:1]+0:bool") ==
+        "prog.tasm:14: core 0 sp #2 (ldr): src: dtype bool is only allowed in dma");
+  CHECK_THROWS_WITH(assemble(replace(kBase, blt, "ldr r1, hbm.a+0:bf16{512,1}"), "prog.tasm"),
+                    Catch::Contains("prog.tasm:14"));
+}

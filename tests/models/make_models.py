@@ -1267,6 +1267,95 @@ MODELS.update({"if_const_then": if_const("if_const_then", True, False),
                "if_const_else": if_const("if_const_else", False, True)})
 
 
+def if_runtime(name, cond_value):
+    """`If` on a graph input: both branches are compiled and the engines branch at run time.
+    The branches yield a computed tensor and a constant (then) or a copy of an input (else); the
+    If's second output is a graph output itself. (A tensor yielded twice is not tested here:
+    ONNX Runtime 1.30 (onnxruntime-node) then returns zeros for the If's outputs.)"""
+    def build(rng):
+        n = helper.make_node
+        then_g = helper.make_graph(
+            [n("Add", ["x", "one"], ["t0"], name="t_add"), n("Relu", ["t0"], ["t1"], name="t_relu")],
+            "then", [], [vi("t1", [4, 30]), vi("k", [4, 30])],
+            initializer=[const("one", f32(1.0)), const("k", rnd(rng, 4, 30))])
+        else_g = helper.make_graph(
+            [n("Sigmoid", ["x"], ["e0"], name="e_sig"), n("Identity", ["x"], ["xi"], name="e_id")],
+            "else", [], [vi("e0", [4, 30]), vi("xi", [4, 30])])
+        nodes = [n("If", ["c"], ["r", "s"], then_branch=then_g, else_branch=else_g, name="if"),
+                 n("Mul", ["r", "x"], ["y"], name="mul")]
+        m = model(name, nodes, [vi("c", [], TensorProto.BOOL), vi("x", [4, 30])],
+                  [vi("y", [4, 30]), vi("s", [4, 30])])
+        return m, {"c": np.array(cond_value), "x": rnd(rng, 4, 30)}
+    return build
+
+
+def if_runtime_data(name, shift):
+    """`If` whose condition the chip computes (mean(x) > 0): the then branch runs on pe, the
+    else branch on pe and act; both write the same tensor, which a later node reads."""
+    def build(rng):
+        n = helper.make_node
+        then_g = helper.make_graph([n("MatMul", ["x", "w1"], ["t0"], name="t_mm")], "then", [],
+                                   [vi("t0", [8, 32])])
+        else_g = helper.make_graph(
+            [n("MatMul", ["x", "w2"], ["e0"], name="e_mm"), n("Tanh", ["e0"], ["e1"], name="e_tanh")],
+            "else", [], [vi("e1", [8, 32])])
+        nodes = [n("ReduceMean", ["x"], ["m"], keepdims=0, name="mean"),
+                 n("Greater", ["m", "zero"], ["c"], name="positive"),
+                 n("If", ["c"], ["r"], then_branch=then_g, else_branch=else_g, name="if"),
+                 n("Add", ["r", "b"], ["y"], name="bias")]
+        inits = [const("w1", rnd(rng, 64, 32, scale=0.1)), const("w2", rnd(rng, 64, 32, scale=0.1)),
+                 const("b", rnd(rng, 32)), const("zero", f32(0.0).reshape(()))]
+        m = model(name, nodes, [vi("x", [8, 64])], [vi("y", [8, 32])], inits)
+        return m, {"x": rnd(rng, 8, 64) + np.float32(shift)}
+    return build
+
+
+def if_runtime_nested(name, sr):
+    """Silero-VAD style: the outer condition tests an int64 input (sr == 16000), the then
+    branch holds an If on computed data (sum(x) > 0) and the else branch an If whose condition
+    is a shape test (folded at compile time)."""
+    def build(rng):
+        n = helper.make_node
+        inner_then = helper.make_graph([n("Neg", ["x"], ["a0"], name="in_neg")], "in_then", [],
+                                       [vi("a0", [16, 40])])
+        inner_else = helper.make_graph([n("Abs", ["x"], ["a1"], name="in_abs")], "in_else", [],
+                                       [vi("a1", [16, 40])])
+        then_g = helper.make_graph(
+            [n("ReduceSum", ["x"], ["s"], keepdims=0, name="t_sum"),
+             n("Greater", ["s", "zero"], ["c2"], name="t_pos"),
+             n("If", ["c2"], ["t1"], then_branch=inner_then, else_branch=inner_else, name="t_if"),
+             n("Mul", ["t1", "two"], ["t2"], name="t_mul")],
+            "then", [], [vi("t2", [16, 40])], initializer=[const("two", f32(2.0))])
+        shape_then = helper.make_graph([n("Exp", ["x"], ["b0"], name="sh_exp")], "sh_then", [],
+                                       [vi("b0", [16, 40])])
+        shape_else = helper.make_graph([n("Erf", ["x"], ["b1"], name="sh_erf")], "sh_else", [],
+                                       [vi("b1", [16, 40])])
+        else_g = helper.make_graph(
+            [n("Shape", ["x"], ["shp"], name="e_shape"),
+             n("Gather", ["shp", "one_i"], ["d1"], axis=0, name="e_dim"),
+             n("Equal", ["d1", "forty"], ["c3"], name="e_is40"),
+             n("If", ["c3"], ["e1"], then_branch=shape_then, else_branch=shape_else, name="e_if")],
+            "else", [], [vi("e1", [16, 40])],
+            initializer=[const("one_i", np.array(1, dtype=np.int64)),
+                         const("forty", np.array(40, dtype=np.int64))])
+        nodes = [n("Equal", ["sr", "sr16k"], ["c1"], name="is16k"),
+                 n("If", ["c1"], ["r"], then_branch=then_g, else_branch=else_g, name="if"),
+                 n("Add", ["r", "x"], ["y"], name="add")]
+        inits = [const("sr16k", np.array(16000, dtype=np.int64)), const("zero", f32(0.0).reshape(()))]
+        m = model(name, nodes, [vi("sr", [], I64), vi("x", [16, 40])], [vi("y", [16, 40])], inits)
+        return m, {"sr": np.array(sr, dtype=np.int64), "x": rnd(rng, 16, 40, scale=0.5)}
+    return build
+
+
+MODELS.update({"if_runtime_then": if_runtime("if_runtime_then", True),
+               "if_runtime_else": if_runtime("if_runtime_else", False),
+               "if_runtime_data_pos": if_runtime_data("if_runtime_data_pos", 0.5),
+               "if_runtime_data_neg": if_runtime_data("if_runtime_data_neg", -0.5),
+               "if_runtime_nested_16k": if_runtime_nested("if_runtime_nested_16k", 16000),
+               "if_runtime_nested_8k": if_runtime_nested("if_runtime_nested_8k", 8000)})
+BF16_MODELS |= {"if_runtime_data_pos", "if_runtime_data_neg"}
+
+
 # The transformer encoder of the sweep example in docs/sweeps.md (docs/examples/sweep_encoder.sh).
 BENCH_MODELS["sweep_encoder"] = encoder("sweep_encoder", 2, 128, 256, 4, 1024)
 

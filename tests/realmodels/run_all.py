@@ -27,7 +27,7 @@ SECTION = "## Real models from npm"
 # Root-cause classes: (pattern on "status: message", class name). First match wins.
 CLASSES = [
     (r"^pass", "pass"),
-    (r"\(op If\): the condition must be a compile-time constant", "runtime If condition"),
+    (r"whose condition is known only at run time", "runtime If branch invalid for the shapes"),
     (r"do not fit in SBUF|bytes per partition; SBUF has", "row or tile too large for SBUF"),
     (r"opset \d+ is not supported", "opset newer than 17"),
     (r"^timeout", "timeout (> limit)"),
@@ -51,15 +51,12 @@ CLASS_NOTES = {
         "`{\"1\": \"1_minute_timer\", ...}` of oww_timer becomes `___1____1_minute_timer...npy` "
         "(ONNX Runtime's name, sanitised the same way, has two). The compiler's legalised tensor "
         "identifier leaks into the file name; `--output-dir` should use the ONNX output name.",
-    "runtime If condition":
-        "`If` whose condition is not a constant. Three kinds: (a) a scalar input's value: silero "
-        "v4/v5/v6 are one `If(Equal(sr, 16000))` around the 16 kHz and 8 kHz networks (the "
-        "`--input sr=` value is known when `trnsim run` compiles); (b) a shape: silero_vad_16k_op15 "
-        "and silero_vad_half test `Equal(Gather(Shape(conv output), 2), 1)` and `Shape(state)`, "
-        "static once `--shape` pins the inputs, so constant folding of Shape on static shapes "
-        "would remove them; (c) data: oww_hey_jarvis runs a verifier network only when the first "
-        "score `Sigmoid(Gemm(...)) >= 0.5`; both branches are side-effect free with the same "
-        "[1, 1] output, so computing both and selecting (Where) would lower it.",
+    "runtime If branch invalid for the shapes":
+        "silero v5/v6 are one `If(Equal(sr, 16000))` around the 16 kHz and 8 kHz networks. `sr` is "
+        "a runtime input, so both branches are compiled (docs/compiler.md, Control flow: If), and "
+        "the 8 kHz branch cannot run on 512 samples: its LSTM input comes out [1, 1, 1, 128, 2]. "
+        "ONNX Runtime fails the same way when given sr = 8000 with these inputs; a compile-time "
+        "value for `sr` (an input pinned as a constant) would inline the 16 kHz branch.",
     "row or tile too large for SBUF":
         "a row, window or tile that one SBUF partition cannot hold and that no lowering tiles "
         "(u2netp's Resize of [1, 16, 160, 160] and oww_melspectrogram's fp32 STFT Conv were the "

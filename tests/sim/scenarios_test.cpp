@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "sim_util.h"
 
 using trnsim::test::run_tasm;
@@ -157,4 +159,67 @@ TEST_CASE("timing-only and numerics runs take the same simulated time", "[sim]")
   CHECK(numerics.substr(numerics.find(' ')) == " 1");  // numerics wrote the output
   CHECK(timing.substr(timing.find(' ')) == " 0");
   CHECK(std::stoll(timing) > 0);
+}
+
+namespace {
+// dve and pool load a condition that sp brings from HBM and branch on it; each path writes
+// its own value to y. pool has code in the then-part only, so it skips to the end otherwise.
+const char* kBranch = R"(
+.tensor c input int32 [1]
+.tensor y output fp32 [1, 4]
+.core 0
+.engine sp
+  dma q0, sbuf[0:1]+0:int32, hbm.c+0:int32{1,1}  inc(s4)
+  dma q1, hbm.y+0:fp32{4,1}[1,4], sbuf[0:1]+64:fp32[1,4]  wait(s2>=2) wait(s3>=2)
+.engine dve
+  ldr r0, sbuf[0:1]+0:int32  wait(s4>=1) inc(s2)
+  beq r0, 0, other
+  memset sbuf[0:1]+64:fp32[1,4], 7  inc(s2)
+  jmp end
+other:
+  memset sbuf[0:1]+64:fp32[1,4], -3  inc(s2)
+end:
+  nop
+.engine pool
+  ldr r5, sbuf[0:1]+0:int32  wait(s4>=1) inc(s3)
+  beq r5, 0, skip
+  memset sbuf[0:1]+128:fp32[1,4], 1
+skip:
+  nop inc(s3)
+)";
+}  // namespace
+
+TEST_CASE("ldr loads a condition and every engine takes the same branch; only it costs time",
+          "[sim]") {
+  auto run = [&](int32_t c) {
+    return trnsim::test::in_child([&] {
+      trnsim::model::SimOptions o;
+      std::vector<uint8_t> bytes(4);
+      std::memcpy(bytes.data(), &c, 4);
+      o.inputs["c"] = bytes;
+      auto r = run_tasm(kBranch, "tiny", o);
+      float y[4];
+      std::memcpy(y, r.outputs.at(0).bytes.data(), 16);
+      return fmt::format("{} {} {} {}", r.stats.sim_time_ps, y[0],
+                         r.stats.cores[0].engines[2].instructions,
+                         r.stats.cores[0].engines[3].busy_ps);
+    });
+  };
+  // The condition load: sp issues 0..64, fixed 100, 4 B at 17 GB/s = 0.235 ns: arrives at
+  // 164.235 ns. ldr = access start 60 + control 1 = 61 ns: dve's ends at 225.235.
+  // c != 0: beq 1 ns (226.235), memset max(64, 4) + 60 = 124 (350.235), jmp 1, nop 1.
+  //   pool: ldr to 225.235, beq 226.235, memset: GpSimd start 150 + 4 = 154 (380.235), nop
+  //   381.235. The store waits for dve's memset (s2 = 2 at 350.235) and pool's nop (s3 = 2 at
+  //   381.235): issue 64 -> 445.235, fixed 100 -> 545.235, 16 B / 17 GB/s = 0.941 -> 546.176.
+  CHECK(run(5) == "546176 7 6 216000");
+  // c == 0: dve's beq jumps (226.235), memset -3 to 350.235; pool's beq jumps to the nop
+  // (227.235): no memset time on pool (busy = ldr 61 + beq 1 + nop 1 = 63 ns). The store waits
+  // for 350.235: 414.235 + 100 + 0.941 = 515.176.
+  CHECK(run(0) == "515176 -3 5 63000");
+}
+
+TEST_CASE("ldr in a timing-only run loads 0 (no data): the else path", "[sim]") {
+  auto r = run_tasm(kBranch, "tiny", timing_only());
+  CHECK(r.stats.sim_time_ps == 515176);
+  CHECK(r.stats.cores[0].engines[3].busy_ps == 63000);
 }

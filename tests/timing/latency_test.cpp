@@ -241,3 +241,14 @@ TEST_CASE("trn2 fp8 matmul takes the bf16 time (no K = 256 double-row packing)",
   config::ChipConfig c = config::load_chip("trn2");
   CHECK(lat("pe", "matmul psum[0:128]+0:fp32[1,512], sbuf[0:128]+0:fp8e4m3[1,128], sbuf[0:128]+1024:fp8e4m3[1,512], zero", c) == 512);
 }
+
+TEST_CASE("ldr: access start + one control cycle on every engine [assumed]", "[timing]") {
+  // The register load's cost is not documented (trainium.md 3.2: register_load n/a); assumed
+  // one SBUF access start (60 [G1]) plus the control cycle that writes the register (1).
+  config::ChipConfig c;
+  CHECK(model::instr_kind(isa::Opcode::Ldr) == model::InstrKind::RegLoad);
+  CHECK(model::ldr_cycles(c) == 60 + 1);
+  c.access_start_cycles = 10;
+  c.control_cycles = 3;
+  CHECK(model::ldr_cycles(c) == 13);
+}
