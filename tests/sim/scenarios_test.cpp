@@ -205,21 +205,23 @@ TEST_CASE("ldr loads a condition and every engine takes the same branch; only it
                          r.stats.cores[0].engines[3].busy_ps);
     });
   };
-  // The condition load: sp issues 0..64, fixed 100, 4 B at 17 GB/s = 0.235 ns: arrives at
-  // 164.235 ns. ldr = access start 60 + control 1 = 61 ns: dve's ends at 225.235.
-  // c != 0: beq 1 ns (226.235), memset max(64, 4) + 60 = 124 (350.235), jmp 1, nop 1.
-  //   pool: ldr to 225.235, beq 226.235, memset: GpSimd start 150 + 4 = 154 (380.235), nop
-  //   381.235. The store waits for dve's memset (s2 = 2 at 350.235) and pool's nop (s3 = 2 at
-  //   381.235): issue 64 -> 445.235, fixed 100 -> 545.235, 16 B / 17 GB/s = 0.941 -> 546.176.
-  CHECK(run(5) == "546176 7 6 216000");
-  // c == 0: dve's beq jumps (226.235), memset -3 to 350.235; pool's beq jumps to the nop
-  // (227.235): no memset time on pool (busy = ldr 61 + beq 1 + nop 1 = 63 ns). The store waits
-  // for 350.235: 414.235 + 100 + 0.941 = 515.176.
-  CHECK(run(0) == "515176 -3 5 63000");
+  // The condition load: sp issues 0..64, fixed 100, one descriptor 2 ns (dma.descriptor_ns), 4 B
+  // charged as one 32-B HBM burst (dma.min_run_bytes) at 17 GB/s = 1.882 ns: arrives at
+  // 167.882 ns. ldr = access start 60 + control 1 = 61 ns: dve's ends at 228.882.
+  // c != 0: beq 1 ns (229.882), memset max(64, 4) + 60 = 124 (353.882), jmp 1, nop 1: dve
+  //   retires 5 instructions. pool: ldr to 228.882, beq 229.882, memset: GpSimd start 150 + 4 =
+  //   154 (383.882), nop 384.882 (busy 61 + 1 + 154 + 1 = 217 ns). The store waits for dve's
+  //   memset (s2 = 2 at 353.882) and pool's nop (s3 = 2 at 384.882): issue 64 -> 448.882, fixed
+  //   100 -> 548.882, descriptor 2, 16 B charged as 32 B: 1.882 -> 552.764.
+  CHECK(run(5) == "552764 7 5 217000");
+  // c == 0: dve's beq jumps (229.882), memset -3 to 353.882 (4 instructions); pool's beq jumps
+  // to the nop (230.882): no memset time on pool (busy = ldr 61 + beq 1 + nop 1 = 63 ns). The
+  // store waits for 353.882: 417.882 + 100 + 2 + 1.882 = 521.764.
+  CHECK(run(0) == "521764 -3 4 63000");
 }
 
 TEST_CASE("ldr in a timing-only run loads 0 (no data): the else path", "[sim]") {
   auto r = run_tasm(kBranch, "tiny", timing_only());
-  CHECK(r.stats.sim_time_ps == 515176);
+  CHECK(r.stats.sim_time_ps == 521764);  // the c == 0 time above
   CHECK(r.stats.cores[0].engines[3].busy_ps == 63000);
 }
