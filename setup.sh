@@ -13,7 +13,8 @@ build_dir=${TRNSIM_BUILD_DIR:-build}
 # nodejs/npm runs ONNX Runtime as the numeric reference, gnuplot draws sweep reports,
 # slurm-wlm and munge run the job-array test on a private one-node cluster).
 pkgs=(g++ cmake ninja-build pkg-config libsystemc-dev libfmt-dev libcli11-dev catch2
-      libyaml-cpp-dev libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
+      libyaml-cpp-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler
+      python3-onnx python3-numpy
       gnuplot-nox slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,12 +1,18 @@
-// JSON writer and reader (see json.h).
+// JSON writer and reader (see json.h). The reader drives nlohmann's SAX parser, which lexes and
+// validates, and builds Values itself: members in document order, duplicate keys refused, int64
+// kept exact. nlohmann stays out of the headers (it is heavy to compile).
 #include "support/json.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -380,262 +386,219 @@ std::string Value::dump(bool pretty) const {
   return out;
 }
 
-// ---- parser ---------------------------------------------------------------------------------
+// ---- parser: nlohmann's SAX parser builds Values directly -----------------------------------
 
 namespace {
 
 constexpr int kMaxDepth = 512;
+// Objects up to this size check for duplicate keys by a linear scan, larger ones with a set.
+constexpr size_t kLinearKeys = 16;
 
-class Parser {
+// 1-based line and column of byte `pos` (at most text.size(), the end of input).
+std::string where(std::string_view text, const std::string& name, size_t pos) {
+  pos = std::min(pos, text.size());
+  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
+  size_t nl = text.rfind('\n', pos == 0 ? std::string_view::npos : pos - 1);
+  size_t col = nl == std::string_view::npos || pos == 0 ? pos + 1 : pos - nl;
+  return fmt::format("{}:{}:{}", name, line, col);
+}
+
+// Start of the object key number `k` (0-based, in document order), found by a scan that only
+// tracks strings; called after the SAX parser has accepted the text up to that key.
+size_t key_offset(std::string_view s, size_t k) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '"') continue;
+    size_t start = i++;
+    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+    size_t j = i + 1;
+    while (j < s.size() && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) ++j;
+    if (j < s.size() && s[j] == ':' && k-- == 0) return start;
+  }
+  return s.size();
+}
+
+// Offset of the bracket that opens nesting level `depth` (top level 0) first.
+size_t nesting_offset(std::string_view s, int depth) {
+  int open = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') {
+      for (++i; i < s.size() && s[i] != '"';) i += s[i] == '\\' ? 2 : 1;
+    } else if (c == '[' || c == '{') {
+      if (open++ == depth) return i;
+    } else if (c == ']' || c == '}') {
+      --open;
+    }
+  }
+  return s.size();
+}
+
+// The text nlohmann read as the failing token, with its "<U+000A>" spellings of control
+// characters counted as the one byte they stand for.
+size_t raw_length(const std::string& token) {
+  size_t n = token.size();
+  for (size_t i = token.find("<U+"); i != std::string::npos; i = token.find("<U+", i + 1))
+    if (i + 8 <= token.size() && token[i + 7] == '>') n -= 7;
+  return n;
+}
+
+std::string shorten(const std::string& token) {
+  return token.size() <= 40 ? token : "..." + token.substr(token.size() - 37);
+}
+
+class Builder {
  public:
-  Parser(std::string_view text, const std::string& name) : s_(text), name_(name) {}
+  Builder(std::string_view text, const std::string& name) : text_(text), name_(name) {}
 
-  Value document() {
-    skip_ws();
-    Value v = value(0);
-    skip_ws();
-    if (pos_ != s_.size()) fail("unexpected text after the JSON value");
-    return v;
+  Value result() { return std::move(root_); }
+
+  bool null() { return add(Value()); }
+  bool boolean(bool b) { return add(Value::make_bool(b)); }
+  bool number_integer(int64_t i) { return add(Value::make_int(i)); }
+  bool number_unsigned(uint64_t u) {
+    // Integers past int64 stay numbers, not integers: is_int() promises an exact as_int().
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return add(Value::make_number(static_cast<double>(u)));
+    return add(Value::make_int(static_cast<int64_t>(u)));
+  }
+  bool number_float(double d, const std::string&) { return add(Value::make_number(d)); }
+  // Copied, not moved: the lexer keeps its buffer's capacity for the next string.
+  bool string(std::string& s) { return add(Value::make_string(s)); }
+  bool binary(nlohmann::json::binary_t&) { return false; }  // JSON text has no binary values
+
+  bool start_object(size_t) { return open(true); }
+  bool start_array(size_t) { return open(false); }
+  bool key(std::string& k) {
+    Frame& f = stack_[depth_ - 1];
+    bool dup = false;
+    if (f.members.size() < kLinearKeys) {
+      for (const auto& m : f.members) dup = dup || m.first == k;
+    } else {
+      if (!f.keys) {
+        f.keys = std::make_unique<std::unordered_set<std::string>>();
+        for (const auto& m : f.members) f.keys->insert(m.first);
+      }
+      dup = !f.keys->insert(k).second;
+    }
+    if (dup) fail(key_offset(text_, keys_seen_), fmt::format("duplicate key \"{}\"", k));
+    ++keys_seen_;
+    f.key = k;
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool parse_error(size_t position, const std::string& token,
+                   const nlohmann::json::exception& e) {
+    // nlohmann's what(): "[json.exception.parse_error.101] parse error at line 1, column 2:
+    // syntax error while parsing CONTEXT - unexpected TOKEN; expected WANT" for a token in the
+    // wrong place, "... - LEXER MESSAGE; last read: 'TEXT'" for text that is no token.
+    std::string what = e.what();
+    size_t colon = what.find(": ");
+    if (what.compare(0, 16, "[json.exception.") == 0 && colon != std::string::npos)
+      what.erase(0, colon + 2);
+    // `position` counts the bytes read, end of input as one more. `token` holds the text of a
+    // string or number token (nlohmann restarts it there), not of punctuation or literals.
+    const size_t end = std::min(position, text_.size());
+    auto start_of = [&](size_t len) { return end - std::min(end, len); };
+    if (e.id == 406)  // 1e999
+      fail(start_of(raw_length(token)), fmt::format("number out of range: {}", token));
+    const std::string kSyntax = "syntax error while parsing ";
+    size_t dash = what.find(" - ");
+    std::string context;
+    if (what.compare(0, kSyntax.size(), kSyntax) == 0 && dash != std::string::npos)
+      context = what.substr(kSyntax.size(), dash - kSyntax.size());
+    if (dash != std::string::npos) what.erase(0, dash + 3);
+    size_t last_read = what.find("; last read: ");
+    if (last_read != std::string::npos) {
+      // Text that is no token: the position is the byte that made it wrong, or the string's
+      // start when the input ended inside it.
+      what.erase(last_read);
+      if (what == "invalid string: missing closing quote")
+        fail(start_of(raw_length(token)), "unterminated string");
+      fail(std::min(position - 1, text_.size()), what);
+    }
+    // A token in the wrong place: "unexpected KIND; expected WANT".
+    std::string kind = what.substr(0, what.find("; expected "));
+    if (kind.compare(0, 11, "unexpected ") == 0) kind.erase(0, 11);
+    size_t start = start_of(1);
+    std::string got = kind;  // '[' and the like
+    if (kind == "end of input") {
+      start = text_.size();
+    } else if (kind == "true literal" || kind == "false literal" || kind == "null literal") {
+      got = kind.substr(0, kind.find(' '));
+      start = start_of(got.size());
+      got = "'" + got + "'";
+    } else if (kind == "number literal" || kind == "string literal") {
+      start = start_of(raw_length(token));
+      got = fmt::format("'{}'", shorten(token));
+    }
+    if (what.find("; expected end of input") != std::string::npos)
+      fail(start, "unexpected text after the JSON value");
+    if (context == "array") fail(start, fmt::format("expected ',' or ']', got {}", got));
+    if (context == "object") fail(start, fmt::format("expected ',' or '}}', got {}", got));
+    if (context == "object separator") fail(start, fmt::format("expected ':', got {}", got));
+    if (context == "object key") fail(start, fmt::format("expected a key, got {}", got));
+    if (context == "value") fail(start, fmt::format("expected a value, got {}", got));
+    fail(start, what);
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const { fail_at(pos_, what); }
-  [[noreturn]] void fail_at(size_t pos, const std::string& what) const {
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < pos && i < s_.size(); ++i) {
-      if (s_[i] == '\n') ++line, col = 1;
-      else ++col;
-    }
-    throw InputError(fmt::format("{}:{}:{}: {}", name_, line, col, what));
-  }
-  std::string here() const {
-    if (pos_ >= s_.size()) return "end of input";
-    char c = s_[pos_];
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-      return fmt::format("byte 0x{:02x}", static_cast<unsigned char>(c));
-    return fmt::format("'{}'", c);
+  struct Frame {
+    bool object = false;
+    std::vector<Value> items;
+    std::vector<Value::Member> members;
+    std::string key;
+    std::unique_ptr<std::unordered_set<std::string>> keys;  // once members outgrow kLinearKeys
+  };
+
+  [[noreturn]] void fail(size_t pos, const std::string& what) const {
+    throw InputError(fmt::format("{}: {}", where(text_, name_, pos), what));
   }
 
-  void skip_ws() {
-    while (pos_ < s_.size() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-      ++pos_;
-  }
-  bool consume(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
+  bool add(Value v) {
+    if (depth_ == 0) {
+      root_ = std::move(v);
+    } else if (Frame& f = stack_[depth_ - 1]; f.object) {
+      f.members.emplace_back(std::move(f.key), std::move(v));
+    } else {
+      f.items.push_back(std::move(v));
+    }
     return true;
   }
-
-  Value value(int depth) {
-    if (depth > kMaxDepth) fail(fmt::format("nesting deeper than {} levels", kMaxDepth));
-    if (pos_ >= s_.size()) fail("expected a value, got end of input");
-    char c = s_[pos_];
-    switch (c) {
-      case '{': return object(depth);
-      case '[': return array(depth);
-      case '"': return Value::make_string(string());
-      case 't':
-        if (consume("true")) return Value::make_bool(true);
-        break;
-      case 'f':
-        if (consume("false")) return Value::make_bool(false);
-        break;
-      case 'n':
-        if (consume("null")) return Value();
-        break;
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return number();
-    }
-    fail(fmt::format("expected a value, got {}", here()));
+  bool open(bool object) {
+    // Values are destroyed and written recursively: the limit keeps hostile input off the stack.
+    if (depth_ > static_cast<size_t>(kMaxDepth))
+      fail(nesting_offset(text_, kMaxDepth + 1),
+           fmt::format("nesting deeper than {} levels", kMaxDepth));
+    if (depth_ == stack_.size()) stack_.emplace_back();  // frames are reused, not rebuilt
+    stack_[depth_++].object = object;
+    return true;
+  }
+  bool close() {
+    Frame& f = stack_[--depth_];
+    f.keys.reset();
+    Value v = f.object ? Value::make_object(std::move(f.members))
+                       : Value::make_array(std::move(f.items));
+    f.members.clear();  // moved from: empty in practice, cleared to be sure
+    f.items.clear();
+    return add(std::move(v));
   }
 
-  Value object(int depth) {
-    ++pos_;  // '{'
-    std::vector<Value::Member> members;
-    skip_ws();
-    if (pos_ < s_.size() && s_[pos_] == '}') {
-      ++pos_;
-      return Value::make_object(std::move(members));
-    }
-    std::unordered_set<std::string> keys;
-    while (true) {
-      skip_ws();
-      if (pos_ >= s_.size() || s_[pos_] != '"') fail(fmt::format("expected a key, got {}", here()));
-      size_t key_pos = pos_;
-      std::string k = string();
-      if (!keys.insert(k).second) fail_at(key_pos, fmt::format("duplicate key \"{}\"", k));
-      skip_ws();
-      if (pos_ >= s_.size() || s_[pos_] != ':') fail(fmt::format("expected ':', got {}", here()));
-      ++pos_;
-      skip_ws();
-      members.emplace_back(std::move(k), value(depth + 1));
-      skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == '}') {
-        ++pos_;
-        return Value::make_object(std::move(members));
-      }
-      fail(fmt::format("expected ',' or '}}', got {}", here()));
-    }
-  }
-
-  Value array(int depth) {
-    ++pos_;  // '['
-    std::vector<Value> items;
-    skip_ws();
-    if (pos_ < s_.size() && s_[pos_] == ']') {
-      ++pos_;
-      return Value::make_array(std::move(items));
-    }
-    while (true) {
-      skip_ws();
-      items.push_back(value(depth + 1));
-      skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == ']') {
-        ++pos_;
-        return Value::make_array(std::move(items));
-      }
-      fail(fmt::format("expected ',' or ']', got {}", here()));
-    }
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  uint32_t hex4() {
-    if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else fail(fmt::format("bad hex digit in \\u escape: {}", here()));
-      ++pos_;
-    }
-    return v;
-  }
-
-  std::string string() {
-    size_t start = pos_++;  // '"'
-    std::string out;
-    while (true) {
-      size_t run = pos_;
-      while (pos_ < s_.size() && s_[pos_] != '"' && s_[pos_] != '\\' &&
-             static_cast<unsigned char>(s_[pos_]) >= 0x20)
-        ++pos_;
-      out.append(s_.data() + run, pos_ - run);
-      if (pos_ >= s_.size()) fail_at(start, "unterminated string");
-      char c = s_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (c != '\\') fail("control character in string (must be escaped)");
-      ++pos_;
-      if (pos_ >= s_.size()) fail_at(start, "unterminated string");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'u': {
-          uint32_t cp = hex4();
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (!consume("\\u")) fail("unpaired surrogate in \\u escape");
-            uint32_t lo = hex4();
-            if (lo < 0xDC00 || lo > 0xDFFF) fail("unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            fail("unpaired surrogate in \\u escape");
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          --pos_;
-          fail(fmt::format("bad escape \\{}", e));
-      }
-    }
-  }
-
-  Value number() {
-    size_t start = pos_;
-    bool integral = true;
-    if (s_[pos_] == '-') ++pos_;
-    auto digits = [&] {
-      size_t d = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      return pos_ - d;
-    };
-    if (pos_ < s_.size() && s_[pos_] == '0') {
-      ++pos_;
-    } else if (digits() == 0) {
-      fail_at(start, "bad number");
-    }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      integral = false;
-      ++pos_;
-      if (digits() == 0) fail("bad number: expected digits after '.'");
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      integral = false;
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (digits() == 0) fail("bad number: expected exponent digits");
-    }
-    const char* b = s_.data() + start;
-    const char* e = s_.data() + pos_;
-    if (integral) {
-      int64_t i = 0;
-      auto r = std::from_chars(b, e, i);
-      if (r.ec == std::errc() && r.ptr == e) return Value::make_int(i);
-    }
-    double d = 0;
-    auto r = std::from_chars(b, e, d);
-    if (r.ec == std::errc::result_out_of_range) fail_at(start, "number out of range");
-    if (r.ec != std::errc() || r.ptr != e) fail_at(start, "bad number");
-    return Value::make_number(d);
-  }
-
-  std::string_view s_;
+  std::string_view text_;
   const std::string& name_;
-  size_t pos_ = 0;
+  std::vector<Frame> stack_;  // open arrays and objects are stack_[0, depth_)
+  size_t depth_ = 0;
+  Value root_;
+  size_t keys_seen_ = 0;
 };
 
 }  // namespace
 
 Value parse(std::string_view text, const std::string& name) {
-  return Parser(text, name).document();
+  Builder b(text, name);
+  nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &b);
+  return b.result();
 }
 
 Value parse_file(const std::string& path) { return parse(read_text_file(path), path); }

@@ -1,4 +1,4 @@
-// Small dependency-free JSON: a streaming writer (stats, Chrome traces) and a DOM reader (goldens, tests).
+// JSON: a streaming writer of our own and a DOM reader on nlohmann-json (goldens, sweeps, tests).
 #pragma once
 
 #include <cstdint>

@@ -428,7 +428,6 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
     g = c;
   }
   const HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  const HbmView wv = ctx.add_const(n.name + ".w_packed", wt);
   std::optional<HbmView> bias;
   if (n.has_input(2)) {
     const Tensor& bt = gr.t(n.inputs[2]);
@@ -441,12 +440,12 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
     }
   }
   if (!transpose && p.cin_g == 1 && p.cout_g == 1 && g.G > 1) {
-    lower_depthwise(ctx, n, p, x, wv, bias, y);
+    lower_depthwise(ctx, n, p, x, ctx.add_const(n.name + ".w_packed", wt), bias, y);
     return;
   }
   if (!transpose) {
     if (std::optional<Im2col> m = plan_im2col(ctx, p)) {
-      lower_im2col(ctx, n, p, *m, x, wv, bias, y);
+      lower_im2col(ctx, n, p, *m, x, ctx.add_const(n.name + ".w_packed", wt), bias, y);
       return;
     }
   }
@@ -458,6 +457,30 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
   const int64_t tn = std::min<int64_t>(t.max_moving_free, t.psum_bank_bytes / 4);
   const int64_t nk = (p.cin_g + tk - 1) / tk;
   const isa::ActFn fn = epilogue(n);
+  // The weights again, blocked by output-channel tile ([group][tile][C_in][tap][<= tm]) and in
+  // the matmul dtype (the rounding the load did, done at compile time): a K tile of one output
+  // tile is one contiguous run per partition (taps x 128 elements) instead of `taps` runs of
+  // 128 fp32, and half the bytes in bf16.
+  const int64_t G = g.G, cin_g = p.cin_g, cout_g = p.cout_g;
+  auto block = [G, cin_g, cout_g, taps, tm](const Value& wt) {
+    Value wblk(DType::Fp32, {G * cout_g * cin_g * taps});
+    for (int64_t grp = 0; grp < G; ++grp)
+      for (int64_t co0 = 0; co0 < cout_g; co0 += tm) {
+        const int64_t mm = std::min(tm, cout_g - co0);
+        for (int64_t ci = 0; ci < cin_g; ++ci)
+          for (int64_t tp = 0; tp < taps; ++tp)
+            for (int64_t co = 0; co < mm; ++co)
+              wblk.data[(grp * cout_g + co0) * cin_g * taps + (ci * taps + tp) * mm + co] =
+                  wt.data[((grp * cin_g + ci) * taps + tp) * cout_g + co0 + co];
+      }
+    return wblk;
+  };
+  // Weights left in the model file (timing-only) are blocked only if something reads them.
+  const Value wblk = w.data.has_data()
+                         ? block(wt)
+                         : Value::deferred(DType::Fp32, {G * cout_g * cin_g * taps},
+                                           [block, wt] { return block(wt).data; });
+  const HbmView wb = ctx.add_const(n.name + ".w_blocked", wblk, mt);
   int64_t nr, nc;
   block_dims(p, tn, t.sbuf_bytes_per_partition / (8 * nk), es, nr, nc);
   for (int64_t grp = 0; grp < g.G; ++grp)
@@ -466,11 +489,13 @@ void lower_conv(LowerCtx& ctx, const Node& n) {
       // Weight tiles [ci, taps x mm] (tap-major), pinned across the output blocks when they fit.
       const int64_t wbytes = (taps * mm * es + 63) / 64 * 64;
       const int64_t pin = ctx.sbuf_pin(nk * wbytes);
+      // wb holds the tile's [ci][tap][mm] contiguously: one run of taps x mm per partition.
       auto load_w = [&](int64_t ki, int64_t base) {
         const int64_t k0 = ki * tk, kk = std::min(tk, p.cin_g - k0);
         AccessPattern wtile = ctx.sbuf(base, kk, taps * mm, mt);
-        ctx.dma(wtile, ctx.hbm(wv, wv.offset + ((grp * p.cin_g + k0) * taps) * p.cout_g + co0, kk,
-                               taps * p.cout_g, {{p.cout_g, taps}, {1, mm}}));
+        ctx.dma(wtile, ctx.hbm(wb, wb.offset + (grp * p.cout_g + co0) * p.cin_g * taps +
+                                       k0 * taps * mm,
+                               kk, taps * mm, {{1, taps * mm}}));
         return base;
       };
       std::vector<int64_t> wbase;

@@ -155,9 +155,17 @@ void emit_matmul_2d(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_
 // - act/dve evacuate the banks, and pool stores a unit's row tiles with one DMA so that sp,
 //   which issues the loads, never blocks on an evacuation.
 // Returns false (nothing emitted) when the A^T block of one row tile does not fit.
+// With `epi` (the fused path, lower_matmul), PSUM starts from the bias and the evacuation
+// applies the activation: see EpilogueRows.
+struct EpilogueRows {
+  const HbmView* table = nullptr;  // [parts, tm + N] in the matmul dtype: ones, then bias parts
+  int64_t parts = 0;               // 0: no bias
+  isa::ActFn fn = isa::ActFn::Copy;
+};
+
 bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int64_t a_off,
                          const HbmView* at, int64_t at_off, const HbmView& b, int64_t b_off,
-                         const HbmView& out, int64_t o_off) {
+                         const HbmView& out, int64_t o_off, const EpilogueRows& epi = {}) {
   const isa::Target& t = ctx.target();
   const DType mt = ctx.mm_dtype();
   const int64_t tm = std::min<int64_t>(t.pe_cols, t.partitions);
@@ -169,24 +177,33 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
   // Pin up to 3/4 of SBUF (128 KiB of 192 for K = 8192 and 8 row tiles in bf16); the ring
   // keeps the rest for B chunks, A rows and output staging.
   constexpr double kPinShare = 0.75;
+  // The epilogue's table of ones and bias parts is pinned beside the A^T block.
+  const int64_t tm_cols = std::min<int64_t>(tm, d.M);
+  const int64_t epi_bytes = epi.parts > 0 ? (tm_cols + d.N) * es : 0;
   int64_t MB = std::min<int64_t>(t.psum_banks, MT);
-  while (MB > 1 && KT * MB * tm * es > kPinShare * cap) --MB;
+  while (MB > 1 && KT * MB * tm * es + epi_bytes > kPinShare * cap) --MB;
   const int64_t row_bytes = MB * tm * es;  // one k tile of the A^T block
-  if (KT * row_bytes > kPinShare * cap || cap - KT * row_bytes < 40 * 1024) return false;
+  if (KT * row_bytes + epi_bytes > kPinShare * cap ||
+      cap - KT * row_bytes - epi_bytes < 40 * 1024)
+    return false;
   // B chunk: up to 8 k tiles, at most 8 KiB per partition.
   const int64_t kc = std::clamp<int64_t>(8192 / std::max<int64_t>(1, tn * es), 1, 8);
   // A PE transpose of an [M-tile, K-tile] block needs M-tile <= pe.rows and K-tile <= pe.cols
   // (non-square arrays fall back to a transposing DMA).
   const bool pe_transpose = !at && d.ak == 1 && d.M > 1 && tm <= t.pe_rows && tk <= t.pe_cols;
   const int64_t tr_group = std::max<int64_t>(1, t.psum_bank_bytes / (tm * 4));  // per bank
-  const int64_t tr_cols = tk * tr_group * 4;  // A columns per row load
+  // A columns per row load: one PSUM bank of transposes, so that a producer's [128, 512] store
+  // tiles (a matmul's units, the elementwise ops that follow them) are exactly the loads
+  // and allocate_sbuf can forward them.
+  const int64_t tr_cols = tk * tr_group;
   int copy_engine = 0;
-  auto copy_out = [&](const AccessPattern& dst, const AccessPattern& src, float alpha) {
-    if (alpha != 1.0f || copy_engine++ % 2 == 0) {
+  auto copy_out = [&](const AccessPattern& dst, const AccessPattern& src, float alpha,
+                      isa::ActFn fn = isa::ActFn::Copy) {
+    if (alpha != 1.0f || fn != isa::ActFn::Copy || copy_engine++ % 2 == 0) {
       isa::Instr ev = make_instr(Opcode::Act);
       ev.ops[0] = ap_operand(dst);
       ev.ops[1] = ap_operand(src);
-      ev.ops[2] = int_operand(static_cast<int64_t>(isa::ActFn::Copy));
+      ev.ops[2] = int_operand(static_cast<int64_t>(fn));
       ev.ops[3] = imm(alpha);
       ev.ops[4] = imm(0.0f);
       ctx.emit(Engine::Act, ev);
@@ -200,6 +217,14 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
   for (int64_t m0 = 0; m0 < d.M; m0 += MB * tm) {
     const int64_t rows = std::min(MB * tm, d.M - m0);
     const int64_t mtiles = (rows + tm - 1) / tm;
+    int64_t epi_base = -1;
+    if (epi.parts > 0) {
+      epi_base = ctx.sbuf_pin(epi_bytes, kPinShare);
+      if (epi_base < 0) throw std::logic_error("matmul: bias table does not fit in SBUF");
+      ctx.dma(ctx.sbuf(epi_base, epi.parts, tm_cols + d.N, mt),
+              ctx.hbm(*epi.table, epi.table->offset, epi.parts, tm_cols + d.N,
+                      {{1, tm_cols + d.N}}));
+    }
     const int64_t base = ctx.sbuf_pin(KT * row_bytes, kPinShare);
     if (base < 0) throw std::logic_error("matmul: A^T block does not fit in SBUF");
     auto st_tile = [&](int64_t ki, int64_t j) {
@@ -275,6 +300,17 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
       const int64_t nn = std::min(tn, d.N - n0);
       std::vector<int64_t> banks;
       for (int64_t j = 0; j < mtiles; ++j) banks.push_back(ctx.psum_alloc());
+      // Bias: ones[parts, mm]^T x parts[parts, nn] starts every row of the bank at the bias
+      // (the parts sum to it exactly in fp32), so the evacuation only applies the function.
+      for (int64_t j = 0; epi.parts > 0 && j < mtiles; ++j) {
+        const int64_t mm = std::min(tm, rows - j * tm);
+        isa::Instr in = make_instr(Opcode::Matmul);
+        in.ops[0] = ap_operand(ctx.psum(banks[j], mm, nn));
+        in.ops[1] = ap_operand(ctx.sbuf(epi_base, epi.parts, mm, mt));
+        in.ops[2] = ap_operand(ctx.sbuf(epi_base + (tm_cols + n0) * es, epi.parts, nn, mt));
+        in.ops[3] = int_operand(static_cast<int64_t>(isa::AccFlag::Zero));
+        ctx.emit(Engine::Pe, in);
+      }
       for (int64_t ki = 0; ki < KT;) {
         const int64_t kk = std::min(tk, d.K - ki * tk);
         int64_t cnt = 1;
@@ -300,8 +336,8 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
             in.ops[0] = ap_operand(ctx.psum(banks[j], st.dims[0].count, nn));
             in.ops[1] = ap_operand(st);
             in.ops[2] = ap_operand(mv);
-            in.ops[3] = int_operand(
-                static_cast<int64_t>(ki + q == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
+            in.ops[3] = int_operand(static_cast<int64_t>(
+                ki + q == 0 && epi.parts == 0 ? isa::AccFlag::Zero : isa::AccFlag::Acc));
             ctx.emit(Engine::Pe, in);
           }
         }
@@ -311,7 +347,7 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
       for (int64_t j = 0; j < mtiles; ++j) {
         const int64_t mm = std::min(tm, rows - j * tm);
         copy_out(ctx.sbuf(stage + j * nn * 4, mm, nn, DType::Fp32), ctx.psum(banks[j], mm, nn),
-                 d.alpha);
+                 d.alpha, epi.fn);
       }
       store_staged(ctx, out, o_off + m0 * d.om + n0 * d.on, d.om, d.on, tm, rows, nn, stage);
     }
@@ -427,6 +463,54 @@ void emit_matmul_fused(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, int
   }
 }
 
+// The fused matmul in the blocked orientation (rows of the output on partitions): A^T by PE
+// transposes of A's rows and the output stored row by row, so neither the load nor the store
+// moves data in element-sized pieces (the weight-stationary orientation below needs A^T
+// [k on partitions, m free] and stores out^T, both element-strided for row-major tensors).
+// The bias enters PSUM through the array: a constant table [parts, M' + N] of ones and the
+// bias split into `parts` matmul-dtype terms that sum to it in fp32 (hi, mid, lo for bf16).
+// Empty (nullopt) when the matmul dtype is neither fp32 nor bf16 or the bias is not a
+// constant of N elements.
+struct EpilogueTable {
+  std::optional<HbmView> table;
+  int64_t parts = 0;
+};
+std::optional<EpilogueTable> epilogue_table(LowerCtx& ctx, const Node& n, const Value* bias,
+                                            float beta, int64_t M, int64_t N) {
+  const DType mt = ctx.mm_dtype();
+  if (mt != DType::Fp32 && mt != DType::Bf16) return std::nullopt;
+  EpilogueTable e;
+  if (!bias) return e;
+  if (bias->numel() != N) return std::nullopt;
+  const int64_t parts = mt == DType::Fp32 ? 1 : 3;
+  const int64_t cols = std::min<int64_t>(std::min<int64_t>(ctx.target().pe_cols,
+                                                           ctx.target().partitions), M);
+  // The split does not depend on the values (so a timing-only compile, which may leave the
+  // bias in the model file, takes the same path): three bf16 terms hold fp32's 24 bits (exact
+  // unless |bias| is beyond bf16's range or below ~2^-110, where the error is below 2^-126).
+  auto fill = [mt, parts, cols, N, beta](const Value& b) {
+    Value tv(mt, {parts, cols + N});
+    for (int64_t p = 0; p < parts; ++p)
+      for (int64_t i = 0; i < cols; ++i) tv.data[p * (cols + N) + i] = 1.0;
+    for (int64_t j = 0; j < N; ++j) {
+      double rest = static_cast<double>(static_cast<float>(b.data[j] * beta));
+      for (int64_t p = 0; p < parts; ++p) {
+        const double part = round_to(mt, rest);
+        tv.data[p * (cols + N) + cols + j] = part;
+        rest -= part;
+      }
+    }
+    return tv;
+  };
+  const Value tv = bias->data.has_data()
+                       ? fill(*bias)
+                       : Value::deferred(mt, {parts, cols + N},
+                                         [fill, b = *bias] { return fill(b).data; });
+  e.table = ctx.add_const(n.name + ".bias_rows", tv);
+  e.parts = parts;
+  return e;
+}
+
 isa::ActFn epilogue_fn(const Node& n) {
   std::string act = n.attr_string("_act", "");
   if (act.empty()) return isa::ActFn::Copy;
@@ -455,11 +539,19 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     d.alpha = n.attr_float("alpha", 1.0f);
     d.beta = n.attr_float("beta", 1.0f);
     if (fused) {
+      const Value* bv = n.has_input(2) ? &*g.t(n.inputs[2]).value : nullptr;
+      if (d.ak == 1 && d.M > 1 && d.alpha == 1.0f) {
+        if (auto e = epilogue_table(ctx, n, bv, d.beta, d.M, d.N)) {
+          EpilogueRows epi{e->table ? &*e->table : nullptr, e->parts, epilogue_fn(n)};
+          if (emit_matmul_blocked(ctx, d, a, a.offset, nullptr, 0, b, b.offset, out, out.offset,
+                                  epi))
+            return;
+        }
+      }
       std::optional<HbmView> bias;
-      if (n.has_input(2)) {
-        const Value& c = *g.t(n.inputs[2]).value;
+      if (bv) {
         Value scaled(DType::Fp32, {d.N});
-        for (int64_t i = 0; i < d.N; ++i) scaled.data[i] = c.data[i] * d.beta;
+        for (int64_t i = 0; i < d.N; ++i) scaled.data[i] = bv->data[i] * d.beta;
         bias = ctx.add_const(n.name + ".bias", scaled);
       }
       emit_matmul_fused(ctx, d, a, a.offset, b, b.offset, out, out.offset,
@@ -568,6 +660,14 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     if (!a_decl) a_decl = ctx.view(n.inputs[0]);
     return *a_decl;
   };
+  // The fused node in the blocked orientation when A's rows are contiguous (epilogue_table).
+  std::optional<EpilogueTable> epi_table;
+  if (fused && a_decl && d.ak == 1 && d.M > 1) {
+    const bool const_bias = n.has_input(2) && g.t(n.inputs[2]).is_const();
+    if (!n.has_input(2) || const_bias)
+      epi_table = epilogue_table(ctx, n, const_bias ? &*g.t(n.inputs[2]).value : nullptr, 1.0f,
+                                 d.M, d.N);
+  }
   for (int64_t bi = 0; bi < nb; ++bi) {
     int64_t oa = 0, ob = 0, ova = 0, ovb = 0, rem = bi;
     for (int dd = static_cast<int>(batch.size()) - 1; dd >= 0; --dd) {
@@ -577,6 +677,14 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
       ob += i * sb[dd];
       if (!sav.empty()) ova += i * sav[dd];
       ovb += i * sbv[dd];
+    }
+    if (fused && epi_table) {
+      EpilogueRows epi{epi_table->table ? &*epi_table->table : nullptr, epi_table->parts,
+                       epilogue_fn(n)};
+      const HbmView& a = a_view();
+      if (emit_matmul_blocked(ctx, d, a, a.offset + ova, nullptr, 0, b, b.offset + ovb, out,
+                              out.offset + bi * d.M * d.N, epi))
+        continue;
     }
     if (fused) {
       std::optional<HbmView> bias;

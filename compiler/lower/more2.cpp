@@ -25,12 +25,9 @@ AccessPattern tile_f32(LowerCtx& ctx, int64_t np, int64_t nf) {
   return ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Fp32);
 }
 
-// The staging dtype of a plain copy (movement.cpp's): int64 as int32, bool as uint8.
-DType staging(DType t) {
-  if (t == DType::Int64) return DType::Int32;
-  if (t == DType::Bool) return DType::Uint8;
-  return t;
-}
+// The staging dtype of a plain copy (movement.cpp's): bool as uint8, everything else as itself
+// (int64 stays int64: staged as int32 it saturated beyond 2^31).
+DType staging(DType t) { return t == DType::Bool ? DType::Uint8 : t; }
 
 // Copies `shape` elements from src (offset, strides) to dst (offset, strides) through SBUF.
 void copy_region(LowerCtx& ctx, const HbmView& dst, int64_t dst_off,

@@ -83,6 +83,12 @@ void DmaQueue::run() {
       stats_.busy_ps += end - start;
       stats_.bytes += t.shape.bytes;
       ++stats_.transfers;
+      {
+        const int64_t d = std::max<int64_t>(t.shape.descriptors, 1);
+        const int b = dma_run_bucket(t.shape.bytes / d);
+        stats_.run_bytes[b] += t.shape.bytes;
+        stats_.runs[b] += d;
+      }
       chip.tracer().slice(core_.index(), t.engine, queue_, t.index, start, end - start);
       chip.profile().add(t.in->tag, -1, start, end - start, t.shape.bytes);
       if (t.in->num_incs > 0) core_.fire_incs(*t.in, ref);

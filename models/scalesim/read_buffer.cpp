@@ -1,4 +1,4 @@
-// Studied (scalesim-project/scale-sim-v2, not copied): scalesim/memory/read_buffer.py
+// Studied (scalesim-project/scale-sim-v2 at 22f88b1, not copied): scalesim/memory/read_buffer.py
 // (prepare_hashed_buffer, active_buffer_hit, service_reads, prefetch_active_buffer, new_prefetch),
 // read_buffer_estimate_bw.py (service_reads, manage_prefetches, check_hit,
 // complete_all_prefetches, prefetch) and read_port.py (latency 1). docs/scalesim.md, "IFMAP/filter
@@ -94,8 +94,8 @@ int64_t UserReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t 
     while (!hit(a)) {
       // new_prefetch: the window moves on by the prefetch lines; the next PREFETCH_ROWS fetch rows
       // are requested back to back right after the previous prefetch was served (read port
-      // latency 1), whatever the demand cycle. The request waits for (or, when that is already
-      // past, is dated at) the end of that prefetch.
+      // latency 1), whatever the demand cycle. The request waits for the end of that prefetch if
+      // it is still to come.
       if (begin_[a] == begin_[a + 1] || ++guard > lines_ + 1) {
         throw SimFault("scalesim: read buffer: address " + std::to_string(a) +
                        " is not in the prefetch matrix");
@@ -103,7 +103,13 @@ int64_t UserReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t 
       window_start_ = (window_start_ + prefetch_lines_) % lines_;
       ++prefetches_;
       last_prefetch_ += prefetch_rows_ + 1;
-      out = last_prefetch_;
+      if (!v3_waits_) {
+        out = std::max(out, last_prefetch_);  // service_reads adds only positive waits
+      } else {
+        // v3: offset += wait; if wait > 0: offset += wait
+        const int64_t wait = last_prefetch_ - out;
+        out += wait > 0 ? 2 * wait : wait;
+      }
     }
   }
   return out;

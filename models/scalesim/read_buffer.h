@@ -50,9 +50,13 @@ class UserReadBuffer final : public ReadBuffer {
     end_index();
   }
 
-  // Misses wait for (or, when it is already past, are dated at) the end of the prefetch that
-  // brings their line.
+  // A line with misses is served at the end of the prefetch that brings its last missing line,
+  // or at cycle + 1 if that prefetch ended before.
   int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) override;
+
+  // scale-sim-v3's service_reads: each prefetch moves the served cycle by its wait twice when the
+  // wait is positive, and back to the prefetch's end when it is not (docs/scalesim.md).
+  void set_v3_waits(bool on) { v3_waits_ = on; }
 
   int64_t dram_reads() const override {
     return (first_rows_ + prefetches_ * prefetch_rows_) * bw_;
@@ -78,6 +82,7 @@ class UserReadBuffer final : public ReadBuffer {
   int64_t window_start_ = 0;          // first hashed line of the active window
   int64_t prefetches_ = 0;
   int64_t last_prefetch_ = -1;        // cycle the latest prefetch's last row is served
+  bool v3_waits_ = false;
   // Index: the hashed lines holding each address, ascending (CSR).
   std::vector<uint32_t> begin_;
   std::vector<uint32_t> line_ids_;

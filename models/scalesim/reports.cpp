@@ -63,12 +63,20 @@ std::string f(double v) { return python_float(v); }
 }  // namespace
 
 std::string compute_report(const std::vector<LayerResult>& layers) {
-  std::string s =
-      "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n";
+  // scale-sim-v3 (simulator.py) has one more column, second.
+  const bool v3 = !layers.empty() && layers.front().v3;
+  std::string s = std::string("LayerID, ") + (v3 ? "Total Cycles (incl. prefetch), " : "") +
+                  "Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, "
+                  "Compute Util %,\n";
   for (size_t k = 0; k < layers.size(); ++k) {
     const LayerResult& l = layers[k];
-    s += row(k, {i(l.total_cycles), i(l.stall_cycles), f(l.overall_util), f(l.mapping_eff),
-                 f(l.compute_util)});
+    std::vector<std::string> items;
+    if (v3) items.push_back(i(l.total_cycles_incl_prefetch));
+    for (std::string v : {i(l.total_cycles), i(l.stall_cycles), f(l.overall_util),
+                          f(l.mapping_eff), f(l.compute_util)}) {
+      items.push_back(v);
+    }
+    s += row(k, items);
   }
   return s;
 }

@@ -127,6 +127,55 @@ int64_t need_int(const IniSection& sec, const std::string& path, const std::stri
   return *n;
 }
 
+// A key that must hold one of v3's booleans (configparser's getboolean / v3's lower() == 'true').
+bool need_bool(const IniSection& sec, const std::string& path, const std::string& sname,
+               const std::string& key) {
+  const IniValue& v = need_key(sec, path, sname, key);
+  const std::string s = lower(v.value);
+  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off") return false;
+  throw InputError(fmt::format("{}:{}: key {}.{}: expected True or False, got '{}'", path, v.line,
+                               sname, key, v.value));
+}
+
+void refuse(const IniSection& sec, const std::string& path, const std::string& sname,
+            const std::string& key, const char* what) {
+  if (!need_bool(sec, path, sname, key)) return;
+  throw InputError(fmt::format("{}:{}: key {}.{}: {} is not modelled by trnsim scalesim", path,
+                               sec.at(lower(key)).line, sname, key, what));
+}
+
+// scale-sim-v3's keys (scale_config.py): the [layout] section, the request buffers, [sparsity]
+// and UseRamulatorTrace are all required there. Custom layouts, sparsity and Ramulator traces are
+// refused; without them v3 only uses the bank bandwidths (USER read bandwidth) and checks that
+// each bank count divides its bandwidth (read_buffer.py asserts it).
+void parse_v3_keys(const Ini& ini, const std::string& path, ScaleSimConfig& c) {
+  c.version = 3;
+  const std::string a = "architecture_presets";
+  const IniSection& arch = need_section(ini, path, a);
+  need_int(arch, path, a, "ReadRequestBuffer", 1);
+  need_int(arch, path, a, "WriteRequestBuffer", 1);
+  const IniSection& lay = need_section(ini, path, "layout");
+  int64_t bws[2];
+  const char* ops[2] = {"Ifmap", "Filter"};
+  for (int k = 0; k < 2; ++k) {
+    const std::string o = ops[k];
+    refuse(lay, path, "layout", o + "CustomLayout", "a custom layout");
+    bws[k] = need_int(lay, path, "layout", o + "SRAMBankBandwidth", 1);
+    const int64_t banks = need_int(lay, path, "layout", o + "SRAMBankNum", 1);
+    need_int(lay, path, "layout", o + "SRAMBankPort", 1);
+    if (c.user_bandwidth && bws[k] % banks != 0) {
+      throw InputError(fmt::format("{}:{}: key layout.{}SRAMBankNum: {} banks do not divide the "
+                                   "bank bandwidth {} (SCALE-Sim v3 asserts this)", path,
+                                   lay.at(lower(o + "SRAMBankNum")).line, o, banks, bws[k]));
+    }
+  }
+  if (c.user_bandwidth) c.ifmap_read_bw = bws[0], c.filter_read_bw = bws[1];
+  refuse(need_section(ini, path, "sparsity"), path, "sparsity", "SparsitySupport", "sparsity");
+  refuse(need_section(ini, path, "run_presets"), path, "run_presets", "UseRamulatorTrace",
+         "a Ramulator trace");
+}
+
 }  // namespace
 
 const char* dataflow_name(Dataflow df) {
@@ -173,7 +222,6 @@ ScaleSimConfig parse_scalesim_config(const std::string& path, const std::string&
   else
     throw InputError(fmt::format("{}:{}: key {}.Dataflow: expected os, ws or is, got '{}'", path,
                                  df.line, a, df.value));
-  if (arch.count("memorybanks")) c.memory_banks = need_int(arch, path, a, "MemoryBanks", 1);
 
   if (c.user_bandwidth) {
     const IniValue& bw = need_key(arch, path, a, "Bandwidth");
@@ -190,12 +238,9 @@ ScaleSimConfig parse_scalesim_config(const std::string& path, const std::string&
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
-    if (arch.count("memorybanks") && static_cast<int64_t>(c.bandwidths.size()) != c.memory_banks) {
-      throw InputError(fmt::format("{}:{}: key {}.Bandwidth: USER mode needs one bandwidth per "
-                                   "memory bank ({} banks, {} bandwidths)", path, bw.line, a,
-                                   c.memory_banks, c.bandwidths.size()));
-    }
+    c.ifmap_read_bw = c.filter_read_bw = c.bandwidths[0];
   }
+  if (ini.sections.count("layout")) parse_v3_keys(ini, path, c);
   return c;
 }
 

@@ -24,8 +24,14 @@ struct ScaleSimConfig {
   int64_t ofmap_offset = 20000000;
   Dataflow dataflow = Dataflow::kOs;
   bool user_bandwidth = false;      // InterfaceBandwidth: USER (true) or CALC (false)
-  std::vector<int64_t> bandwidths;  // Bandwidth (words/cycle), required in USER mode
-  int64_t memory_banks = 1;         // MemoryBanks, if present
+  std::vector<int64_t> bandwidths;  // Bandwidth (words/cycle), required in USER mode; the
+                                    // first one is used (MemoryBanks is not read, as in SCALE-Sim)
+  // 3 for a scale-sim-v3 config (it has the [layout] section v3 requires): v3's report column and
+  // behaviour (docs/scalesim.md, "SCALE-Sim v3"). 2 otherwise.
+  int version = 2;
+  // USER mode: the IFMAP/filter DRAM read bandwidths. v2: the first Bandwidth (also when left 0);
+  // v3: [layout] IfmapSRAMBankBandwidth, FilterSRAMBankBandwidth.
+  int64_t ifmap_read_bw = 0, filter_read_bw = 0;
 };
 
 // One topology row after SCALE-Sim's normalisation (GEMM rows become 1 x K filters).

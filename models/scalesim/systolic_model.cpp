@@ -1,8 +1,9 @@
 // SCALE-Sim v2's per-layer numbers from closed forms plus one pass over the demand lines.
 //
-// Studied (scalesim-project/scale-sim-v2, not copied): scalesim/compute/systolic_compute_{os,ws,is}.py
-// (operand folding, prefix/suffix null lines, skew, mapping efficiency, compute utilisation, SRAM
-// request counts), scalesim/single_layer_sim.py (report items, USER/CALC backing bandwidths),
+// Studied (scalesim-project/scale-sim-v2 at 22f88b1, not copied):
+// scalesim/compute/systolic_compute_{os,ws,is}.py (operand folding, prefix/suffix null lines,
+// skew, mapping efficiency, compute utilisation, SRAM request counts),
+// scalesim/single_layer_sim.py (report items, USER/CALC backing bandwidths),
 // scalesim/memory/double_buffered_scratchpad_mem.py (stall accounting per demand line),
 // scalesim/memory/read_buffer.py, read_buffer_estimate_bw.py, write_buffer.py, read_port.py and
 // write_port.py (prefetch and drain timing, DRAM access counts). docs/scalesim.md has the
@@ -12,13 +13,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <deque>
 #include <memory>
-#include <utility>
 #include <vector>
 
 #include "models/scalesim/operand_streams.h"
 #include "models/scalesim/read_buffer.h"
+#include "models/scalesim/write_buffer.h"
 #include "support/error.h"
 
 namespace trnsim::model::scalesim {
@@ -74,113 +74,13 @@ FoldBands bands(Dataflow df, const Mapping& m, int64_t ru, int64_t cu) {
   return {};
 }
 
-// scalesim/memory/write_buffer.py + write_port.py (latency 0), driven one demand line at a time.
-// Rows of the DRAM trace are `bw` wide; a drain is forced (partial row committed) whenever more
-// than the drain half has been written, and a drain of k rows ends k-1 cycles after it starts.
-class OfmapWriteBuffer {
- public:
-  OfmapWriteBuffer(int64_t total_elems, int64_t bw)
-      : bw_(bw),
-        active_(total_elems - total_elems / 2),  // ceil(total * 0.5)
-        drain_size_(total_elems / 2),
-        free_(total_elems) {}
-
-  // Services N writes arriving at cycle CYC; returns the cycle the line completes.
-  int64_t service_line(int64_t n, int64_t cyc) {
-    int64_t cur = cyc;
-    while (n > 0) {
-      if (cur < drain_end_) {
-        if (free_ - n > 0) {
-          store(n);
-          break;
-        }
-        int64_t j = std::max<int64_t>(free_, 1);  // the write that fills the buffer waits
-        store(j);
-        n -= j;
-        cur = drain_end_;
-      } else {
-        int64_t j = std::max<int64_t>(1, free_ - active_ + 1);  // first write past the drain half
-        if (j > n) {
-          store(n);
-          break;
-        }
-        store(j);
-        n -= j;
-        commit_partial();
-        drain_end_ = drain(cur);
-        cur = drain_end_;
-      }
-    }
-    return cur;
-  }
-
-  // empty_all_buffers(): drain everything left, back to back, from CYCLE.
-  void flush(int64_t cycle) {
-    commit_partial();
-    while (rows_left_ > 0) cycle = drain(cycle) + 1;
-  }
-
-  int64_t accesses() const { return accesses_; }
-  int64_t first_cycle() const { return first_; }
-  int64_t last_cycle() const { return last_; }
-
- private:
-  void store(int64_t j) {
-    free_ -= j;
-    line_idx_ += j;
-    if (line_idx_ >= bw_) {
-      push_rows(line_idx_ / bw_, bw_);
-      line_idx_ %= bw_;
-    }
-  }
-  void commit_partial() {
-    if (line_idx_ > 0) push_rows(1, line_idx_);
-    line_idx_ = 0;
-  }
-  void push_rows(int64_t n, int64_t valid) {
-    if (!rows_.empty() && rows_.back().second == valid) rows_.back().first += n;
-    else rows_.emplace_back(n, valid);
-    rows_left_ += n;
-  }
-  // Pops K rows; returns the valid count of the last one.
-  int64_t pop_rows(int64_t k) {
-    int64_t last = 0;
-    while (k > 0) {
-      auto& seg = rows_.front();
-      int64_t take = std::min(k, seg.first);
-      seg.first -= take;
-      k -= take;
-      rows_left_ -= take;
-      last = seg.second;
-      if (seg.first == 0) rows_.pop_front();
-    }
-    return last;
-  }
-  int64_t drain(int64_t start) {
-    int64_t k = std::min(ceil_div(drain_size_, bw_), rows_left_);
-    if (k <= 0) throw SimFault("scalesim: ofmap drain with no rows (OfmapSramSzkB too small?)");
-    int64_t last_valid = pop_rows(k);
-    // SCALE-Sim discounts empty slots of the last drained row only.
-    int64_t data = k * bw_ - (bw_ - last_valid);
-    accesses_ += data;
-    free_ += data;
-    int64_t end = start + k - 1;
-    if (!any_drain_) first_ = start;
-    first_ = std::min(first_, start);
-    last_ = any_drain_ ? std::max(last_, end) : end;
-    any_drain_ = true;
-    return end;
-  }
-
-  int64_t bw_, active_, drain_size_, free_;
-  int64_t line_idx_ = 0;
-  int64_t drain_end_ = 0;
-  std::deque<std::pair<int64_t, int64_t>> rows_;  // (row count, valid elements per row)
-  int64_t rows_left_ = 0;
-  int64_t accesses_ = 0;
-  int64_t first_ = 0, last_ = 0;
-  bool any_drain_ = false;
-};
+// USER mode's read bandwidth of an operand (BW, else the first Bandwidth); 0 in CALC mode.
+int64_t user_read_bw(const ScaleSimConfig& cfg, int64_t bw) {
+  if (!cfg.user_bandwidth) return 0;
+  if (bw > 0) return bw;
+  if (cfg.bandwidths.empty()) throw SimFault("scalesim: USER mode without a Bandwidth");
+  return cfg.bandwidths[0];
+}
 
 // Whether im2col tap J of output pixel P reads inside the ifmap (operand_matrix.py nulls the rest).
 struct Taps {
@@ -348,22 +248,26 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   }
   const OperandStreams if_streams(df, m, layer, ReadKind::kIfmap);
   const OperandStreams fl_streams(df, m, layer, ReadKind::kFilter);
-  auto make_buffer = [&](int64_t sram_kb, const OperandStreams& s, int64_t prefetch_elems,
-                         int64_t valid_elems, int64_t unique) -> std::unique_ptr<ReadBuffer> {
+  auto make_buffer = [&](int64_t sram_kb, int64_t read_bw, const OperandStreams& s,
+                         int64_t prefetch_elems, int64_t valid_elems,
+                         int64_t unique) -> std::unique_ptr<ReadBuffer> {
     if (!cfg.user_bandwidth) {
       return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space());
     }
-    auto b = std::make_unique<UserReadBuffer>(sram_kb * 1024, cfg.bandwidths[0], prefetch_elems,
+    auto b = std::make_unique<UserReadBuffer>(sram_kb * 1024, read_bw, prefetch_elems,
                                               valid_elems);
+    b->set_v3_waits(cfg.version == 3);
     if (b->simulated()) {
       b->build_index(s.addr_space(), [&](auto&& visit) { s.for_each_prefetch(visit); });
     }
     return b;
   };
   const std::unique_ptr<ReadBuffer> ifbuf =
-      make_buffer(cfg.ifmap_sram_kb, if_streams, if_prefetch, v_ifmap, u_ifmap);
+      make_buffer(cfg.ifmap_sram_kb, user_read_bw(cfg, cfg.ifmap_read_bw), if_streams,
+                  if_prefetch, v_ifmap, u_ifmap);
   const std::unique_ptr<ReadBuffer> flbuf =
-      make_buffer(cfg.filter_sram_kb, fl_streams, fl_prefetch, u_filter, u_filter);
+      make_buffer(cfg.filter_sram_kb, user_read_bw(cfg, cfg.filter_read_bw), fl_streams,
+                  fl_prefetch, u_filter, u_filter);
   const bool sim_if = ifbuf->simulated(), sim_fl = flbuf->simulated();
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
@@ -371,6 +275,7 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   // served; the OFMAP buffer may stall a line.
   const int64_t ofmap_bw = cfg.user_bandwidth ? cfg.bandwidths[0] : c;
   OfmapWriteBuffer wb(cfg.ofmap_sram_kb * 1024, ofmap_bw);
+  wb.set_v3_stop(cfg.version == 3);
   int64_t stall = 0, last_out = 0;
   int64_t if_first_out = 0, if_last_out = 0, fl_first_out = 0, fl_last_out = 0;
   int64_t of_first = -1, of_last = 0;
@@ -404,9 +309,9 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
           of_last = out;
         }
         // double_buffered_scratchpad_mem.py: the line stalls the array by the largest of the
-        // read stalls (out - cycle - hit latency; negative when the awaited prefetch was already
-        // served) and the OFMAP stall (out - cycle - 1, the write port's slot is not a stall).
-        stall += std::max({if_out - cyc - 1, fl_out - cyc - 1, out - cyc - 1});
+        // read waits (served - cycle - hit latency, never negative) and the OFMAP wait
+        // (completion - cycle).
+        stall += std::max({if_out - cyc - 1, fl_out - cyc - 1, out - cyc});
         last_out = out;
       }
     }
@@ -420,9 +325,9 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   res.filter_sram_stop = static_cast<double>(fl_last_out);
   res.ofmap_sram_start = static_cast<double>(of_first);
   res.ofmap_sram_stop = static_cast<double>(of_last);
-  res.ofmap_dram_writes = wb.accesses();
-  res.ofmap_dram_start = static_cast<double>(wb.first_cycle());
-  res.ofmap_dram_stop = static_cast<double>(wb.last_cycle());
+  res.ofmap_dram_writes = wb.dram_writes();
+  res.ofmap_dram_start = static_cast<double>(wb.dram_start());
+  res.ofmap_dram_stop = static_cast<double>(wb.dram_stop());
 
   res.ifmap_dram_reads = ifbuf->dram_reads();
   res.ifmap_dram_start = static_cast<double>(ifbuf->dram_start());
@@ -443,6 +348,11 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   res.ifmap_dram_bw = res.ifmap_dram_reads / (res.ifmap_dram_stop - res.ifmap_dram_start + 1);
   res.filter_dram_bw = res.filter_dram_reads / (res.filter_dram_stop - res.filter_dram_start + 1);
   res.ofmap_dram_bw = res.ofmap_dram_writes / (res.ofmap_dram_stop - res.ofmap_dram_start + 1);
+  // v3's extra COMPUTE_REPORT column (single_layer_sim.py: int(ofmap DRAM stop - the earlier
+  // IFMAP/filter DRAM start)).
+  res.v3 = cfg.version == 3;
+  res.total_cycles_incl_prefetch = static_cast<int64_t>(
+      res.ofmap_dram_stop - std::min(res.ifmap_dram_start, res.filter_dram_start));
   return res;
 }
 

@@ -26,6 +26,8 @@ struct LayerResult {
   // COMPUTE_REPORT
   int64_t total_cycles = 0;
   int64_t stall_cycles = 0;
+  bool v3 = false;                          // report in scale-sim-v3's layout
+  int64_t total_cycles_incl_prefetch = 0;  // v3's "Total Cycles (incl. prefetch)"
   double overall_util = 0, mapping_eff = 0, compute_util = 0;  // percent
   // BANDWIDTH_REPORT
   double ifmap_sram_bw = 0, filter_sram_bw = 0, ofmap_sram_bw = 0;

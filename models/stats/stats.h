@@ -17,10 +17,27 @@ struct EngineStats {
   int64_t instructions = 0;  // dynamic instructions retired
 };
 
+// DMA bytes by contiguous run size: a transfer's bytes go to the bucket of its average run
+// (bytes / descriptors, i.e. the shorter of the source's and destination's runs). The hardware
+// moves short runs far below peak ([DMABW]: < 256 B per partition is overhead-bound, >= 2 KiB
+// recommended; HBM reads whole 32-byte bursts), so this shows how DMA-friendly a program is
+// independently of what the timing model charges per run.
+inline constexpr int kDmaRunBuckets = 5;
+inline constexpr int64_t kDmaRunBucketMax[kDmaRunBuckets - 1] = {4, 64, 512, 2048};
+inline constexpr const char* kDmaRunBucketName[kDmaRunBuckets] = {"le4B", "le64B", "le512B",
+                                                                  "le2KiB", "gt2KiB"};
+inline int dma_run_bucket(int64_t run_bytes) {
+  int b = 0;
+  while (b < kDmaRunBuckets - 1 && run_bytes > kDmaRunBucketMax[b]) ++b;
+  return b;
+}
+
 struct QueueStats {
   int64_t busy_ps = 0;  // time with a transfer in flight
   int64_t bytes = 0;    // bytes moved (the larger of the read and written bytes per transfer)
   int64_t transfers = 0;
+  std::array<int64_t, kDmaRunBuckets> run_bytes{};  // `bytes` by average run size
+  std::array<int64_t, kDmaRunBuckets> runs{};       // descriptors (contiguous runs) likewise
 };
 
 struct MemStats {

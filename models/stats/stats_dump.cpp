@@ -5,6 +5,7 @@
 
 #include "models/clock/clock.h"
 #include "models/stats/stats.h"
+#include "support/json.h"
 
 namespace trnsim::model {
 
@@ -35,19 +36,12 @@ double SimStats::mfu() const {
 
 namespace {
 
+// Bytes that are not UTF-8 (a node name from an ONNX file can hold any) become U+FFFD, so the
+// document stays valid for strict readers such as json::parse (the sweep runner reads it).
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  json::append_string(out, s);
+  return out;
 }
 
 std::string stat(double v, const char* unit) {
@@ -102,6 +96,16 @@ std::string stats_json(const SimStats& s) {
           q + 1 < cs.queues.size() ? "," : "");
     }
     out += "    },\n";
+    // DMA bytes and runs by contiguous run size, summed over the core's queues.
+    out += "    \"dma_runs\": {";
+    for (int b = 0; b < kDmaRunBuckets; ++b) {
+      int64_t bytes = 0, runs = 0;
+      for (const QueueStats& qs : cs.queues) bytes += qs.run_bytes[b], runs += qs.runs[b];
+      out += fmt::format("{}\"{}_bytes\": {}, \"{}_runs\": {}", b ? ", " : "",
+                         kDmaRunBucketName[b], stat(bytes, "bytes"), kDmaRunBucketName[b],
+                         stat(runs, "runs"));
+    }
+    out += "},\n";
     out += fmt::format("    \"sbuf\": {},\n", mem_json(cs.sbuf));
     out += fmt::format("    \"psum\": {}\n", mem_json(cs.psum));
     out += "  },\n";
@@ -173,6 +177,16 @@ std::string stats_summary(const SimStats& s) {
     line += fmt::format(" | busiest DMA queue {:.1f}%, DMA {}",
                         100.0 * util(qbusy, s.sim_time_ps), human_bytes(qbytes));
     out += line + "\n";
+    std::array<int64_t, kDmaRunBuckets> rb{};
+    for (const QueueStats& qs : cs.queues)
+      for (int b = 0; b < kDmaRunBuckets; ++b) rb[b] += qs.run_bytes[b];
+    if (qbytes > 0) {
+      std::string runs = fmt::format("core{} DMA bytes by contiguous run:", c);
+      for (int b = 0; b < kDmaRunBuckets; ++b)
+        runs += fmt::format("{} {} {:.1f}%", b ? "," : "", kDmaRunBucketName[b],
+                            pct(static_cast<double>(rb[b]), static_cast<double>(qbytes)));
+      out += runs + "\n";
+    }
     out += fmt::format("core{} memory: SBUF read {} write {}, PSUM read {} write {}\n", c,
                        human_bytes(cs.sbuf.read_bytes), human_bytes(cs.sbuf.write_bytes),
                        human_bytes(cs.psum.read_bytes), human_bytes(cs.psum.write_bytes));

@@ -16,25 +16,18 @@
 
 #include "isa/asm.h"
 #include "support/error.h"
+#include "support/json.h"
 
 namespace trnsim::model {
 
 namespace {
 
+// JSON string contents without the quotes; bytes that are not UTF-8 become U+FFFD, so the
+// trace stays valid JSON for strict readers (json::parse, Perfetto) whatever the names hold.
 std::string esc(const std::string& s) {
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  json::append_string(out, s);
+  return out.substr(1, out.size() - 2);
 }
 
 // Trace timestamps are microseconds; six decimals keep picosecond resolution.

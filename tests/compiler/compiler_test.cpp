@@ -258,19 +258,22 @@ TEST_CASE("lowering: MLP layer emits tiled matmul with relu fused into PSUM evac
   b.node("MatMul", {"x", "w"}, {"h"}, "fc1");
   b.node("Relu", {"h"}, {"y"}, "relu1");
   std::string text = compile_text(b.bytes(), "bf16");
-  // Relu is fused into the PSUM evacuation (fuse_epilogue): weight-stationary orientation,
-  // output features (N = 3) on PSUM partitions, M = 4 along the free dim.
+  // Relu is fused into the PSUM evacuation (fuse_epilogue). A has contiguous rows, so the fused
+  // matmul takes the blocked orientation: rows of x (M = 4) on PSUM partitions, N = 3 free; A^T
+  // comes from contiguous row loads transposed on the PE, not from an element-strided DMA.
   // K = 200 > 128 PE rows: two accumulation steps into one PSUM bank.
-  CHECK(text.find("matmul psum[0:3]+0:fp32[1,4], sbuf[0:128]") != std::string::npos);
+  CHECK(text.find("transpose psum[0:128]+0:fp32[1,4], sbuf[0:4]+0:bf16[1,128]") !=
+        std::string::npos);
   CHECK(text.find("sbuf[0:72]") != std::string::npos);  // second K tile: 200 - 128
-  CHECK(text.find(":bf16[1,4]") != std::string::npos);  // moving operand cast to bf16 by DMA
+  CHECK(text.find(":bf16[1,4]") != std::string::npos);  // A^T tiles in bf16
   CHECK(text.find(", zero ") != std::string::npos);
   CHECK(text.find(", acc ") != std::string::npos);
-  CHECK(text.find("psum[0:3]+0:fp32[1,4], relu, 1, 0, -") != std::string::npos);
+  CHECK(text.find("fp32[1,3], relu, 1, 0, -") != std::string::npos);
   CHECK(text.find("@fc1") != std::string::npos);
   CHECK(text.find("@relu1") == std::string::npos);  // no separate Relu pass over HBM
-  // The transposing load of x: K on partitions (partition stride 1 element), M along the free dim.
-  CHECK(text.find("hbm.x+0:fp32{1,128}[200,4]") != std::string::npos);
+  // x is loaded by rows (cast to bf16 by the DMA), never with a partition stride of 1 element.
+  CHECK(text.find("hbm.x+0:fp32{200,4}[1,200]") != std::string::npos);
+  CHECK(text.find("hbm.x+0:fp32{1,") == std::string::npos);
   CHECK(text.find("wait(") != std::string::npos);
   CHECK(text.find("inc(s0)") != std::string::npos);  // pe's semaphore
 }
@@ -319,7 +322,7 @@ TEST_CASE("compile_onnx: bad --dtype and --dump-after names are input errors", "
                     Catch::StartsWith("--dump-after=nope: no such pass; passes: frontend, fold_constants"));
 }
 
-TEST_CASE("lowering: bias Add is fused as a per-partition act bias", "[compiler]") {
+TEST_CASE("lowering: bias Add is fused into PSUM through a ones x bias matmul", "[compiler]") {
   ModelBuilder b;
   b.input("x", {"4", "8"}).output("y", {"4", "3"});
   b.init("w", {8, 3}, std::vector<float>(24, 0.25f));
@@ -327,11 +330,14 @@ TEST_CASE("lowering: bias Add is fused as a per-partition act bias", "[compiler]
   b.node("MatMul", {"x", "w"}, {"h"}, "fc");
   b.node("Add", {"h", "bias"}, {"y"}, "fc_bias");
   std::string text = compile_text(b.bytes(), "fp32");
+  // Blocked orientation (rows of x on PSUM partitions): the bias enters PSUM through the array,
+  // ones[1, M]^T x bias[1, N] with the zero flag (fp32: one exact part), before the K tile
+  // accumulates; the evacuation is a plain copy.
   CHECK(text.find("@fc_bias") == std::string::npos);
-  CHECK(text.find("hbm.bias+0:fp32{1,3}[1,1]") != std::string::npos);  // bias[n] per partition
-  CHECK(text.find("psum[0:3]+0:fp32[1,4], copy, 1, sbuf[0:3]") != std::string::npos);
-  CHECK(text.find("matmul psum[0:3]+0:fp32[1,4], sbuf[0:8]+") != std::string::npos);
-  CHECK(text.find(":fp32[1,3], sbuf[0:8]") != std::string::npos);  // fp32 stationary weights
+  CHECK(text.find("hbm.fc.bias_rows+0:fp32{7,1}[1,7]") != std::string::npos);  // 4 ones, 3 biases
+  CHECK(text.find("fp32[1,3], sbuf[0:1]+") != std::string::npos);
+  CHECK(text.find("matmul psum[0:4]") != std::string::npos);
+  CHECK(text.find("sbuf[0:8]+64:fp32[1,3], acc") != std::string::npos);  // fp32 weights, K = 8
 }
 
 TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {

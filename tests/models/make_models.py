@@ -604,68 +604,118 @@ def matmul_model(name, M, K, N, const_a=False, const_b=False, scale=0.1, feeds=T
     return build
 
 
-def encoder(name, L, S, D, H, FF):
-    """A BERT-style encoder: L post-LN layers (attention, GELU feed-forward), batch 1."""
-    def build(rng):
-        dh = D // H
-        n = helper.make_node
-        inits = [
-            const("heads_shape", np.array([1, S, H, dh], dtype=np.int64)),
-            const("merge_shape", np.array([1, S, D], dtype=np.int64)),
-            const("scale", np.array(1.0 / np.sqrt(dh), dtype=np.float32)),
-            const("half", np.array(0.5, dtype=np.float32)),
-            const("one", np.array(1.0, dtype=np.float32)),
-            const("sqrt2", np.array(np.sqrt(2.0), dtype=np.float32)),
+def encoder_layers(rng, nodes, inits, x, L, S, D, H, FF, causal=False, out=None, ln_eps=1e-5):
+    """L post-LN transformer layers (attention, erf-GELU feed-forward) on x [1, S, D], appended
+    to nodes/inits; causal adds a constant upper-triangle -1e4 to the attention scores. The last
+    layer writes `out` (default l{L-1}_out), which is returned."""
+    dh = D // H
+    n = helper.make_node
+    pre, c = "l", ""
+    inits += [const(c + "heads_shape", np.array([1, S, H, dh], dtype=np.int64)),
+              const(c + "merge_shape", np.array([1, S, D], dtype=np.int64)),
+              const(c + "scale", np.array(1.0 / np.sqrt(dh), dtype=np.float32)),
+              const(c + "half", np.array(0.5, dtype=np.float32)),
+              const(c + "one", np.array(1.0, dtype=np.float32)),
+              const(c + "sqrt2", np.array(np.sqrt(2.0), dtype=np.float32))]
+    if causal:
+        inits.append(const(c + "causal", np.triu(np.full((S, S), -1e4, np.float32), 1)))
+    for i in range(L):
+        p = f"{pre}{i}_"
+        sd = 1.0 / np.sqrt(D)
+        for w, shape in (("wq", (D, D)), ("wk", (D, D)), ("wv", (D, D)), ("wo", (D, D)),
+                         ("w1", (D, FF)), ("w2", (FF, D))):
+            inits.append(const(p + w, rnd(rng, *shape, scale=sd)))
+        for bname, sz in (("bq", D), ("bk", D), ("bv", D), ("bo", D), ("b1", FF), ("b2", D),
+                          ("be1", D), ("be2", D)):
+            inits.append(const(p + bname, rnd(rng, sz, scale=0.02)))
+        inits += [const(p + "g1", 1 + rnd(rng, D, scale=0.02)),
+                  const(p + "g2", 1 + rnd(rng, D, scale=0.02))]
+        for t in ("q", "k", "v"):
+            nodes += [n("MatMul", [x, p + "w" + t], [p + t + "0"], name=p + t + "_proj"),
+                      n("Add", [p + t + "0", p + "b" + t], [p + t + "1"], name=p + t + "_bias"),
+                      n("Reshape", [p + t + "1", c + "heads_shape"], [p + t + "2"],
+                        name=p + t + "_heads")]
+        scores = p + "s1"
+        nodes += [
+            n("Transpose", [p + "q2"], [p + "q3"], perm=[0, 2, 1, 3], name=p + "q_t"),
+            n("Transpose", [p + "k2"], [p + "k3"], perm=[0, 2, 3, 1], name=p + "k_t"),
+            n("Transpose", [p + "v2"], [p + "v3"], perm=[0, 2, 1, 3], name=p + "v_t"),
+            n("MatMul", [p + "q3", p + "k3"], [p + "s0"], name=p + "scores"),
+            n("Mul", [p + "s0", c + "scale"], [p + "s1"], name=p + "scores_scale")]
+        if causal:
+            nodes.append(n("Add", [p + "s1", c + "causal"], [p + "s2"], name=p + "causal"))
+            scores = p + "s2"
+        nodes += [
+            n("Softmax", [scores], [p + "pr"], axis=-1, name=p + "softmax"),
+            n("MatMul", [p + "pr", p + "v3"], [p + "o0"], name=p + "context"),
+            n("Transpose", [p + "o0"], [p + "o1"], perm=[0, 2, 1, 3], name=p + "o_t"),
+            n("Reshape", [p + "o1", c + "merge_shape"], [p + "o2"], name=p + "o_merge"),
+            n("MatMul", [p + "o2", p + "wo"], [p + "o3"], name=p + "o_proj"),
+            n("Add", [p + "o3", p + "bo"], [p + "o4"], name=p + "o_bias"),
+            n("Add", [x, p + "o4"], [p + "r1"], name=p + "residual1"),
+            n("LayerNormalization", [p + "r1", p + "g1", p + "be1"], [p + "ln1"], axis=-1,
+              epsilon=ln_eps, name=p + "ln1"),
+            n("MatMul", [p + "ln1", p + "w1"], [p + "f0"], name=p + "ff1"),
+            n("Add", [p + "f0", p + "b1"], [p + "f1"], name=p + "ff1_bias"),
+            n("Div", [p + "f1", c + "sqrt2"], [p + "ge0"], name=p + "gelu_div"),
+            n("Erf", [p + "ge0"], [p + "ge1"], name=p + "gelu_erf"),
+            n("Add", [p + "ge1", c + "one"], [p + "ge2"], name=p + "gelu_add"),
+            n("Mul", [p + "f1", p + "ge2"], [p + "ge3"], name=p + "gelu_mul"),
+            n("Mul", [p + "ge3", c + "half"], [p + "ge4"], name=p + "gelu_half"),
+            n("MatMul", [p + "ge4", p + "w2"], [p + "f2"], name=p + "ff2"),
+            n("Add", [p + "f2", p + "b2"], [p + "f3"], name=p + "ff2_bias"),
+            n("Add", [p + "ln1", p + "f3"], [p + "r2"], name=p + "residual2"),
+            n("LayerNormalization", [p + "r2", p + "g2", p + "be2"],
+              [out if out and i == L - 1 else p + "out"], axis=-1, epsilon=ln_eps,
+              name=p + "ln2"),
         ]
-        nodes = []
-        x = "x"
-        for i in range(L):
-            p = f"l{i}_"
-            sd = 1.0 / np.sqrt(D)
-            for w, shape in (("wq", (D, D)), ("wk", (D, D)), ("wv", (D, D)), ("wo", (D, D)),
-                             ("w1", (D, FF)), ("w2", (FF, D))):
-                inits.append(const(p + w, rnd(rng, *shape, scale=sd)))
-            for bname, sz in (("bq", D), ("bk", D), ("bv", D), ("bo", D), ("b1", FF), ("b2", D),
-                              ("be1", D), ("be2", D)):
-                inits.append(const(p + bname, rnd(rng, sz, scale=0.02)))
-            inits += [const(p + "g1", 1 + rnd(rng, D, scale=0.02)),
-                      const(p + "g2", 1 + rnd(rng, D, scale=0.02))]
-            for t in ("q", "k", "v"):
-                nodes += [n("MatMul", [x, p + "w" + t], [p + t + "0"], name=p + t + "_proj"),
-                          n("Add", [p + t + "0", p + "b" + t], [p + t + "1"], name=p + t + "_bias"),
-                          n("Reshape", [p + t + "1", "heads_shape"], [p + t + "2"],
-                            name=p + t + "_heads")]
-            nodes += [
-                n("Transpose", [p + "q2"], [p + "q3"], perm=[0, 2, 1, 3], name=p + "q_t"),
-                n("Transpose", [p + "k2"], [p + "k3"], perm=[0, 2, 3, 1], name=p + "k_t"),
-                n("Transpose", [p + "v2"], [p + "v3"], perm=[0, 2, 1, 3], name=p + "v_t"),
-                n("MatMul", [p + "q3", p + "k3"], [p + "s0"], name=p + "scores"),
-                n("Mul", [p + "s0", "scale"], [p + "s1"], name=p + "scores_scale"),
-                n("Softmax", [p + "s1"], [p + "pr"], axis=-1, name=p + "softmax"),
-                n("MatMul", [p + "pr", p + "v3"], [p + "o0"], name=p + "context"),
-                n("Transpose", [p + "o0"], [p + "o1"], perm=[0, 2, 1, 3], name=p + "o_t"),
-                n("Reshape", [p + "o1", "merge_shape"], [p + "o2"], name=p + "o_merge"),
-                n("MatMul", [p + "o2", p + "wo"], [p + "o3"], name=p + "o_proj"),
-                n("Add", [p + "o3", p + "bo"], [p + "o4"], name=p + "o_bias"),
-                n("Add", [x, p + "o4"], [p + "r1"], name=p + "residual1"),
-                n("LayerNormalization", [p + "r1", p + "g1", p + "be1"], [p + "ln1"], axis=-1,
-                  epsilon=1e-5, name=p + "ln1"),
-                n("MatMul", [p + "ln1", p + "w1"], [p + "f0"], name=p + "ff1"),
-                n("Add", [p + "f0", p + "b1"], [p + "f1"], name=p + "ff1_bias"),
-                n("Div", [p + "f1", "sqrt2"], [p + "ge0"], name=p + "gelu_div"),
-                n("Erf", [p + "ge0"], [p + "ge1"], name=p + "gelu_erf"),
-                n("Add", [p + "ge1", "one"], [p + "ge2"], name=p + "gelu_add"),
-                n("Mul", [p + "f1", p + "ge2"], [p + "ge3"], name=p + "gelu_mul"),
-                n("Mul", [p + "ge3", "half"], [p + "ge4"], name=p + "gelu_half"),
-                n("MatMul", [p + "ge4", p + "w2"], [p + "f2"], name=p + "ff2"),
-                n("Add", [p + "f2", p + "b2"], [p + "f3"], name=p + "ff2_bias"),
-                n("Add", [p + "ln1", p + "f3"], [p + "r2"], name=p + "residual2"),
-                n("LayerNormalization", [p + "r2", p + "g2", p + "be2"],
-                  ["y" if i == L - 1 else p + "out"], axis=-1, epsilon=1e-5, name=p + "ln2"),
-            ]
-            x = p + "out"
-        m = model(name, nodes, [vi("x", [1, S, D])], [vi("y", [1, S, D])], inits)
+        x = out if out and i == L - 1 else p + "out"
+    return x
+
+
+def encoder(name, L, S, D, H, FF, causal=False, vocab=0):
+    """A BERT-style encoder: L post-LN layers, batch 1, input x [1, S, D]; causal masking and
+    an LM head of `vocab` logits make it a GPT-2-shaped decoder without KV cache."""
+    def build(rng):
+        nodes, inits = [], []
+        y = encoder_layers(rng, nodes, inits, "x", L, S, D, H, FF, causal=causal,
+                           out=None if vocab else "y")
+        if vocab:
+            inits.append(const("lm_head", rnd(rng, D, vocab, scale=0.02)))
+            nodes.append(helper.make_node("MatMul", [y, "lm_head"], ["y"], name="lm_head"))
+        m = model(name, nodes, [vi("x", [1, S, D])], [vi("y", [1, S, vocab or D])], inits)
         return m, {"x": rnd(rng, 1, S, D)}
+    return build
+
+
+def vit(name, size=224, patch=16, L=12, D=768, H=12, FF=3072, classes=1000):
+    """ViT (B/16 by default): patch Conv, class token, position embedding, L encoder layers,
+    the class token's LayerNorm and linear head."""
+    def build(rng):
+        n = helper.make_node
+        S = (size // patch) ** 2 + 1
+        inits = [const("patch_w", rnd(rng, D, 3, patch, patch, scale=0.02)),
+                 const("patch_b", np.zeros(D, np.float32)),
+                 const("tok_shape", np.array([1, D, S - 1], dtype=np.int64)),
+                 const("cls", rnd(rng, 1, 1, D, scale=0.02)),
+                 const("pos", rnd(rng, 1, S, D, scale=0.02)),
+                 const("i0", np.array(0, dtype=np.int64)),
+                 const("lnf_g", np.ones(D, np.float32)), const("lnf_b", np.zeros(D, np.float32)),
+                 const("head_w", rnd(rng, D, classes, scale=0.02)),
+                 const("head_b", np.zeros(classes, np.float32))]
+        nodes = [n("Conv", ["x", "patch_w", "patch_b"], ["pe0"], strides=[patch, patch],
+                   name="patch_embed"),
+                 n("Reshape", ["pe0", "tok_shape"], ["pe1"], name="patch_flatten"),
+                 n("Transpose", ["pe1"], ["pe2"], perm=[0, 2, 1], name="patch_t"),
+                 n("Concat", ["cls", "pe2"], ["tok"], axis=1, name="cls_concat"),
+                 n("Add", ["tok", "pos"], ["h0"], name="pos_add")]
+        y = encoder_layers(rng, nodes, inits, "h0", L, S, D, H, FF, ln_eps=1e-6)
+        nodes += [n("Gather", [y, "i0"], ["clsout"], axis=1, name="cls_take"),
+                  n("LayerNormalization", ["clsout", "lnf_g", "lnf_b"], ["clsn"], axis=-1,
+                    epsilon=1e-6, name="ln_final"),
+                  n("Gemm", ["clsn", "head_w", "head_b"], ["y"], name="head")]
+        m = model(name, nodes, [vi("x", [1, 3, size, size])], [vi("y", [1, classes])], inits)
+        return m, {"x": rnd(rng, 1, 3, size, size)}
     return build
 
 
@@ -673,6 +723,11 @@ def encoder(name, L, S, D, H, FF):
 BENCH_MODELS = {
     "bench_gemm_large": matmul_model("bench_gemm_large", 4096, 8192, 8192, feeds=False),
     "bench_bert_base": encoder("bench_bert_base", 12, 128, 768, 12, 3072),
+    # bench/hw_bench.sh: the shapes of published models, random weights.
+    "bench_bert_large": encoder("bench_bert_large", 24, 128, 1024, 16, 4096),
+    "bench_distilbert": encoder("bench_distilbert", 6, 128, 768, 12, 3072),
+    "bench_gpt2": encoder("bench_gpt2", 12, 128, 768, 12, 3072, causal=True, vocab=50257),
+    "bench_vit_b16": vit("bench_vit_b16"),
 }
 
 
@@ -709,6 +764,8 @@ def names_collide(rng):
 
 
 CLI_MODELS["names_collide"] = names_collide
+# examples/cnn_small.onnx: cnn_small with its batch free ("N"; the README runs it at 1, 2 and 8).
+CLI_MODELS["cnn_small_example"] = lambda rng: small_cnn(rng, batch="N")
 
 # Extra `trnsim run` options per model (e2e_check.py asks with --run-args NAME).
 RUN_ARGS = {"dp_hf_bert": ["--cores", "2"], "dp_mlp": ["--cores", "2"], "dp_cnn": ["--cores", "2"]}
@@ -752,7 +809,7 @@ def shape_op(name, nodes, x_shape, inits=()):
     return build
 
 
-def small_cnn(rng):
+def small_cnn(rng, batch=2):
     """conv/batch-norm/relu, max pooling, a residual block, global average pooling, a classifier."""
     n = helper.make_node
     inits = []
@@ -781,7 +838,7 @@ def small_cnn(rng):
                 n("Flatten", ["gp"], ["f"], axis=1, name="flat"),
                 n("Gemm", ["f", "fcw", "fcb"], ["y"], transB=1, name="fc")])
     inits += [const("fcw", rnd(rng, 10, 32, scale=0.2)), const("fcb", rnd(rng, 10, scale=0.1))]
-    m = model("cnn_small", nodes, [vi("x", [2, 3, 16, 16])], [vi("y", [2, 10])], inits)
+    m = model("cnn_small", nodes, [vi("x", [batch, 3, 16, 16])], [vi("y", [batch, 10])], inits)
     return m, {"x": rnd(rng, 2, 3, 16, 16)}
 
 
@@ -865,45 +922,111 @@ def zoo_cnn(opset):
     return build
 
 
+def resnet(depth, batch=1, size=224):
+    """torchvision ResNet-18/34 (basic blocks) or -50/101 (bottlenecks, v1.5: stride in the
+    3x3) with random weights and BatchNorm folded, for benchmarks only."""
+    blocks_of = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+
+    def build(rng):
+        n = helper.make_node
+        nodes, inits = [], []
+        cnt = [0]
+
+        def conv(x, cin, cout, k, stride, relu):
+            cnt[0] += 1
+            t = f"c{cnt[0]}"
+            inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
+            inits.append(const(t + "_b", np.zeros(cout, np.float32)))
+            nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4,
+                           strides=[stride] * 2, name=t))
+            if not relu:
+                return t
+            nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+            return t + "_r"
+        x = conv("x", 3, 64, 7, 2, True)
+        nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
+                       name="maxpool"))
+        x, cin = "pool", 64
+        expand = 4 if depth >= 50 else 1
+        for stage, (width, blocks) in enumerate(zip((64, 128, 256, 512), blocks_of[depth])):
+            for b in range(blocks):
+                stride = 2 if b == 0 and stage > 0 else 1
+                if expand == 4:
+                    h = conv(x, cin, width, 1, 1, True)
+                    h = conv(h, width, width, 3, stride, True)
+                    h = conv(h, width, width * 4, 1, 1, False)
+                else:
+                    h = conv(x, cin, width, 3, stride, True)
+                    h = conv(h, width, width, 3, 1, False)
+                need_sc = b == 0 and (stride != 1 or cin != width * expand)
+                sc = conv(x, cin, width * expand, 1, stride, False) if need_sc else x
+                out = f"s{stage}b{b}"
+                nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
+                nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
+                x, cin = out, width * expand
+        nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
+                  n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+                  n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
+        inits += [const("fc_w", rnd(rng, 1000, cin, scale=0.02)),
+                  const("fc_b", np.zeros(1000, np.float32))]
+        name = "resnet50" if depth == 50 else f"bench_resnet{depth}"
+        m = model(name, nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
+        return m, {"x": rnd(rng, batch, 3, size, size)}
+    return build
+
+
 def resnet50(rng, batch=1, size=224):
-    """ResNet-50 (v1.5: stride in the 3x3) with random weights, for benchmarks only."""
-    n = helper.make_node
-    nodes, inits = [], []
-    cnt = [0]
+    return resnet(50, batch, size)(rng)
 
-    def conv(x, cin, cout, k, stride, relu):
-        cnt[0] += 1
-        t = f"c{cnt[0]}"
-        inits.append(const(t + "_w", rnd(rng, cout, cin, k, k, scale=np.sqrt(2.0 / (cin * k * k)))))
-        inits.append(const(t + "_b", np.zeros(cout, np.float32)))
-        nodes.append(n("Conv", [x, t + "_w", t + "_b"], [t], pads=[k // 2] * 4, strides=[stride] * 2,
-                       name=t))
-        if not relu:
+
+def unet(name, size=256, cin=3, base=64, depth=4, classes=2):
+    """The UNet of Ronneberger et al. with same-padded 3x3 convs (as most reimplementations):
+    two conv+ReLU per level, MaxPool down, 2x2 stride-2 ConvTranspose up, skip Concat, 1x1
+    classifier. Random weights, for benchmarks only."""
+    def build(rng):
+        n = helper.make_node
+        nodes, inits = [], []
+        cnt = [0]
+
+        def conv(x, ci, co, k=3, op="Conv", relu=True, **attrs):
+            cnt[0] += 1
+            t = f"u{cnt[0]}"
+            wshape = (ci, co, k, k) if op == "ConvTranspose" else (co, ci, k, k)
+            inits.extend([const(t + "_w", rnd(rng, *wshape, scale=np.sqrt(2.0 / (ci * k * k)))),
+                          const(t + "_b", np.zeros(co, np.float32))])
+            nodes.append(n(op, [x, t + "_w", t + "_b"], [t], name=t, **attrs))
+            if relu:
+                nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
+                return t + "_r"
             return t
-        nodes.append(n("Relu", [t], [t + "_r"], name=t + "_relu"))
-        return t + "_r"
-    x = conv("x", 3, 64, 7, 2, True)
-    nodes.append(n("MaxPool", [x], ["pool"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4,
-                   name="maxpool"))
-    x, cin = "pool", 64
-    for stage, (width, blocks) in enumerate([(64, 3), (128, 4), (256, 6), (512, 3)]):
-        for b in range(blocks):
-            stride = 2 if b == 0 and stage > 0 else 1
-            h = conv(x, cin, width, 1, 1, True)
-            h = conv(h, width, width, 3, stride, True)
-            h = conv(h, width, width * 4, 1, 1, False)
-            sc = conv(x, cin, width * 4, 1, stride, False) if b == 0 else x
-            out = f"s{stage}b{b}"
-            nodes.append(n("Add", [h, sc], [out + "_add"], name=out + "_add"))
-            nodes.append(n("Relu", [out + "_add"], [out], name=out + "_relu"))
-            x, cin = out, width * 4
-    nodes += [n("GlobalAveragePool", [x], ["gap"], name="gap"),
-              n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
-              n("Gemm", ["flat", "fc_w", "fc_b"], ["y"], transB=1, name="fc")]
-    inits += [const("fc_w", rnd(rng, 1000, 2048, scale=0.02)), const("fc_b", np.zeros(1000, np.float32))]
-    m = model("resnet50", nodes, [vi("x", [batch, 3, size, size])], [vi("y", [batch, 1000])], inits)
-    return m, {"x": rnd(rng, batch, 3, size, size)}
 
+        def double(x, ci, co):
+            return conv(conv(x, ci, co, pads=[1] * 4), co, co, pads=[1] * 4)
+        skips, x, c = [], "x", cin
+        for lv in range(depth):
+            x = double(x, c, base << lv)
+            c = base << lv
+            skips.append((x, c))
+            nodes.append(n("MaxPool", [x], [f"p{lv}"], kernel_shape=[2, 2], strides=[2, 2],
+                           name=f"pool{lv}"))
+            x = f"p{lv}"
+        x = double(x, c, base << depth)
+        c = base << depth
+        for lv in reversed(range(depth)):
+            sx, sc = skips[lv]
+            up = conv(x, c, c // 2, k=2, op="ConvTranspose", relu=False, strides=[2, 2])
+            nodes.append(n("Concat", [sx, up], [f"cat{lv}"], axis=1, name=f"cat{lv}"))
+            x, c = double(f"cat{lv}", sc + c // 2, sc), sc
+        y = conv(x, c, classes, k=1, relu=False)
+        nodes.append(n("Identity", [y], ["y"], name="out"))
+        m = model(name, nodes, [vi("x", [1, cin, size, size])], [vi("y", [1, classes, size, size])],
+                  inits)
+        return m, {"x": rnd(rng, 1, cin, size, size)}
+    return build
+
+
+BENCH_MODELS.update({"bench_resnet18": resnet(18), "bench_resnet34": resnet(34),
+                     "bench_resnet101": resnet(101), "bench_unet": unet("bench_unet")})
 
 def resnet18(rng, batch=1, size=224):
     """ResNet-18 as torchvision exports it (batch norm folded into the convolutions' biases),
@@ -1462,6 +1585,8 @@ EXTERNAL_DATA = {
     "dp_ext_mlp": dict(all_tensors_to_one_file=True, location="dp_ext_mlp.data",
                        size_threshold=1024),
 }
+
+
 MODELS.update({
     "ext_mlp": lambda rng: mlp(rng),
     "ext_cnn": lambda rng: small_cnn(rng),

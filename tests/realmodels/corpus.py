@@ -43,7 +43,8 @@ def make_input(model_id, spec):
     """One input array, seeded by model and input name so every run feeds the same values.
 
     gen: audio   a 16 kHz signal (three tones, a slow envelope and noise) in [-1, 1] x scale
-         image   an image in [0, 1] (smooth gradients plus texture), then (x - mean) / std per channel
+         image   an image in [0, 1] (smooth gradients plus texture), then (x - mean) / std per channel,
+                 times scale (255 for models that take 8-bit values); layout "nhwc" for [N, H, W, C]
          document  dark glyph-like strokes in lines on light paper, in [0, 1], then (x - mean) / std
                  (an OCR model sees text in it; on a texture alone its outputs are all near 0)
          uniform values in range [lo, hi];  normal: N(mean, std);  const: value;  zeros
@@ -62,9 +63,10 @@ def make_input(model_id, spec):
             rows.append(0.9 * x / max(np.max(np.abs(x)), 1e-9))
         a = np.array(rows).reshape(shape) * spec.get("scale", 1.0)
     elif gen == "image":
-        n, c, h, w = shape
+        nhwc = spec.get("layout", "nchw") == "nhwc"  # TensorFlow exports take [N, H, W, C]
+        n, c, h, w = (shape[0], shape[3], shape[1], shape[2]) if nhwc else shape
         yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing="ij")
-        a = np.empty(shape)
+        a = np.empty((n, c, h, w))
         for i in range(n):
             for ch in range(c):
                 p = rng.uniform(-1, 1, 3)
@@ -72,7 +74,9 @@ def make_input(model_id, spec):
                 a[i, ch] = np.clip(base + 0.1 * rng.standard_normal((h, w)), 0, 1)
         mean = np.array(spec.get("mean", [0.0] * c)).reshape(1, c, 1, 1)
         std = np.array(spec.get("std", [1.0] * c)).reshape(1, c, 1, 1)
-        a = (a - mean) / std
+        a = (a - mean) / std * spec.get("scale", 1.0)
+        if nhwc:
+            a = a.transpose(0, 2, 3, 1)
     elif gen == "document":
         a = np.stack([np.stack([_document(rng, shape[2], shape[3])] * shape[1])
                       for _ in range(shape[0])])

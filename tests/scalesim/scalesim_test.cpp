@@ -1,5 +1,5 @@
-// trnsim scalesim: SCALE-Sim v2 config/topology parsing, closed-form cycle model and reports,
-// checked against reference reports from SCALE-Sim's algorithm (golden/README.md).
+// trnsim scalesim: SCALE-Sim v2/v3 config/topology parsing, the layer model, its buffers and
+// reports, checked against reports of SCALE-Sim v2's and v3's own code (golden/README.md).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -14,6 +14,7 @@
 #include "models/scalesim/reports.h"
 #include "models/scalesim/scalesim_input.h"
 #include "models/scalesim/systolic_model.h"
+#include "models/scalesim/write_buffer.h"
 #include "support/error.h"
 #include "support/file_util.h"
 
@@ -39,20 +40,6 @@ Run run_trnsim(const std::string& args, const std::string& tag) {
   int st = std::system(cmd.c_str());
   Run r{WIFEXITED(st) ? WEXITSTATUS(st) : -1, trnsim::read_text_file(err_file)};
   return r;
-}
-
-void check_golden(const std::string& name, const std::string& topology, bool gemm) {
-  const fs::path out = fs::temp_directory_path() / ("trnsim_scalesim_out_" + name);
-  fs::remove_all(out);
-  Run r = run_trnsim("-c " + kGolden + name + "/scale.cfg -t " + kData + topology +
-                         (gemm ? " -i gemm" : "") + " -o " + out.string(),
-                     name);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  for (const char* f : {"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"}) {
-    INFO(name << "/" << f);
-    CHECK(trnsim::read_text_file((out / f).string()) == trnsim::read_text_file(kGolden + name + "/" + f));
-  }
 }
 
 ss::ScaleSimConfig config(ss::Dataflow df, int64_t rows, int64_t cols) {
@@ -117,21 +104,6 @@ TEST_CASE("ofmap dims use ceil like SCALE-Sim", "[scalesim]") {
   CHECK(l.ofmap_w() == 4);
 }
 
-TEST_CASE("golden: OS 4x4 CALC conv", "[scalesim]") {
-  check_golden("os_4x4_calc_conv", "conv_small.csv", false);
-}
-TEST_CASE("golden: WS 8x4 USER conv", "[scalesim]") {
-  check_golden("ws_8x4_user_conv", "conv_small.csv", false);
-}
-TEST_CASE("golden: IS 3x5 CALC gemm", "[scalesim]") {
-  check_golden("is_3x5_calc_gemm", "gemm_small.csv", true);
-}
-// Layer c3's IFMAP (2304 addresses, streamed 4 times) overflows the 1 kB CALC estimate buffer:
-// 18 refills of 50 sets of 10, the last one completed at cycle 6721 (DRAM IFMAP Stop 6722.0).
-TEST_CASE("golden: WS 3x5 CALC with OFMAP write stalls", "[scalesim]") {
-  check_golden("ws_3x5_calc_stalls_conv", "conv_small.csv", false);
-}
-
 TEST_CASE("ResNet-50 runs for all dataflows at 128x128", "[scalesim]") {
   std::vector<ss::Layer> layers = ss::load_topology(kData + "Resnet50_8col.csv", false);
   REQUIRE(layers.size() == 54);
@@ -168,6 +140,8 @@ TEST_CASE("bad scalesim inputs give one-line errors and exit 2", "[scalesim]") {
       {"good.cfg", "filter_too_big.csv",
        "filter_too_big.csv:2: field 'Filter Height': 9 is larger than IFMAP Height 8"},
       {"good.cfg", "zero_stride.csv", "zero_stride.csv:2: field 'Strides': expected a positive integer, got 0"},
+      {"v3_sparsity.cfg", nullptr,
+       "v3_sparsity.cfg:31: key sparsity.SparsitySupport: sparsity is not modelled"},
   };
   int k = 0;
   for (const Case& c : cases) {
@@ -221,112 +195,179 @@ std::vector<std::vector<std::string>> report_cells(const std::string& text) {
   return rows;
 }
 
-// Runs trnsim on a case of golden/real/ (reports of the real SCALE-Sim v2 code, README.md there)
-// and requires every cell to be identical as text and nothing on stderr.
-void check_real(const std::string& name, const std::string& topology, bool gemm) {
-  const std::string dir = kGolden + "real/" + name + "/";
-  const fs::path out = fs::temp_directory_path() / ("trnsim_scalesim_real_" + name);
-  fs::remove_all(out);
-  Run r = run_trnsim("-c " + dir + "scale.cfg -t " + kGolden + "real/topologies/" + topology +
-                         (gemm ? " -i gemm" : "") + " -o " + out.string(),
-                     "real_" + name);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  CHECK(r.err.empty());
-  for (const char* f : {"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"}) {
-    const auto want = report_cells(trnsim::read_text_file(dir + f));
-    const auto got = report_cells(trnsim::read_text_file((out / f).string()));
-    INFO(name << "/" << f);
-    REQUIRE(got.size() == want.size());
-    REQUIRE(got[0] == want[0]);  // header
-    for (size_t row = 1; row < want.size(); ++row) {
-      REQUIRE(got[row].size() == want[row].size());
-      for (size_t col = 0; col < want[row].size(); ++col) {
-        INFO("layer " << want[row][0] << ", " << want[0][col]);
-        CHECK(got[row][col] == want[row][col]);
-      }
+// Compares report TEXT with the golden report WANT_FILE cell by cell (as text).
+void check_cells(const std::string& text, const std::string& want_file) {
+  const auto want = report_cells(trnsim::read_text_file(want_file));
+  const auto got = report_cells(text);
+  INFO(want_file);
+  CHECK(got.size() == want.size());
+  for (size_t row = 0; row < std::min(got.size(), want.size()); ++row) {
+    CHECK(got[row].size() == want[row].size());
+    for (size_t col = 0; col < std::min(got[row].size(), want[row].size()); ++col) {
+      INFO("layer " << want[row][0] << ", " << want[0][col]);
+      CHECK(got[row][col] == want[row][col]);
     }
   }
 }
 
+const char* const kReports[] = {"COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv",
+                                "DETAILED_ACCESS_REPORT.csv"};
+
+// Case NAME of golden/SET/ (real: reports of SCALE-Sim v2's code, v3: of scale-sim-v3's;
+// README.md there): the model's three reports, every cell compared as text. With CLI, also
+// through the trnsim command, whose files must be the same and whose stderr must be empty.
+void check_real(const std::string& name, const std::string& topology, bool gemm, bool cli,
+                const std::string& set = "real") {
+  const std::string dir = kGolden + set + "/" + name + "/";
+  const std::string topo = std::string(TRNSIM_TEST_DATA) + "/scalesim/" + topology;
+  INFO(name);
+  const ss::ScaleSimConfig cfg = ss::load_scalesim_config(dir + "scale.cfg");
+  CHECK(cfg.version == (set == "v3" ? 3 : 2));
+  const std::vector<ss::Layer> layers = ss::load_topology(topo, gemm);
+  std::vector<ss::LayerResult> results;
+  for (const ss::Layer& l : layers) results.push_back(ss::simulate_layer(cfg, l));
+  const std::string texts[] = {ss::compute_report(results), ss::bandwidth_report(results),
+                               ss::detailed_access_report(results)};
+  for (int k = 0; k < 3; ++k) check_cells(texts[k], dir + kReports[k]);
+  if (!cli) return;
+  const fs::path out = fs::temp_directory_path() / ("trnsim_scalesim_" + set + "_" + name);
+  fs::remove_all(out);
+  Run r = run_trnsim("-c " + dir + "scale.cfg -t " + topo + (gemm ? " -i gemm" : "") + " -o " +
+                         out.string(),
+                     set + "_" + name);
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  for (int k = 0; k < 3; ++k) {
+    CHECK(trnsim::read_text_file((out / kReports[k]).string()) == texts[k]);
+  }
+  fs::remove_all(out);
+}
+
+struct RealCase {
+  std::string name, topology;
+  bool gemm;
+};
+
+// golden/SET/cases.txt: "name topology conv|gemm" per line (tools/scalesim_regen.py writes it).
+std::vector<RealCase> real_cases(const std::string& set = "real") {
+  std::vector<RealCase> cases;
+  const std::string text = trnsim::read_text_file(kGolden + set + "/cases.txt");
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t a = line.find(' '), b = line.rfind(' ');
+    REQUIRE(a != std::string::npos);
+    REQUIRE(b > a);
+    cases.push_back(
+        {line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1) == "gemm"});
+  }
+  return cases;
+}
+
 }  // namespace
 
-// Ideal memory (16 MB SRAMs, USER bandwidth): all three reports equal SCALE-Sim's, cell for cell.
-TEST_CASE("real SCALE-Sim: ideal memory, OS 8x8, conv test.csv", "[scalesim]") {
-  check_real("test__ideal_8x8_os", "test.csv", false);
-}
-TEST_CASE("real SCALE-Sim: ideal memory, WS 32x32, conv_small", "[scalesim]") {
-  check_real("convsmall__ideal_32x32_ws", "../../../data/conv_small.csv", false);
-}
-TEST_CASE("real SCALE-Sim: ideal memory, IS 12x14, GEMM test_mnk_input", "[scalesim]") {
-  check_real("mnk__ideal_12x14_is", "test_mnk_input.csv", true);
-}
-TEST_CASE("real SCALE-Sim: ideal memory, OS 128x128, gemm_small", "[scalesim]") {
-  check_real("gemmsmall__ideal_128x128_os", "../../../data/gemm_small.csv", true);
-}
-// The shipped google.cfg (256x256, CALC) and eyeriss.cfg (12x14, 36 kB, CALC), Dataflow changed.
-TEST_CASE("real SCALE-Sim: google.cfg, AlexNet, OS/WS/IS", "[scalesim]") {
-  check_real("alexnet__google_os", "alexnet.csv", false);
-  check_real("alexnet__google_ws", "alexnet.csv", false);
-  check_real("alexnet__google_is", "alexnet.csv", false);
-}
-TEST_CASE("real SCALE-Sim: google.cfg WS, conv test.csv", "[scalesim]") {
-  check_real("test__google_ws", "test.csv", false);
-}
-TEST_CASE("real SCALE-Sim: eyeriss.cfg IS, conv_small", "[scalesim]") {
-  check_real("convsmall__eyeriss_is", "../../../data/conv_small.csv", false);
-}
-// Regression: OFMAP write-back stalls. SCALE-Sim counts max(0, out - cycle - 1) per demand line
-// (double_buffered_scratchpad_mem.py: ofmap_stalls = out - cycle - 1); trnsim used out - cycle,
-// one cycle too many per stalled line (WS here: 51324 instead of SCALE-Sim's 51285 stalls).
-// Both operands overflow half of the 36 kB CALC estimate buffer (read_buffer_estimate_bw.py:
-// refills of 50 sets of 368 addresses), so the DRAM IFMAP/filter columns come from the refills.
-TEST_CASE("real SCALE-Sim: eyeriss.cfg GEMM with OFMAP write stalls, OS/WS/IS", "[scalesim]") {
-  check_real("mnk__eyeriss_os", "test_mnk_input.csv", true);
-  check_real("mnk__eyeriss_ws", "test_mnk_input.csv", true);
-  check_real("mnk__eyeriss_is", "test_mnk_input.csv", true);
-}
-// The filter (663552 addresses) overflows the CALC estimate buffer, the IFMAP (9408) does not.
-TEST_CASE("real SCALE-Sim: eyeriss.cfg (CALC, filter overflows), conv test.csv, OS/WS/IS",
-          "[scalesim]") {
-  check_real("test__eyeriss_os", "test.csv", false);
-  check_real("test__eyeriss_ws", "test.csv", false);
-  check_real("test__eyeriss_is", "test.csv", false);
-}
-// Small-SRAM CALC variants: other set sizes (floor(bytes / 100) = 40, 81, 163, 20), array
-// shapes, per-operand SRAM sizes, and OFMAP stalls that move the refill cycles.
-TEST_CASE("real SCALE-Sim: small-SRAM CALC variants", "[scalesim]") {
-  check_real("mnk__c16x16_8k4k2k_calc_os", "test_mnk_input.csv", true);
-  check_real("mnk__c12x14_4k_calc_is", "test_mnk_input.csv", true);
-  check_real("test__c32x32_16k8k4k_calc_ws", "test.csv", false);
-  check_real("convsmall__c8x8_2k1k1k_calc_ws", "../../../data/conv_small.csv", false);
+// Every case folder of golden/real/ is listed in cases.txt, so none is skipped silently.
+TEST_CASE("real SCALE-Sim: cases.txt lists every golden folder", "[scalesim]") {
+  const std::vector<RealCase> cases = real_cases();
+  CHECK(cases.size() == 145);
+  std::vector<std::string> listed, found;
+  for (const RealCase& c : cases) listed.push_back(c.name);
+  for (const auto& e : fs::directory_iterator(kGolden + "real")) {
+    if (e.is_directory() && e.path().filename() != "topologies") {
+      found.push_back(e.path().filename().string());
+    }
+  }
+  std::sort(listed.begin(), listed.end());
+  std::sort(found.begin(), found.end());
+  CHECK(listed == found);
 }
 
-// USER bandwidth with SRAMs too small for the operands: SCALE-Sim's circular read buffer misses,
-// prefetches and stalls (read_buffer.py); every cell equal. The shipped scale.cfg (32x32, 64 kB,
-// Bandwidth 64) with only Dataflow changed: conv test.csv WS stalls 203924 of 281035 cycles.
-TEST_CASE("real SCALE-Sim: scale.cfg (USER, operands overflow), conv test.csv, OS/WS/IS",
-          "[scalesim]") {
-  check_real("test__scale_os", "test.csv", false);
-  check_real("test__scale_ws", "test.csv", false);
-  check_real("test__scale_is", "test.csv", false);
+// One test per group of topologies, so that ctest can run them side by side. The first case of
+// each topology also goes through the command line.
+void check_real_topology(const std::string& prefix) {
+  int n = 0;
+  for (const RealCase& c : real_cases()) {
+    if (c.name.rfind(prefix + "__", 0) != 0) continue;
+    check_real(c.name, c.topology, c.gemm, n == 0);
+    ++n;
+  }
+  CHECK(n > 0);
 }
-// GEMM OS: the filter (32768 entries) just fits 50 hashed sets of ceil(65536 / 100) = 656, the
-// IFMAP does not: 15 prefetches of 512 rows, 249 stall cycles.
-TEST_CASE("real SCALE-Sim: scale.cfg (USER, operands overflow), GEMM test_mnk_input, OS/WS/IS",
-          "[scalesim]") {
-  check_real("mnk__scale_os", "test_mnk_input.csv", true);
-  check_real("mnk__scale_ws", "test_mnk_input.csv", true);
-  check_real("mnk__scale_is", "test_mnk_input.csv", true);
+
+TEST_CASE("real SCALE-Sim: GEMMs, 8x8 to 128x128, non-square, CALC and USER", "[scalesim]") {
+  check_real_topology("gemms");
+  check_real_topology("gemmlarge");
+  check_real_topology("gemmsmall");
+  check_real_topology("mnk");
 }
-// Other array shapes, SRAM sizes (different per operand) and bandwidths, both operands missing.
-TEST_CASE("real SCALE-Sim: small-SRAM USER variants", "[scalesim]") {
-  check_real("mnk__u16x16_32k16k8k_bw32_os", "test_mnk_input.csv", true);
-  check_real("test__u16x16_32k16k8k_bw32_os", "test.csv", false);
-  check_real("mnk__u16x8_8k_bw8_is", "test_mnk_input.csv", true);
-  check_real("mnk__u12x14_10k_bw24_ws", "test_mnk_input.csv", true);  // rows of 24 cut the halves
-  check_real("convsmall__u8x8_2k1k1k_bw10_ws", "../../../data/conv_small.csv", false);
-  check_real("gemmsmall__u8x8_2k1k1k_bw10_ws", "../../../data/gemm_small.csv", true);
+TEST_CASE("real SCALE-Sim: conv corner cases (strides, overhang, depthwise)", "[scalesim]") {
+  check_real_topology("convedge");
+  check_real_topology("convsmall");
+}
+TEST_CASE("real SCALE-Sim: ResNet-50 at 128x128 and its layers on smaller arrays", "[scalesim]") {
+  check_real_topology("r50");
+  check_real_topology("r50pick");
+  check_real_topology("r50small");
+}
+TEST_CASE("real SCALE-Sim: shipped topologies on the shipped configs", "[scalesim]") {
+  check_real_topology("test");
+}
+
+// golden/SET/SOURCE.txt names the SCALE-Sim commit the reports came from.
+std::string golden_commit(const std::string& set) {
+  const std::string text = trnsim::read_text_file(kGolden + set + "/SOURCE.txt");
+  return text.substr(0, text.find('\n'));
+}
+
+TEST_CASE("real SCALE-Sim: the goldens record their SCALE-Sim commit", "[scalesim]") {
+  CHECK(golden_commit("real") ==
+        "scalesim-project/scale-sim-v2 22f88b17f1dd3160e18bff5df165035bf8146e83");
+  CHECK(golden_commit("v3") ==
+        "scalesim-project/scale-sim-v3 fab89b777d7363550b7560ff615a11f888db46b9");
+}
+
+// The same inputs on scale-sim-v3 (its configs carry the [layout] section, so trnsim follows
+// v3): every cell of v3's reports, including its extra "Total Cycles (incl. prefetch)" column.
+TEST_CASE("SCALE-Sim v3: reports of the same inputs, cell for cell", "[scalesim]") {
+  const std::vector<RealCase> cases = real_cases("v3");
+  CHECK(cases.size() >= 8);
+  bool first = true;
+  for (const RealCase& c : cases) {
+    check_real(c.name, c.topology, c.gemm, first, "v3");
+    first = false;
+  }
+}
+
+// Cell (LAYER, COLUMN) of golden/SET/CASE/REPORT.
+std::string golden_cell(const std::string& set, const std::string& name, const std::string& report,
+                        size_t layer, const std::string& column) {
+  const auto rows = report_cells(trnsim::read_text_file(kGolden + set + "/" + name + "/" + report));
+  const auto& hdr = rows.at(0);
+  const size_t col = std::find(hdr.begin(), hdr.end(), column) - hdr.begin();
+  REQUIRE(col < hdr.size());
+  return rows.at(layer + 1).at(col);
+}
+
+// The v3 goldens are not v2's reports again: where docs/scalesim.md says v3 differs, it does.
+TEST_CASE("SCALE-Sim v3 differs from v2 where the docs say", "[scalesim]") {
+  const char* cr = "COMPUTE_REPORT.csv";
+  const char* dr = "DETAILED_ACCESS_REPORT.csv";
+  // USER read waits counted twice: GEMM 2 of gemms.csv on 12x14 OS, 495 -> 990 stall cycles.
+  CHECK(golden_cell("real", "gemms__u12x14_64k_bw10_os", cr, 2, "Stall Cycles") == "495");
+  CHECK(golden_cell("v3", "gemms__u12x14_64k_bw10_os", cr, 2, "Stall Cycles") == "990");
+  // OFMAP DRAM stop: v2 the flush's last row, v3 the latest drained row.
+  const std::string name = "convsmall__c8x8_2k1k1k_ws";
+  CHECK(golden_cell("real", name, dr, 0, "DRAM OFMAP Stop Cycle") == "296.0");
+  CHECK(golden_cell("v3", name, dr, 0, "DRAM OFMAP Stop Cycle") == "339.0");
+  // Everything else of that layer is the same.
+  for (const char* col : {"Total Cycles", "Stall Cycles", "Overall Util %"}) {
+    CHECK(golden_cell("real", name, cr, 0, col) == golden_cell("v3", name, cr, 0, col));
+  }
 }
 
 // read_buffer.py by hand. 200-byte SRAM: sets of ceil(200 / 100) = 2 entries, active = prefetch =
@@ -344,9 +385,9 @@ TEST_CASE("USER read buffer: hashed lines, circular window and prefetch timing",
   // Address 100 is in line 50: window moves to [11, 61), prefetch ends at -1 + 11 = 10.
   CHECK(b.service_line({100}, 5) == 10);
   CHECK(b.service_line({100, 119}, 7) == 8);  // now a hit
-  // Address 0 (line 0): window [22, 61) + [0, 11), second prefetch ends at 10 + 11 = 21; SCALE-Sim
-  // reports 21 even though the line came at cycle 30 (a negative "stall").
-  CHECK(b.service_line({0}, 30) == 21);
+  // Address 0 (line 0): window [22, 61) + [0, 11), second prefetch ends at 10 + 11 = 21, before
+  // the line came at cycle 30: served at 30 + 1 (read_buffer.py adds only positive waits).
+  CHECK(b.service_line({0}, 30) == 31);
   CHECK(b.prefetches() == 2);
   CHECK(b.dram_reads() == (10 + 2 * 10) * 10);
   CHECK(b.dram_start() == -10);
@@ -354,6 +395,20 @@ TEST_CASE("USER read buffer: hashed lines, circular window and prefetch timing",
   // Everything fits: 98 valid entries -> 98 / 2 + 1 = 50 lines <= 50 active lines.
   CHECK(ss::UserReadBuffer(200, 10, 98, 98).fits());
   CHECK_FALSE(ss::UserReadBuffer(200, 10, 100, 100).fits());  // 51 lines
+}
+
+// The same requests with scale-sim-v3's service_reads (offset += wait, and again if wait > 0).
+TEST_CASE("USER read buffer: v3 counts a positive wait twice and a negative one", "[scalesim]") {
+  ss::UserReadBuffer b(200, 10, 120, 120);
+  b.set_v3_waits(true);
+  b.build_index(120, [](auto&& visit) {
+    for (int64_t a = 0; a < 120; ++a) visit(a);
+  });
+  CHECK(b.service_line({0, 1, -1, 9}, 0) == 1);
+  CHECK(b.service_line({100}, 5) == 14);  // prefetch ends at 10: wait 10 - 6 = 4, 6 + 2 x 4
+  CHECK(b.service_line({100, 119}, 7) == 8);
+  CHECK(b.service_line({0}, 30) == 21);  // prefetch ends at 21: wait 21 - 31 = -10, served at 21
+  CHECK(b.dram_stop() == 21);
 }
 
 // read_buffer_estimate_bw.py by hand. 1000-byte SRAM: sets of floor(1000 / 100) = 10 addresses,
@@ -389,4 +444,40 @@ TEST_CASE("CALC estimate buffer: refills of 50 sets, DRAM reads and start/stop",
   std::vector<int64_t> all(1000);
   for (int64_t a = 0; a < 1000; ++a) all[a] = a;
   CHECK_THROWS_AS(wide.service_line(all, 0), trnsim::SimFault);
+}
+
+// write_buffer.py by hand: 20 words (active half 10, drain half 10), rows of 4 words, a drain
+// writes ceil(10 / 4) = 3 rows, one per cycle from the cycle it starts.
+TEST_CASE("OFMAP write buffer: drains start without stalling, a full buffer waits", "[scalesim]") {
+  ss::OfmapWriteBuffer wb(20, 4);
+  // The 11th word leaves 9 < 10 free: rows 4, 4, 3 (partial row committed) drain at 0..2, the
+  // line does not wait; the 11 words come back at once.
+  CHECK(wb.service_line(11, 0) == 0);
+  // Drain running (1 < 2): the 20th word leaves no space and waits for the drain's end (2); the
+  // next word is past the half at cycle 2, so rows 4, 4, 4 drain at 2..4 while the line goes on.
+  CHECK(wb.service_line(25, 1) == 2);  // a stall of 2 - 1 = 1 cycle
+  CHECK(wb.service_line(0, 3) == 3);
+  // Left: rows 4, 4, 1 (the partial row the second drain committed) and 4. The flush drains them
+  // from 2 (the last line's cycle): 3 rows at 2..4 (4 + 4 + 1 words: only the last row's empty
+  // slots are discounted, 12 - 3), then 1 row at 5.
+  wb.flush(2);
+  CHECK(wb.dram_writes() == 11 + 12 + 9 + 4);  // all 36 words
+  CHECK(wb.dram_start() == 0);
+  CHECK(wb.dram_stop() == 5);  // the flush's last row
+}
+
+// v2 reports the flush's last row as the DRAM OFMAP stop even when an earlier drain ended later;
+// v3 the latest row. 20 words, rows of 4: the 11th word at cycle 10 starts a drain of 3 rows
+// (10..12); the flush, told to start at 5, writes the last (1-word) row at 5.
+TEST_CASE("OFMAP write buffer: v3 reports the latest drained row as the stop cycle",
+          "[scalesim]") {
+  for (bool v3 : {false, true}) {
+    ss::OfmapWriteBuffer wb(20, 4);
+    wb.set_v3_stop(v3);
+    CHECK(wb.service_line(12, 10) == 10);
+    wb.flush(5);
+    CHECK(wb.dram_writes() == 12);
+    CHECK(wb.dram_start() == 10);
+    CHECK(wb.dram_stop() == (v3 ? 12 : 5));
+  }
 }

@@ -91,6 +91,17 @@ TEST_CASE("stats document has every required key, each with a unit", "[sim]") {
                           Catch::Contains("mm0 spans 0.136 us"));
 }
 
+// json::parse refuses bytes that are not UTF-8 (RFC 8259), and an ONNX node name may hold any:
+// the dumper writes them as U+FFFD so the sweep runner can read the document back.
+TEST_CASE("stats document stays valid JSON when a node name is not UTF-8", "[sim]") {
+  trnsim::model::SimStats s;
+  s.nodes.emplace_back();
+  s.nodes.back().name = "conv\xff\"1";
+  auto doc = trnsim::json::parse(trnsim::model::stats_json(s), "stats");
+  REQUIRE(doc["nodes"].size() == 1);
+  CHECK(doc["nodes"].as_object()[0].first == "conv\xef\xbf\xbd\"1");
+}
+
 TEST_CASE("timeline is valid Chrome Trace Event JSON", "[sim]") {
   std::string dir = temp_dir();
   trnsim::model::SimOptions o;
@@ -184,4 +195,30 @@ TEST_CASE("trnsim run: outputs, stats, exit codes", "[sim][cli]") {
   std::string msg = trnsim::read_text_file(dir + "/i.txt");
   CHECK_THAT(msg, Catch::Contains("a.npy") && Catch::Contains("[2, 2]") &&
                       Catch::Contains("[32, 128]"));
+}
+
+TEST_CASE("stats count DMA bytes and runs by contiguous run size", "[sim][dma]") {
+  // 4 KiB rows (one run per partition), a column gather (4-byte runs, the element-strided
+  // transposing load the run histogram exists to expose) and 64-byte row pieces.
+  const char* prog = R"(
+.tensor x input fp32 [128, 1024]
+.core 0
+.engine sp
+  dma q0, sbuf[0:128]+0:fp32[1,1024], hbm.x+0:fp32{1024,128}[1,1024]
+  dma q1, sbuf[0:128]+8192:fp32[1,16], hbm.x+0:fp32{1,128}[1024,16]
+  dma q2, sbuf[0:128]+16384:fp32[1,16], hbm.x+0:fp32{1024,128}[1,16]
+)";
+  auto r = run_tasm(prog, "trn1", trnsim::test::timing_only());
+  auto doc = trnsim::json::parse(trnsim::model::stats_json(r.stats), "stats");
+  const auto& h = doc["core0"]["dma_runs"];
+  CHECK(h["gt2KiB_bytes"]["value"].as_int() == 128 * 4096);
+  CHECK(h["gt2KiB_runs"]["value"].as_int() == 128);
+  CHECK(h["le4B_bytes"]["value"].as_int() == 128 * 16 * 4);
+  CHECK(h["le4B_runs"]["value"].as_int() == 128 * 16);
+  CHECK(h["le64B_bytes"]["value"].as_int() == 128 * 64);
+  CHECK(h["le64B_runs"]["value"].as_int() == 128);
+  CHECK(h["le512B_bytes"]["value"].as_int() == 0);
+  CHECK(h["le2KiB_runs"]["unit"].as_string() == "runs");
+  CHECK_THAT(trnsim::model::stats_summary(r.stats),
+             Catch::Contains("DMA bytes by contiguous run: le4B 1.5%, le64B 1.5%"));
 }
