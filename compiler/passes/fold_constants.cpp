@@ -221,6 +221,7 @@ void fold_list(Graph& g, std::vector<Node>& nodes) {
       if (num_elements(m.shape) <= kMaxFoldElements) {
         m.value = Value(DType::Bool, m.shape);
         for (int64_t i = 0; i < m.value->numel(); ++i) m.value->data[i] = 1.0;
+        n.outputs.resize(1);  // the node no longer produces it (the constant does)
       }
     }
     kept.push_back(std::move(n));
