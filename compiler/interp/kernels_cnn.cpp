@@ -130,6 +130,20 @@ std::vector<Value> eval_global_pool(const Node& n, const std::vector<const Value
 namespace {
 Value apply_map(const GatherMap& m, const Value& x) {
   Value out(x.dtype, m.out_shape);
+  // Integers through a one-term map of weight 1 (Pad, nearest Resize): copied exactly (through
+  // double they were exact only below 2^53).
+  bool exact = !isa::dtype_is_float(x.dtype) && m.terms.size() == 1;
+  for (double w : exact ? m.terms[0].w : std::vector<double>{}) exact = exact && w == 1.0;
+  if (exact) {
+    const auto& idx = m.terms[0].idx;
+    const int64_t c = double_to_int64(m.constant);
+    for (int64_t r = 0; r < m.rows; ++r)
+      for (int64_t j = 0; j < m.out_free; ++j) {
+        const int64_t i = idx[j];
+        out.data.set_int(r * m.out_free + j, i == m.in_free ? c : x.data.int_at(r * m.in_free + i));
+      }
+    return out;
+  }
   for (int64_t r = 0; r < m.rows; ++r)
     for (int64_t j = 0; j < m.out_free; ++j) {
       double acc = 0.0;

@@ -79,7 +79,11 @@ void lower_trilu(LowerCtx& ctx, const Node& n) {
   const bool upper = n.attr_int("upper", 1) != 0;
   const size_t r = y.shape.size();
   const int64_t R = y.shape[r - 2], C = y.shape[r - 1];
-  Value mask(DType::Fp32, {R, C});
+  // Tiles and mask in the data's SBUF dtype (int64 stays int64: through fp32 it was exact only
+  // below 2^24).
+  const DType dt = LowerCtx::sbuf_dtype(x.dtype);
+  const int es = isa::dtype_size(dt);
+  Value mask(dt == DType::Int64 ? DType::Int64 : DType::Fp32, {R, C});
   for (int64_t i = 0; i < R; ++i)
     for (int64_t j = 0; j < C; ++j) mask.data[i * C + j] = trilu_keeps(upper, k, i, j) ? 1 : 0;
   HbmView m = ctx.add_const(n.name + ".mask", mask);
@@ -87,8 +91,11 @@ void lower_trilu(LowerCtx& ctx, const Node& n) {
   ms[r - 2] = C;
   ms[r - 1] = 1;
   // y = mask ? x : mask (0 where the mask is 0: no 0 * inf = NaN as a multiply would give).
-  ctx.for_each_tile(y.shape, {y.strides, x.strides, ms}, ctx.max_free(2), [&](const TileSpec& ts) {
-    AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), mt = tile_f32(ctx, ts.np, ts.nf);
+  ctx.for_each_tile(y.shape, {y.strides, x.strides, ms}, ctx.max_free(2) * 4 / std::max(es, 4),
+                    [&](const TileSpec& ts) {
+    const DType md = dt == DType::Int64 ? DType::Int64 : DType::Fp32;
+    AccessPattern xt = ctx.sbuf(ctx.sbuf_alloc(ts.nf * es), ts.np, ts.nf, dt);
+    AccessPattern mt = ctx.sbuf(ctx.sbuf_alloc(ts.nf * isa::dtype_size(md)), ts.np, ts.nf, md);
     ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
     ctx.dma(mt, ctx.hbm(m, ts.offsets[2], ts.np, ts.pstride[2], {{ts.fstride[2], ts.nf}}));
     select(ctx, xt, mt, xt, mt);
