@@ -132,9 +132,8 @@ Value apply_map(const GatherMap& m, const Value& x) {
   Value out(x.dtype, m.out_shape);
   // Integers through a one-term map of weight 1 (Pad, nearest Resize): copied exactly (through
   // double they were exact only below 2^53).
-  bool exact = !isa::dtype_is_float(x.dtype) && m.terms.size() == 1;
-  for (double w : exact ? m.terms[0].w : std::vector<double>{}) exact = exact && w == 1.0;
-  if (exact) {
+  if (!isa::dtype_is_float(x.dtype) && m.terms.size() == 1 &&
+      std::all_of(m.terms[0].w.begin(), m.terms[0].w.end(), [](double w) { return w == 1.0; })) {
     const auto& idx = m.terms[0].idx;
     const int64_t c = double_to_int64(m.constant);
     for (int64_t r = 0; r < m.rows; ++r)
