@@ -571,7 +571,7 @@ class Assembler {
         l.fail_at(ep, fmt::format("bad partition range {}:{} (need start < end <= start+65535)", p0, p1));
       l.expect(']');
       ap.start_partition = static_cast<uint16_t>(p0);
-      ap.num_partitions = static_cast<uint16_t>(p1 - p0);
+      ap.num_partitions = static_cast<int32_t>(p1 - p0);
     }
     char sign = l.peek();
     if (sign != '+' && sign != '-') l.expected("'+OFFSET' (byte offset)");
@@ -583,7 +583,7 @@ class Assembler {
       l.expect('{');
       ap.partition_stride = l.integer("row stride");
       l.expect(',');
-      ap.num_partitions = static_cast<uint16_t>(l.integer("row count", 1, 65535));
+      ap.num_partitions = static_cast<int32_t>(l.integer("row count", 1, kMaxHbmRows));
       l.expect('}');
     }
     while (l.peek() == '[') {

@@ -382,7 +382,8 @@ class Decoder {
     } else {
       a.start_partition = static_cast<uint16_t>(ranged(0, 65535, "start partition"));
     }
-    a.num_partitions = static_cast<uint16_t>(ranged(1, 65535, "partition count"));
+    a.num_partitions = static_cast<int32_t>(
+        ranged(1, a.space == MemSpace::Hbm ? kMaxHbmRows : 65535, "partition count"));
     a.offset = sv();
     for (int d = 0; d < a.ndims; ++d) {
       a.dims[d].stride = sv();

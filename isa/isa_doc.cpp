@@ -143,7 +143,7 @@ An access pattern names the memory an operand reads or writes.
 |---|---|
 | `sbuf[P0:P1]+OFF:DTYPE[s,c]...` | SBUF partitions `P0`..`P1-1`; in each, elements of `DTYPE` starting at byte `OFF` |
 | `psum[P0:P1]+OFF:DTYPE[s,c]...` | the same in PSUM (bank = byte offset / bank size) |
-| `hbm.NAME+OFF:DTYPE{ps,rows}[s,c]...` | HBM tensor `NAME` from byte `OFF`; `rows` rows (the partition dimension, starting at row 0), row `r` starting `r*ps` elements in |
+| `hbm.NAME+OFF:DTYPE{ps,rows}[s,c]...` | HBM tensor `NAME` from byte `OFF`; `rows` rows (the partition dimension, starting at row 0; 1 to 2^31-1, so a dma_gather table can span a large vocabulary), row `r` starting `r*ps` elements in |
 | `...+OFF+rN:...` | register-addressed: the value of engine register `rN` is added to `OFF` at run time |
 | `-` | absent (only where the kind is `out-opt`) |
 

@@ -22,6 +22,9 @@ struct Dim {
   int64_t count = 1;
 };
 
+// Rows of one HBM access pattern (a dma_gather table may name any row of a large tensor).
+constexpr int64_t kMaxHbmRows = 2147483647;
+
 // How an operand addresses memory.
 // SBUF/PSUM: partitions [start_partition, start_partition+num_partitions), and in every one of
 //   them the same free pattern starting at byte `offset` (PSUM bank = offset / bank bytes).
@@ -36,7 +39,8 @@ struct AccessPattern {
   int8_t offset_reg = -1;
   uint16_t tensor = 0;
   uint16_t start_partition = 0;
-  uint16_t num_partitions = 1;
+  // SBUF/PSUM: partitions (validated against the chip); HBM: rows, up to kMaxHbmRows.
+  int32_t num_partitions = 1;
   int64_t partition_stride = 0;
   int64_t offset = 0;
   std::array<Dim, 4> dims{};

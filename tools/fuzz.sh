@@ -16,19 +16,11 @@ targets=("$@")
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 [[ $build == /* ]] || build=$root/$build
 
-# clang and its runtime libraries (libFuzzer, sanitizers) are not needed by the normal build, so
-# setup.sh does not install them; on a fresh Debian 12 machine (as root) this does.
-missing=()
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source tools/need_clang.sh
+need_clang
 
+# An existing build dir is reused as it is: tools/sanitize.sh with SANITIZE_WITH_FUZZ=1 leaves one
+# configured this way (.ci/run shares it between the sanitizer suite and this smoke run).
 if [[ ! -f $build/build.ninja ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRNSIM_FUZZ=ON \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null

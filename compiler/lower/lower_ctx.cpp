@@ -282,7 +282,7 @@ AccessPattern LowerCtx::sbuf(int64_t offset, int64_t np, int64_t nf, DType dt) c
   ap.space = MemSpace::Sbuf;
   ap.dtype = dt;
   ap.start_partition = 0;
-  ap.num_partitions = static_cast<uint16_t>(np);
+  ap.num_partitions = static_cast<int32_t>(np);
   ap.offset = offset;
   ap.ndims = 1;
   ap.dims[0] = {1, nf};
@@ -301,7 +301,10 @@ AccessPattern LowerCtx::hbm(const HbmView& v, int64_t offset, int64_t np, int64_
   ap.space = MemSpace::Hbm;
   ap.dtype = v.dtype;
   ap.tensor = static_cast<uint16_t>(v.tensor);
-  ap.num_partitions = static_cast<uint16_t>(np);
+  if (np > isa::kMaxHbmRows)
+    throw std::logic_error(fmt::format("hbm access of {} rows (the ISA allows at most {})", np,
+                                       isa::kMaxHbmRows));
+  ap.num_partitions = static_cast<int32_t>(np);
   ap.partition_stride = pstride;
   ap.offset = offset * isa::dtype_size(v.dtype);
   ap.ndims = static_cast<uint8_t>(dims.size());

@@ -279,7 +279,7 @@ bool emit_matmul_blocked(LowerCtx& ctx, const MatmulDesc& d, const HbmView& a, i
             ps.dims[0] = {tm, cnt};
             ps.dims[1] = {1, mm};
             AccessPattern dst = st_tile(g0, j);
-            dst.num_partitions = static_cast<uint16_t>(kk0);
+            dst.num_partitions = static_cast<int32_t>(kk0);
             dst.ndims = 2;
             dst.dims[0] = {row_bytes / es, cnt};
             dst.dims[1] = {1, mm};

@@ -84,7 +84,7 @@ std::vector<float> execute_gemm(const GemmProblem& p, Dataflow df, int rows) {
     a.space = sp;
     a.dtype = dt;
     a.start_partition = static_cast<uint16_t>(p0);
-    a.num_partitions = static_cast<uint16_t>(np);
+    a.num_partitions = static_cast<int32_t>(np);
     a.offset = off;
     a.ndims = 1;
     a.dims[0] = {1, count};

@@ -252,3 +252,25 @@ TEST_CASE(".tbin version 1 (no external names, const data required) still decode
   v1.insert(v1.end(), v2.begin() + pos, v2.end());
   CHECK(decode_program(v1, "v1.tbin") == p);
 }
+
+TEST_CASE("an HBM access of more than 65535 rows (a large dma_gather table) round-trips",
+          "[isa]") {
+  // A vocabulary of 128,256 rows (Llama 3) as a gather table: the row count once wrapped at
+  // 2^16 (the table then ended at row 62,720 and a valid index faulted).
+  const std::string text =
+      ".tensor emb input fp32 [128256, 8]\n"
+      ".tensor out output fp32 [4, 8]\n"
+      ".core 0\n"
+      ".engine sp\n"
+      "  dma_gather q0, sbuf[0:4]+0:fp32[1,8], hbm.emb+0:fp32{8,128256}[1,8], sbuf[0:4]+64:int32\n";
+  Program p = assemble(text, "big_table.tasm");
+  CHECK(p.cores.at(0).stream(Engine::Sp).at(0).ops[2].ap.num_partitions == 128256);
+  const std::vector<uint8_t> bin = encode_program(p);
+  Program q = decode_program(bin, "big_table.tbin");
+  CHECK(q == p);
+  CHECK(disassemble(q) == disassemble(p));
+  CHECK_THROWS_WITH(assemble(".tensor emb input fp32 [4, 8]\n.core 0\n.engine sp\n"
+                             "  dma q0, sbuf[0:4]+0:fp32[1,8], hbm.emb+0:fp32{8,2147483648}[1,8]\n",
+                             "rows.tasm"),
+                    Catch::Contains("rows.tasm:4:"));
+}
