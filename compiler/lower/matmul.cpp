@@ -595,7 +595,7 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
     }
   }
   Shape batch = broadcast_shapes(ba, bb);
-  auto sa = broadcast_strides(ba, batch), sb = broadcast_strides(bb, batch);
+  auto sa = broadcast_strides(ba, batch);
   const int64_t nb = num_elements(batch);
   // Element strides of a runtime operand's view over (batch..., rows, cols): row-major unless a
   // Transpose was folded into it (lower/movement.cpp), then the permuted strides of its source.
@@ -669,12 +669,11 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
                                  d.M, d.N);
   }
   for (int64_t bi = 0; bi < nb; ++bi) {
-    int64_t oa = 0, ob = 0, ova = 0, ovb = 0, rem = bi;
+    int64_t oa = 0, ova = 0, ovb = 0, rem = bi;
     for (int dd = static_cast<int>(batch.size()) - 1; dd >= 0; --dd) {
       int64_t i = rem % batch[dd];
       rem /= batch[dd];
       oa += i * sa[dd];
-      ob += i * sb[dd];
       if (!sav.empty()) ova += i * sav[dd];
       ovb += i * sbv[dd];
     }

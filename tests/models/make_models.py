@@ -400,6 +400,12 @@ MODELS = {
                                 lambda rng: {"x": rnd(np.random.default_rng(3), 3, 40, 8),
                                              "i": np.random.default_rng(4).integers(0, 40, size=(5,)).astype(np.int64)},
                                 [vi("y", [3, 5, 8])]),
+    # A table of more than 65,535 rows (Llama 3's vocabulary has 128,256): the dma_gather table's
+    # row count once wrapped at 2^16 and valid indices beyond it faulted.
+    "op_gather_large_vocab": single(
+        "op_gather_large_vocab", [n("Gather", ["emb", "i"], ["y"], axis=0, name="embed")],
+        lambda rng: {"i": np.array([[0, 65535, 65536], [69999, -1, 1234]], dtype=np.int64)},
+        [vi("y", [2, 3, 8])], [const("emb", rnd(np.random.default_rng(6), 70000, 8))]),
     "op_where": single("op_where", [n("Greater", ["a", "b"], ["c"], name="gt"),
                                     n("Not", ["c"], ["nc"], name="not"),
                                     n("Where", ["nc", "a", "b"], ["y"], name="where")],
