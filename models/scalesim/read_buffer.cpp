@@ -116,17 +116,21 @@ int64_t UserReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t 
 }
 
 EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique,
-                                       int64_t addr_space)
+                                       int64_t addr_space, EpochTable& marks)
     : bw_(bw),
       set_elems_(sram_bytes / 100),
       refill_elems_(50 * set_elems_),  // num_sets_active_buffer = 0.5 * 100
       unique_(unique),
-      addr_space_(addr_space) {
+      addr_space_(addr_space),
+      table_(marks) {
   if (set_elems_ <= 0) {  // SCALE-Sim never closes a set and fails reshaping its empty prefetch
     throw SimFault("scalesim: CALC read buffer of " + std::to_string(sram_bytes) +
                    " bytes holds no set of floor(bytes / 100) entries");
   }
-  if (simulated()) epoch_of_.assign(static_cast<size_t>(addr_space_), 0);
+  if (simulated()) {
+    epoch_of_ = table_.marks(addr_space_);
+    epoch_ = table_.next();
+  }
 }
 
 // manage_prefetches for each request: check_hit looks only at the sets completed since the last
@@ -157,7 +161,7 @@ int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int6
     ++refills_;
     last_refill_ = cycle;
     in_epoch_ = 0;
-    ++epoch_;
+    epoch_ = table_.next();
   }
   return cycle + 1;  // stall free
 }

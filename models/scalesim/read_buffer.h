@@ -2,6 +2,7 @@
 // USER mode's read_buffer.py and CALC mode's read_buffer_estimate_bw.py.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -90,6 +91,30 @@ class UserReadBuffer final : public ReadBuffer {
   int64_t pos_ = 0;                   // build scratch: valid entries seen
 };
 
+// Per-address marks of one operand's CALC buffer, kept across layers: a layer takes fresh epoch
+// numbers instead of clearing an array of its operand's size (ResNet-50's largest ifmap has 802816
+// addresses, and clearing them per layer cost as much as the simulation).
+class EpochTable {
+ public:
+  // Marks for addresses [0, N); none equals an epoch handed out later by next().
+  uint32_t* marks(int64_t n) {
+    if (marks_.size() < static_cast<size_t>(n)) marks_.resize(static_cast<size_t>(n), 0);
+    return marks_.data();
+  }
+  // A fresh epoch; on wrap-around every mark is cleared so that none matches it.
+  uint32_t next() {
+    if (++last_ == 0) {
+      std::fill(marks_.begin(), marks_.end(), 0);
+      last_ = 1;
+    }
+    return last_;
+  }
+
+ private:
+  std::vector<uint32_t> marks_;
+  uint32_t last_ = 0;
+};
+
 // CALC mode (read_buffer_estimate_bw.py): never stalls, only books DRAM traffic. Requests that
 // miss the addresses collected since the last refill are collected, in sets of
 // floor(bytes / 100); each time 50 sets (the active half) are complete, they are "prefetched"
@@ -97,8 +122,10 @@ class UserReadBuffer final : public ReadBuffer {
 class EstimateReadBuffer final : public ReadBuffer {
  public:
   // SRAM_BYTES: the operand's SRAM; BW: the estimate bandwidth (10 words/cycle); UNIQUE: distinct
-  // addresses of the demand lines, all in [0, ADDR_SPACE).
-  EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique, int64_t addr_space);
+  // addresses of the demand lines, all in [0, ADDR_SPACE); MARKS: this operand's marks (outlives
+  // the buffer, used by one buffer at a time).
+  EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique, int64_t addr_space,
+                     EpochTable& marks);
 
   // Fewer distinct addresses than 50 sets: nothing is refilled, every address is read once.
   bool simulated() const override { return unique_ >= refill_elems_; }
@@ -115,8 +142,9 @@ class EstimateReadBuffer final : public ReadBuffer {
   int64_t refill_elems_;              // 50 sets
   int64_t unique_;
   int64_t addr_space_;
-  std::vector<uint32_t> epoch_of_;    // per address: the collection it was last collected in
-  uint32_t epoch_ = 1;
+  EpochTable& table_;
+  uint32_t* epoch_of_ = nullptr;      // per address: the collection it was last collected in
+  uint32_t epoch_ = 0;
   int64_t in_epoch_ = 0, collected_ = 0, refills_ = 0;
   int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
   int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill

@@ -172,6 +172,11 @@ Mapping map_layer(const ScaleSimConfig& cfg, const Layer& layer) {
 }
 
 LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
+  LayerScratch scratch;
+  return simulate_layer(cfg, layer, scratch);
+}
+
+LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer, LayerScratch& scratch) {
   const Mapping m = map_layer(cfg, layer);
   const Dataflow df = cfg.dataflow;
   const int64_t r = m.rows, c = m.cols, t = m.t;
@@ -249,10 +254,11 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const OperandStreams if_streams(df, m, layer, ReadKind::kIfmap);
   const OperandStreams fl_streams(df, m, layer, ReadKind::kFilter);
   auto make_buffer = [&](int64_t sram_kb, int64_t read_bw, const OperandStreams& s,
-                         int64_t prefetch_elems, int64_t valid_elems,
-                         int64_t unique) -> std::unique_ptr<ReadBuffer> {
+                         int64_t prefetch_elems, int64_t valid_elems, int64_t unique,
+                         EpochTable& marks) -> std::unique_ptr<ReadBuffer> {
     if (!cfg.user_bandwidth) {
-      return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space());
+      return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space(),
+                                                  marks);
     }
     auto b = std::make_unique<UserReadBuffer>(sram_kb * 1024, read_bw, prefetch_elems,
                                               valid_elems);
@@ -264,10 +270,10 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   };
   const std::unique_ptr<ReadBuffer> ifbuf =
       make_buffer(cfg.ifmap_sram_kb, user_read_bw(cfg, cfg.ifmap_read_bw), if_streams,
-                  if_prefetch, v_ifmap, u_ifmap);
+                  if_prefetch, v_ifmap, u_ifmap, scratch.ifmap_marks);
   const std::unique_ptr<ReadBuffer> flbuf =
       make_buffer(cfg.filter_sram_kb, user_read_bw(cfg, cfg.filter_read_bw), fl_streams,
-                  fl_prefetch, u_filter, u_filter);
+                  fl_prefetch, u_filter, u_filter, scratch.filter_marks);
   const bool sim_if = ifbuf->simulated(), sim_fl = flbuf->simulated();
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are

@@ -417,30 +417,35 @@ TEST_CASE("CALC estimate buffer: refills of 50 sets, DRAM reads and start/stop",
   std::vector<int64_t> first(250), second(250), again(100);
   for (int64_t a = 0; a < 250; ++a) first[a] = a, second[a] = 250 + a;
   for (int64_t a = 0; a < 100; ++a) again[a] = a;
-  ss::EstimateReadBuffer b(1000, 10, 600, 1000);
-  REQUIRE(b.simulated());  // 600 distinct addresses >= 500
-  CHECK(b.service_line({-1, -1}, 2) == 3);  // no request: not the first request's line
-  CHECK(b.service_line(first, 3) == 4);     // stall free: always cycle + 1
-  b.service_line({0, 5, -1, 9}, 4);          // collected since the last refill: not counted again
-  CHECK(b.refills() == 0);
-  b.service_line(second, 7);  // the 500th address closes the 50th set: refill at cycle 7
-  CHECK(b.refills() == 1);
-  b.service_line(again, 9);  // a new collection: 0..99 are read again
-  CHECK(b.refills() == 1);
-  CHECK(b.dram_reads() == 600);
-  // First refill: ceil(500 / 10) = 50 rows served up to the cycle before the first request (3).
-  CHECK(b.dram_start() == 3 - 50);
-  CHECK(b.dram_stop() == 7 + 1);  // the final partial refill is served up to last refill + 1
+  ss::EpochTable marks;
+  // Twice with the same marks, as successive layers use them: the second buffer must not see the
+  // first one's collections.
+  for (int run = 0; run < 2; ++run) {
+    ss::EstimateReadBuffer b(1000, 10, 600, 1000, marks);
+    REQUIRE(b.simulated());  // 600 distinct addresses >= 500
+    CHECK(b.service_line({-1, -1}, 2) == 3);  // no request: not the first request's line
+    CHECK(b.service_line(first, 3) == 4);     // stall free: always cycle + 1
+    b.service_line({0, 5, -1, 9}, 4);         // collected since the last refill: not counted again
+    CHECK(b.refills() == 0);
+    b.service_line(second, 7);  // the 500th address closes the 50th set: refill at cycle 7
+    CHECK(b.refills() == 1);
+    b.service_line(again, 9);  // a new collection: 0..99 are read again
+    CHECK(b.refills() == 1);
+    CHECK(b.dram_reads() == 600);
+    // First refill: ceil(500 / 10) = 50 rows served up to the cycle before the first request (3).
+    CHECK(b.dram_start() == 3 - 50);
+    CHECK(b.dram_stop() == 7 + 1);  // the final partial refill is served up to last refill + 1
+  }
 
   // Fewer than 500 distinct addresses: no refill, all fetched (sets rounded up) before cycle 0.
-  ss::EstimateReadBuffer fits(1000, 10, 123, 1000);
+  ss::EstimateReadBuffer fits(1000, 10, 123, 1000, marks);
   CHECK_FALSE(fits.simulated());
   CHECK(fits.dram_reads() == 123);
   CHECK(fits.dram_start() == -13);  // 13 sets of 10 at 10 per cycle
   CHECK(fits.dram_stop() == -1);
 
   // Two refills in one demand line: SCALE-Sim divides by zero sizing the next one.
-  ss::EstimateReadBuffer wide(1000, 10, 1000, 1000);
+  ss::EstimateReadBuffer wide(1000, 10, 1000, 1000, marks);
   std::vector<int64_t> all(1000);
   for (int64_t a = 0; a < 1000; ++a) all[a] = a;
   CHECK_THROWS_AS(wide.service_line(all, 0), trnsim::SimFault);
