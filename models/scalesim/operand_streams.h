@@ -41,6 +41,36 @@ class OperandStreams {
   // Addresses of local line LINE of fold (FR, FC) of the demand matrix, in column order.
   void demand_line(int64_t fr, int64_t fc, int64_t line, std::vector<int64_t>* out) const;
 
+  // The columns [lo, hi] of a demand line that carry request slots (null taps included); hi < lo
+  // when it has none.
+  struct Cols {
+    int64_t lo, hi;
+  };
+  Cols demand_cols(int64_t fr, int64_t fc, int64_t line) const;
+  // Address in column C (within demand_cols) of a demand line, -1 for a null tap.
+  int64_t demand_addr(int64_t fr, int64_t fc, int64_t line, int64_t c) const {
+    const int64_t b = by_row_fold_ ? fr : fc;
+    if (skewed_) return base(line - prefix_ - c, b * width_ + c);
+    return base(fr * rows_ + rows_ - 1 - line, b * width_ + c);
+  }
+  // Non-null requests in columns [C0, C1] (within demand_cols) of a demand line, in O(1) for
+  // filters, ifmaps without null taps and 1x1 ifmaps.
+  int64_t valid_in(int64_t fr, int64_t fc, int64_t line, int64_t c0, int64_t c1) const;
+
+  // Whether no address occurs twice in the operand matrix: filters, and ifmaps whose windows do not
+  // overlap (filter <= stride both ways, e.g. 1x1 convolutions).
+  bool injective() const;
+  // For an injective operand, how many demand lines back the requests of fold (FR, FC) were last
+  // made, in the same columns, or 0 if this is their first occurrence. A skewed operand depends
+  // on its block only, so its folds repeat: the row-fold blocks for every column fold
+  // (ROW_FOLDS folds of LINES_PER_FOLD lines back), a column-fold block for each of its row folds
+  // (one fold back). Flipped tiles (the stationary operand of WS/IS) are all distinct.
+  int64_t repeat_shift(int64_t fr, int64_t fc, int64_t row_folds, int64_t lines_per_fold) const {
+    if (!skewed_) return 0;
+    if (by_row_fold_) return fc > 0 ? row_folds * lines_per_fold : 0;
+    return fr > 0 ? lines_per_fold : 0;
+  }
+
  private:
   // im2col entry (pixel P, tap J), -1 outside the ifmap.
   int64_t ifmap(int64_t p, int64_t j) const {
@@ -60,6 +90,8 @@ class OperandStreams {
     int32_t row, col, off;  // ifmap row/column and address offset
   };
   std::vector<Pos> pix_, tap_;  // per output pixel (window corner), per window tap
+  bool all_valid_ = true;          // no null taps (filters; ifmaps without overhanging windows)
+  std::vector<int32_t> valid_px_;  // 1x1 ifmap with null taps: valid pixels below p, p = 0..P
   const Layer& l_;
   ReadKind kind_;
   bool transposed_ = false;  // base(r, k) = operand(k, r)

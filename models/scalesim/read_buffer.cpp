@@ -151,19 +151,23 @@ int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int6
     epoch_of_[a] = epoch_;
     ++collected_;
     if (++in_epoch_ < refill_elems_) continue;
-    // SCALE-Sim sizes refill k >= 2 by the cycles between refills k - 2 and k - 1 (and the final
-    // partial one by those since the last): two refills in one cycle divide by zero there.
-    if (refills_ > 0 && last_refill_ == cycle) {
-      throw SimFault("scalesim: CALC read buffer: one demand line (cycle " + std::to_string(cycle) +
-                     ") collects more than 50 sets of " + std::to_string(set_elems_) +
-                     " new addresses; SCALE-Sim v2 divides by zero here (larger SRAM needed)");
-    }
-    ++refills_;
-    last_refill_ = cycle;
-    in_epoch_ = 0;
+    refill(cycle);
     epoch_ = table_.next();
   }
   return cycle + 1;  // stall free
+}
+
+void EstimateReadBuffer::refill(int64_t cycle) {
+  // SCALE-Sim sizes refill k >= 2 by the cycles between refills k - 2 and k - 1 (and the final
+  // partial one by those since the last): two refills in one cycle divide by zero there.
+  if (refills_ > 0 && last_refill_ == cycle) {
+    throw SimFault("scalesim: CALC read buffer: one demand line (cycle " + std::to_string(cycle) +
+                   ") collects more than 50 sets of " + std::to_string(set_elems_) +
+                   " new addresses; SCALE-Sim v2 divides by zero here (larger SRAM needed)");
+  }
+  ++refills_;
+  last_refill_ = cycle;
+  in_epoch_ = 0;
 }
 
 // The DRAM trace starts with the first refill: ceil(50 sets / bw) rows served up to the cycle

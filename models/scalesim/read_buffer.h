@@ -131,6 +131,39 @@ class EstimateReadBuffer final : public ReadBuffer {
   bool simulated() const override { return unique_ >= refill_elems_; }
   int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) override;
 
+  // service_line() without addresses, for an operand in which an address occurs at most once per
+  // repetition: every request's previous occurrence, if any, is the request in the same column
+  // SHIFT demand lines earlier (0: none). A request is collected exactly when a refill came at or
+  // after its previous occurrence, so a line costs O(1) unless it completes a refill. LINE is the
+  // global demand-line index; the requests are the non-null slots of columns [LO, HI]:
+  // COUNT(c0, c1) counts them in [c0, c1], VALID(c) tells whether column c has one.
+  template <class Count, class Valid>
+  void service_repeating_line(int64_t line, int64_t cycle, int64_t lo, int64_t hi, int64_t shift,
+                              Count&& count, Valid&& valid) {
+    const int64_t requests = count(lo, hi);
+    if (requests == 0) return;
+    if (first_cycle_ < 0) first_cycle_ = cycle;
+    // Requests whose previous occurrence (line - shift, c) is at or before the last refill.
+    auto fresh = [&](int64_t c) {
+      return shift == 0 || line - shift < refill_line_ ||
+             (line - shift == refill_line_ && c <= refill_col_);
+    };
+    // fresh() holds for all columns, for those up to refill_col_, or for none.
+    const int64_t n = fresh(hi) ? requests : fresh(lo) ? count(lo, refill_col_) : 0;
+    if (in_epoch_ + n < refill_elems_) {
+      in_epoch_ += n;
+      collected_ += n;
+      return;
+    }
+    for (int64_t c = lo; c <= hi; ++c) {  // this line refills: column by column
+      if (!valid(c) || !fresh(c)) continue;
+      ++collected_;
+      if (++in_epoch_ < refill_elems_) continue;
+      refill(cycle);
+      refill_line_ = line, refill_col_ = c;
+    }
+  }
+
   int64_t dram_reads() const override { return simulated() ? collected_ : unique_; }
   int64_t dram_start() const override;
   int64_t dram_stop() const override { return refills_ > 0 ? last_refill_ + 1 : -1; }
@@ -146,8 +179,12 @@ class EstimateReadBuffer final : public ReadBuffer {
   uint32_t* epoch_of_ = nullptr;      // per address: the collection it was last collected in
   uint32_t epoch_ = 0;
   int64_t in_epoch_ = 0, collected_ = 0, refills_ = 0;
+  void refill(int64_t cycle);
+
   int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
   int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill
+  // service_repeating_line: demand line and column of the request that completed the last refill.
+  int64_t refill_line_ = INT64_MIN / 2, refill_col_ = 0;
 };
 
 }  // namespace trnsim::model::scalesim
