@@ -127,10 +127,6 @@ EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t u
     throw SimFault("scalesim: CALC read buffer of " + std::to_string(sram_bytes) +
                    " bytes holds no set of floor(bytes / 100) entries");
   }
-  if (simulated()) {
-    epoch_of_ = table_.marks(addr_space_);
-    epoch_ = table_.next();
-  }
 }
 
 // manage_prefetches for each request: check_hit looks only at the sets completed since the last
@@ -140,6 +136,10 @@ EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t u
 // (and the final partial one's) up to the previous refill's line cycle + 1 (read port latency),
 // whatever bandwidth that takes.
 int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t cycle) {
+  if (epoch_of_ == nullptr) {  // only the address path needs marks
+    epoch_of_ = table_.marks(addr_space_);
+    epoch_ = table_.next();
+  }
   for (int64_t a : addrs) {
     if (a < 0) continue;
     if (first_cycle_ < 0) first_cycle_ = cycle;
