@@ -69,12 +69,6 @@ int64_t OperandStreams::addr_space() const {
                                    : l_.window() * l_.num_filters;
 }
 
-int64_t OperandStreams::base(int64_t r, int64_t k) const {
-  const int64_t row = transposed_ ? k : r, col = transposed_ ? r : k;
-  if (kind_ == ReadKind::kIfmap) return ifmap(row, col);
-  return col * l_.window() + row;  // filter (tap, filter)
-}
-
 void OperandStreams::demand_line(int64_t fr, int64_t fc, int64_t line,
                                  std::vector<int64_t>* out) const {
   out->assign(static_cast<size_t>(width_), -1);

@@ -41,6 +41,16 @@ class OperandStreams {
   // Addresses of local line LINE of fold (FR, FC) of the demand matrix, in column order.
   void demand_line(int64_t fr, int64_t fc, int64_t line, std::vector<int64_t>* out) const;
 
+  // Calls visit(addr) for the non-null addresses of a demand line, in column order.
+  template <class Visit>
+  void for_each_demand(int64_t fr, int64_t fc, int64_t line, Visit&& visit) const {
+    const Cols cols = demand_cols(fr, fc, line);
+    for (int64_t c = cols.lo; c <= cols.hi; ++c) {
+      const int64_t a = demand_addr(fr, fc, line, c);
+      if (a >= 0) visit(a);
+    }
+  }
+
   // The columns [lo, hi] of a demand line that carry request slots (null taps included); hi < lo
   // when it has none.
   struct Cols {
@@ -79,7 +89,11 @@ class OperandStreams {
     if (a.row + b.row >= l_.ifmap_h || a.col + b.col >= l_.ifmap_w) return -1;
     return a.off + b.off;
   }
-  int64_t base(int64_t r, int64_t k) const;   // the operand (maybe transposed) at row r, col k
+  int64_t base(int64_t r, int64_t k) const {  // the operand (maybe transposed) at row r, col k
+    const int64_t row = transposed_ ? k : r, col = transposed_ ? r : k;
+    if (kind_ == ReadKind::kIfmap) return ifmap(row, col);
+    return col * l_.window() + row;  // filter (tap, filter)
+  }
   int64_t used(int64_t block) const { return std::min(width_, span_ - block * width_); }
   int64_t prefetch_elem(int64_t row, int64_t c) const {
     const int64_t b = row / block_rows_;

@@ -136,25 +136,22 @@ EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t u
 // (and the final partial one's) up to the previous refill's line cycle + 1 (read port latency),
 // whatever bandwidth that takes.
 int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t cycle) {
-  if (epoch_of_ == nullptr) {  // only the address path needs marks
-    epoch_of_ = table_.marks(addr_space_);
-    epoch_ = table_.next();
-  }
-  for (int64_t a : addrs) {
-    if (a < 0) continue;
-    if (first_cycle_ < 0) first_cycle_ = cycle;
-    if (a >= addr_space_) {
-      throw SimFault("scalesim: CALC read buffer: address " + std::to_string(a) +
-                     " outside the operand");
+  service_addresses(cycle, [&](auto&& visit) {
+    for (int64_t a : addrs) {
+      if (a >= 0) visit(a);
     }
-    if (epoch_of_[a] == epoch_) continue;
-    epoch_of_[a] = epoch_;
-    ++collected_;
-    if (++in_epoch_ < refill_elems_) continue;
-    refill(cycle);
-    epoch_ = table_.next();
-  }
+  });
   return cycle + 1;  // stall free
+}
+
+void EstimateReadBuffer::take_marks() {
+  epoch_of_ = table_.marks(addr_space_);
+  epoch_ = table_.next();
+}
+
+void EstimateReadBuffer::outside(int64_t addr) const {
+  throw SimFault("scalesim: CALC read buffer: address " + std::to_string(addr) +
+                 " outside the operand");
 }
 
 void EstimateReadBuffer::refill(int64_t cycle) {

@@ -131,6 +131,14 @@ class EstimateReadBuffer final : public ReadBuffer {
   bool simulated() const override { return unique_ >= refill_elems_; }
   int64_t service_line(const std::vector<int64_t>& addrs, int64_t cycle) override;
 
+  // service_line() over the addresses FOR_EACH(visit) passes to visit(addr) (non-null ones, in
+  // column order), without materialising the line.
+  template <class ForEach>
+  void service_addresses(int64_t cycle, ForEach&& for_each) {
+    if (epoch_of_ == nullptr) take_marks();  // only the address path needs marks
+    for_each([this, cycle](int64_t a) { collect(a, cycle); });
+  }
+
   // service_line() without addresses, for an operand in which an address occurs at most once per
   // repetition: every request's previous occurrence, if any, is the request in the same column
   // SHIFT demand lines earlier (0: none). A request is collected exactly when a refill came at or
@@ -179,7 +187,20 @@ class EstimateReadBuffer final : public ReadBuffer {
   uint32_t* epoch_of_ = nullptr;      // per address: the collection it was last collected in
   uint32_t epoch_ = 0;
   int64_t in_epoch_ = 0, collected_ = 0, refills_ = 0;
+  void take_marks();
   void refill(int64_t cycle);
+  [[noreturn]] void outside(int64_t addr) const;
+  // manage_prefetches for one request (docs/scalesim.md).
+  void collect(int64_t a, int64_t cycle) {
+    if (first_cycle_ < 0) first_cycle_ = cycle;
+    if (static_cast<uint64_t>(a) >= static_cast<uint64_t>(addr_space_)) outside(a);
+    if (epoch_of_[a] == epoch_) return;
+    epoch_of_[a] = epoch_;
+    ++collected_;
+    if (++in_epoch_ < refill_elems_) return;
+    refill(cycle);
+    epoch_ = table_.next();
+  }
 
   int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
   int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill

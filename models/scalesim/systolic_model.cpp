@@ -275,28 +275,31 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer, LayerS
       make_buffer(cfg.filter_sram_kb, user_read_bw(cfg, cfg.filter_read_bw), fl_streams,
                   fl_prefetch, u_filter, u_filter, scratch.filter_marks);
   const bool sim_if = ifbuf->simulated(), sim_fl = flbuf->simulated();
-  // CALC buffers of operands without repeated addresses within a repetition are served from
-  // request counts and repeat distances, without addresses.
-  auto repeating = [&](ReadBuffer& b, const OperandStreams& s) -> EstimateReadBuffer* {
-    return !cfg.user_bandwidth && s.injective() ? static_cast<EstimateReadBuffer*>(&b) : nullptr;
-  };
-  EstimateReadBuffer* const if_rep = repeating(*ifbuf, if_streams);
-  EstimateReadBuffer* const fl_rep = repeating(*flbuf, fl_streams);
+  // USER buffers take each demand line's addresses. CALC buffers are stall free: operands without
+  // repeated addresses within a repetition are served from request counts and repeat distances,
+  // the others address by address without materialising the line.
+  const bool if_counts = ifbuf->simulated() && if_streams.injective();
+  const bool fl_counts = flbuf->simulated() && fl_streams.injective();
   std::vector<int64_t> addrs;
   // Serves one operand's requests of local line LINE (global line I) of fold (FR, FC), issued at
   // CYC; returns the cycle they are served.
-  auto serve = [&](ReadBuffer& buf, EstimateReadBuffer* rep, const OperandStreams& s, int64_t fr,
+  auto serve = [&](ReadBuffer& buf, const OperandStreams& s, bool by_counts, int64_t fr,
                    int64_t fc, int64_t line, int64_t i, int64_t cyc) -> int64_t {
-    if (rep == nullptr) {
+    if (cfg.user_bandwidth) {
       s.demand_line(fr, fc, line, &addrs);
       return buf.service_line(addrs, cyc);
     }
-    const OperandStreams::Cols cols = s.demand_cols(fr, fc, line);
-    rep->service_repeating_line(
-        i, cyc, cols.lo, cols.hi, s.repeat_shift(fr, fc, m.row_folds, lf),
-        [&](int64_t c0, int64_t c1) { return s.valid_in(fr, fc, line, c0, c1); },
-        [&](int64_t c) { return s.demand_addr(fr, fc, line, c) >= 0; });
-    return cyc + 1;  // CALC never stalls
+    auto& calc = static_cast<EstimateReadBuffer&>(buf);
+    if (by_counts) {
+      const OperandStreams::Cols cols = s.demand_cols(fr, fc, line);
+      calc.service_repeating_line(
+          i, cyc, cols.lo, cols.hi, s.repeat_shift(fr, fc, m.row_folds, lf),
+          [&](int64_t c0, int64_t c1) { return s.valid_in(fr, fc, line, c0, c1); },
+          [&](int64_t c) { return s.demand_addr(fr, fc, line, c) >= 0; });
+    } else {
+      calc.service_addresses(cyc, [&](auto&& visit) { s.for_each_demand(fr, fc, line, visit); });
+    }
+    return cyc + 1;
   };
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
@@ -318,10 +321,10 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer, LayerS
         const int64_t cyc = i + stall;
         int64_t if_out = cyc + 1, fl_out = cyc + 1;
         if (sim_if && fb.ifmap.count(line) > 0) {
-          if_out = serve(*ifbuf, if_rep, if_streams, fr, fc, line, i, cyc);
+          if_out = serve(*ifbuf, if_streams, if_counts, fr, fc, line, i, cyc);
         }
         if (sim_fl && fb.filter.count(line) > 0) {
-          fl_out = serve(*flbuf, fl_rep, fl_streams, fr, fc, line, i, cyc);
+          fl_out = serve(*flbuf, fl_streams, fl_counts, fr, fc, line, i, cyc);
         }
         if (i == if_first) if_first_out = if_out;
         if (i == if_last) if_last_out = if_out;
