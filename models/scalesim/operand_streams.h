@@ -45,6 +45,19 @@ class OperandStreams {
   template <class Visit>
   void for_each_demand(int64_t fr, int64_t fc, int64_t line, Visit&& visit) const {
     const Cols cols = demand_cols(fr, fc, line);
+    if (kind_ == ReadKind::kIfmap && all_valid_ && cols.lo <= cols.hi) {
+      // No null taps: address = pixel offset + tap offset, and along a line the block row r and
+      // column k of base(r, k) step by (-1 or 0, +1).
+      const int64_t b = by_row_fold_ ? fr : fc;
+      const int64_t r0 = skewed_ ? line - prefix_ - cols.lo : fr * rows_ + rows_ - 1 - line;
+      const int64_t dr = skewed_ ? -1 : 0, k0 = b * width_ + cols.lo;
+      int64_t p = transposed_ ? k0 : r0, j = transposed_ ? r0 : k0;
+      const int64_t dp = transposed_ ? 1 : dr, dj = transposed_ ? dr : 1;
+      for (int64_t n = cols.hi - cols.lo + 1; n > 0; --n, p += dp, j += dj) {
+        visit(static_cast<int64_t>(pix_[p].off + tap_[j].off));
+      }
+      return;
+    }
     for (int64_t c = cols.lo; c <= cols.hi; ++c) {
       const int64_t a = demand_addr(fr, fc, line, c);
       if (a >= 0) visit(a);

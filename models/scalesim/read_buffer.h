@@ -136,7 +136,28 @@ class EstimateReadBuffer final : public ReadBuffer {
   template <class ForEach>
   void service_addresses(int64_t cycle, ForEach&& for_each) {
     if (epoch_of_ == nullptr) take_marks();  // only the address path needs marks
-    for_each([this, cycle](int64_t a) { collect(a, cycle); });
+    // The counters live in registers for the line: through the members, every request would
+    // wait for the previous one's store.
+    int64_t collected = collected_, in_epoch = in_epoch_;
+    uint32_t* const marks = epoch_of_;
+    uint32_t epoch = epoch_;  // a member could alias the marks
+    bool any = false;
+    for_each([&](int64_t a) {
+      any = true;
+      if (static_cast<uint64_t>(a) >= static_cast<uint64_t>(addr_space_)) outside(a);
+      // manage_prefetches for one request, branch free: whether an address was collected since
+      // the last refill is unpredictable.
+      const int64_t fresh = marks[a] != epoch ? 1 : 0;
+      marks[a] = epoch;
+      collected += fresh;
+      in_epoch += fresh;
+      if (in_epoch < refill_elems_) return;
+      refill(cycle);
+      in_epoch = 0;
+      epoch = epoch_ = table_.next();  // may clear the marks, never moves them
+    });
+    if (any && first_cycle_ < 0) first_cycle_ = cycle;
+    collected_ = collected, in_epoch_ = in_epoch;
   }
 
   // service_line() without addresses, for an operand in which an address occurs at most once per
@@ -190,17 +211,6 @@ class EstimateReadBuffer final : public ReadBuffer {
   void take_marks();
   void refill(int64_t cycle);
   [[noreturn]] void outside(int64_t addr) const;
-  // manage_prefetches for one request (docs/scalesim.md).
-  void collect(int64_t a, int64_t cycle) {
-    if (first_cycle_ < 0) first_cycle_ = cycle;
-    if (static_cast<uint64_t>(a) >= static_cast<uint64_t>(addr_space_)) outside(a);
-    if (epoch_of_[a] == epoch_) return;
-    epoch_of_[a] = epoch_;
-    ++collected_;
-    if (++in_epoch_ < refill_elems_) return;
-    refill(cycle);
-    epoch_ = table_.next();
-  }
 
   int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
   int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill
