@@ -199,6 +199,10 @@ class EstimateReadBuffer final : public ReadBuffer {
   int64_t refills() const { return refills_; }
 
  private:
+  void take_marks();
+  void refill(int64_t cycle);
+  [[noreturn]] void outside(int64_t addr) const;
+
   int64_t bw_;
   int64_t set_elems_;                 // floor(bytes / 100)
   int64_t refill_elems_;              // 50 sets
@@ -208,10 +212,6 @@ class EstimateReadBuffer final : public ReadBuffer {
   uint32_t* epoch_of_ = nullptr;      // per address: the collection it was last collected in
   uint32_t epoch_ = 0;
   int64_t in_epoch_ = 0, collected_ = 0, refills_ = 0;
-  void take_marks();
-  void refill(int64_t cycle);
-  [[noreturn]] void outside(int64_t addr) const;
-
   int64_t first_cycle_ = -1;          // issue cycle of the first line with a request
   int64_t last_refill_ = 0;           // issue cycle of the line that completed the last refill
   // service_repeating_line: demand line and column of the request that completed the last refill.
