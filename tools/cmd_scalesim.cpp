@@ -33,7 +33,8 @@ void run_scalesim(const ScaleSimArgs& a) {
   const std::vector<ss::Layer> layers = ss::load_topology(a.topology, a.input_type == "gemm");
   std::vector<ss::LayerResult> results;
   results.reserve(layers.size());
-  for (const ss::Layer& l : layers) results.push_back(ss::simulate_layer(cfg, l));
+  ss::LayerScratch scratch;
+  for (const ss::Layer& l : layers) results.push_back(ss::simulate_layer(cfg, l, scratch));
   ss::write_reports(a.out_dir, results);
   if (a.quiet) return;
   int64_t total = 0;

@@ -46,6 +46,17 @@ OperandStreams::OperandStreams(Dataflow df, const Mapping& m, const Layer& layer
                                            j % layer.channels)});
     }
   }
+  if (ifm) {
+    all_valid_ = (layer.ofmap_h() - 1) * layer.stride_h + layer.filter_h <= layer.ifmap_h &&
+                 (layer.ofmap_w() - 1) * layer.stride_w + layer.filter_w <= layer.ifmap_w;
+    if (!all_valid_ && layer.filter_h == 1 && layer.filter_w == 1) {
+      valid_px_.assign(pix_.size() + 1, 0);
+      for (size_t p = 0; p < pix_.size(); ++p) {
+        const bool in = pix_[p].row < layer.ifmap_h && pix_[p].col < layer.ifmap_w;
+        valid_px_[p + 1] = valid_px_[p] + (in ? 1 : 0);
+      }
+    }
+  }
   if (by_row_fold_) {
     blocks_ = m.row_folds, block_rows_ = m.t, width_ = m.rows, span_ = m.sr;
   } else {
@@ -56,12 +67,6 @@ OperandStreams::OperandStreams(Dataflow df, const Mapping& m, const Layer& layer
 int64_t OperandStreams::addr_space() const {
   return kind_ == ReadKind::kIfmap ? l_.ifmap_h * l_.ifmap_w * l_.channels
                                    : l_.window() * l_.num_filters;
-}
-
-int64_t OperandStreams::base(int64_t r, int64_t k) const {
-  const int64_t row = transposed_ ? k : r, col = transposed_ ? r : k;
-  if (kind_ == ReadKind::kIfmap) return ifmap(row, col);
-  return col * l_.window() + row;  // filter (tap, filter)
 }
 
 void OperandStreams::demand_line(int64_t fr, int64_t fc, int64_t line,
@@ -82,6 +87,42 @@ void OperandStreams::demand_line(int64_t fr, int64_t fc, int64_t line,
   const int64_t ru = std::min(rows_, l_.window() - fr * rows_);
   if (row >= ru) return;
   for (int64_t c = 0; c < u; ++c) (*out)[c] = base(fr * rows_ + row, b * width_ + c);
+}
+
+
+bool OperandStreams::injective() const {
+  return kind_ == ReadKind::kFilter ||
+         (l_.filter_h <= l_.stride_h && l_.filter_w <= l_.stride_w);
+}
+
+OperandStreams::Cols OperandStreams::demand_cols(int64_t fr, int64_t fc, int64_t line) const {
+  const int64_t u = used(by_row_fold_ ? fr : fc);
+  if (skewed_) {  // column c carries block row line - prefix - c
+    const int64_t top = line - prefix_;
+    return {std::max<int64_t>(0, top - block_rows_ + 1), std::min(u - 1, top)};
+  }
+  if (line >= rows_ || rows_ - 1 - line >= std::min(rows_, l_.window() - fr * rows_)) {
+    return {0, -1};
+  }
+  return {0, u - 1};
+}
+
+int64_t OperandStreams::valid_in(int64_t fr, int64_t fc, int64_t line, int64_t c0,
+                                 int64_t c1) const {
+  if (c1 < c0) return 0;
+  if (all_valid_) return c1 - c0 + 1;
+  // 1x1 ifmap: a slot is null exactly when its pixel is outside the ifmap.
+  if (!valid_px_.empty() && (transposed_ || skewed_)) {
+    if (transposed_) {  // pixel = block column
+      const int64_t k0 = (by_row_fold_ ? fr : fc) * width_;
+      return valid_px_[k0 + c1 + 1] - valid_px_[k0 + c0];
+    }
+    const int64_t top = line - prefix_;  // pixel = block row line - prefix - c
+    return valid_px_[top - c0 + 1] - valid_px_[top - c1];
+  }
+  int64_t n = 0;
+  for (int64_t c = c0; c <= c1; ++c) n += demand_addr(fr, fc, line, c) >= 0 ? 1 : 0;
+  return n;
 }
 
 }  // namespace trnsim::model::scalesim

@@ -116,17 +116,17 @@ int64_t UserReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t 
 }
 
 EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t unique,
-                                       int64_t addr_space)
+                                       int64_t addr_space, EpochTable& marks)
     : bw_(bw),
       set_elems_(sram_bytes / 100),
       refill_elems_(50 * set_elems_),  // num_sets_active_buffer = 0.5 * 100
       unique_(unique),
-      addr_space_(addr_space) {
+      addr_space_(addr_space),
+      table_(marks) {
   if (set_elems_ <= 0) {  // SCALE-Sim never closes a set and fails reshaping its empty prefetch
     throw SimFault("scalesim: CALC read buffer of " + std::to_string(sram_bytes) +
                    " bytes holds no set of floor(bytes / 100) entries");
   }
-  if (simulated()) epoch_of_.assign(static_cast<size_t>(addr_space_), 0);
 }
 
 // manage_prefetches for each request: check_hit looks only at the sets completed since the last
@@ -136,30 +136,35 @@ EstimateReadBuffer::EstimateReadBuffer(int64_t sram_bytes, int64_t bw, int64_t u
 // (and the final partial one's) up to the previous refill's line cycle + 1 (read port latency),
 // whatever bandwidth that takes.
 int64_t EstimateReadBuffer::service_line(const std::vector<int64_t>& addrs, int64_t cycle) {
-  for (int64_t a : addrs) {
-    if (a < 0) continue;
-    if (first_cycle_ < 0) first_cycle_ = cycle;
-    if (a >= addr_space_) {
-      throw SimFault("scalesim: CALC read buffer: address " + std::to_string(a) +
-                     " outside the operand");
+  service_addresses(cycle, [&](auto&& visit) {
+    for (int64_t a : addrs) {
+      if (a >= 0) visit(a);
     }
-    if (epoch_of_[a] == epoch_) continue;
-    epoch_of_[a] = epoch_;
-    ++collected_;
-    if (++in_epoch_ < refill_elems_) continue;
-    // SCALE-Sim sizes refill k >= 2 by the cycles between refills k - 2 and k - 1 (and the final
-    // partial one by those since the last): two refills in one cycle divide by zero there.
-    if (refills_ > 0 && last_refill_ == cycle) {
-      throw SimFault("scalesim: CALC read buffer: one demand line (cycle " + std::to_string(cycle) +
-                     ") collects more than 50 sets of " + std::to_string(set_elems_) +
-                     " new addresses; SCALE-Sim v2 divides by zero here (larger SRAM needed)");
-    }
-    ++refills_;
-    last_refill_ = cycle;
-    in_epoch_ = 0;
-    ++epoch_;
-  }
+  });
   return cycle + 1;  // stall free
+}
+
+void EstimateReadBuffer::take_marks() {
+  epoch_of_ = table_.marks(addr_space_);
+  epoch_ = table_.next();
+}
+
+void EstimateReadBuffer::outside(int64_t addr) const {
+  throw SimFault("scalesim: CALC read buffer: address " + std::to_string(addr) +
+                 " outside the operand");
+}
+
+void EstimateReadBuffer::refill(int64_t cycle) {
+  // SCALE-Sim sizes refill k >= 2 by the cycles between refills k - 2 and k - 1 (and the final
+  // partial one by those since the last): two refills in one cycle divide by zero there.
+  if (refills_ > 0 && last_refill_ == cycle) {
+    throw SimFault("scalesim: CALC read buffer: one demand line (cycle " + std::to_string(cycle) +
+                   ") collects more than 50 sets of " + std::to_string(set_elems_) +
+                   " new addresses; SCALE-Sim v2 divides by zero here (larger SRAM needed)");
+  }
+  ++refills_;
+  last_refill_ = cycle;
+  in_epoch_ = 0;
 }
 
 // The DRAM trace starts with the first refill: ceil(50 sets / bw) rows served up to the cycle

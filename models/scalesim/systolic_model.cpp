@@ -172,6 +172,11 @@ Mapping map_layer(const ScaleSimConfig& cfg, const Layer& layer) {
 }
 
 LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
+  LayerScratch scratch;
+  return simulate_layer(cfg, layer, scratch);
+}
+
+LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer, LayerScratch& scratch) {
   const Mapping m = map_layer(cfg, layer);
   const Dataflow df = cfg.dataflow;
   const int64_t r = m.rows, c = m.cols, t = m.t;
@@ -249,10 +254,11 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   const OperandStreams if_streams(df, m, layer, ReadKind::kIfmap);
   const OperandStreams fl_streams(df, m, layer, ReadKind::kFilter);
   auto make_buffer = [&](int64_t sram_kb, int64_t read_bw, const OperandStreams& s,
-                         int64_t prefetch_elems, int64_t valid_elems,
-                         int64_t unique) -> std::unique_ptr<ReadBuffer> {
+                         int64_t prefetch_elems, int64_t valid_elems, int64_t unique,
+                         EpochTable& marks) -> std::unique_ptr<ReadBuffer> {
     if (!cfg.user_bandwidth) {
-      return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space());
+      return std::make_unique<EstimateReadBuffer>(sram_kb * 1024, 10, unique, s.addr_space(),
+                                                  marks);
     }
     auto b = std::make_unique<UserReadBuffer>(sram_kb * 1024, read_bw, prefetch_elems,
                                               valid_elems);
@@ -264,11 +270,37 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   };
   const std::unique_ptr<ReadBuffer> ifbuf =
       make_buffer(cfg.ifmap_sram_kb, user_read_bw(cfg, cfg.ifmap_read_bw), if_streams,
-                  if_prefetch, v_ifmap, u_ifmap);
+                  if_prefetch, v_ifmap, u_ifmap, scratch.ifmap_marks);
   const std::unique_ptr<ReadBuffer> flbuf =
       make_buffer(cfg.filter_sram_kb, user_read_bw(cfg, cfg.filter_read_bw), fl_streams,
-                  fl_prefetch, u_filter, u_filter);
+                  fl_prefetch, u_filter, u_filter, scratch.filter_marks);
   const bool sim_if = ifbuf->simulated(), sim_fl = flbuf->simulated();
+  // USER buffers take each demand line's addresses. CALC buffers are stall free: operands without
+  // repeated addresses within a repetition are served from request counts and repeat distances,
+  // the others address by address without materialising the line.
+  const bool if_counts = ifbuf->simulated() && if_streams.injective();
+  const bool fl_counts = flbuf->simulated() && fl_streams.injective();
+  std::vector<int64_t> addrs;
+  // Serves one operand's requests of local line LINE (global line I) of fold (FR, FC), issued at
+  // CYC; returns the cycle they are served.
+  auto serve = [&](ReadBuffer& buf, const OperandStreams& s, bool by_counts, int64_t fr,
+                   int64_t fc, int64_t line, int64_t i, int64_t cyc) -> int64_t {
+    if (cfg.user_bandwidth) {
+      s.demand_line(fr, fc, line, &addrs);
+      return buf.service_line(addrs, cyc);
+    }
+    auto& calc = static_cast<EstimateReadBuffer&>(buf);
+    if (by_counts) {
+      const OperandStreams::Cols cols = s.demand_cols(fr, fc, line);
+      calc.service_repeating_line(
+          i, cyc, cols.lo, cols.hi, s.repeat_shift(fr, fc, m.row_folds, lf),
+          [&](int64_t c0, int64_t c1) { return s.valid_in(fr, fc, line, c0, c1); },
+          [&](int64_t c) { return s.demand_addr(fr, fc, line, c) >= 0; });
+    } else {
+      calc.service_addresses(cyc, [&](auto&& visit) { s.for_each_demand(fr, fc, line, visit); });
+    }
+    return cyc + 1;
+  };
 
   // One pass over the demand lines: line i is issued at cycle i + stalls so far; reads are
   // serviced one cycle later on hits (hit latency 1) or when the prefetch they waited for is
@@ -279,7 +311,6 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
   int64_t stall = 0, last_out = 0;
   int64_t if_first_out = 0, if_last_out = 0, fl_first_out = 0, fl_last_out = 0;
   int64_t of_first = -1, of_last = 0;
-  std::vector<int64_t> addrs;
   int64_t i = 0;
   for (int64_t fc = 0; fc < m.col_folds; ++fc) {
     const int64_t cu = std::min(c, m.sc - fc * c);
@@ -290,12 +321,10 @@ LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer) {
         const int64_t cyc = i + stall;
         int64_t if_out = cyc + 1, fl_out = cyc + 1;
         if (sim_if && fb.ifmap.count(line) > 0) {
-          if_streams.demand_line(fr, fc, line, &addrs);
-          if_out = ifbuf->service_line(addrs, cyc);
+          if_out = serve(*ifbuf, if_streams, if_counts, fr, fc, line, i, cyc);
         }
         if (sim_fl && fb.filter.count(line) > 0) {
-          fl_streams.demand_line(fr, fc, line, &addrs);
-          fl_out = flbuf->service_line(addrs, cyc);
+          fl_out = serve(*flbuf, fl_streams, fl_counts, fr, fc, line, i, cyc);
         }
         if (i == if_first) if_first_out = if_out;
         if (i == if_last) if_last_out = if_out;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "models/scalesim/read_buffer.h"
 #include "models/scalesim/scalesim_input.h"
 
 namespace trnsim::model::scalesim {
@@ -47,6 +48,12 @@ struct LayerResult {
   int64_t ofmap_dram_writes = 0;
 };
 
-LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer);
+// Buffers a study reuses from one layer to the next instead of allocating them per layer.
+struct LayerScratch {
+  EpochTable ifmap_marks, filter_marks;  // CALC buffers' per-address marks
+};
+
+LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer, LayerScratch& scratch);
+LayerResult simulate_layer(const ScaleSimConfig& cfg, const Layer& layer);  // own scratch
 
 }  // namespace trnsim::model::scalesim

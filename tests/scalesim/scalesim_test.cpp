@@ -417,33 +417,80 @@ TEST_CASE("CALC estimate buffer: refills of 50 sets, DRAM reads and start/stop",
   std::vector<int64_t> first(250), second(250), again(100);
   for (int64_t a = 0; a < 250; ++a) first[a] = a, second[a] = 250 + a;
   for (int64_t a = 0; a < 100; ++a) again[a] = a;
-  ss::EstimateReadBuffer b(1000, 10, 600, 1000);
-  REQUIRE(b.simulated());  // 600 distinct addresses >= 500
-  CHECK(b.service_line({-1, -1}, 2) == 3);  // no request: not the first request's line
-  CHECK(b.service_line(first, 3) == 4);     // stall free: always cycle + 1
-  b.service_line({0, 5, -1, 9}, 4);          // collected since the last refill: not counted again
-  CHECK(b.refills() == 0);
-  b.service_line(second, 7);  // the 500th address closes the 50th set: refill at cycle 7
-  CHECK(b.refills() == 1);
-  b.service_line(again, 9);  // a new collection: 0..99 are read again
-  CHECK(b.refills() == 1);
-  CHECK(b.dram_reads() == 600);
-  // First refill: ceil(500 / 10) = 50 rows served up to the cycle before the first request (3).
-  CHECK(b.dram_start() == 3 - 50);
-  CHECK(b.dram_stop() == 7 + 1);  // the final partial refill is served up to last refill + 1
+  ss::EpochTable marks;
+  // Twice with the same marks, as successive layers use them: the second buffer must not see the
+  // first one's collections.
+  for (int run = 0; run < 2; ++run) {
+    ss::EstimateReadBuffer b(1000, 10, 600, 1000, marks);
+    REQUIRE(b.simulated());  // 600 distinct addresses >= 500
+    CHECK(b.service_line({-1, -1}, 2) == 3);  // no request: not the first request's line
+    CHECK(b.service_line(first, 3) == 4);     // stall free: always cycle + 1
+    b.service_line({0, 5, -1, 9}, 4);         // collected since the last refill: not counted again
+    CHECK(b.refills() == 0);
+    b.service_line(second, 7);  // the 500th address closes the 50th set: refill at cycle 7
+    CHECK(b.refills() == 1);
+    b.service_line(again, 9);  // a new collection: 0..99 are read again
+    CHECK(b.refills() == 1);
+    CHECK(b.dram_reads() == 600);
+    // First refill: ceil(500 / 10) = 50 rows served up to the cycle before the first request (3).
+    CHECK(b.dram_start() == 3 - 50);
+    CHECK(b.dram_stop() == 7 + 1);  // the final partial refill is served up to last refill + 1
+  }
 
   // Fewer than 500 distinct addresses: no refill, all fetched (sets rounded up) before cycle 0.
-  ss::EstimateReadBuffer fits(1000, 10, 123, 1000);
+  ss::EstimateReadBuffer fits(1000, 10, 123, 1000, marks);
   CHECK_FALSE(fits.simulated());
   CHECK(fits.dram_reads() == 123);
   CHECK(fits.dram_start() == -13);  // 13 sets of 10 at 10 per cycle
   CHECK(fits.dram_stop() == -1);
 
   // Two refills in one demand line: SCALE-Sim divides by zero sizing the next one.
-  ss::EstimateReadBuffer wide(1000, 10, 1000, 1000);
+  ss::EstimateReadBuffer wide(1000, 10, 1000, 1000, marks);
   std::vector<int64_t> all(1000);
   for (int64_t a = 0; a < 1000; ++a) all[a] = a;
   CHECK_THROWS_AS(wide.service_line(all, 0), trnsim::SimFault);
+}
+
+// service_repeating_line (counts and repeat distances) against service_line (addresses): PRE
+// lines of first occurrences, then PERIOD lines repeated: line l's columns [lo, hi] carry
+// addresses unique within the period, every fifth slot null, the same in line l + PERIOD.
+// 1000-byte SRAM: a refill every 500 collected addresses, at the start of, inside and at the end
+// of lines; the line repeating the one that refilled is collected up to the refill's column
+// (with a period of fewer than 500 addresses that line does not refill itself).
+TEST_CASE("CALC estimate buffer: repeating lines served without addresses", "[scalesim]") {
+  struct Stream {
+    int64_t width, period, pre;
+  };
+  for (const Stream st : {Stream{60, 12, 0}, Stream{60, 8, 4}, Stream{100, 5, 3}}) {
+    const int64_t space = (st.pre + st.period) * st.width;
+    ss::EpochTable marks;
+    ss::EstimateReadBuffer by_addr(1000, 10, space, space, marks);
+    ss::EstimateReadBuffer by_count(1000, 10, space, space, marks);
+    REQUIRE(by_addr.simulated());
+    for (int64_t l = 0; l < st.pre + 6 * st.period; ++l) {
+      const int64_t row = l < st.pre ? l : st.pre + (l - st.pre) % st.period;  // repeats
+      const int64_t shift = l - st.pre >= st.period ? st.period : 0;
+      auto addr = [&](int64_t c) { return (row * 7 + c) % 5 == 0 ? -1 : row * st.width + c; };
+      const int64_t lo = (row * 3) % 11, hi = st.width - 1 - row % 4;
+      std::vector<int64_t> addrs(static_cast<size_t>(st.width), -1);
+      for (int64_t c = lo; c <= hi; ++c) addrs[c] = addr(c);
+      const int64_t cycle = 2 * l + 1;
+      by_addr.service_line(addrs, cycle);
+      by_count.service_repeating_line(
+          l, cycle, lo, hi, shift,
+          [&](int64_t c0, int64_t c1) {
+            int64_t n = 0;
+            for (int64_t c = c0; c <= c1; ++c) n += addr(c) >= 0 ? 1 : 0;
+            return n;
+          },
+          [&](int64_t c) { return addr(c) >= 0; });
+      REQUIRE(by_count.dram_reads() == by_addr.dram_reads());
+      REQUIRE(by_count.refills() == by_addr.refills());
+    }
+    CHECK(by_addr.refills() >= 1);
+    CHECK(by_count.dram_start() == by_addr.dram_start());
+    CHECK(by_count.dram_stop() == by_addr.dram_stop());
+  }
 }
 
 // write_buffer.py by hand: 20 words (active half 10, drain half 10), rows of 4 words, a drain
