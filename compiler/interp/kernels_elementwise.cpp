@@ -1,4 +1,4 @@
-// Reference kernels of elementwise ops: unary, binary with broadcasting, Where, Cast.
+// Reference kernels of elementwise ops: unary, binary with broadcasting, Round, Where, Cast.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -197,6 +197,14 @@ std::vector<Value> eval_clip(const Node& n, const std::vector<const Value*>& in)
   // ONNX: min(max(x, lo), hi), so hi wins when lo > hi.
   for (int64_t i = 0; i < out.numel(); ++i)
     out.data[i] = round_to(out.dtype, std::min(std::max(static_cast<double>(in[0]->data[i]), lo), hi));
+  return {out};
+}
+
+// Round: half to even (std::nearbyint in the default rounding mode); integers unchanged.
+std::vector<Value> eval_round(const Node&, const std::vector<const Value*>& in) {
+  Value out = *in[0];
+  if (out.data.is_int()) return {out};
+  for (int64_t e = 0; e < out.numel(); ++e) out.data[e] = std::nearbyint(out.data[e]);
   return {out};
 }
 

@@ -1,5 +1,5 @@
 // Ops that exported models use beyond the model zoo (ops/more2.cpp, interp/kernels_more2.cpp,
-// lower/more2.cpp): GatherElements, Trilu, Round, ScatterND. Internal to the compiler.
+// lower/more2.cpp): GatherElements, Trilu, ScatterND. Internal to the compiler.
 #pragma once
 
 #include <vector>
@@ -14,12 +14,10 @@ std::vector<TypeShape> infer_scatter_nd(const Node& n, const std::vector<const T
 
 std::vector<Value> eval_gather_elements(const Node& n, const std::vector<const Value*>& in);
 std::vector<Value> eval_trilu(const Node& n, const std::vector<const Value*>& in);
-std::vector<Value> eval_round(const Node& n, const std::vector<const Value*>& in);
 std::vector<Value> eval_scatter_nd(const Node& n, const std::vector<const Value*>& in);
 
 void lower_gather_elements(LowerCtx& ctx, const Node& n);
 void lower_trilu(LowerCtx& ctx, const Node& n);
-void lower_round(LowerCtx& ctx, const Node& n);
 void lower_scatter_nd(LowerCtx& ctx, const Node& n);
 
 // Trilu: element (i, j) of each trailing [rows, cols] matrix is kept iff j - i >= k (upper) or

@@ -61,6 +61,7 @@ TRNSIM_EVAL(eval_variadic);  // Max/Min/Sum with any number of inputs
 TRNSIM_EVAL(eval_where);
 TRNSIM_EVAL(eval_clip);  // min/max as inputs (opset 11+) or attributes
 TRNSIM_EVAL(eval_mean);  // variadic Mean
+TRNSIM_EVAL(eval_round);  // half to even
 TRNSIM_EVAL(eval_cast);
 TRNSIM_EVAL(eval_matmul);
 TRNSIM_EVAL(eval_gemm);
@@ -100,6 +101,7 @@ TRNSIM_EVAL(eval_mod);
 // ---- lowerings (lower/*.cpp) ----
 #define TRNSIM_LOWER(name) void name(LowerCtx& ctx, const Node& n)
 TRNSIM_LOWER(lower_elementwise);  // unary, binary, comparisons, Where, Cast (lower/elementwise.cpp)
+TRNSIM_LOWER(lower_round);        // (lower/elementwise.cpp)
 TRNSIM_LOWER(lower_matmul);       // MatMul, Gemm (lower/matmul.cpp)
 TRNSIM_LOWER(lower_reduce);       // ReduceMean/Sum/Max (lower/rowwise.cpp)
 TRNSIM_LOWER(lower_softmax);      // (lower/rowwise.cpp)

@@ -149,6 +149,7 @@ std::vector<OpInfo> make_table() {
       unary("Selu", u_selu, std::nullopt, std::nullopt, {"alpha", "gamma"}),
       unary("Celu", u_celu, std::nullopt, std::nullopt, {"alpha"}),
       unary("ThresholdedRelu", u_thresholded_relu, std::nullopt, std::nullopt, {"alpha"}),
+      other("Round", infer_unary, eval_round, lower_round, {}),  // half to even
       other("Clip", infer_unary, eval_clip, lower_elementwise, {"min", "max"}),
       // Elementwise binary with numpy broadcasting.
       binary("Add", b_add, AluOp::Add),
@@ -254,11 +255,10 @@ std::vector<OpInfo> make_table() {
       // ---- end of the model-zoo coverage ops.
       // ---- Ops of exported models (ops/more2.cpp, interp/kernels_more2.cpp, lower/more2.cpp):
       // GatherElements (GpSimd gather per row), Trilu (select against a constant mask; constant
-      // inputs fold), Round (half to even), ScatterND (constant indices: copies).
+      // inputs fold), ScatterND (constant indices: copies).
       other("GatherElements", infer_gather_elements, eval_gather_elements, lower_gather_elements,
             {"axis"}),
       other("Trilu", infer_trilu, eval_trilu, lower_trilu, {"upper"}),
-      other("Round", infer_unary, eval_round, lower_round, {}),
       other("ScatterND", infer_scatter_nd, eval_scatter_nd, lower_scatter_nd, {"reduction"}),
       // ---- end of the exported-model ops.
       // Compile-time only: folded by fold_constants.
