@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
-#include "compiler/ops/more2.h"
+#include "compiler/ops/indexing.h"
 
 namespace trnsim::compiler {
 
@@ -253,14 +253,14 @@ std::vector<OpInfo> make_table() {
       other("CumSum", infer_cumsum, eval_cumsum, lower_cumsum, {"exclusive", "reverse"}),
       mod_op(),
       // ---- end of the model-zoo coverage ops.
-      // ---- Ops of exported models (ops/more2.cpp, interp/kernels_more2.cpp, lower/more2.cpp):
+      // ---- Indexing ops (ops/indexing.cpp, interp/kernels_indexing.cpp, lower/indexing.cpp):
       // GatherElements (GpSimd gather per row), Trilu (select against a constant mask; constant
       // inputs fold), ScatterND (constant indices: copies).
       other("GatherElements", infer_gather_elements, eval_gather_elements, lower_gather_elements,
             {"axis"}),
       other("Trilu", infer_trilu, eval_trilu, lower_trilu, {"upper"}),
       other("ScatterND", infer_scatter_nd, eval_scatter_nd, lower_scatter_nd, {"reduction"}),
-      // ---- end of the exported-model ops.
+      // ---- end of the indexing ops.
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
       other("Size", infer_size, eval_size, nullptr, {}),

@@ -1,6 +1,5 @@
-// Shape inference and shared geometry of GatherElements, Trilu and ScatterND (ops/more2.h);
-// Round uses infer_unary.
-#include "compiler/ops/more2.h"
+// Shape inference and shared geometry of GatherElements, Trilu and ScatterND (ops/indexing.h).
+#include "compiler/ops/indexing.h"
 
 #include <fmt/format.h>
 

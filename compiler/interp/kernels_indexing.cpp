@@ -1,10 +1,10 @@
-// Reference kernels of GatherElements, Trilu and ScatterND (ops/more2.h).
+// Reference kernels of GatherElements, Trilu and ScatterND (ops/indexing.h).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "compiler/ops/more2.h"
+#include "compiler/ops/indexing.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 

@@ -1,5 +1,5 @@
-// Ops that exported models use beyond the model zoo (ops/more2.cpp, interp/kernels_more2.cpp,
-// lower/more2.cpp): GatherElements, Trilu, ScatterND. Internal to the compiler.
+// The indexing ops GatherElements, Trilu and ScatterND (ops/indexing.cpp,
+// interp/kernels_indexing.cpp, lower/indexing.cpp). Internal to the compiler.
 #pragma once
 
 #include <vector>

@@ -1,14 +1,14 @@
 // Lowering of GatherElements (GpSimd `gather` within partitions, one row of the gathered axis
 // per partition, in chunks with a select per chunk when the axis is long), Trilu (`select`
 // against a constant 0/1 mask) and ScatterND with constant indices (a copy of data, then one DMA
-// copy per run of consecutive update slices). See ops/more2.h.
+// copy per run of consecutive update slices). See ops/indexing.h.
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
-#include "compiler/ops/more2.h"
+#include "compiler/ops/indexing.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 
