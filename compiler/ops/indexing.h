@@ -1,24 +1,13 @@
-// The indexing ops GatherElements, Trilu and ScatterND (ops/indexing.cpp,
-// interp/kernels_indexing.cpp, lower/indexing.cpp). Internal to the compiler.
+// Geometry shared by the indexing ops' inference, reference kernels and lowerings
+// (ops/indexing.cpp, interp/kernels_indexing.cpp, lower/indexing.cpp): Trilu's mask, ScatterND's
+// slices.
 #pragma once
 
 #include <vector>
 
-#include "compiler/ops/op_table.h"
+#include "compiler/ir/graph.h"
 
 namespace trnsim::compiler {
-
-std::vector<TypeShape> infer_gather_elements(const Node& n, const std::vector<const Tensor*>& in);
-std::vector<TypeShape> infer_trilu(const Node& n, const std::vector<const Tensor*>& in);
-std::vector<TypeShape> infer_scatter_nd(const Node& n, const std::vector<const Tensor*>& in);
-
-std::vector<Value> eval_gather_elements(const Node& n, const std::vector<const Value*>& in);
-std::vector<Value> eval_trilu(const Node& n, const std::vector<const Value*>& in);
-std::vector<Value> eval_scatter_nd(const Node& n, const std::vector<const Value*>& in);
-
-void lower_gather_elements(LowerCtx& ctx, const Node& n);
-void lower_trilu(LowerCtx& ctx, const Node& n);
-void lower_scatter_nd(LowerCtx& ctx, const Node& n);
 
 // Trilu: element (i, j) of each trailing [rows, cols] matrix is kept iff j - i >= k (upper) or
 // j - i <= k (lower). k is input 1, a compile-time constant scalar (0 when absent).

@@ -51,6 +51,10 @@ TRNSIM_INFER(infer_lrn);
 TRNSIM_INFER(infer_arg_reduce);       // ArgMax, ArgMin
 TRNSIM_INFER(infer_strided_copy);     // Tile, DepthToSpace, SpaceToDepth
 TRNSIM_INFER(infer_cumsum);
+// Indexing ops (ops/indexing.cpp).
+TRNSIM_INFER(infer_gather_elements);
+TRNSIM_INFER(infer_trilu);
+TRNSIM_INFER(infer_scatter_nd);
 #undef TRNSIM_INFER
 
 // ---- reference kernels (interp/kernels_*.cpp) ----
@@ -96,6 +100,10 @@ TRNSIM_EVAL(eval_arg_reduce);    // ArgMax, ArgMin
 TRNSIM_EVAL(eval_strided_copy);  // Tile, DepthToSpace, SpaceToDepth
 TRNSIM_EVAL(eval_cumsum);
 TRNSIM_EVAL(eval_mod);
+// Indexing ops (interp/kernels_indexing.cpp).
+TRNSIM_EVAL(eval_gather_elements);
+TRNSIM_EVAL(eval_trilu);
+TRNSIM_EVAL(eval_scatter_nd);
 #undef TRNSIM_EVAL
 
 // ---- lowerings (lower/*.cpp) ----
@@ -125,6 +133,10 @@ TRNSIM_LOWER(lower_arg_reduce);     // ArgMax, ArgMin (lower/rowwise.cpp)
 TRNSIM_LOWER(lower_strided_copy);   // Tile, DepthToSpace, SpaceToDepth (lower/movement.cpp)
 TRNSIM_LOWER(lower_cumsum);         // running sums with scan (lower/cumsum.cpp)
 TRNSIM_LOWER(lower_mod);            // fmod=0 via lower_elementwise (lower/mod.cpp)
+// Indexing ops (lower/indexing.cpp).
+TRNSIM_LOWER(lower_gather_elements);  // GpSimd gather within partitions
+TRNSIM_LOWER(lower_trilu);            // select against a constant mask
+TRNSIM_LOWER(lower_scatter_nd);       // constant indices: a copy per run of slices
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

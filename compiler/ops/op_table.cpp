@@ -8,7 +8,6 @@
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
-#include "compiler/ops/indexing.h"
 
 namespace trnsim::compiler {
 
