@@ -1,5 +1,5 @@
-// Shape inference of the model-zoo coverage ops: InstanceNormalization, LRN, Upsample, Tile,
-// DepthToSpace, SpaceToDepth, ArgMax/ArgMin; and their strided-copy geometry (ops/more.h).
+// Shape inference of Tile, DepthToSpace and SpaceToDepth, and their strided-copy geometry
+// (ops/more.h).
 #include "compiler/ops/more.h"
 
 #include <fmt/format.h>
@@ -68,50 +68,9 @@ StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<con
   return c;
 }
 
-int64_t cumsum_axis(const Node&, const Value* axis, int64_t rank) {
-  if (!axis) throw InputError("input 'axis' must be a compile-time constant");
-  if (axis->numel() != 1) throw InputError("input 'axis' must be a scalar");
-  return normalize_axis(static_cast<int64_t>(axis->data[0]), rank);
-}
-
-std::vector<TypeShape> infer_cumsum(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 2);
-  cumsum_axis(n, values(in)[1], static_cast<int64_t>(in[0]->shape.size()));
-  return {{in[0]->dtype, in[0]->shape}};
-}
-
 std::vector<TypeShape> infer_strided_copy(const Node& n, const std::vector<const Tensor*>& in) {
   need(in, 1);
   return {{in[0]->dtype, strided_copy_of(n, in[0]->shape, values(in)).out_shape}};
-}
-
-std::vector<TypeShape> infer_instance_norm(const Node&, const std::vector<const Tensor*>& in) {
-  need(in, 3);
-  const Shape& s = in[0]->shape;
-  if (s.size() < 3) throw InputError("InstanceNormalization needs an input of rank >= 3");
-  if (num_elements(in[1]->shape) != s[1] || num_elements(in[2]->shape) != s[1])
-    throw InputError("scale and B must have one value per channel");
-  return {{in[0]->dtype, s}};
-}
-
-std::vector<TypeShape> infer_lrn(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 1);
-  if (in[0]->shape.size() < 3) throw InputError("LRN needs an input of rank >= 3");
-  if (n.attr_int("size", 0) <= 0) throw InputError("attribute 'size' must be positive");
-  return {{in[0]->dtype, in[0]->shape}};
-}
-
-std::vector<TypeShape> infer_arg_reduce(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 1);
-  const Shape& s = in[0]->shape;
-  const int64_t axis = normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(s.size()));
-  Shape out;
-  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) {
-    if (i != axis) out.push_back(s[i]);
-    else if (n.attr_int("keepdims", 1)) out.push_back(1);
-  }
-  if (s[axis] == 0) throw InputError("arg reduction over an empty axis");
-  return {{DType::Int64, out}};
 }
 
 }  // namespace trnsim::compiler

@@ -144,6 +144,8 @@ std::vector<int64_t> reduce_axes(const Node& n, const std::vector<const Value*>&
 std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const Shape& in_shape,
                                   bool unsqueeze, int64_t out_rank);
 int64_t softmax_axis(const Node& n, int64_t rank);
+// CumSum's axis: input 1, a compile-time constant scalar. Throws InputError.
+int64_t cumsum_axis(const Node& n, const Value* axis, int64_t rank);
 double round_to(DType t, double v);
 void round_all(Value& v);  // round_to on every element, in v's dtype (int64s stay exact)
 // Two's complement wrap of an integer to dtype t (Int32, Int8, Uint8; Bool: != 0).
