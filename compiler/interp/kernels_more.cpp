@@ -1,6 +1,5 @@
-// Reference kernels of the model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, the
-// extra reductions (ReduceL1/L2/SumSquare/Prod/LogSumExp), ArgMax/ArgMin, Tile, DepthToSpace,
-// SpaceToDepth, CumSum, Mod.
+// Reference kernels of the model-zoo coverage ops: InstanceNormalization, LRN, LogSoftmax, Tile,
+// DepthToSpace, SpaceToDepth, Mod.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -70,66 +69,6 @@ std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value
       for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
       const double ls = std::log(sum);
       for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
-    }
-  round_all(out);
-  return {out};
-}
-
-std::vector<Value> eval_arg_reduce(const Node& n, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  const int64_t r = static_cast<int64_t>(x.shape.size());
-  const int64_t axis = normalize_axis(n.attr_int("axis", 0), r);
-  const bool is_max = n.op == "ArgMax", last = n.attr_int("select_last_index", 0) != 0;
-  Split3 p = split3(x.shape, axis, axis + 1);
-  Shape os;
-  for (int64_t i = 0; i < r; ++i) {
-    if (i != axis) os.push_back(x.shape[i]);
-    else if (n.attr_int("keepdims", 1)) os.push_back(1);
-  }
-  Value out(DType::Int64, os);
-  for (int64_t o = 0; o < p.outer; ++o)
-    for (int64_t i = 0; i < p.inner; ++i) {
-      int64_t best = 0;
-      double bv = x.data[o * p.mid * p.inner + i];
-      for (int64_t m = 1; m < p.mid; ++m) {
-        const double v = x.data[(o * p.mid + m) * p.inner + i];
-        const bool better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
-        if (better) bv = v, best = m;
-      }
-      out.data.set_int(o * p.inner + i, best);
-    }
-  return {out};
-}
-
-std::vector<Value> eval_cumsum(const Node& n, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  const int64_t axis = cumsum_axis(n, in[1], static_cast<int64_t>(x.shape.size()));
-  const bool excl = n.attr_int("exclusive", 0) != 0, rev = n.attr_int("reverse", 0) != 0;
-  Split3 p = split3(x.shape, axis, axis + 1);
-  Value out(x.dtype, x.shape);
-  if (!isa::dtype_is_float(x.dtype)) {  // exact integers, wrapping
-    for (int64_t o = 0; o < p.outer; ++o)
-      for (int64_t i = 0; i < p.inner; ++i) {
-        int64_t acc = 0;
-        for (int64_t s = 0; s < p.mid; ++s) {
-          const int64_t e = (o * p.mid + (rev ? p.mid - 1 - s : s)) * p.inner + i;
-          if (excl) out.data.set_int(e, int_wrap(x.dtype, acc));
-          acc = *int_binary("Add", acc, x.data.int_at(e));
-          if (!excl) out.data.set_int(e, int_wrap(x.dtype, acc));
-        }
-      }
-    return {out};
-  }
-  for (int64_t o = 0; o < p.outer; ++o)
-    for (int64_t i = 0; i < p.inner; ++i) {
-      double acc = 0;
-      for (int64_t s = 0; s < p.mid; ++s) {
-        const int64_t m = rev ? p.mid - 1 - s : s;
-        const int64_t e = (o * p.mid + m) * p.inner + i;
-        if (excl) out.data[e] = acc;
-        acc += x.data[e];
-        if (!excl) out.data[e] = acc;
-      }
     }
   round_all(out);
   return {out};

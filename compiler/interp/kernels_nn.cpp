@@ -1,4 +1,4 @@
-// Reference kernels of MatMul, Gemm, reductions, Softmax, LayerNormalization, BatchNormalization.
+// Reference kernels of MatMul, Gemm, Softmax, LayerNormalization, BatchNormalization.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -81,87 +81,6 @@ std::vector<Value> eval_gemm(const Node& node, const std::vector<const Value*>& 
       out.data[i * n + j] = acc;
     }
   apply_epilogue(node, in, out, false);
-  round_all(out);
-  return {out};
-}
-
-// Every ReduceX: Mean, Sum, Max, Min, L1, L2, SumSquare, Prod, LogSumExp.
-std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  auto axes = reduce_axes(node, in, static_cast<int64_t>(x.shape.size()));
-  Shape kept = x.shape;
-  for (int64_t a : axes) kept[a] = 1;
-  Value out(x.dtype, kept);
-  const std::string& op = node.op;
-  const double inf = std::numeric_limits<double>::infinity();
-  const double init = op == "ReduceMax" ? -inf : op == "ReduceMin" ? inf : op == "ReduceProd" ? 1.0 : 0.0;
-  auto os = broadcast_strides(kept, x.shape);
-  auto xs = row_major_strides(x.shape);
-  auto out_of = [&](int64_t e) {
-    int64_t o = 0;
-    for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
-    return o;
-  };
-  if (!isa::dtype_is_float(x.dtype) && op != "ReduceL2" && op != "ReduceLogSumExp") {
-    // Exact integers, wrapping like ONNX Runtime's int64 accumulators; Mean truncates.
-    std::vector<int64_t> acc(out.numel(), op == "ReduceMax"   ? std::numeric_limits<int64_t>::min()
-                                          : op == "ReduceMin" ? std::numeric_limits<int64_t>::max()
-                                          : op == "ReduceProd" ? 1
-                                                               : 0);
-    for (int64_t e = 0; e < x.numel(); ++e) {
-      const int64_t v = x.data.int_at(e);
-      int64_t& a = acc[out_of(e)];
-      if (op == "ReduceMax") a = std::max(a, v);
-      else if (op == "ReduceMin") a = std::min(a, v);
-      else if (op == "ReduceProd") a = *int_binary("Mul", a, v);
-      else if (op == "ReduceL1") a = *int_binary("Add", a, v < 0 ? *int_binary("Sub", 0, v) : v);
-      else if (op == "ReduceSumSquare") a = *int_binary("Add", a, *int_binary("Mul", v, v));
-      else a = *int_binary("Add", a, v);
-    }
-    const int64_t cnt = x.numel() / std::max<int64_t>(1, out.numel());
-    for (int64_t o = 0; o < out.numel(); ++o)
-      out.data.set_int(o, int_wrap(out.dtype, op == "ReduceMean" && cnt ? acc[o] / cnt : acc[o]));
-    if (!node.attr_int("keepdims", 1)) {
-      Shape s;
-      for (size_t i = 0; i < x.shape.size(); ++i)
-        if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-          s.push_back(x.shape[i]);
-      out.shape = s;
-    }
-    return {out};
-  }
-  std::vector<double> mx;  // LogSumExp: the max of each output, subtracted for stability
-  if (op == "ReduceLogSumExp") {
-    mx.assign(out.numel(), -inf);
-    for (int64_t e = 0; e < x.numel(); ++e) mx[out_of(e)] = std::max(mx[out_of(e)], x.data.get(e));
-  }
-  std::vector<double> accs(out.numel(), init);
-  for (int64_t e = 0; e < x.numel(); ++e) {
-    const int64_t o = out_of(e);
-    const double v = x.data[e];
-    double& acc = accs[o];
-    if (op == "ReduceMax") acc = std::max(acc, v);
-    else if (op == "ReduceMin") acc = std::min(acc, v);
-    else if (op == "ReduceL1") acc += std::fabs(v);
-    else if (op == "ReduceProd") acc *= v;
-    else if (op == "ReduceLogSumExp") acc += std::exp(v - mx[o]);
-    else if (op == "ReduceL2" || op == "ReduceSumSquare") acc += v * v;
-    else acc += v;  // Sum, Mean
-  }
-  const double cnt = static_cast<double>(x.numel()) / std::max<int64_t>(1, out.numel());
-  for (int64_t o = 0; o < out.numel(); ++o) {
-    out.data[o] = accs[o];
-    if (op == "ReduceMean") out.data[o] /= cnt;
-    if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
-    if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
-  }
-  if (!node.attr_int("keepdims", 1)) {
-    Shape s;
-    for (size_t i = 0; i < x.shape.size(); ++i)
-      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-        s.push_back(x.shape[i]);
-    out.shape = s;
-  }
   round_all(out);
   return {out};
 }
