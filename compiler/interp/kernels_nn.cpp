@@ -1,4 +1,5 @@
-// Reference kernels of MatMul, Gemm, Softmax, LayerNormalization, BatchNormalization.
+// Reference kernels of MatMul, Gemm, Softmax, LogSoftmax and the normalizations: Layer-, Batch-,
+// InstanceNormalization, LRN.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -104,6 +105,25 @@ std::vector<Value> eval_softmax(const Node& node, const std::vector<const Value*
   return {out};
 }
 
+std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t r = static_cast<int64_t>(x.shape.size());
+  const int64_t axis = softmax_axis(n, r);
+  Split3 p = split3(x.shape, axis, n.attr_int("_legacy", 0) ? r : axis + 1);
+  Value out(x.dtype, x.shape);
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t i = 0; i < p.inner; ++i) {
+      auto at = [&](int64_t m) { return (o * p.mid + m) * p.inner + i; };
+      double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+      for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data.get(at(m)));
+      for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
+      const double ls = std::log(sum);
+      for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
+    }
+  round_all(out);
+  return {out};
+}
+
 std::vector<Value> eval_layernorm(const Node& node, const std::vector<const Value*>& in) {
   const Value& x = *in[0];
   int64_t r = static_cast<int64_t>(x.shape.size());
@@ -159,6 +179,48 @@ std::vector<Value> eval_batchnorm(const Node& node, const std::vector<const Valu
     double scale = in[1]->data[ch] / std::sqrt(in[4]->data[ch] + eps);
     out.data[e] = (x.data[e] - in[3]->data[ch]) * scale + in[2]->data[ch];
   }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_instance_norm(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const double eps = n.attr_float("epsilon", 1e-5f);
+  Value out(x.dtype, x.shape);
+  for (int64_t r = 0; r < N * C; ++r) {
+    const double* p = x.data.data() + r * S;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < S; ++i) mean += p[i];
+    mean /= static_cast<double>(S);
+    for (int64_t i = 0; i < S; ++i) var += (p[i] - mean) * (p[i] - mean);
+    var /= static_cast<double>(S);
+    const double a = in[1]->data[r % C] / std::sqrt(var + eps), b = in[2]->data[r % C];
+    for (int64_t i = 0; i < S; ++i) out.data[r * S + i] = (p[i] - mean) * a + b;
+  }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_lrn(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const int64_t size = n.attr_int("size", 1);
+  const double alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f);
+  const double bias = n.attr_float("bias", 1.0f);
+  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Value out(x.dtype, x.shape);
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < S; ++i) {
+        double sq = 0;
+        for (int64_t k = std::max<int64_t>(0, c - lo); k <= std::min(C - 1, c + hi); ++k) {
+          const double v = x.data[(b * C + k) * S + i];
+          sq += v * v;
+        }
+        const int64_t e = (b * C + c) * S + i;
+        out.data[e] = x.data[e] / std::pow(bias + alpha / static_cast<double>(size) * sq, beta);
+      }
   round_all(out);
   return {out};
 }
