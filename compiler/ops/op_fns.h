@@ -45,7 +45,7 @@ TRNSIM_INFER(infer_global_pool);
 TRNSIM_INFER(infer_pad);
 TRNSIM_INFER(infer_resize);
 TRNSIM_INFER(infer_lstm);             // lower/lstm.cpp
-// Model-zoo coverage ops (ops/more.cpp).
+// Model-zoo coverage ops (ops/infer.cpp; the strided copy in ops/strided_copy.cpp).
 TRNSIM_INFER(infer_instance_norm);
 TRNSIM_INFER(infer_lrn);
 TRNSIM_INFER(infer_arg_reduce);       // ArgMax, ArgMin
@@ -92,7 +92,8 @@ TRNSIM_EVAL(eval_global_pool);
 TRNSIM_EVAL(eval_pad);
 TRNSIM_EVAL(eval_resize);
 TRNSIM_EVAL(eval_lstm);  // lower/lstm.cpp
-// Model-zoo coverage ops (interp/kernels_more.cpp).
+// Model-zoo coverage ops (interp/kernels_nn.cpp, kernels_reduce.cpp, kernels_shape.cpp,
+// kernels_elementwise.cpp).
 TRNSIM_EVAL(eval_instance_norm);
 TRNSIM_EVAL(eval_lrn);
 TRNSIM_EVAL(eval_log_softmax);

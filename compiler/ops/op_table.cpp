@@ -222,7 +222,8 @@ std::vector<OpInfo> make_table() {
       other("LSTM", infer_lstm, eval_lstm, lower_lstm,
             {"activation_alpha", "activation_beta", "activations", "clip", "direction",
              "hidden_size", "input_forget", "layout"}),
-      // ---- Model-zoo coverage ops (ops/more.cpp, interp/kernels_more.cpp, lower/norm.cpp;
+      // ---- Model-zoo coverage ops (ops/infer.cpp, ops/strided_copy.cpp,
+      // interp/kernels_{nn,reduce,shape,elementwise}.cpp, lower/norm.cpp;
       // LogSoftmax and the reductions in lower/rowwise.cpp, Tile/DepthToSpace/SpaceToDepth in
       // lower/movement.cpp, Upsample = Resize's gather map).
       other("InstanceNormalization", infer_instance_norm, eval_instance_norm,

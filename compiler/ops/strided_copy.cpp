@@ -1,6 +1,6 @@
 // Shape inference of Tile, DepthToSpace and SpaceToDepth, and their strided-copy geometry
-// (ops/more.h).
-#include "compiler/ops/more.h"
+// (ops/strided_copy.h).
+#include "compiler/ops/strided_copy.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
-// Shared facts of the model-zoo coverage ops (ops/more.cpp): Tile, DepthToSpace and
-// SpaceToDepth as one strided copy, used by their inference, reference kernel and lowering.
+// Tile, DepthToSpace and SpaceToDepth as one strided copy (ops/strided_copy.cpp), shared by
+// their inference, reference kernel (interp/kernels_shape.cpp) and lowering (lower/movement.cpp).
 #pragma once
 
 #include <vector>
