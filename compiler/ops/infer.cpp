@@ -40,12 +40,19 @@ std::vector<int64_t> const_ints(const Tensor* t, const char* what) {
 
 namespace {
 const Value* val(const Tensor* t) { return t && t->is_const() ? &*t->value : nullptr; }
+}  // namespace
+
 void need_inputs(const std::vector<const Tensor*>& in, size_t n) {
   if (in.size() < n) throw InputError(fmt::format("expected at least {} inputs", n));
   for (size_t i = 0; i < n; ++i)
     if (!in[i]) throw InputError(fmt::format("input {} is missing", i));
 }
-}  // namespace
+
+std::vector<const Value*> const_values(const std::vector<const Tensor*>& in) {
+  std::vector<const Value*> v;
+  for (const Tensor* t : in) v.push_back(val(t));
+  return v;
+}
 
 std::vector<int64_t> reduce_axes(const Node& n, const std::vector<const Value*>& in, int64_t rank) {
   std::vector<int64_t> axes;
@@ -174,9 +181,7 @@ std::vector<TypeShape> infer_gemm(const Node& n, const std::vector<const Tensor*
 std::vector<TypeShape> infer_reduce(const Node& n, const std::vector<const Tensor*>& in) {
   need_inputs(in, 1);
   const Shape& s = in[0]->shape;
-  std::vector<const Value*> vals;
-  for (auto* t : in) vals.push_back(val(t));
-  auto axes = reduce_axes(n, vals, static_cast<int64_t>(s.size()));
+  auto axes = reduce_axes(n, const_values(in), static_cast<int64_t>(s.size()));
   bool keep = n.attr_int("keepdims", 1) != 0;
   Shape out;
   for (size_t i = 0; i < s.size(); ++i) {

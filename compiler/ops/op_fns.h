@@ -141,6 +141,10 @@ TRNSIM_LOWER(lower_scatter_nd);       // constant indices: a copy per run of sli
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.
+// Throws InputError unless `in` has at least n inputs and none of the first n is missing.
+void need_inputs(const std::vector<const Tensor*>& in, size_t n);
+// Each input's compile-time value; null where the input is absent or not a constant.
+std::vector<const Value*> const_values(const std::vector<const Tensor*>& in);
 std::vector<int64_t> reduce_axes(const Node& n, const std::vector<const Value*>& in, int64_t rank);
 std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const Shape& in_shape,
                                   bool unsqueeze, int64_t out_rank);

@@ -9,19 +9,6 @@
 
 namespace trnsim::compiler {
 
-namespace {
-void need(const std::vector<const Tensor*>& in, size_t k) {
-  if (in.size() < k) throw InputError(fmt::format("expected at least {} inputs", k));
-  for (size_t i = 0; i < k; ++i)
-    if (!in[i]) throw InputError(fmt::format("input {} is missing", i));
-}
-std::vector<const Value*> values(const std::vector<const Tensor*>& in) {
-  std::vector<const Value*> v;
-  for (const Tensor* t : in) v.push_back(t && t->is_const() ? &*t->value : nullptr);
-  return v;
-}
-}  // namespace
-
 StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
   StridedCopy c;
   const int64_t r = static_cast<int64_t>(x.size());
@@ -69,8 +56,8 @@ StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<con
 }
 
 std::vector<TypeShape> infer_strided_copy(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 1);
-  return {{in[0]->dtype, strided_copy_of(n, in[0]->shape, values(in)).out_shape}};
+  need_inputs(in, 1);
+  return {{in[0]->dtype, strided_copy_of(n, in[0]->shape, const_values(in)).out_shape}};
 }
 
 }  // namespace trnsim::compiler
