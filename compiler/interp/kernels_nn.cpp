@@ -86,27 +86,10 @@ std::vector<Value> eval_gemm(const Node& node, const std::vector<const Value*>& 
   return {out};
 }
 
-std::vector<Value> eval_softmax(const Node& node, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  int64_t r = static_cast<int64_t>(x.shape.size());
-  int64_t axis = softmax_axis(node, r);
-  int64_t end = node.attr_int("_legacy", 0) ? r : axis + 1;
-  Split3 p = split3(x.shape, axis, end);
-  Value out(x.dtype, x.shape);
-  for (int64_t o = 0; o < p.outer; ++o)
-    for (int64_t i = 0; i < p.inner; ++i) {
-      auto at = [&](int64_t m) { return (o * p.mid + m) * p.inner + i; };
-      double mx = -std::numeric_limits<double>::infinity(), sum = 0;
-      for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data.get(at(m)));
-      for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
-      for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = std::exp(x.data[at(m)] - mx) / sum;
-    }
-  round_all(out);
-  return {out};
-}
-
-std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
+namespace {
+// Softmax or LogSoftmax along the axis (opset < 13, `_legacy`: over all axes from it on), each
+// row's maximum subtracted before exp.
+Value softmax_of(const Node& n, const Value& x, bool log) {
   const int64_t r = static_cast<int64_t>(x.shape.size());
   const int64_t axis = softmax_axis(n, r);
   Split3 p = split3(x.shape, axis, n.attr_int("_legacy", 0) ? r : axis + 1);
@@ -117,11 +100,24 @@ std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value
       double mx = -std::numeric_limits<double>::infinity(), sum = 0;
       for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data.get(at(m)));
       for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
-      const double ls = std::log(sum);
-      for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
+      if (log) {
+        const double ls = std::log(sum);
+        for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
+      } else {
+        for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = std::exp(x.data[at(m)] - mx) / sum;
+      }
     }
   round_all(out);
-  return {out};
+  return out;
+}
+}  // namespace
+
+std::vector<Value> eval_softmax(const Node& n, const std::vector<const Value*>& in) {
+  return {softmax_of(n, *in[0], false)};
+}
+
+std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value*>& in) {
+  return {softmax_of(n, *in[0], true)};
 }
 
 std::vector<Value> eval_layernorm(const Node& node, const std::vector<const Value*>& in) {

@@ -25,6 +25,14 @@ std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>
     for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
     return o;
   };
+  auto drop_reduced_axes = [&] {  // keepdims=0
+    if (node.attr_int("keepdims", 1)) return;
+    Shape s;
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
+        s.push_back(x.shape[i]);
+    out.shape = s;
+  };
   if (!isa::dtype_is_float(x.dtype) && op != "ReduceL2" && op != "ReduceLogSumExp") {
     // Exact integers, wrapping like ONNX Runtime's int64 accumulators; Mean truncates.
     std::vector<int64_t> acc(out.numel(), op == "ReduceMax"   ? std::numeric_limits<int64_t>::min()
@@ -44,13 +52,7 @@ std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>
     const int64_t cnt = x.numel() / std::max<int64_t>(1, out.numel());
     for (int64_t o = 0; o < out.numel(); ++o)
       out.data.set_int(o, int_wrap(out.dtype, op == "ReduceMean" && cnt ? acc[o] / cnt : acc[o]));
-    if (!node.attr_int("keepdims", 1)) {
-      Shape s;
-      for (size_t i = 0; i < x.shape.size(); ++i)
-        if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-          s.push_back(x.shape[i]);
-      out.shape = s;
-    }
+    drop_reduced_axes();
     return {out};
   }
   std::vector<double> mx;  // LogSumExp: the max of each output, subtracted for stability
@@ -78,13 +80,7 @@ std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>
     if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
     if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
   }
-  if (!node.attr_int("keepdims", 1)) {
-    Shape s;
-    for (size_t i = 0; i < x.shape.size(); ++i)
-      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-        s.push_back(x.shape[i]);
-    out.shape = s;
-  }
+  drop_reduced_axes();
   round_all(out);
   return {out};
 }

@@ -111,6 +111,12 @@ OpInfo other(std::string_view op, InferFn infer, EvalFn eval, LowerFn lower,
   return o;
 }
 
+// Every ReduceX: the same hooks and attributes.
+OpInfo reduce(std::string_view op) {
+  return other(op, infer_reduce, eval_reduce, lower_reduce,
+               {"axes", "keepdims", "noop_with_empty_axes"});
+}
+
 // Mod: the ALU's floored mod for fmod=0; fmod=1 folds only.
 double b_mod(double a, double b) { return a - b * std::floor(a / b); }
 OpInfo mod_op() {
@@ -177,24 +183,15 @@ std::vector<OpInfo> make_table() {
       other("Gemm", infer_gemm, eval_gemm, lower_matmul, {"alpha", "beta", "transA", "transB", "_act"}),
       // Along axes (one row per partition, the axis along the free dimension; lower/rowwise.cpp,
       // CumSum lower/cumsum.cpp; interp/kernels_reduce.cpp).
-      other("ReduceMean", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceSum", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceMax", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceMin", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceL1", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceL2", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceSumSquare", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceProd", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceLogSumExp", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
+      reduce("ReduceMean"),
+      reduce("ReduceSum"),
+      reduce("ReduceMax"),
+      reduce("ReduceMin"),
+      reduce("ReduceL1"),
+      reduce("ReduceL2"),
+      reduce("ReduceSumSquare"),
+      reduce("ReduceProd"),
+      reduce("ReduceLogSumExp"),
       other("ArgMax", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
             {"axis", "keepdims", "select_last_index"}),
       other("ArgMin", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
