@@ -1,4 +1,4 @@
-// Reference kernels of elementwise ops: unary, binary with broadcasting, Where, Cast.
+// Reference kernels of elementwise ops: unary, binary with broadcasting, Mod, Round, Where, Cast.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -197,6 +197,48 @@ std::vector<Value> eval_clip(const Node& n, const std::vector<const Value*>& in)
   // ONNX: min(max(x, lo), hi), so hi wins when lo > hi.
   for (int64_t i = 0; i < out.numel(); ++i)
     out.data[i] = round_to(out.dtype, std::min(std::max(static_cast<double>(in[0]->data[i]), lo), hi));
+  return {out};
+}
+
+// Round: half to even (std::nearbyint in the default rounding mode); integers unchanged.
+std::vector<Value> eval_round(const Node&, const std::vector<const Value*>& in) {
+  Value out = *in[0];
+  if (out.data.is_int()) return {out};
+  for (int64_t e = 0; e < out.numel(); ++e) out.data[e] = std::nearbyint(out.data[e]);
+  return {out};
+}
+
+// Mod: fmod=0 floored (the sign of the divisor, integers), fmod=1 truncated (C fmod).
+std::vector<Value> eval_mod(const Node& n, const std::vector<const Value*>& in) {
+  const Value& a = *in[0];
+  const Value& b = *in[1];
+  const Shape s = broadcast_shapes(a.shape, b.shape);
+  const auto as = broadcast_strides(a.shape, s), bs = broadcast_strides(b.shape, s);
+  const auto os = row_major_strides(s);
+  const bool fm = n.attr_int("fmod", 0) != 0;
+  const bool ints = !isa::dtype_is_float(a.dtype);
+  Value out(a.dtype, s);
+  for (int64_t e = 0; e < out.numel(); ++e) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < s.size(); ++d) {
+      const int64_t c = (e / os[d]) % s[d];
+      ia += c * as[d];
+      ib += c * bs[d];
+    }
+    if (ints) {  // exact: C's % truncates; fmod=0 takes the divisor's sign
+      const int64_t x = a.data.int_at(ia), y = b.data.int_at(ib);
+      if (y == 0) throw InputError("Mod: integer division by zero");
+      int64_t r = y == -1 ? 0 : x % y;
+      if (!fm && r != 0 && ((r < 0) != (y < 0))) r += y;
+      out.data.set_int(e, r);
+      continue;
+    }
+    const double x = a.data[ia], y = b.data[ib];
+    double r = std::fmod(x, y);
+    if (!fm && r != 0 && ((r < 0) != (y < 0))) r += y;
+    out.data[e] = r;
+  }
+  round_all(out);
   return {out};
 }
 

@@ -1,4 +1,5 @@
-// Reference kernels of MatMul, Gemm, reductions, Softmax, LayerNormalization, BatchNormalization.
+// Reference kernels of MatMul, Gemm, Softmax, LogSoftmax and the normalizations: Layer-, Batch-,
+// InstanceNormalization, LRN.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -85,93 +86,13 @@ std::vector<Value> eval_gemm(const Node& node, const std::vector<const Value*>& 
   return {out};
 }
 
-// Every ReduceX: Mean, Sum, Max, Min, L1, L2, SumSquare, Prod, LogSumExp.
-std::vector<Value> eval_reduce(const Node& node, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  auto axes = reduce_axes(node, in, static_cast<int64_t>(x.shape.size()));
-  Shape kept = x.shape;
-  for (int64_t a : axes) kept[a] = 1;
-  Value out(x.dtype, kept);
-  const std::string& op = node.op;
-  const double inf = std::numeric_limits<double>::infinity();
-  const double init = op == "ReduceMax" ? -inf : op == "ReduceMin" ? inf : op == "ReduceProd" ? 1.0 : 0.0;
-  auto os = broadcast_strides(kept, x.shape);
-  auto xs = row_major_strides(x.shape);
-  auto out_of = [&](int64_t e) {
-    int64_t o = 0;
-    for (size_t d = 0; d < x.shape.size(); ++d) o += (e / xs[d]) % x.shape[d] * os[d];
-    return o;
-  };
-  if (!isa::dtype_is_float(x.dtype) && op != "ReduceL2" && op != "ReduceLogSumExp") {
-    // Exact integers, wrapping like ONNX Runtime's int64 accumulators; Mean truncates.
-    std::vector<int64_t> acc(out.numel(), op == "ReduceMax"   ? std::numeric_limits<int64_t>::min()
-                                          : op == "ReduceMin" ? std::numeric_limits<int64_t>::max()
-                                          : op == "ReduceProd" ? 1
-                                                               : 0);
-    for (int64_t e = 0; e < x.numel(); ++e) {
-      const int64_t v = x.data.int_at(e);
-      int64_t& a = acc[out_of(e)];
-      if (op == "ReduceMax") a = std::max(a, v);
-      else if (op == "ReduceMin") a = std::min(a, v);
-      else if (op == "ReduceProd") a = *int_binary("Mul", a, v);
-      else if (op == "ReduceL1") a = *int_binary("Add", a, v < 0 ? *int_binary("Sub", 0, v) : v);
-      else if (op == "ReduceSumSquare") a = *int_binary("Add", a, *int_binary("Mul", v, v));
-      else a = *int_binary("Add", a, v);
-    }
-    const int64_t cnt = x.numel() / std::max<int64_t>(1, out.numel());
-    for (int64_t o = 0; o < out.numel(); ++o)
-      out.data.set_int(o, int_wrap(out.dtype, op == "ReduceMean" && cnt ? acc[o] / cnt : acc[o]));
-    if (!node.attr_int("keepdims", 1)) {
-      Shape s;
-      for (size_t i = 0; i < x.shape.size(); ++i)
-        if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-          s.push_back(x.shape[i]);
-      out.shape = s;
-    }
-    return {out};
-  }
-  std::vector<double> mx;  // LogSumExp: the max of each output, subtracted for stability
-  if (op == "ReduceLogSumExp") {
-    mx.assign(out.numel(), -inf);
-    for (int64_t e = 0; e < x.numel(); ++e) mx[out_of(e)] = std::max(mx[out_of(e)], x.data.get(e));
-  }
-  std::vector<double> accs(out.numel(), init);
-  for (int64_t e = 0; e < x.numel(); ++e) {
-    const int64_t o = out_of(e);
-    const double v = x.data[e];
-    double& acc = accs[o];
-    if (op == "ReduceMax") acc = std::max(acc, v);
-    else if (op == "ReduceMin") acc = std::min(acc, v);
-    else if (op == "ReduceL1") acc += std::fabs(v);
-    else if (op == "ReduceProd") acc *= v;
-    else if (op == "ReduceLogSumExp") acc += std::exp(v - mx[o]);
-    else if (op == "ReduceL2" || op == "ReduceSumSquare") acc += v * v;
-    else acc += v;  // Sum, Mean
-  }
-  const double cnt = static_cast<double>(x.numel()) / std::max<int64_t>(1, out.numel());
-  for (int64_t o = 0; o < out.numel(); ++o) {
-    out.data[o] = accs[o];
-    if (op == "ReduceMean") out.data[o] /= cnt;
-    if (op == "ReduceL2") out.data[o] = std::sqrt(out.data[o]);
-    if (op == "ReduceLogSumExp") out.data[o] = std::log(out.data[o]) + mx[o];
-  }
-  if (!node.attr_int("keepdims", 1)) {
-    Shape s;
-    for (size_t i = 0; i < x.shape.size(); ++i)
-      if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
-        s.push_back(x.shape[i]);
-    out.shape = s;
-  }
-  round_all(out);
-  return {out};
-}
-
-std::vector<Value> eval_softmax(const Node& node, const std::vector<const Value*>& in) {
-  const Value& x = *in[0];
-  int64_t r = static_cast<int64_t>(x.shape.size());
-  int64_t axis = softmax_axis(node, r);
-  int64_t end = node.attr_int("_legacy", 0) ? r : axis + 1;
-  Split3 p = split3(x.shape, axis, end);
+namespace {
+// Softmax or LogSoftmax along the axis (opset < 13, `_legacy`: over all axes from it on), each
+// row's maximum subtracted before exp.
+Value softmax_of(const Node& n, const Value& x, bool log) {
+  const int64_t r = static_cast<int64_t>(x.shape.size());
+  const int64_t axis = softmax_axis(n, r);
+  Split3 p = split3(x.shape, axis, n.attr_int("_legacy", 0) ? r : axis + 1);
   Value out(x.dtype, x.shape);
   for (int64_t o = 0; o < p.outer; ++o)
     for (int64_t i = 0; i < p.inner; ++i) {
@@ -179,10 +100,24 @@ std::vector<Value> eval_softmax(const Node& node, const std::vector<const Value*
       double mx = -std::numeric_limits<double>::infinity(), sum = 0;
       for (int64_t m = 0; m < p.mid; ++m) mx = std::max(mx, x.data.get(at(m)));
       for (int64_t m = 0; m < p.mid; ++m) sum += std::exp(x.data[at(m)] - mx);
-      for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = std::exp(x.data[at(m)] - mx) / sum;
+      if (log) {
+        const double ls = std::log(sum);
+        for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = x.data[at(m)] - mx - ls;
+      } else {
+        for (int64_t m = 0; m < p.mid; ++m) out.data[at(m)] = std::exp(x.data[at(m)] - mx) / sum;
+      }
     }
   round_all(out);
-  return {out};
+  return out;
+}
+}  // namespace
+
+std::vector<Value> eval_softmax(const Node& n, const std::vector<const Value*>& in) {
+  return {softmax_of(n, *in[0], false)};
+}
+
+std::vector<Value> eval_log_softmax(const Node& n, const std::vector<const Value*>& in) {
+  return {softmax_of(n, *in[0], true)};
 }
 
 std::vector<Value> eval_layernorm(const Node& node, const std::vector<const Value*>& in) {
@@ -240,6 +175,48 @@ std::vector<Value> eval_batchnorm(const Node& node, const std::vector<const Valu
     double scale = in[1]->data[ch] / std::sqrt(in[4]->data[ch] + eps);
     out.data[e] = (x.data[e] - in[3]->data[ch]) * scale + in[2]->data[ch];
   }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_instance_norm(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const double eps = n.attr_float("epsilon", 1e-5f);
+  Value out(x.dtype, x.shape);
+  for (int64_t r = 0; r < N * C; ++r) {
+    const double* p = x.data.data() + r * S;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < S; ++i) mean += p[i];
+    mean /= static_cast<double>(S);
+    for (int64_t i = 0; i < S; ++i) var += (p[i] - mean) * (p[i] - mean);
+    var /= static_cast<double>(S);
+    const double a = in[1]->data[r % C] / std::sqrt(var + eps), b = in[2]->data[r % C];
+    for (int64_t i = 0; i < S; ++i) out.data[r * S + i] = (p[i] - mean) * a + b;
+  }
+  round_all(out);
+  return {out};
+}
+
+std::vector<Value> eval_lrn(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const int64_t N = x.shape[0], C = x.shape[1], S = x.numel() / std::max<int64_t>(1, N * C);
+  const int64_t size = n.attr_int("size", 1);
+  const double alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f);
+  const double bias = n.attr_float("bias", 1.0f);
+  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Value out(x.dtype, x.shape);
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < S; ++i) {
+        double sq = 0;
+        for (int64_t k = std::max<int64_t>(0, c - lo); k <= std::min(C - 1, c + hi); ++k) {
+          const double v = x.data[(b * C + k) * S + i];
+          sq += v * v;
+        }
+        const int64_t e = (b * C + c) * S + i;
+        out.data[e] = x.data[e] / std::pow(bias + alpha / static_cast<double>(size) * sq, beta);
+      }
   round_all(out);
   return {out};
 }

@@ -1,10 +1,12 @@
 // Reference kernels of data-movement and shape ops: Reshape family, Transpose, Concat, Split,
-// Slice, Gather, Shape, Size, ConstantOfShape, Expand, Constant, Range.
+// Slice, Gather, the strided copies (Tile, DepthToSpace, SpaceToDepth), Shape, Size,
+// ConstantOfShape, Expand, Constant, Range.
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
+#include "compiler/ops/strided_copy.h"
 #include "support/error.h"
 
 namespace trnsim::compiler {
@@ -136,6 +138,25 @@ std::vector<Value> eval_gather(const Node& n, const std::vector<const Value*>& i
       for (int64_t i = 0; i < inner; ++i)
         out.data[(o * ni + j) * inner + i] = x.data[(o * dim + k) * inner + i];
     }
+  return {out};
+}
+
+// Tile, DepthToSpace, SpaceToDepth.
+std::vector<Value> eval_strided_copy(const Node& n, const std::vector<const Value*>& in) {
+  const Value& x = *in[0];
+  const StridedCopy c = strided_copy_of(n, x.shape, in);
+  Value out(x.dtype, c.out_shape);
+  const int64_t r = static_cast<int64_t>(c.shape.size());
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t e = 0; e < out.numel(); ++e) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < r; ++d) src += idx[d] * c.src_strides[d];
+    out.data[e] = x.data[src];
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++idx[d] < c.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
   return {out};
 }
 

@@ -6,7 +6,6 @@
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
-#include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
 
 namespace trnsim::compiler {

@@ -1,5 +1,6 @@
 // Lowering of elementwise ops: each output tile is DMA'd in per operand (broadcasting through
 // stride-0 access patterns), computed with one act/ts/tt/select, and DMA'd out.
+// Also Round (half to even: a few act/ts/select steps per tile) and BatchNormalization.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -336,6 +337,27 @@ void lower_elementwise(LowerCtx& ctx, const Node& n) {
   lower_tiles(ctx, out, {ctx.view(n.inputs[0])}, [&](auto& dst, auto& src) {
     emit_unary(ctx, n, info, dst, src[0]);
   }, dt, dt);
+}
+
+void lower_round(LowerCtx& ctx, const Node& n) {
+  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
+  // |x| < 2^23: (|x| + 2^23) - 2^23 rounds to an integer, ties to even (fp32 adds round to
+  // nearest even); larger |x| (and inf, NaN) are integers already. The sign goes back on by a
+  // multiply with sign(x), so -0.4 gives -0 as in ONNX Runtime.
+  constexpr float kTwo23 = 8388608.0f;
+  ctx.for_each_tile(y.shape, {y.strides, x.strides}, ctx.max_free(4), [&](const TileSpec& ts) {
+    auto f32 = [&] { return ctx.sbuf(ctx.sbuf_alloc(ts.nf * 4), ts.np, ts.nf, DType::Fp32); };
+    AccessPattern xt = f32(), a = f32(), r = f32(), p = f32();
+    ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
+    act(ctx, a, xt, isa::ActFn::Abs);
+    compiler::ts(ctx, r, a, AluOp::Add, kTwo23, AluOp::Sub, kTwo23);
+    compiler::ts(ctx, p, a, AluOp::Lt, kTwo23);
+    select(ctx, r, p, r, a);
+    act(ctx, p, xt, isa::ActFn::Sign);
+    tt(ctx, r, r, p, AluOp::Mul);
+    ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), r,
+            Engine::Pool);
+  });
 }
 
 void lower_batchnorm(LowerCtx& ctx, const Node& n) {

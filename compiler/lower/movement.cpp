@@ -4,8 +4,8 @@
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
-#include "compiler/ops/more.h"
 #include "compiler/ops/op_fns.h"
+#include "compiler/ops/strided_copy.h"
 #include "support/error.h"
 
 namespace trnsim::compiler {
@@ -191,7 +191,7 @@ void lower_gather(LowerCtx& ctx, const Node& n) {
     }
 }
 
-// Tile, DepthToSpace, SpaceToDepth: one strided copy (ops/more.h).
+// Tile, DepthToSpace, SpaceToDepth: one strided copy (ops/strided_copy.h).
 void lower_strided_copy(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   std::vector<const Value*> vals;

@@ -40,12 +40,19 @@ std::vector<int64_t> const_ints(const Tensor* t, const char* what) {
 
 namespace {
 const Value* val(const Tensor* t) { return t && t->is_const() ? &*t->value : nullptr; }
+}  // namespace
+
 void need_inputs(const std::vector<const Tensor*>& in, size_t n) {
   if (in.size() < n) throw InputError(fmt::format("expected at least {} inputs", n));
   for (size_t i = 0; i < n; ++i)
     if (!in[i]) throw InputError(fmt::format("input {} is missing", i));
 }
-}  // namespace
+
+std::vector<const Value*> const_values(const std::vector<const Tensor*>& in) {
+  std::vector<const Value*> v;
+  for (const Tensor* t : in) v.push_back(val(t));
+  return v;
+}
 
 std::vector<int64_t> reduce_axes(const Node& n, const std::vector<const Value*>& in, int64_t rank) {
   std::vector<int64_t> axes;
@@ -87,6 +94,12 @@ std::vector<int64_t> squeeze_axes(const Node& n, const Value* axes_input, const 
 
 int64_t softmax_axis(const Node& n, int64_t rank) {
   return normalize_axis(n.attr_int("axis", -1), rank);
+}
+
+int64_t cumsum_axis(const Node&, const Value* axis, int64_t rank) {
+  if (!axis) throw InputError("input 'axis' must be a compile-time constant");
+  if (axis->numel() != 1) throw InputError("input 'axis' must be a scalar");
+  return normalize_axis(static_cast<int64_t>(axis->data[0]), rank);
 }
 
 std::vector<TypeShape> infer_unary(const Node&, const std::vector<const Tensor*>& in) {
@@ -168,9 +181,7 @@ std::vector<TypeShape> infer_gemm(const Node& n, const std::vector<const Tensor*
 std::vector<TypeShape> infer_reduce(const Node& n, const std::vector<const Tensor*>& in) {
   need_inputs(in, 1);
   const Shape& s = in[0]->shape;
-  std::vector<const Value*> vals;
-  for (auto* t : in) vals.push_back(val(t));
-  auto axes = reduce_axes(n, vals, static_cast<int64_t>(s.size()));
+  auto axes = reduce_axes(n, const_values(in), static_cast<int64_t>(s.size()));
   bool keep = n.attr_int("keepdims", 1) != 0;
   Shape out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -179,6 +190,25 @@ std::vector<TypeShape> infer_reduce(const Node& n, const std::vector<const Tenso
     else if (keep) out.push_back(1);
   }
   return {{in[0]->dtype, out}};
+}
+
+std::vector<TypeShape> infer_arg_reduce(const Node& n, const std::vector<const Tensor*>& in) {
+  need_inputs(in, 1);
+  const Shape& s = in[0]->shape;
+  const int64_t axis = normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(s.size()));
+  Shape out;
+  for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) {
+    if (i != axis) out.push_back(s[i]);
+    else if (n.attr_int("keepdims", 1)) out.push_back(1);
+  }
+  if (s[axis] == 0) throw InputError("arg reduction over an empty axis");
+  return {{DType::Int64, out}};
+}
+
+std::vector<TypeShape> infer_cumsum(const Node& n, const std::vector<const Tensor*>& in) {
+  need_inputs(in, 2);
+  cumsum_axis(n, val(in[1]), static_cast<int64_t>(in[0]->shape.size()));
+  return {{in[0]->dtype, in[0]->shape}};
 }
 
 std::vector<TypeShape> infer_layernorm(const Node& n, const std::vector<const Tensor*>& in) {
@@ -197,6 +227,22 @@ std::vector<TypeShape> infer_batchnorm(const Node& n, const std::vector<const Te
   if (n.attr_int("spatial", 1) != 1)  // opset 7/8: per-activation statistics
     throw InputError("BatchNormalization: spatial=0 is not supported");
   if (in[0]->shape.size() < 2) throw InputError("BatchNormalization input must have rank >= 2");
+  return {{in[0]->dtype, in[0]->shape}};
+}
+
+std::vector<TypeShape> infer_instance_norm(const Node&, const std::vector<const Tensor*>& in) {
+  need_inputs(in, 3);
+  const Shape& s = in[0]->shape;
+  if (s.size() < 3) throw InputError("InstanceNormalization needs an input of rank >= 3");
+  if (num_elements(in[1]->shape) != s[1] || num_elements(in[2]->shape) != s[1])
+    throw InputError("scale and B must have one value per channel");
+  return {{in[0]->dtype, s}};
+}
+
+std::vector<TypeShape> infer_lrn(const Node& n, const std::vector<const Tensor*>& in) {
+  need_inputs(in, 1);
+  if (in[0]->shape.size() < 3) throw InputError("LRN needs an input of rank >= 3");
+  if (n.attr_int("size", 0) <= 0) throw InputError("attribute 'size' must be positive");
   return {{in[0]->dtype, in[0]->shape}};
 }
 

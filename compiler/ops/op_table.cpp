@@ -8,7 +8,6 @@
 #include <cmath>
 
 #include "compiler/ops/op_fns.h"
-#include "compiler/ops/more2.h"
 
 namespace trnsim::compiler {
 
@@ -112,7 +111,13 @@ OpInfo other(std::string_view op, InferFn infer, EvalFn eval, LowerFn lower,
   return o;
 }
 
-// Mod (model-zoo coverage): the ALU's floored mod for fmod=0; fmod=1 folds only.
+// Every ReduceX: the same hooks and attributes.
+OpInfo reduce(std::string_view op) {
+  return other(op, infer_reduce, eval_reduce, lower_reduce,
+               {"axes", "keepdims", "noop_with_empty_axes"});
+}
+
+// Mod: the ALU's floored mod for fmod=0; fmod=1 folds only.
 double b_mod(double a, double b) { return a - b * std::floor(a / b); }
 OpInfo mod_op() {
   OpInfo o = binary("Mod", b_mod, AluOp::Mod);
@@ -149,6 +154,7 @@ std::vector<OpInfo> make_table() {
       unary("Selu", u_selu, std::nullopt, std::nullopt, {"alpha", "gamma"}),
       unary("Celu", u_celu, std::nullopt, std::nullopt, {"alpha"}),
       unary("ThresholdedRelu", u_thresholded_relu, std::nullopt, std::nullopt, {"alpha"}),
+      other("Round", infer_unary, eval_round, lower_round, {}),  // half to even
       other("Clip", infer_unary, eval_clip, lower_elementwise, {"min", "max"}),
       // Elementwise binary with numpy broadcasting.
       binary("Add", b_add, AluOp::Add),
@@ -156,6 +162,7 @@ std::vector<OpInfo> make_table() {
       binary("Mul", b_mul, AluOp::Mul),
       binary("Div", b_div, AluOp::Div),
       binary("Pow", b_pow, AluOp::Pow),
+      mod_op(),
       variadic("Max", b_max, AluOp::Max),
       variadic("Min", b_min, AluOp::Min),
       variadic("Sum", b_add, AluOp::Add),
@@ -174,21 +181,35 @@ std::vector<OpInfo> make_table() {
       // Tensor Engine.
       other("MatMul", infer_matmul, eval_matmul, lower_matmul, {"_act"}),
       other("Gemm", infer_gemm, eval_gemm, lower_matmul, {"alpha", "beta", "transA", "transB", "_act"}),
-      // Row-wise ops (reductions along the free axis).
-      other("ReduceMean", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceSum", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceMax", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceMin", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
+      // Along axes (one row per partition, the axis along the free dimension; lower/rowwise.cpp,
+      // CumSum lower/cumsum.cpp; interp/kernels_reduce.cpp).
+      reduce("ReduceMean"),
+      reduce("ReduceSum"),
+      reduce("ReduceMax"),
+      reduce("ReduceMin"),
+      reduce("ReduceL1"),
+      reduce("ReduceL2"),
+      reduce("ReduceSumSquare"),
+      reduce("ReduceProd"),
+      reduce("ReduceLogSumExp"),
+      other("ArgMax", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
+            {"axis", "keepdims", "select_last_index"}),
+      other("ArgMin", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
+            {"axis", "keepdims", "select_last_index"}),
+      other("CumSum", infer_cumsum, eval_cumsum, lower_cumsum, {"exclusive", "reverse"}),
+      // Softmax and normalizations (interp/kernels_nn.cpp; lower/rowwise.cpp, layernorm.cpp,
+      // norm.cpp, BatchNormalization elementwise.cpp).
       other("Softmax", infer_unary, eval_softmax, lower_softmax, {"axis", "_legacy"}),
+      other("LogSoftmax", infer_unary, eval_log_softmax, lower_softmax, {"axis", "_legacy"}),
       other("LayerNormalization", infer_layernorm, eval_layernorm, lower_layernorm,
             {"axis", "epsilon", "stash_type"}),
       other("BatchNormalization", infer_batchnorm, eval_batchnorm, lower_batchnorm,
             {"epsilon", "momentum", "spatial", "training_mode"}),
-      // Data movement: views, aliases and strided copies.
+      other("InstanceNormalization", infer_instance_norm, eval_instance_norm,
+            lower_instance_norm, {"epsilon"}),
+      other("LRN", infer_lrn, eval_lrn, lower_lrn, {"alpha", "beta", "bias", "size"}),
+      // Data movement: views, aliases and strided copies (lower/movement.cpp,
+      // interp/kernels_shape.cpp; Tile/DepthToSpace/SpaceToDepth geometry ops/strided_copy.h).
       other("Identity", infer_unary, eval_reshape, lower_reshape, {}),
       other("Dropout", infer_dropout, eval_reshape, lower_reshape, {"seed", "ratio", "is_test"}),
       other("Reshape", infer_reshape, eval_reshape, lower_reshape, {"allowzero"}),
@@ -201,7 +222,20 @@ std::vector<OpInfo> make_table() {
       other("Slice", infer_slice, eval_slice, lower_slice, {"starts", "ends", "axes", "steps"}),
       other("Expand", infer_expand, eval_expand, lower_expand, {}),
       other("Gather", infer_gather, eval_gather, lower_gather, {"axis"}),
-      // CNN ops (ops/cnn.cpp, interp/kernels_cnn.cpp, lower/conv.cpp, pool.cpp, gather_map.cpp).
+      other("Tile", infer_strided_copy, eval_strided_copy, lower_strided_copy, {}),
+      other("DepthToSpace", infer_strided_copy, eval_strided_copy, lower_strided_copy,
+            {"blocksize", "mode"}),
+      other("SpaceToDepth", infer_strided_copy, eval_strided_copy, lower_strided_copy,
+            {"blocksize"}),
+      // Indexing (ops/indexing.cpp, interp/kernels_indexing.cpp, lower/indexing.cpp):
+      // GatherElements (GpSimd gather per row), Trilu (select against a constant mask; constant
+      // inputs fold), ScatterND (constant indices: copies).
+      other("GatherElements", infer_gather_elements, eval_gather_elements, lower_gather_elements,
+            {"axis"}),
+      other("Trilu", infer_trilu, eval_trilu, lower_trilu, {"upper"}),
+      other("ScatterND", infer_scatter_nd, eval_scatter_nd, lower_scatter_nd, {"reduction"}),
+      // CNN ops (ops/cnn.cpp, interp/kernels_cnn.cpp, lower/conv.cpp, pool.cpp, gather_map.cpp;
+      // Upsample = Resize's gather map).
       other("Conv", infer_conv, eval_conv, lower_conv,
             {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", "_act"}),
       other("ConvTranspose", infer_conv_transpose, eval_conv_transpose, lower_conv,
@@ -219,48 +253,10 @@ std::vector<OpInfo> make_table() {
       other("Resize", infer_resize, eval_resize, lower_gather_map,
             {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
              "exclude_outside", "extrapolation_value"}),
+      other("Upsample", infer_resize, eval_resize, lower_gather_map, {"mode", "scales"}),
       other("LSTM", infer_lstm, eval_lstm, lower_lstm,
             {"activation_alpha", "activation_beta", "activations", "clip", "direction",
              "hidden_size", "input_forget", "layout"}),
-      // ---- Model-zoo coverage ops (ops/more.cpp, interp/kernels_more.cpp, lower/norm.cpp;
-      // LogSoftmax and the reductions in lower/rowwise.cpp, Tile/DepthToSpace/SpaceToDepth in
-      // lower/movement.cpp, Upsample = Resize's gather map).
-      other("InstanceNormalization", infer_instance_norm, eval_instance_norm,
-            lower_instance_norm, {"epsilon"}),
-      other("LRN", infer_lrn, eval_lrn, lower_lrn, {"alpha", "beta", "bias", "size"}),
-      other("LogSoftmax", infer_unary, eval_log_softmax, lower_softmax, {"axis", "_legacy"}),
-      other("Upsample", infer_resize, eval_resize, lower_gather_map, {"mode", "scales"}),
-      other("Tile", infer_strided_copy, eval_strided_copy, lower_strided_copy, {}),
-      other("DepthToSpace", infer_strided_copy, eval_strided_copy, lower_strided_copy,
-            {"blocksize", "mode"}),
-      other("SpaceToDepth", infer_strided_copy, eval_strided_copy, lower_strided_copy,
-            {"blocksize"}),
-      other("ArgMax", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
-            {"axis", "keepdims", "select_last_index"}),
-      other("ArgMin", infer_arg_reduce, eval_arg_reduce, lower_arg_reduce,
-            {"axis", "keepdims", "select_last_index"}),
-      other("ReduceL1", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceL2", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceSumSquare", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceProd", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("ReduceLogSumExp", infer_reduce, eval_reduce, lower_reduce,
-            {"axes", "keepdims", "noop_with_empty_axes"}),
-      other("CumSum", infer_cumsum, eval_cumsum, lower_cumsum, {"exclusive", "reverse"}),
-      mod_op(),
-      // ---- end of the model-zoo coverage ops.
-      // ---- Ops of exported models (ops/more2.cpp, interp/kernels_more2.cpp, lower/more2.cpp):
-      // GatherElements (GpSimd gather per row), Trilu (select against a constant mask; constant
-      // inputs fold), Round (half to even), ScatterND (constant indices: copies).
-      other("GatherElements", infer_gather_elements, eval_gather_elements, lower_gather_elements,
-            {"axis"}),
-      other("Trilu", infer_trilu, eval_trilu, lower_trilu, {"upper"}),
-      other("Round", infer_unary, eval_round, lower_round, {}),
-      other("ScatterND", infer_scatter_nd, eval_scatter_nd, lower_scatter_nd, {"reduction"}),
-      // ---- end of the exported-model ops.
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
       other("Size", infer_size, eval_size, nullptr, {}),

@@ -1499,7 +1499,8 @@ MODELS.update(ZOO_MODELS)
 BF16_MODELS |= {"lrn_basic", "lrn_wide"}
 
 
-# ---- Ops of exported models: GatherElements, Trilu, Round, ScatterND (lower/more2.cpp).
+# ---- Ops of exported models: GatherElements, Trilu, ScatterND (lower/indexing.cpp), Round
+# (lower/elementwise.cpp).
 def ex_op(name, nodes, feeds, inits=(), out_type=F):
     """Runtime inputs from feeds(rng) (float32 or int64 arrays), one output y."""
     def build(rng):

@@ -1,6 +1,5 @@
-// Shape inference and shared geometry of GatherElements, Trilu and ScatterND (ops/more2.h);
-// Round uses infer_unary.
-#include "compiler/ops/more2.h"
+// Shape inference and shared geometry of GatherElements, Trilu and ScatterND (ops/indexing.h).
+#include "compiler/ops/indexing.h"
 
 #include <fmt/format.h>
 
@@ -9,16 +8,8 @@
 
 namespace trnsim::compiler {
 
-namespace {
-void need(const std::vector<const Tensor*>& in, size_t k) {
-  if (in.size() < k) throw InputError(fmt::format("expected at least {} inputs", k));
-  for (size_t i = 0; i < k; ++i)
-    if (!in[i]) throw InputError(fmt::format("input {} is missing", i));
-}
-}  // namespace
-
 std::vector<TypeShape> infer_gather_elements(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 2);
+  need_inputs(in, 2);
   const Shape &d = in[0]->shape, &ix = in[1]->shape;
   if (d.size() != ix.size() || d.empty())
     throw InputError(fmt::format("indices have rank {}, data rank {}; they must be equal and > 0",
@@ -39,7 +30,7 @@ int64_t trilu_k(const Value* k) {
 }
 
 std::vector<TypeShape> infer_trilu(const Node&, const std::vector<const Tensor*>& in) {
-  need(in, 1);
+  need_inputs(in, 1);
   if (in[0]->shape.size() < 2) throw InputError("Trilu needs an input of rank >= 2");
   if (in.size() > 1 && in[1]) {
     if (!in[1]->is_const()) throw InputError("input 'k' must be a compile-time constant");
@@ -80,7 +71,7 @@ ScatterSlices scatter_slices(const Shape& data, const Value& indices, const Shap
 }
 
 std::vector<TypeShape> infer_scatter_nd(const Node& n, const std::vector<const Tensor*>& in) {
-  need(in, 3);
+  need_inputs(in, 3);
   const std::string red = n.attr_string("reduction", "none");
   if (red != "none" && red != "add" && red != "mul" && red != "max" && red != "min")
     throw InputError(fmt::format("attribute 'reduction' = '{}' is not supported", red));

@@ -1,10 +1,10 @@
-// Reference kernels of GatherElements, Trilu, Round (half to even) and ScatterND (ops/more2.h).
+// Reference kernels of GatherElements, Trilu and ScatterND (ops/indexing.h).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "compiler/ops/more2.h"
+#include "compiler/ops/indexing.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 
@@ -44,13 +44,6 @@ std::vector<Value> eval_trilu(const Node& n, const std::vector<const Value*>& in
     const int64_t j = e % C, i = (e / C) % R;
     if (!trilu_keeps(upper, k, i, j)) out.data[e] = 0;
   }
-  return {out};
-}
-
-std::vector<Value> eval_round(const Node&, const std::vector<const Value*>& in) {
-  Value out = *in[0];
-  if (out.data.is_int()) return {out};
-  for (int64_t e = 0; e < out.numel(); ++e) out.data[e] = std::nearbyint(out.data[e]);
   return {out};
 }
 

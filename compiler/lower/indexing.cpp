@@ -1,14 +1,14 @@
 // Lowering of GatherElements (GpSimd `gather` within partitions, one row of the gathered axis
-// per partition, in chunks with a select per chunk when the axis is long), Trilu (`select` against a constant 0/1 mask), Round (half to even with the
-// 2^23 trick on |x|) and ScatterND with constant indices (a copy of data, then one DMA copy per
-// run of consecutive update slices). See ops/more2.h.
+// per partition, in chunks with a select per chunk when the axis is long), Trilu (`select`
+// against a constant 0/1 mask) and ScatterND with constant indices (a copy of data, then one DMA
+// copy per run of consecutive update slices). See ops/indexing.h.
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
-#include "compiler/ops/more2.h"
+#include "compiler/ops/indexing.h"
 #include "compiler/ops/op_fns.h"
 #include "support/error.h"
 
@@ -50,27 +50,6 @@ const Value* const_input(const Graph& g, const Node& n, size_t k) {
 }
 
 }  // namespace
-
-void lower_round(LowerCtx& ctx, const Node& n) {
-  HbmView x = ctx.view(n.inputs[0]), y = ctx.view(n.outputs[0]);
-  // |x| < 2^23: (|x| + 2^23) - 2^23 rounds to an integer, ties to even (fp32 adds round to
-  // nearest even); larger |x| (and inf, NaN) are integers already. The sign goes back on by a
-  // multiply with sign(x), so -0.4 gives -0 as in ONNX Runtime.
-  constexpr float kTwo23 = 8388608.0f;
-  ctx.for_each_tile(y.shape, {y.strides, x.strides}, ctx.max_free(4), [&](const TileSpec& ts) {
-    AccessPattern xt = tile_f32(ctx, ts.np, ts.nf), a = tile_f32(ctx, ts.np, ts.nf);
-    AccessPattern r = tile_f32(ctx, ts.np, ts.nf), p = tile_f32(ctx, ts.np, ts.nf);
-    ctx.dma(xt, ctx.hbm(x, x.offset + ts.offsets[1], ts.np, ts.pstride[1], {{ts.fstride[1], ts.nf}}));
-    act(ctx, a, xt, isa::ActFn::Abs);
-    compiler::ts(ctx, r, a, AluOp::Add, kTwo23, AluOp::Sub, kTwo23);
-    compiler::ts(ctx, p, a, AluOp::Lt, kTwo23);
-    select(ctx, r, p, r, a);
-    act(ctx, p, xt, isa::ActFn::Sign);
-    tt(ctx, r, r, p, AluOp::Mul);
-    ctx.dma(ctx.hbm(y, y.offset + ts.offsets[0], ts.np, ts.pstride[0], {{ts.fstride[0], ts.nf}}), r,
-            Engine::Pool);
-  });
-}
 
 void lower_trilu(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();

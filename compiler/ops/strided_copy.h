@@ -1,6 +1,5 @@
-// Shared facts of the model-zoo coverage ops (ops/more.cpp): Tile, DepthToSpace and
-// SpaceToDepth as one strided copy, used by their inference, reference kernel and lowering;
-// CumSum's axis.
+// Tile, DepthToSpace and SpaceToDepth as one strided copy (ops/strided_copy.cpp), shared by
+// their inference, reference kernel (interp/kernels_shape.cpp) and lowering (lower/movement.cpp).
 #pragma once
 
 #include <vector>
@@ -19,8 +18,5 @@ struct StridedCopy {
 
 // Tile (repeats: constant input 1), DepthToSpace (DCR/CRD), SpaceToDepth. Throws InputError.
 StridedCopy strided_copy_of(const Node& n, const Shape& x, const std::vector<const Value*>& in);
-
-// CumSum's axis: input 1, a compile-time constant scalar. Throws InputError.
-int64_t cumsum_axis(const Node& n, const Value* axis, int64_t rank);
 
 }  // namespace trnsim::compiler
