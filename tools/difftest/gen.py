@@ -31,7 +31,7 @@ import gen_ops as E  # noqa: E402
 import gen_ops_move as M  # noqa: E402
 import gen_ops_nn as N  # noqa: E402
 
-GEN_VERSION = 1   # bump when a change alters the graph of an existing seed
+GEN_VERSION = 2   # bump when a change alters the graph of an existing seed (2: Xor)
 
 
 def _table():
@@ -45,7 +45,7 @@ def _table():
         t[op] = (1.0, lambda b, op=op: E.b_variadic(b, op))
     for op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
         t[op] = (0.8, lambda b, op=op: E.b_compare(b, op))
-    for op in ("And", "Or"):
+    for op in ("And", "Or", "Xor"):
         t[op] = (0.5, lambda b, op=op: E.b_logic(b, op))
     t["Not"] = (0.4, E.b_not)
     t["Where"] = (1.5, E.b_where)
