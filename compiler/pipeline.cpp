@@ -64,7 +64,13 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   LowerCtx ctx(g, target, mm, low);
   lower_graph(g, ctx);
   dump_if("lower", [&] { return dump_lowered(low); });
-  const SbufAllocStats sbuf_stats = allocate_sbuf(low, target, opts.sbuf_forwarding);
+  const SbufAllocStats sbuf_stats = [&] {
+    try {
+      return allocate_sbuf(low, target, opts.sbuf_forwarding);
+    } catch (const InputError& e) {  // a refusal names the model file like the other passes'
+      throw InputError(fmt::format("{}: {}", g.source, e.what()));
+    }
+  }();
   dump_if("allocate_sbuf", [&] { return sbuf_stats.summary() + dump_lowered(low); });
   insert_sync(low, target);
   dump_if("insert_sync", [&] { return dump_lowered(low); });

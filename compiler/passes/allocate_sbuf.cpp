@@ -167,6 +167,7 @@ class Allocator {
       if (place(p)) return apply(p, false);
     }
     Plan none = plan(-1);
+    check_ring(none);
     return apply(none, true);
   }
 
@@ -476,6 +477,36 @@ class Allocator {
                   nbusy);
     }
     return true;
+  }
+
+  // The ring fallback keeps the lowerings' own offsets. Two buffers live at once in the same
+  // bytes would overwrite each other's data (the semaphores only order the accesses, they do
+  // not keep the bytes), a silent wrong answer: refused instead, as not fitting in SBUF.
+  void check_ring(const Plan& p) const {
+    std::vector<int> order;
+    for (size_t b = 0; b < l_.sbuf_buffers.size(); ++b)
+      if (p.target[b] == static_cast<int>(b) && p.first[b] >= 0) order.push_back(static_cast<int>(b));
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return p.first[a] < p.first[b]; });
+    std::vector<int> live;
+    for (int b : order) {
+      live.erase(std::remove_if(live.begin(), live.end(),
+                                [&](int a) { return p.last[a] <= p.first[b]; }),
+                 live.end());
+      const SbufBuffer& nb = l_.sbuf_buffers[b];
+      for (int a : live) {
+        const SbufBuffer& ob = l_.sbuf_buffers[a];
+        if (ob.ring_offset < nb.ring_offset + nb.bytes && nb.ring_offset < ob.ring_offset + ob.bytes) {
+          const size_t i = static_cast<size_t>(p.first[b]);
+          const std::string node = i < l_.code.size() ? l_.prog.str(l_.code[i].in.tag) : "";
+          throw InputError(fmt::format(
+              "{}the tiles it keeps in SBUF at once need more than its {} bytes per partition "
+              "(a {}-byte tile would overwrite a {}-byte one still in use)",
+              node.empty() ? "" : "node '" + node + "': ", t_.sbuf_bytes_per_partition, nb.bytes,
+              ob.bytes));
+        }
+      }
+      live.push_back(b);
+    }
   }
 
   SbufAllocStats apply(Plan& p, bool ring) {
