@@ -382,3 +382,49 @@ TEST_CASE("choose_layout: bf16 matmul inputs come from an act copy instead of a 
   require_close(got, want, 3e-2 * peak);  // the e2e tests' bf16 tolerance
   require_race_free(l, t);
 }
+
+TEST_CASE("allocate_sbuf: a ring fallback whose live tiles share bytes is refused and not run",
+          "[compiler]") {
+  // Two 120 KiB tiles live at once cannot both fit trn1's 192 KiB: placement fails and the ring
+  // offsets (both 0, as the lowering's ring wrapped) would make the second overwrite the first
+  // before its read. That was a silent wrong answer (difftest seed 811648); now it is a refusal.
+  const isa::Target t = config::load_chip("trn1", {}).target();
+  const int64_t bytes = 120 * 1024;
+  auto tile = [&](int b) {
+    isa::AccessPattern a;
+    a.space = isa::MemSpace::Sbuf;
+    a.dtype = DType::Fp32;
+    a.num_partitions = 1;
+    a.offset = kSbufVirtBase + b * kSbufVirtStride;
+    a.ndims = 1;
+    a.dims[0] = {1, bytes / 4};
+    return a;
+  };
+  auto program = [&](bool overlap) {
+    Lowered l;
+    for (int b = 0; b < 3; ++b)
+      l.sbuf_buffers.push_back({kSbufVirtBase + b * kSbufVirtStride, bytes, 0, false});
+    auto memset = [&](int b) {
+      isa::Instr in = make_instr(isa::Opcode::Memset);
+      in.ops[0] = ap_operand(tile(b));
+      in.ops[1] = imm(1.0f);
+      l.code.push_back({isa::Engine::Pool, in});
+    };
+    auto copy = [&](int dst, int src) {
+      isa::Instr in = make_instr(isa::Opcode::Copy);
+      in.ops[0] = ap_operand(tile(dst));
+      in.ops[1] = ap_operand(tile(src));
+      l.code.push_back({isa::Engine::Dve, in});
+    };
+    memset(0);
+    if (overlap) memset(1);  // tile 1 written while tile 0 still waits for its read
+    copy(2, 0);
+    if (!overlap) memset(1);
+    return l;
+  };
+  Lowered bad = program(true);
+  CHECK_THROWS_WITH(allocate_sbuf(bad, t, true),
+                    Catch::Contains("need more than its 196608 bytes per partition"));
+  Lowered good = program(false);
+  CHECK_NOTHROW(allocate_sbuf(good, t, true));
+}
