@@ -43,9 +43,9 @@ export SC_COPYRIGHT_MESSAGE=DISABLE
 # ~40% to the time under ASan; the unit tests cover the bf16 kernels and casts here.
 exclude=${SANITIZE_EXCLUDE-'deadlock|faults in timing-only|faults with numerics|hits the instruction budget|trnsim run: outputs, stats, exit codes|--check exits 3|difftest:ci_seeds|:bf16$'}
 # The check test compiles every e2e model and, per needed wait it removes, re-checks the whole
-# program; under ASan it checks every 4th model and 40 waits per model (the normal build: every
+# program; under ASan it checks every 6th model and 40 waits per model (the normal build: every
 # model, 400 waits), which keeps it within the timeout.
-export TRNSIM_CHECK_WAITS=${TRNSIM_CHECK_WAITS:-40} TRNSIM_CHECK_MODEL_STRIDE=${TRNSIM_CHECK_MODEL_STRIDE:-4}
+export TRNSIM_CHECK_WAITS=${TRNSIM_CHECK_WAITS:-40} TRNSIM_CHECK_MODEL_STRIDE=${TRNSIM_CHECK_MODEL_STRIDE:-6}
 status=0
 (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900 ${exclude:+-E "$exclude"} "$@") ||
   status=$?
