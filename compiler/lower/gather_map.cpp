@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "compiler/lower/emit.h"
 #include "compiler/lower/lower_ctx.h"
@@ -150,29 +151,25 @@ void lower_gather_map(LowerCtx& ctx, const Node& n) {
   };
   for (int64_t r0 = 0; r0 < m.rows; r0 += P) {
     const int64_t np = std::min(P, m.rows - r0);
-    std::vector<AccessPattern> whole_row;
-    if (whole) whole_row.push_back(load_span(r0, np, 0, m.in_free));
+    std::optional<AccessPattern> whole_row;
+    if (whole) whole_row = load_span(r0, np, 0, m.in_free);
     for (const MapChunk& c : chunks) {
       const int64_t j0 = c.j0, nf = c.nf;
       // One span shared by every term is loaded once; per-term spans (up to 16 of them for
       // cubic, each up to a sixth of SBUF) are loaded just before their term's gather, so that
       // only one is live at a time (all of them at once overflowed SBUF and overwrote each
       // other: difftest seed 811648, a 2-D cubic Resize on rows of 8193).
-      std::vector<AccessPattern> src = whole_row;
-      const bool shared = !whole && c.spans.size() == 1;
-      if (shared) src.push_back(load_span(r0, np, c.spans[0].first, c.spans[0].second));
+      std::optional<AccessPattern> shared = whole_row;
+      if (!whole && c.spans.size() == 1)
+        shared = load_span(r0, np, c.spans[0].first, c.spans[0].second);
       AccessPattern acc = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
       for (size_t t = 0; t < m.terms.size(); ++t) {
         AccessPattern it = ctx.sbuf(ctx.sbuf_alloc(nf * 4), np, nf, DType::Int32);
         ctx.dma(it, ctx.hbm(idx[t], j0, np, 0, {{1, nf}}));
         AccessPattern gt = t == 0 ? acc : ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
-        AccessPattern table;
-        if (whole || shared) {
-          table = src[c.term_span[t]];
-        } else {
-          const auto [lo, len] = c.spans[c.term_span[t]];
-          table = load_span(r0, np, lo, len);
-        }
+        const AccessPattern table =
+            shared ? *shared
+                   : load_span(r0, np, c.spans[c.term_span[t]].first, c.spans[c.term_span[t]].second);
         isa::Instr ga = make_instr(Opcode::Gather);
         ga.ops[0] = ap_operand(gt);
         ga.ops[1] = ap_operand(table);
