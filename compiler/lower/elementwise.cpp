@@ -220,14 +220,19 @@ void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPa
     return ts(ctx, dst, dst, AluOp::Max, 0.0f, AluOp::Min, 1.0f);
   }
   AccessPattern t = scratch_like(ctx, dst);
-  if (op == "Floor") {  // x - (x mod 1), mod rounding toward -inf
-    ts(ctx, t, x, AluOp::Mod, 1.0f);
-    return tt(ctx, dst, x, t, AluOp::Sub);
-  }
+  // x - (x mod 1), mod rounding toward -inf; mod(+-inf, 1) is NaN, so a NaN remainder becomes
+  // 0 (select on r == r) and +-inf stay themselves. `from` may alias dst.
+  auto floor_into = [&](const AccessPattern& from) {
+    AccessPattern c = scratch_like(ctx, dst);
+    ts(ctx, t, from, AluOp::Mod, 1.0f);
+    tt(ctx, c, t, t, AluOp::Eq);
+    select(ctx, t, c, t, c);
+    tt(ctx, dst, from, t, AluOp::Sub);
+  };
+  if (op == "Floor") return floor_into(x);
   if (op == "Ceil") {  // -floor(-x)
     ts(ctx, dst, x, AluOp::Mul, -1.0f);
-    ts(ctx, t, dst, AluOp::Mod, 1.0f);
-    tt(ctx, dst, dst, t, AluOp::Sub);
+    floor_into(dst);
     return ts(ctx, dst, dst, AluOp::Mul, -1.0f);
   }
   if (op == "Softsign") {  // x / (1 + |x|)
@@ -245,9 +250,9 @@ void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPa
     ts(ctx, dst, x, AluOp::Max, 0.0f);
     return tt(ctx, dst, dst, t, AluOp::Add);
   }
-  if (op == "ThresholdedRelu") {  // x * (x > alpha)
+  if (op == "ThresholdedRelu") {  // x > alpha ? x : 0 (a select: x * (x > alpha) is NaN at -inf)
     ts(ctx, t, x, AluOp::Gt, alpha(1.0f));
-    return tt(ctx, dst, x, t, AluOp::Mul);
+    return select(ctx, dst, t, x, t);
   }
   if (op == "Elu" || op == "Selu" || op == "Celu") {
     // max(x, 0) + a * (exp(min(x, 0) / s) - 1); Celu: s = a; Selu scales the sum by gamma.

@@ -268,7 +268,7 @@ void lower_softmax(LowerCtx& ctx, const Node& n) {
   ctx.unpin_all();
 }
 
-// ArgMax/ArgMin: m = reduce max/min, mask = (x == m); the first index is
+// ArgMax/ArgMin: m = reduce max/min, mask = (x == m) or x is NaN (m is NaN then); the first index is
 // min(iota + (1 - mask) * L), the last max(mask * (iota + 1)) - 1 (fp32 indices are exact
 // below 2^24). A long row: per chunk its extremum and that index (plus the chunk's start), then
 // the same selection over the chunks' values and indices. Integer inputs are compared exactly
@@ -293,7 +293,15 @@ void lower_arg_reduce(LowerCtx& ctx, const Node& n) {
   // t) against the index `io` [np, len] (fp32), reduced into `idx`.
   auto select = [&](const AccessPattern& t, const AccessPattern& io, const AccessPattern& m,
                     const AccessPattern& idx, float len) {
-    ts(ctx, t, t, AluOp::Eq, ap_operand(m));  // mask
+    if (!ints) {  // a NaN extremum (max/min keep NaN) selects the first (last) NaN, as numpy
+      AccessPattern nan = ctx.sbuf(ctx.sbuf_alloc(t.dims[0].count * isa::dtype_size(t.dtype)),
+                                   t.num_partitions, t.dims[0].count, t.dtype);
+      tt(ctx, nan, t, t, AluOp::Ne);
+      ts(ctx, t, t, AluOp::Eq, ap_operand(m));
+      tt(ctx, t, t, nan, AluOp::Max);
+    } else {
+      ts(ctx, t, t, AluOp::Eq, ap_operand(m));  // mask
+    }
     if (!last) ts(ctx, t, t, AluOp::Mul, imm(-len), AluOp::Add, len);  // (1 - mask) * len
     tt(ctx, t, t, io, last ? AluOp::Mul : AluOp::Add);
     reduce_row(ctx, idx, t, last ? AluOp::Max : AluOp::Min);

@@ -46,7 +46,7 @@ double u_selu(double x, const Node& n) {
 }
 double u_celu(double x, const Node& n) {
   const double alpha = n.attr_float("alpha", 1.0f);
-  return std::max(0.0, x) + std::min(0.0, alpha * std::expm1(x / alpha));
+  return x > 0 ? x : std::isnan(x) ? x : alpha * std::expm1(x / alpha);
 }
 double u_thresholded_relu(double x, const Node& n) {
   return x > n.attr_float("alpha", 1.0f) ? x : 0;
@@ -57,8 +57,9 @@ double b_sub(double a, double b) { return a - b; }
 double b_mul(double a, double b) { return a * b; }
 double b_div(double a, double b) { return a / b; }
 double b_pow(double a, double b) { return std::pow(a, b); }
-double b_max(double a, double b) { return std::max(a, b); }
-double b_min(double a, double b) { return std::min(a, b); }
+// ONNX Max/Min keep NaN (as ONNX Runtime does); std::max would depend on the argument order.
+double b_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? a + b : std::max(a, b); }
+double b_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? a + b : std::min(a, b); }
 double b_eq(double a, double b) { return a == b; }
 double b_lt(double a, double b) { return a < b; }
 double b_gt(double a, double b) { return a > b; }

@@ -226,8 +226,10 @@ float alu_f32(AluOp op, float a, float b) {
     case AluOp::Mul: return a * b;
     case AluOp::Div: return a / b;
     case AluOp::Rdiv: return b / a;
-    case AluOp::Max: return std::fmax(a, b);
-    case AluOp::Min: return std::fmin(a, b);
+    // NaN wins, as numpy.maximum/minimum do (NKI's CPU simulator computes nl.maximum with them;
+    // the hardware's choice is not documented: assumption). ONNX Max/Min/Clip/Relu keep NaN too.
+    case AluOp::Max: return std::isnan(a) || std::isnan(b) ? a + b : std::fmax(a, b);
+    case AluOp::Min: return std::isnan(a) || std::isnan(b) ? a + b : std::fmin(a, b);
     case AluOp::Pow: return std::pow(a, b);
     case AluOp::Mod: {  // floored: the exact C remainder moved to b's sign
       const float r = std::fmod(a, b);

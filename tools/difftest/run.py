@@ -118,7 +118,7 @@ def summary(results, known, elapsed, dtype):
     lines = [f"difftest ({dtype}): {n} graphs in {elapsed:.0f} s"]
     tested = n - c["gen_invalid"]
     arb = sum(1 for r in results if r.get("arbitrated"))
-    for cls in ("match", "refusal", "wrong", "fault", "timeout", "gen_invalid"):
+    for cls in ("match", "refusal", "wrong", "fault", "timeout", "nan_order", "gen_invalid"):
         pct = f" ({100.0 * c[cls] / tested:.2f}% of tested)" if tested and cls != "gen_invalid" else ""
         extra = f", {arb} of them arbitrated as rounding noise" if cls == "match" and arb else ""
         lines.append(f"  {cls:<12} {c[cls]:>6}{pct}{extra}")
@@ -135,6 +135,11 @@ def summary(results, known, elapsed, dtype):
             k = " [known: " + known[r["seed"]][1] + "]" if r["seed"] in known else ""
             msg = r.get("message") or ("outputs " + ", ".join(r.get("failed_outputs", [])))
             lines.append(f"  seed {r['seed']} {r['class']}{k}: {msg[:200]}")
+    nano = [r for r in results if r["class"] == "nan_order"]
+    if nano:
+        lines.append("NaN through a max/min reduction (ONNX Runtime's result depends on the NaN's "
+                     "position; trnsim keeps NaN):")
+        lines.append("  seeds " + " ".join(str(r["seed"]) for r in sorted(nano, key=lambda r: r["seed"])[:40]))
     inv = [r for r in results if r["class"] == "gen_invalid"]
     if inv:
         lines.append("generator bugs (ONNX Runtime rejected the graph):")
