@@ -101,12 +101,14 @@ class Loader {
     std::string where = fmt::format("--set {}", set);
     size_t eq = set.find('=');
     if (eq == std::string::npos) throw InputError(fmt::format("{}: expected KEY=VALUE", where));
-    std::string key = trim(set.substr(0, eq));
-    std::string value = trim(set.substr(eq + 1));
-    const ParamInfo* p = find_param(key);
-    if (!p) throw InputError(fmt::format("{}: {}", where, unknown_key_message(key)));
-    set_param_from_text(cfg_, *p, value, where);
-    origin_[std::string(p->key)] = where;
+    apply_override({trim(set.substr(0, eq)), trim(set.substr(eq + 1)), where});
+  }
+
+  void apply_override(const ChipOverride& o) {
+    const ParamInfo* p = find_param(o.key);
+    if (!p) throw InputError(fmt::format("{}: {}", o.where, unknown_key_message(o.key)));
+    set_param_from_text(cfg_, *p, o.value, o.where);
+    origin_[std::string(p->key)] = o.where;
   }
 
   const ChipConfig& config() const { return cfg_; }
@@ -236,7 +238,10 @@ void validate_chip(const ChipConfig& c, const std::string& where) {
   throw InputError(where.empty() ? msg : fmt::format("{}: {}", where, msg));
 }
 
-ChipConfig load_chip(const std::string& spec_in, const std::vector<std::string>& sets) {
+namespace {
+
+ChipConfig load_chip_impl(const std::string& spec_in, const std::vector<std::string>& sets,
+                          const std::vector<ChipOverride>& overrides) {
   std::string spec = spec_in.empty() ? "trn1" : spec_in;
   Loader loader;
   bool is_preset = false;
@@ -250,6 +255,7 @@ ChipConfig load_chip(const std::string& spec_in, const std::vector<std::string>&
                                  fmt::join(preset_names(), ", ")));
   }
   for (const auto& s : sets) loader.apply_set(s);
+  for (const auto& o : overrides) loader.apply_override(o);
   auto [keys, msg] = cross_check(loader.config());
   if (!keys.empty()) {
     // Blame the first involved key that the user set (file or --set), not a preset default.
@@ -266,6 +272,17 @@ ChipConfig load_chip(const std::string& spec_in, const std::vector<std::string>&
     throw InputError(fmt::format("{}: {}", blame, msg));
   }
   return loader.config();
+}
+
+}  // namespace
+
+ChipConfig load_chip(const std::string& spec, const std::vector<std::string>& sets) {
+  return load_chip_impl(spec, sets, {});
+}
+
+ChipConfig load_chip_overridden(const std::string& spec,
+                                const std::vector<ChipOverride>& overrides) {
+  return load_chip_impl(spec, {}, overrides);
 }
 
 }  // namespace trnsim::config

@@ -34,6 +34,16 @@ const char* preset_yaml(const std::string& name);
 // nested (`pe: {rows: 64}`) or dotted (`pe.rows: 64`).
 ChipConfig load_chip(const std::string& spec, const std::vector<std::string>& sets = {});
 
+// One chip parameter override that names its own place in messages: a system file's `chip_set:`
+// entry ("sys.yaml:4:9") or a --set routed to the chip ("--set pe.rows=64").
+struct ChipOverride {
+  std::string key, value, where;
+};
+// As load_chip, with overrides applied last in order; cross-parameter errors blame the override
+// that set an involved key, as for --set.
+ChipConfig load_chip_overridden(const std::string& spec,
+                                const std::vector<ChipOverride>& overrides);
+
 // Cross-parameter checks (pe.rows <= sbuf.partitions, SBUF holds one fp32 tile, ...), run by
 // load_chip. For callers that edit fields directly (sweeps); `where` prefixes the message.
 void validate_chip(const ChipConfig& c, const std::string& where = "");

@@ -18,8 +18,9 @@ std::string bytes_text(int64_t b) {
   return fmt::format("{} B", b);
 }
 
-// Aligns columns (all but the last padded to their widest cell).
-std::string align(const std::vector<std::vector<std::string>>& rows) {
+}  // namespace
+
+std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) {
@@ -48,16 +49,15 @@ std::string md_escape(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
 std::string chip_summary(const ChipConfig& c) {
   return fmt::format("{} cores, PE {}x{} @ {} GHz, SBUF {} x {}, HBM {} GB/s", c.cores, c.pe_rows,
                      c.pe_cols, c.pe_clock_ghz, c.partitions,
                      bytes_text(c.sbuf_bytes_per_partition), c.hbm_gbps);
 }
 
-std::string preset_title(const std::string& name) {
-  std::string_view text = preset_yaml(name);
+std::string preset_title(const std::string& name) { return yaml_title(name, preset_yaml(name)); }
+
+std::string yaml_title(const std::string& name, std::string_view text) {
   std::string_view line = text.substr(0, text.find('\n'));
   std::string head = "# " + name + ":";
   if (line.substr(0, head.size()) != head) return "";
@@ -73,7 +73,7 @@ std::string presets_listing() {
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : preset_names())
     rows.push_back({n, chip_summary(load_chip(n)), preset_title(n)});
-  return align(rows);
+  return align_columns(rows);
 }
 
 std::string describe_chip(const ChipConfig& c) {
@@ -81,7 +81,7 @@ std::string describe_chip(const ChipConfig& c) {
   for (const auto& p : param_table())
     rows.push_back({std::string(p.key), param_value_text(c, p), std::string(p.unit),
                     std::string(p.doc)});
-  return align(rows);
+  return align_columns(rows);
 }
 
 std::string config_doc_markdown() {

@@ -1,5 +1,6 @@
-# Turns config/presets/NAME.yaml files into a C++ source of raw strings (see presets_embedded.h).
-# Usage: cmake -DDIR=<presets dir> -DNAMES=a,b,c -DOUT=<file.cpp> -P embed_presets.cmake
+# Turns preset files DIR/NAME.yaml into a C++ source of raw strings (see presets_embedded.h).
+# Usage: cmake -DDIR=<presets dir> -DREL=<dir for the banner> -DNAMES=a,b,c -DARRAY=kName
+#              -DCOUNT=kNumName -DOUT=<file.cpp> -P embed_presets.cmake
 string(REPLACE "," ";" names "${NAMES}")
 set(delim "trnsim_preset")
 set(body "")
@@ -12,8 +13,8 @@ foreach(name ${names})
   string(APPEND body "    {\"${name}\", R\"${delim}(${text})${delim}\"},\n")
 endforeach()
 list(LENGTH names count)
-set(out "// generated from config/presets/*.yaml by config/embed_presets.cmake, do not edit\n")
+set(out "// generated from ${REL}/*.yaml by config/embed_presets.cmake, do not edit\n")
 string(APPEND out "#include \"config/presets_embedded.h\"\n\nnamespace trnsim::config {\n")
-string(APPEND out "const EmbeddedPreset kEmbeddedPresets[] = {\n${body}};\n")
-string(APPEND out "const int kNumEmbeddedPresets = ${count};\n}  // namespace trnsim::config\n")
+string(APPEND out "const EmbeddedPreset ${ARRAY}[] = {\n${body}};\n")
+string(APPEND out "const int ${COUNT} = ${count};\n}  // namespace trnsim::config\n")
 file(WRITE "${OUT}" "${out}")

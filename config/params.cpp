@@ -90,18 +90,62 @@ const ParamInfo* find_param(std::string_view key) {
   return nullptr;
 }
 
-std::string closest_param_key(std::string_view key) {
+std::string closest_key(std::string_view key, const std::vector<std::string_view>& candidates) {
   std::string_view best;
   size_t best_d = SIZE_MAX;
-  for (const auto& p : param_table()) {
-    size_t d = edit_distance(key, p.key);
+  for (std::string_view c : candidates) {
+    size_t d = edit_distance(key, c);
     // A key with the right leaf under the wrong group ("rows" for "pe.rows") also counts.
-    std::string_view leaf = p.key.substr(p.key.rfind('.') + 1);
+    std::string_view leaf = c.substr(c.rfind('.') + 1);
     if (leaf == key) d = 1;
-    if (d < best_d) best_d = d, best = p.key;
+    if (d < best_d) best_d = d, best = c;
   }
   if (best_d > std::max<size_t>(2, key.size() / 3)) return "";
   return std::string(best);
+}
+
+std::string closest_param_key(std::string_view key) {
+  std::vector<std::string_view> keys;
+  for (const auto& p : param_table()) keys.push_back(p.key);
+  return closest_key(key, keys);
+}
+
+namespace {
+
+[[noreturn]] void fail_key(std::string_view key, const std::string& where,
+                           const std::string& what) {
+  std::string prefix = where.empty() ? "" : where + ": ";
+  throw InputError(fmt::format("{}key {}: {}", prefix, key, what));
+}
+
+}  // namespace
+
+int64_t parse_int_value(std::string_view key, std::string_view text, int64_t lo, int64_t hi,
+                        const std::string& where) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (!text.empty() && text[0] == '+') ++first;  // from_chars rejects a leading '+'
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc::result_out_of_range)
+    fail_key(key, where, fmt::format("{} is out of range [{}, {}]", text, lo, hi));
+  if (ec != std::errc() || ptr != last || first == last)
+    fail_key(key, where, fmt::format("expected an integer, got {}", shown(text)));
+  if (v < lo || v > hi) fail_key(key, where, fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+  return v;
+}
+
+double parse_float_value(std::string_view key, std::string_view text, double lo, double hi,
+                         const std::string& where) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (!text.empty() && text[0] == '+') ++first;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc() || ptr != last || first == last || !std::isfinite(v))
+    fail_key(key, where, fmt::format("expected a number, got {}", shown(text)));
+  if (v < lo || v > hi) fail_key(key, where, fmt::format("{} is out of range [{}, {}]", v, lo, hi));
+  return v;
 }
 
 std::string_view param_type_name(ParamType t) {
@@ -135,46 +179,28 @@ std::string param_range_text(const ParamInfo& p) {
   return "";
 }
 
+std::string parse_string_value(std::string_view key, std::string_view text,
+                               const std::vector<std::string_view>& choices,
+                               const std::string& where) {
+  if (text.empty()) fail_key(key, where, "expected a string, got nothing");
+  if (!choices.empty() && std::find(choices.begin(), choices.end(), text) == choices.end())
+    fail_key(key, where,
+             fmt::format("expected one of {}, got {}", fmt::join(choices, ", "), shown(text)));
+  return std::string(text);
+}
+
 void set_param_from_text(ChipConfig& c, const ParamInfo& p, std::string_view text,
                          const std::string& where) {
-  auto fail = [&](const std::string& what) {
-    std::string prefix = where.empty() ? "" : where + ": ";
-    throw InputError(fmt::format("{}key {}: {}", prefix, p.key, what));
-  };
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (!text.empty() && text[0] == '+') ++first;  // from_chars rejects a leading '+'
   switch (p.type) {
-    case ParamType::Int: {
-      int64_t v = 0;
-      auto [ptr, ec] = std::from_chars(first, last, v);
-      if (ec == std::errc::result_out_of_range)
-        fail(fmt::format("{} is out of range [{}, {}]", text, p.imin, p.imax));
-      if (ec != std::errc() || ptr != last || first == last)
-        fail(fmt::format("expected an integer, got {}", shown(text)));
-      if (v < p.imin || v > p.imax)
-        fail(fmt::format("{} is out of range [{}, {}]", v, p.imin, p.imax));
-      c.*p.int_field = v;
+    case ParamType::Int:
+      c.*p.int_field = parse_int_value(p.key, text, p.imin, p.imax, where);
       return;
-    }
-    case ParamType::Float: {
-      double v = 0;
-      auto [ptr, ec] = std::from_chars(first, last, v);
-      if (ec != std::errc() || ptr != last || first == last || !std::isfinite(v))
-        fail(fmt::format("expected a number, got {}", shown(text)));
-      if (v < p.min || v > p.max) fail(fmt::format("{} is out of range [{}, {}]", v, p.min, p.max));
-      c.*p.float_field = v;
+    case ParamType::Float:
+      c.*p.float_field = parse_float_value(p.key, text, p.min, p.max, where);
       return;
-    }
-    case ParamType::String: {
-      if (text.empty()) fail("expected a string, got nothing");
-      if (!p.choices.empty() &&
-          std::find(p.choices.begin(), p.choices.end(), text) == p.choices.end()) {
-        fail(fmt::format("expected one of {}, got {}", fmt::join(p.choices, ", "), shown(text)));
-      }
-      c.*p.string_field = std::string(text);
+    case ParamType::String:
+      c.*p.string_field = parse_string_value(p.key, text, p.choices, where);
       return;
-    }
   }
 }
 

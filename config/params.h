@@ -35,6 +35,21 @@ const ParamInfo* find_param(std::string_view key);
 // The known key closest to `key` by edit distance, or "" when nothing is reasonably close.
 std::string closest_param_key(std::string_view key);
 
+// The candidate closest to `key` by edit distance, or "" when nothing is reasonably close; a
+// candidate whose last dotted part equals `key` ("rows" for "pe.rows") counts as close.
+std::string closest_key(std::string_view key, const std::vector<std::string_view>& candidates);
+
+// Parse one number of parameter `key`, checking the inclusive range; throw
+// InputError("<where>: key <key>: <what>") on a problem. Shared with the system parameters.
+int64_t parse_int_value(std::string_view key, std::string_view text, int64_t lo, int64_t hi,
+                        const std::string& where);
+double parse_float_value(std::string_view key, std::string_view text, double lo, double hi,
+                         const std::string& where);
+// A non-empty string, one of `choices` unless that is empty.
+std::string parse_string_value(std::string_view key, std::string_view text,
+                               const std::vector<std::string_view>& choices,
+                               const std::string& where);
+
 // "int", "float" or "string".
 std::string_view param_type_name(ParamType t);
 // The value as text: integers in decimal, floats shortest round-trip, strings as is.

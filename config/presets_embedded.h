@@ -1,4 +1,5 @@
-// The preset files config/presets/*.yaml, compiled into the library by config/embed_presets.cmake.
+// The preset files config/presets/*.yaml (chips) and config/systems/*.yaml (systems), compiled
+// into the library by config/embed_presets.cmake.
 #pragma once
 
 namespace trnsim::config {
@@ -12,5 +13,8 @@ struct EmbeddedPreset {
 // <build>/generated/config/presets_embedded.cpp.
 extern const EmbeddedPreset kEmbeddedPresets[];
 extern const int kNumEmbeddedPresets;
+// System presets, in the order of TRNSIM_SYSTEMS; in <build>/generated/config/systems_embedded.cpp.
+extern const EmbeddedPreset kEmbeddedSystems[];
+extern const int kNumEmbeddedSystems;
 
 }  // namespace trnsim::config

@@ -37,6 +37,9 @@ struct SystemConfig {
 
 // Names of the built-in system presets (trn1.32xlarge, inf2.48xlarge, trn2.48xlarge, trn2u, tiny4).
 std::vector<std::string> system_preset_names();
+// The YAML text of a built-in system preset (config/systems/NAME.yaml, compiled in); throws
+// InputError listing the presets when `name` is not one.
+const char* system_preset_yaml(const std::string& name);
 
 // `spec` is a system preset name or a system YAML file; `sets` are "key=value" overrides applied
 // last: a system key (system_params.def) sets the system, any other key the chip (params.def).
@@ -50,6 +53,8 @@ SystemConfig load_system(const std::string& spec, const std::vector<std::string>
 // has at least 2 chips; link.dim_bandwidth_gbps has one entry per dim; ...). `where` prefixes
 // the message.
 void validate_system(const SystemConfig& s, const std::string& where = "");
+// One line per cross-parameter rule that validate_system enforces (for docs/multichip.md).
+std::vector<std::string> system_validation_rule_docs();
 
 // `trnsim systems`: one aligned line per preset (name, chips x chip, topology, link bandwidth,
 // title).
@@ -58,5 +63,8 @@ std::string systems_listing();
 std::string describe_system(const SystemConfig& s);
 // The generated parameter table and presets section of docs/multichip.md.
 std::string system_doc_markdown();
+// `page` (docs/multichip.md) with its generated section replaced by system_doc_markdown();
+// throws InputError naming `where` when the page has no generated section.
+std::string splice_system_doc(const std::string& page, const std::string& where);
 
 }  // namespace trnsim::config

@@ -9,7 +9,7 @@ class App;
 namespace trnsim::cli {
 
 void add_asm_commands(CLI::App& app);       // asm, disasm            (tools/cmd_asm.cpp)
-void add_chip_commands(CLI::App& app);      // chips, describe        (tools/cmd_chips.cpp)
+void add_chip_commands(CLI::App& app);      // chips, systems, describe (tools/cmd_chips.cpp)
 void add_run_command(CLI::App& app);        // run                    (tools/cmd_run.cpp)
 void add_compile_command(CLI::App& app);    // compile                (tools/cmd_compile.cpp)
 void add_scalesim_command(CLI::App& app);   // scalesim               (tools/cmd_scalesim.cpp)
