@@ -196,7 +196,7 @@ TEST_CASE("chip: names a chip file relative to the system file's folder", "[conf
             ":4:3: unknown key pe.rowz (did you mean pe.rows?)");
 }
 
-TEST_CASE("--set goes to the system for system keys and to the chip otherwise", "[config]") {
+TEST_CASE("a --set goes to the system for system keys and to the chip otherwise", "[config]") {
   SystemConfig s = load_system("tiny4", {"link.latency_ns=7", "pe.rows=16", "name=mine",
                                          "system.instances = 3", "cc.channels=1"});
   CHECK(s.link_latency_ns == 7.0);
