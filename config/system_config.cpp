@@ -291,10 +291,11 @@ class SystemLoader {
     origin_[std::string(p.key)] = where;
   }
 
-  // A relative chip file in a system file is relative to the system file's folder.
+  // A relative chip file in a system file is relative to the system file's folder; a bare name
+  // ("trn1") is a chip preset.
   void resolve_chip_path(const std::string& base) {
     const std::string& c = cfg_.chip;
-    if (base.empty() || contains(preset_names(), c) || c.front() == '/') return;
+    if (base.empty() || !looks_like_path(c) || c.front() == '/') return;
     cfg_.chip = base + "/" + c;
   }
 
