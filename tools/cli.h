@@ -15,5 +15,6 @@ void add_compile_command(CLI::App& app);    // compile                (tools/cmd
 void add_scalesim_command(CLI::App& app);   // scalesim               (tools/cmd_scalesim.cpp)
 void add_sweep_command(CLI::App& app);      // sweep, sweep merge/report (tools/cmd_sweep.cpp)
 void add_systolic_command(CLI::App& app);   // systolic               (tools/cmd_systolic.cpp)
+void add_collectives_command(CLI::App& app);  // collectives          (tools/cmd_collectives.cpp)
 
 }  // namespace trnsim::cli

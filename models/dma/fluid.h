@@ -4,6 +4,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -24,26 +25,68 @@ class FluidServer : public sc_core::sc_module {
   // Starts a transfer now with `jobs` = {resource, work ps}; `done` fires (immediately, as a
   // delta notification, if nothing needs work) when every job has finished.
   void submit(const std::vector<std::pair<int, Picos>>& jobs, sc_core::sc_event* done);
+  // The same, calling `on_done` (from this server's process, at the completion time) instead of
+  // notifying an event: for callers with thousands of transfers in flight (collectives).
+  void submit(const std::vector<std::pair<int, Picos>>& jobs, std::function<void()> on_done);
+  // Submissions while a Batch lives reschedule once, when it ends (a collective step starts
+  // hundreds of transfers at one instant).
+  class Batch {
+   public:
+    explicit Batch(FluidServer& f) : f_(f), was_(f.in_callbacks_) { f_.in_callbacks_ = true; }
+    ~Batch() {
+      f_.in_callbacks_ = was_;
+      if (!was_) f_.reschedule(now_ps());
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    FluidServer& f_;
+    bool was_;
+  };
   // True while the transfer whose done event is `done` still has unfinished jobs.
   bool busy(const sc_core::sc_event* done) const;
 
  private:
+  // Processor sharing in virtual time: resource r's clock v advances by dt / n while it has n
+  // jobs, so a job submitted at v0 with work w finishes when v reaches v0 + w. Each resource
+  // keeps its jobs in a min-heap of finish times and is brought up to date only when it
+  // changes; a heap over resources holds each one's next completion. An event costs
+  // O(changed resources x log), whatever the number of resources and jobs.
   struct Job {
+    double finish_v;  // the resource's virtual time at which this job is done
     size_t transfer;
-    double left_ps;  // remaining work at the full rate
+    bool operator>(const Job& o) const { return finish_v > o.finish_v; }
+  };
+  struct Resource {
+    double v = 0;           // virtual time (ps of service each job has received) at t
+    Picos t = 0;            // when v was last brought up to date
+    std::vector<Job> heap;  // min-heap on finish_v
+    uint64_t version = 0;   // bumped on every change; stale entries of next_ are skipped
+  };
+  struct Next {
+    double at;  // ps
+    int res;
+    uint64_t version;
+    bool operator>(const Next& o) const { return at > o.at; }
   };
   struct Transfer {
     sc_core::sc_event* done = nullptr;
+    std::function<void()> on_done;
     int pending = 0;
   };
-  void advance(Picos now);
+  size_t start(const std::vector<std::pair<int, Picos>>& jobs);
+  void finish(size_t slot);
+  void sync(Resource& x, Picos now);
+  void changed(int r);
   void reschedule(Picos now);
   void on_tick();
 
-  std::vector<std::vector<Job>> jobs_;  // per resource
+  std::vector<Resource> res_;
+  std::vector<Next> next_;              // min-heap of resources' next completions
   std::vector<Transfer> transfers_;     // slots, reused when free
   std::vector<size_t> free_slots_;
-  Picos last_ = 0;
+  bool in_callbacks_ = false;  // signalling finished transfers, or in a Batch: no reschedule
   sc_core::sc_event tick_;
 };
 
