@@ -130,6 +130,9 @@ int channel_count(const Topology& t, int requested) {
 
 void plan_ring(const Topology& t, Plan& p, Builder& b) {
   const int n = static_cast<int>(p.ranks.size());
+  const size_t per_phase = static_cast<size_t>(p.channels) * static_cast<size_t>(n) * static_cast<size_t>(n - 1);
+  p.xfers.reserve(2 * per_phase);
+  p.deps.reserve(4 * per_phase);
   const Range all{0, p.elems};
   for (int c = 0; c < p.channels; ++c) {
     const std::vector<int> order = ring_order(t, p, c / 2, c % 2 == 1);
@@ -364,7 +367,11 @@ CollAlgo choose_algo(const Topology& t, const PlanRequest& r) {
   const int n = r.ranks.empty() ? t.ranks() : static_cast<int>(r.ranks.size());
   const auto& s = t.system();
   const int64_t bytes = r.elems * r.elem_bytes;
-  if (r.op == CollOp::AllReduce && s.instances > 1 && n == t.ranks()) return CollAlgo::Hier;
+  // Across instances the runtime's default is hierarchical [INTER]; a 3-D torus is the Trn2
+  // UltraServer, whose Z rings join 4 instances [TRN2I, CCA].
+  if (r.op == CollOp::AllReduce && n == t.ranks() &&
+      (s.instances > 1 || s.topology == "torus3d"))
+    return CollAlgo::Hier;
   if (bytes <= s.cc_mesh_max_bytes) return CollAlgo::Mesh;
   if (r.op != CollOp::AllToAll && pow2(n) && bytes <= s.cc_rdh_max_bytes) return CollAlgo::Rdh;
   return CollAlgo::Ring;

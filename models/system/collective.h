@@ -62,7 +62,8 @@ struct PlanRequest {
 
 // The algorithm `auto` picks for this request: mesh up to cc.mesh_max_bytes, recursive
 // halving-doubling up to cc.rdh_max_bytes when the rank count is a power of two, ring beyond;
-// hierarchical when the ranks span instances [INTRA, INTER].
+// hierarchical for an all-reduce over every rank of a system that spans instances or is a 3-D
+// torus (the Trn2 UltraServer) [INTRA, INTER, TRN2I].
 CollAlgo choose_algo(const Topology& t, const PlanRequest& r);
 // Throws InputError for a request the algorithm cannot serve (rdh on 6 ranks, hier on a subset
 // of the ranks, a rank that does not exist, ...).

@@ -17,7 +17,8 @@ CollectiveEngine::CollectiveEngine(sc_core::sc_module_name name, const Topology&
 
 const CollectiveEngine::Hop& CollectiveEngine::hop(int src_rank, int dst_rank) {
   const int a = topo_.chip_of(src_rank), b = topo_.chip_of(dst_rank);
-  auto it = hops_.find({a, b});
+  const int64_t key = static_cast<int64_t>(a) * topo_.chips() + b;
+  auto it = hops_.find(key);
   if (it != hops_.end()) return it->second;
   const auto& s = topo_.system();
   Hop h;
@@ -26,7 +27,7 @@ const CollectiveEngine::Hop& CollectiveEngine::hop(int src_rank, int dst_rank) {
   if (s.topology == "switch" && h.route.hops > 0) ns += s.switch_latency_ns;
   if (h.route.efa) ns += s.efa_latency_ns;
   h.alpha_ps = ns_to_ps(ns);
-  return hops_.emplace(std::make_pair(a, b), std::move(h)).first->second;
+  return hops_.emplace(key, std::move(h)).first->second;
 }
 
 // Service time of `bytes` on a resource of `gbps` (bytes per ns), in ps.
@@ -50,8 +51,25 @@ void CollectiveEngine::start(int i) {
     use_[static_cast<size_t>(res)].busy_ps += w;
   };
   for (int l : h.route.links) add(l);
-  // The sending rank's DMA engines move the data; the receiver's reduce it in flight.
+  // The sending rank's DMA engines move the data; the receiver's reduce it in flight. HBM:
+  // the source reads the data, the destination writes it (a reduction also reads what it
+  // adds to) [INTRA: collectives are HBM-bound enough that KangaRing saves HBM accesses].
   add(topo_.dma_resource(src));
+  const int hs = topo_.hbm_resource(topo_.chip_of(src)), hd = topo_.hbm_resource(topo_.chip_of(dst));
+  const double hbm_gbps = topo_.links()[static_cast<size_t>(hs)].gbps;
+  const int64_t at_dst = bytes * (x.reduce ? 2 : 1);
+  auto add_hbm = [&](int res, int64_t b) {
+    const Picos w = work_ps(b, hbm_gbps);
+    jobs.emplace_back(res, w);
+    use_[static_cast<size_t>(res)].bytes += b;
+    use_[static_cast<size_t>(res)].busy_ps += w;
+  };
+  if (hs == hd) {
+    add_hbm(hs, bytes + at_dst);
+  } else {
+    add_hbm(hs, bytes);
+    add_hbm(hd, at_dst);
+  }
   if (x.reduce) {
     const double rg = topo_.system().cc_reduce_gbps;
     if (rg > 0) {

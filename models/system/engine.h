@@ -10,7 +10,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <queue>
 #include <string>
 #include <utility>
@@ -64,7 +64,7 @@ class CollectiveEngine : public sc_core::sc_module {
   const Topology& topo_;
   FluidServer fluid_;
   std::vector<LinkUse> use_;
-  std::map<std::pair<int, int>, Hop> hops_;  // by (src chip, dst chip)
+  std::unordered_map<int64_t, Hop> hops_;  // by src chip x chips + dst chip
   // The running plan.
   const Plan* plan_ = nullptr;
   int elem_bytes_ = 4;

@@ -67,6 +67,9 @@ Topology::Topology(const config::SystemConfig& s) : sys_(s) {
       static_cast<double>(s.chip_config.dma_engines) * s.chip_config.dma_engine_gbps;
   for (int r = 0; r < ranks(); ++r)
     links_.push_back({fmt::format("r{}.dma", r), dma_gbps, Link::Kind::Dma});
+  hbm0_ = static_cast<int>(links_.size());
+  for (int c = 0; c < chips(); ++c)
+    links_.push_back({fmt::format("c{}.hbm", c), s.chip_config.hbm_gbps, Link::Kind::Hbm});
 }
 
 std::vector<int> Topology::coords(int chip) const {

@@ -10,11 +10,11 @@
 namespace trnsim::model {
 
 // A directed resource a transfer occupies: a chip-to-chip link (one per direction), a chip's
-// EFA port (egress or ingress), or a NeuronCore's DMA engines.
+// EFA port (egress or ingress), a NeuronCore's DMA engines, or a chip's HBM.
 struct Link {
   std::string name;   // "c0.x+" (chip 0, dimension x, positive direction), "c3.efa.out", "r5.dma"
   double gbps = 0;    // bytes per ns
-  enum class Kind { NeuronLink, Efa, Dma } kind = Kind::NeuronLink;
+  enum class Kind { NeuronLink, Efa, Dma, Hbm } kind = Kind::NeuronLink;
 };
 
 struct Route {
@@ -37,6 +37,7 @@ class Topology {
   std::vector<int> coords(int chip) const;
   const std::vector<Link>& links() const { return links_; }
   int dma_resource(int rank) const { return dma0_ + rank; }
+  int hbm_resource(int chip) const { return hbm0_ + chip; }
   // The NeuronLink/EFA resources from chip a to chip b (empty for a == b).
   Route route(int chip_a, int chip_b) const;
   // Ring orders of every chip of one instance (chip ids inside the instance), one per channel
@@ -49,7 +50,7 @@ class Topology {
   config::SystemConfig sys_;
   std::vector<int64_t> dims_;
   std::vector<Link> links_;
-  int nl0_ = 0, efa0_ = 0, dma0_ = 0, sw0_ = 0;
+  int nl0_ = 0, efa0_ = 0, dma0_ = 0, hbm0_ = 0;
 };
 
 }  // namespace trnsim::model

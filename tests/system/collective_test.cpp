@@ -18,7 +18,7 @@ using namespace trnsim::model;
 namespace {
 
 // The worked examples' parameters: B = 64 GB/s (64 B/ns) per link per direction, alpha = 100 ns
-// per step (one hop), no launch cost, DMA engines far faster than a link.
+// per step (one hop), no launch cost, DMA engines and HBM far faster than a link.
 config::SystemConfig teaching(const std::string& topology, std::vector<int64_t> dims,
                               int64_t instances = 1, int64_t cores = 1) {
   config::SystemConfig s;
@@ -27,6 +27,7 @@ config::SystemConfig teaching(const std::string& topology, std::vector<int64_t> 
   s.chip_config.cores = cores;
   s.chip_config.dma_engines = 16;
   s.chip_config.dma_engine_gbps = 1000.0;
+  s.chip_config.hbm_gbps = 1e6;
   s.topology = topology;
   s.dims = dims;
   s.chips = 1;
