@@ -33,17 +33,26 @@ isa::Target ChipConfig::target() const {
   return t;
 }
 
-std::vector<std::string> preset_names() {
+std::vector<std::string> embedded_names(const EmbeddedPreset* list, int count) {
   std::vector<std::string> names;
-  for (int i = 0; i < kNumEmbeddedPresets; ++i) names.push_back(kEmbeddedPresets[i].name);
+  for (int i = 0; i < count; ++i) names.push_back(list[i].name);
   return names;
 }
 
+const char* embedded_yaml(const EmbeddedPreset* list, int count, const std::string& name,
+                          const char* what, const char* plural) {
+  for (int i = 0; i < count; ++i)
+    if (name == list[i].name) return list[i].yaml;
+  throw InputError(fmt::format("unknown {} '{}' ({}: {})", what, name, plural,
+                               fmt::join(embedded_names(list, count), ", ")));
+}
+
+std::vector<std::string> preset_names() {
+  return embedded_names(kEmbeddedPresets, kNumEmbeddedPresets);
+}
+
 const char* preset_yaml(const std::string& name) {
-  for (int i = 0; i < kNumEmbeddedPresets; ++i)
-    if (name == kEmbeddedPresets[i].name) return kEmbeddedPresets[i].yaml;
-  throw InputError(fmt::format("unknown preset '{}' (presets: {})", name,
-                               fmt::join(preset_names(), ", ")));
+  return embedded_yaml(kEmbeddedPresets, kNumEmbeddedPresets, name, "preset", "presets");
 }
 
 namespace {

@@ -10,7 +10,6 @@
 #include "support/error.h"
 
 namespace trnsim::config {
-namespace {
 
 std::vector<std::string_view> split_choices(std::string_view s) {
   std::vector<std::string_view> out;
@@ -22,6 +21,8 @@ std::vector<std::string_view> split_choices(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 template <class F>
 ParamInfo make_info(std::string_view key, std::string_view field, ParamType type, double lo,

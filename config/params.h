@@ -50,6 +50,9 @@ std::string parse_string_value(std::string_view key, std::string_view text,
                                const std::vector<std::string_view>& choices,
                                const std::string& where);
 
+// "a,b,c" -> {"a", "b", "c"} (an enumerated parameter's choices).
+std::vector<std::string_view> split_choices(std::string_view s);
+
 // "int", "float" or "string".
 std::string_view param_type_name(ParamType t);
 // The value as text: integers in decimal, floats shortest round-trip, strings as is.

@@ -2,6 +2,9 @@
 // into the library by config/embed_presets.cmake.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace trnsim::config {
 
 struct EmbeddedPreset {
@@ -16,5 +19,12 @@ extern const int kNumEmbeddedPresets;
 // System presets, in the order of TRNSIM_SYSTEMS; in <build>/generated/config/systems_embedded.cpp.
 extern const EmbeddedPreset kEmbeddedSystems[];
 extern const int kNumEmbeddedSystems;
+
+// The names of a list of embedded presets, in order.
+std::vector<std::string> embedded_names(const EmbeddedPreset* list, int count);
+// The YAML text of preset `name` of the list; throws InputError "unknown <what> 'name'
+// (<plural>: a, b, c)" when it is not one.
+const char* embedded_yaml(const EmbeddedPreset* list, int count, const std::string& name,
+                          const char* what, const char* plural);
 
 }  // namespace trnsim::config

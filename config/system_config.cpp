@@ -19,16 +19,11 @@
 namespace trnsim::config {
 
 std::vector<std::string> system_preset_names() {
-  std::vector<std::string> names;
-  for (int i = 0; i < kNumEmbeddedSystems; ++i) names.push_back(kEmbeddedSystems[i].name);
-  return names;
+  return embedded_names(kEmbeddedSystems, kNumEmbeddedSystems);
 }
 
 const char* system_preset_yaml(const std::string& name) {
-  for (int i = 0; i < kNumEmbeddedSystems; ++i)
-    if (name == kEmbeddedSystems[i].name) return kEmbeddedSystems[i].yaml;
-  throw InputError(fmt::format("unknown system preset '{}' (systems: {})", name,
-                               fmt::join(system_preset_names(), ", ")));
+  return embedded_yaml(kEmbeddedSystems, kNumEmbeddedSystems, name, "system preset", "systems");
 }
 
 namespace {

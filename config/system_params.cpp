@@ -11,17 +11,6 @@
 namespace trnsim::config {
 namespace {
 
-std::vector<std::string_view> split_choices(std::string_view s) {
-  std::vector<std::string_view> out;
-  while (!s.empty()) {
-    size_t comma = s.find(',');
-    out.push_back(s.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 template <class M>
 SysParamInfo make_info(std::string_view key, std::string_view field, SysParamType type, double lo,
                        double hi, std::string_view unit, std::string_view doc, M member) {

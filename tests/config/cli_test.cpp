@@ -1,6 +1,8 @@
 // The chips/describe/config-doc commands, run through the built trnsim binary.
 #include <catch2/catch.hpp>
 
+#include "tests/common/run_trnsim.h"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -10,23 +12,8 @@
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run run_trnsim(const std::string& args) {
-  std::string cmd = std::string(TRNSIM_BINARY) + " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using trnsim::test::Run;
+using trnsim::test::run_trnsim;
 
 std::string data(const std::string& rel) { return std::string(TRNSIM_TEST_DATA) + "/" + rel; }
 

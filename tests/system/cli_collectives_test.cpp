@@ -1,6 +1,8 @@
 // `trnsim collectives` through the built binary: rows, JSON, check, and one-line errors.
 #include <catch2/catch.hpp>
 
+#include "tests/common/run_trnsim.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,23 +14,8 @@
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run trnsim(const std::string& args) {
-  const std::string cmd = std::string(TRNSIM_BINARY) + " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using trnsim::test::Run;
+using trnsim::test::run_trnsim;
 
 int lines(const std::string& s) {
   int n = 0;
@@ -40,7 +27,7 @@ int lines(const std::string& s) {
 
 TEST_CASE("collectives: rows, JSON and a numerics check on tiny4", "[system][cli]") {
   const std::string json = "/tmp/trnsim_cli_collectives_" + std::to_string(::getpid()) + ".json";
-  Run r = trnsim("collectives --system tiny4 --op all_reduce --bytes 1K,64K --check --json " + json);
+  Run r = run_trnsim("collectives --system tiny4 --op all_reduce --bytes 1K,64K --check --json " + json);
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("all_reduce on tiny4") != std::string::npos);
@@ -77,7 +64,7 @@ TEST_CASE("collectives: bad requests are one-line errors with exit 2", "[system]
   };
   for (const Case& c : cases) {
     INFO(c.args);
-    Run r = trnsim(c.args);
+    Run r = run_trnsim(c.args);
     INFO(r.out);
     CHECK(r.status == 2);
     CHECK(r.out.find(c.says) != std::string::npos);
