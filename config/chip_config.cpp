@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "config/load_util.h"
 #include "config/params.h"
 #include "config/presets_embedded.h"
 #include "support/error.h"
@@ -59,13 +60,6 @@ namespace {
 
 constexpr int kMaxPresetDepth = 4;
 
-bool is_group(const std::string& prefix) {
-  for (const auto& p : param_table())
-    if (p.key.size() > prefix.size() && p.key.substr(0, prefix.size()) == prefix &&
-        p.key[prefix.size()] == '.')
-      return true;
-  return false;
-}
 
 class Loader {
  public:
@@ -76,22 +70,22 @@ class Loader {
     try {
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-      throw InputError(fmt::format("{}: malformed YAML: {}", at(path, e.mark), e.msg));
+      throw InputError(fmt::format("{}: malformed YAML: {}", yaml_at(path, e.mark), e.msg));
     }
     if (!root.IsMap() && !root.IsNull())
-      throw InputError(fmt::format("{}: expected a map of chip parameters", at(path, root.Mark())));
+      throw InputError(fmt::format("{}: expected a map of chip parameters", yaml_at(path, root.Mark())));
     std::string preset = default_preset ? "trn1" : "";
     if (root.IsMap()) {
       for (auto it = root.begin(); it != root.end(); ++it) {
         if (!it->first.IsScalar() || it->first.Scalar() != "preset") continue;
         if (!it->second.IsScalar() || it->second.Scalar().empty())
           throw InputError(fmt::format("{}: key preset: expected a preset name ({})",
-                                       at(path, it->first.Mark()), fmt::join(preset_names(), ", ")));
+                                       yaml_at(path, it->first.Mark()), fmt::join(preset_names(), ", ")));
         preset = it->second.Scalar();
         try {
           preset_yaml(preset);
         } catch (const InputError& e) {
-          throw InputError(fmt::format("{}: {}", at(path, it->second.Mark()), e.what()));
+          throw InputError(fmt::format("{}: {}", yaml_at(path, it->second.Mark()), e.what()));
         }
       }
     }
@@ -110,7 +104,7 @@ class Loader {
     std::string where = fmt::format("--set {}", set);
     size_t eq = set.find('=');
     if (eq == std::string::npos) throw InputError(fmt::format("{}: expected KEY=VALUE", where));
-    apply_override({trim(set.substr(0, eq)), trim(set.substr(eq + 1)), where});
+    apply_override({trim_blanks(set.substr(0, eq)), trim_blanks(set.substr(eq + 1)), where});
   }
 
   void apply_override(const ChipOverride& o) {
@@ -127,15 +121,6 @@ class Loader {
   }
 
  private:
-  static std::string at(const std::string& path, const YAML::Mark& m) {
-    if (m.line < 0) return path;
-    return fmt::format("{}:{}:{}", path, m.line + 1, m.column + 1);
-  }
-  static std::string trim(const std::string& s) {
-    size_t b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-  }
   static std::string unknown_key_message(const std::string& key) {
     std::string guess = closest_param_key(key);
     if (guess.empty())
@@ -150,7 +135,7 @@ class Loader {
       YAML::Node k = it->first;
       YAML::Node v = it->second;
       if (!k.IsScalar())
-        throw InputError(fmt::format("{}: expected a parameter name", at(path, k.Mark())));
+        throw InputError(fmt::format("{}: expected a parameter name", yaml_at(path, k.Mark())));
       if (prefix.empty() && k.Scalar() == "preset") continue;  // handled by apply_yaml
       std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
       const ParamInfo* p = find_param(key);
@@ -158,21 +143,21 @@ class Loader {
         auto [prev, fresh] = seen.emplace(key, k.Mark().line + 1);
         if (!fresh)
           throw InputError(fmt::format("{}: key {}: given twice (first on line {})",
-                                       at(path, k.Mark()), key, prev->second));
+                                       yaml_at(path, k.Mark()), key, prev->second));
         if (v.IsMap() || v.IsSequence())
           throw InputError(fmt::format("{}: key {}: expected a single {} value, got a {}",
-                                       at(path, v.Mark()), key, param_type_name(p->type),
+                                       yaml_at(path, v.Mark()), key, param_type_name(p->type),
                                        v.IsMap() ? "map" : "list"));
-        std::string where = at(path, v.IsNull() ? k.Mark() : v.Mark());
+        std::string where = yaml_at(path, v.IsNull() ? k.Mark() : v.Mark());
         set_param_from_text(cfg_, *p, v.IsNull() ? "" : v.Scalar(), where);
         origin_[key] = where;
-      } else if (is_group(key)) {
+      } else if (is_chip_group(key)) {
         if (!v.IsMap())
           throw InputError(fmt::format("{}: key {}: expected a map of {}.* parameters",
-                                       at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
+                                       yaml_at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
         walk(v, key, path, seen);
       } else {
-        throw InputError(fmt::format("{}: {}", at(path, k.Mark()), unknown_key_message(key)));
+        throw InputError(fmt::format("{}: {}", yaml_at(path, k.Mark()), unknown_key_message(key)));
       }
     }
   }
@@ -181,17 +166,7 @@ class Loader {
   std::map<std::string, std::string> origin_;  // key -> where its value was last set
 };
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
-bool looks_like_path(const std::string& s) {
-  auto ends_with = [&](std::string_view suf) {
-    return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-  };
-  return s.find('/') != std::string::npos || ends_with(".yaml") || ends_with(".yml");
-}
 
 // The first failing cross-parameter rule as {keys involved, message}; the first key is the
 // usual culprit. Key empty when all pass.

@@ -12,6 +12,7 @@
 
 #include "config/params.h"
 #include "config/presets_embedded.h"
+#include "config/load_util.h"
 #include "config/system_params.h"
 #include "support/error.h"
 #include "support/file_util.h"
@@ -35,36 +36,10 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
-bool looks_like_path(const std::string& s) {
-  auto ends_with = [&](std::string_view suf) {
-    return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-  };
-  return s.find('/') != std::string::npos || ends_with(".yaml") || ends_with(".yml");
-}
 
-bool is_chip_group(const std::string& prefix) {
-  for (const auto& p : param_table())
-    if (p.key.size() > prefix.size() && p.key.substr(0, prefix.size()) == prefix &&
-        p.key[prefix.size()] == '.')
-      return true;
-  return false;
-}
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
 
-std::string at(const std::string& path, const YAML::Mark& m) {
-  if (m.line < 0) return path;
-  return fmt::format("{}:{}:{}", path, m.line + 1, m.column + 1);
-}
 
 // Dimensions a topology has: a torus2d 2, a torus3d 3, the others 1.
 size_t topology_rank(const std::string& topology) {
@@ -125,24 +100,24 @@ class SystemLoader {
     try {
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-      throw InputError(fmt::format("{}: malformed YAML: {}", at(path, e.mark), e.msg));
+      throw InputError(fmt::format("{}: malformed YAML: {}", yaml_at(path, e.mark), e.msg));
     }
     if (!root.IsMap() && !root.IsNull())
       throw InputError(
-          fmt::format("{}: expected a map of system parameters", at(path, root.Mark())));
+          fmt::format("{}: expected a map of system parameters", yaml_at(path, root.Mark())));
     std::string preset = default_preset ? "trn1.32xlarge" : "";
     if (root.IsMap()) {
       for (auto it = root.begin(); it != root.end(); ++it) {
         if (!it->first.IsScalar() || it->first.Scalar() != "preset") continue;
         if (!it->second.IsScalar() || it->second.Scalar().empty())
           throw InputError(fmt::format("{}: key preset: expected a system preset name ({})",
-                                       at(path, it->first.Mark()),
+                                       yaml_at(path, it->first.Mark()),
                                        fmt::join(system_preset_names(), ", ")));
         preset = it->second.Scalar();
         try {
           system_preset_yaml(preset);
         } catch (const InputError& e) {
-          throw InputError(fmt::format("{}: {}", at(path, it->second.Mark()), e.what()));
+          throw InputError(fmt::format("{}: {}", yaml_at(path, it->second.Mark()), e.what()));
         }
       }
     }
@@ -162,8 +137,8 @@ class SystemLoader {
     std::string where = fmt::format("--set {}", set);
     size_t eq = set.find('=');
     if (eq == std::string::npos) throw InputError(fmt::format("{}: expected KEY=VALUE", where));
-    std::string key = trim(set.substr(0, eq));
-    std::string value = trim(set.substr(eq + 1));
+    std::string key = trim_blanks(set.substr(0, eq));
+    std::string value = trim_blanks(set.substr(eq + 1));
     if (const SysParamInfo* p = find_system_param(key)) {
       set_system_param_from_text(cfg_, *p, value, where);
       origin_[key] = where;
@@ -233,39 +208,39 @@ class SystemLoader {
       YAML::Node k = it->first;
       YAML::Node v = it->second;
       if (!k.IsScalar())
-        throw InputError(fmt::format("{}: expected a parameter name", at(path, k.Mark())));
+        throw InputError(fmt::format("{}: expected a parameter name", yaml_at(path, k.Mark())));
       if (prefix.empty() && k.Scalar() == "preset") continue;  // handled by apply_yaml
       std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
       if (key == "chip_set") {
         if (!v.IsMap())
           throw InputError(fmt::format("{}: key chip_set: expected a map of chip parameters",
-                                       at(path, v.IsNull() ? k.Mark() : v.Mark())));
+                                       yaml_at(path, v.IsNull() ? k.Mark() : v.Mark())));
         walk_chip_set(v, "", path, seen);
       } else if (const SysParamInfo* p = find_system_param(key)) {
         auto [prev, fresh] = seen.emplace(key, k.Mark().line + 1);
         if (!fresh)
           throw InputError(fmt::format("{}: key {}: given twice (first on line {})",
-                                       at(path, k.Mark()), key, prev->second));
+                                       yaml_at(path, k.Mark()), key, prev->second));
         set_value(*p, k, v, path);
         if (key == "chip") resolve_chip_path(base);
       } else if (is_system_group(key)) {
         if (!v.IsMap())
           throw InputError(fmt::format("{}: key {}: expected a map of {}.* parameters",
-                                       at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
+                                       yaml_at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
         walk(v, key, path, base, seen);
       } else if (find_param(key) || is_chip_group(key)) {
         throw InputError(fmt::format(
-            "{}: key {} is a chip parameter: put it under chip_set:", at(path, k.Mark()), key));
+            "{}: key {} is a chip parameter: put it under chip_set:", yaml_at(path, k.Mark()), key));
       } else {
         throw InputError(
-            fmt::format("{}: {}", at(path, k.Mark()), unknown_key_message(key, false)));
+            fmt::format("{}: {}", yaml_at(path, k.Mark()), unknown_key_message(key, false)));
       }
     }
   }
 
   void set_value(const SysParamInfo& p, const YAML::Node& k, const YAML::Node& v,
                  const std::string& path) {
-    std::string where = at(path, v.IsNull() ? k.Mark() : v.Mark());
+    std::string where = yaml_at(path, v.IsNull() ? k.Mark() : v.Mark());
     if (v.IsMap() || (v.IsSequence() && !p.is_list()))
       throw InputError(fmt::format("{}: key {}: expected a single {} value, got a {}", where, p.key,
                                    system_param_type_name(p.type), v.IsMap() ? "map" : "list"));
@@ -274,10 +249,10 @@ class SystemLoader {
       for (const auto& item : v) {
         if (!item.IsScalar())
           throw InputError(fmt::format("{}: key {}: expected a list of numbers, got a nested {}",
-                                       at(path, item.Mark()), p.key,
+                                       yaml_at(path, item.Mark()), p.key,
                                        item.IsMap() ? "map" : "list"));
         items.push_back(item.Scalar());
-        wheres.push_back(at(path, item.Mark()));
+        wheres.push_back(yaml_at(path, item.Mark()));
       }
       set_system_param_from_items(cfg_, p, items, wheres);
     } else {
@@ -301,28 +276,28 @@ class SystemLoader {
       YAML::Node k = it->first;
       YAML::Node v = it->second;
       if (!k.IsScalar())
-        throw InputError(fmt::format("{}: expected a chip parameter name", at(path, k.Mark())));
+        throw InputError(fmt::format("{}: expected a chip parameter name", yaml_at(path, k.Mark())));
       std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
       if (const ParamInfo* p = find_param(key)) {
         auto [prev, fresh] = seen.emplace("chip_set." + key, k.Mark().line + 1);
         if (!fresh)
           throw InputError(fmt::format("{}: key chip_set.{}: given twice (first on line {})",
-                                       at(path, k.Mark()), key, prev->second));
+                                       yaml_at(path, k.Mark()), key, prev->second));
         if (v.IsMap() || v.IsSequence())
           throw InputError(fmt::format("{}: key {}: expected a single {} value, got a {}",
-                                       at(path, v.Mark()), key, param_type_name(p->type),
+                                       yaml_at(path, v.Mark()), key, param_type_name(p->type),
                                        v.IsMap() ? "map" : "list"));
         chip_overrides_.push_back(
-            {key, v.IsNull() ? "" : v.Scalar(), at(path, v.IsNull() ? k.Mark() : v.Mark())});
+            {key, v.IsNull() ? "" : v.Scalar(), yaml_at(path, v.IsNull() ? k.Mark() : v.Mark())});
       } else if (is_chip_group(key)) {
         if (!v.IsMap())
           throw InputError(fmt::format("{}: key {}: expected a map of {}.* parameters",
-                                       at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
+                                       yaml_at(path, v.IsNull() ? k.Mark() : v.Mark()), key, key));
         walk_chip_set(v, key, path, seen);
       } else {
         std::string guess = closest_param_key(key);
         throw InputError(
-            fmt::format("{}: unknown chip key {} under chip_set{}", at(path, k.Mark()), key,
+            fmt::format("{}: unknown chip key {} under chip_set{}", yaml_at(path, k.Mark()), key,
                         guess.empty() ? "" : fmt::format(" (did you mean {}?)", guess)));
       }
     }
