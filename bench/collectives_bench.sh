@@ -39,5 +39,5 @@ run() {  # label goal args...
 }
 run "trn1.32xlarge all_reduce sweep 8 B..1 GiB" 10 --system trn1.32xlarge --op all_reduce --min 8 --max 1G
 run "trn1.32xlarge all_gather sweep 8 B..1 GiB" 10 --system trn1.32xlarge --op all_gather --min 8 --max 1G
-run "trn2u all_reduce 1 GiB (auto: ring, 6 ch)" 1 --system trn2u --op all_reduce --bytes 1G
-run "trn2u all_reduce 1 GiB (hier)" 1 --system trn2u --op all_reduce --algo hier --bytes 1G
+run "trn2u all_reduce 1 GiB (auto: hierarchical)" 1 --system trn2u --op all_reduce --bytes 1G
+run "trn2u all_reduce 1 GiB (ring, 6 channels)" 1 --system trn2u --op all_reduce --algo ring --bytes 1G

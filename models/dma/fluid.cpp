@@ -25,18 +25,67 @@ void FluidServer::sync(Resource& x, Picos now) {
   x.t = now;
 }
 
-// Resource r's jobs changed (it is in sync): record its next completion.
+bool FluidServer::earlier(int a, int b) const {
+  const Resource &x = res_[static_cast<size_t>(a)], &y = res_[static_cast<size_t>(b)];
+  return x.next_at != y.next_at ? x.next_at < y.next_at : a < b;
+}
+
+void FluidServer::place(size_t i, int r) {
+  next_[i] = r;
+  res_[static_cast<size_t>(r)].pos = static_cast<int>(i);
+}
+
+void FluidServer::sift_up(size_t i) {
+  const int r = next_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!earlier(r, next_[parent])) break;
+    place(i, next_[parent]);
+    i = parent;
+  }
+  place(i, r);
+}
+
+void FluidServer::sift_down(size_t i) {
+  const int r = next_[i];
+  const size_t n = next_.size();
+  while (true) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && earlier(next_[c + 1], next_[c])) ++c;
+    if (!earlier(next_[c], r)) break;
+    place(i, next_[c]);
+    i = c;
+  }
+  place(i, r);
+}
+
+// Resource r's jobs changed (it is in sync): move it in next_ to its next completion.
 void FluidServer::changed(int r) {
   Resource& x = res_[static_cast<size_t>(r)];
-  ++x.version;
   if (x.heap.empty()) {
     x.v = 0;  // idle: restart the clock (keeps it small and exact)
+    if (x.pos >= 0) {  // remove from next_
+      const size_t i = static_cast<size_t>(x.pos);
+      const int last = next_.back();
+      next_.pop_back();
+      x.pos = -1;
+      if (i < next_.size()) {
+        place(i, last);
+        sift_up(i);
+        sift_down(static_cast<size_t>(res_[static_cast<size_t>(last)].pos));
+      }
+    }
     return;
   }
-  const double at = static_cast<double>(x.t) +
-                    (x.heap.front().finish_v - x.v) * static_cast<double>(x.heap.size());
-  next_.push_back(Next{at, r, x.version});
-  std::push_heap(next_.begin(), next_.end(), std::greater<Next>());
+  x.next_at = static_cast<double>(x.t) +
+              (x.heap.front().finish_v - x.v) * static_cast<double>(x.heap.size());
+  if (x.pos < 0) {
+    next_.push_back(r);
+    x.pos = static_cast<int>(next_.size()) - 1;
+  }
+  sift_up(static_cast<size_t>(x.pos));
+  sift_down(static_cast<size_t>(x.pos));
 }
 
 void FluidServer::reschedule(Picos now) {
@@ -44,16 +93,9 @@ void FluidServer::reschedule(Picos now) {
   // are signalled after the sweep: a callback may submit new work.
   std::vector<size_t> finished;
   while (!next_.empty()) {
-    const Next top = next_.front();
-    Resource& x = res_[static_cast<size_t>(top.res)];
-    if (top.version != x.version) {  // stale
-      std::pop_heap(next_.begin(), next_.end(), std::greater<Next>());
-      next_.pop_back();
-      continue;
-    }
-    if (top.at - static_cast<double>(now) > kEps) break;
-    std::pop_heap(next_.begin(), next_.end(), std::greater<Next>());
-    next_.pop_back();
+    const int r = next_.front();
+    Resource& x = res_[static_cast<size_t>(r)];
+    if (x.next_at - static_cast<double>(now) > kEps) break;
     sync(x, now);
     while (!x.heap.empty() && x.heap.front().finish_v - x.v <= kEps) {
       const size_t slot = x.heap.front().transfer;
@@ -61,20 +103,16 @@ void FluidServer::reschedule(Picos now) {
       x.heap.pop_back();
       if (--transfers_[slot].pending == 0) finished.push_back(slot);
     }
-    changed(top.res);
+    changed(r);
   }
   in_callbacks_ = true;
   for (size_t slot : finished) finish(slot);
   in_callbacks_ = false;
   if (!finished.empty()) return reschedule(now);  // callbacks added work finishing now?
   tick_.cancel();
-  while (!next_.empty() && next_.front().version != res_[static_cast<size_t>(next_.front().res)].version) {
-    std::pop_heap(next_.begin(), next_.end(), std::greater<Next>());
-    next_.pop_back();
-  }
   if (!next_.empty()) {
     // Round up to whole ps so that the earliest job has finished when the tick fires.
-    const double d = next_.front().at - static_cast<double>(now);
+    const double d = res_[static_cast<size_t>(next_.front())].next_at - static_cast<double>(now);
     tick_.notify(ps_to_time(std::max<Picos>(1, static_cast<Picos>(std::ceil(d - kEps)))));
   }
 }

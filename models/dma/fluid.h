@@ -62,13 +62,8 @@ class FluidServer : public sc_core::sc_module {
     double v = 0;           // virtual time (ps of service each job has received) at t
     Picos t = 0;            // when v was last brought up to date
     std::vector<Job> heap;  // min-heap on finish_v
-    uint64_t version = 0;   // bumped on every change; stale entries of next_ are skipped
-  };
-  struct Next {
-    double at;  // ps
-    int res;
-    uint64_t version;
-    bool operator>(const Next& o) const { return at > o.at; }
+    double next_at = 0;     // ps: when its first job completes (while it has jobs)
+    int pos = -1;           // index in next_, -1 when idle
   };
   struct Transfer {
     sc_core::sc_event* done = nullptr;
@@ -79,11 +74,16 @@ class FluidServer : public sc_core::sc_module {
   void finish(size_t slot);
   void sync(Resource& x, Picos now);
   void changed(int r);
+  // next_: an indexed min-heap of busy resources on next_at.
+  bool earlier(int a, int b) const;
+  void sift_up(size_t i);
+  void sift_down(size_t i);
+  void place(size_t i, int r);
   void reschedule(Picos now);
   void on_tick();
 
   std::vector<Resource> res_;
-  std::vector<Next> next_;              // min-heap of resources' next completions
+  std::vector<int> next_;               // busy resources, a min-heap on next_at
   std::vector<Transfer> transfers_;     // slots, reused when free
   std::vector<size_t> free_slots_;
   bool in_callbacks_ = false;  // signalling finished transfers, or in a Batch: no reschedule
