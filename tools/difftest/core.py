@@ -20,7 +20,9 @@ S = max(max|ref64|, the largest |operand| of the node that produced the output),
 within tolerance of the exact answer (an output that cancels to ~0 judged against what
 cancelled), or no worse than 4x ONNX Runtime's own fp32 error on an ill-conditioned output.
 An int/bool mismatch is noise iff ONNX Runtime's fp32 and float64 runs themselves disagree on
-that output (a discontinuous op fed a value on its edge).
+that output (a discontinuous op fed a value on its edge). A bf16 run's float mismatch that this
+does not clear is bf16 rounding iff trnsim is within the bf16 tolerance of a float64 evaluation
+that stores every tensor in bf16 (bf16_storage_noise).
 """
 import json
 import os
@@ -190,6 +192,26 @@ def arbitrate(rec, got, ref, ref64, dtype, operand_scale=0.0):
     return err_t <= bound
 
 
+def bf16_storage_noise(rec, got, ref_bf, operand_scale=0.0):
+    """A bf16 run's float mismatch is bf16 rounding iff trnsim is within the bf16 tolerance of a
+    float64 evaluation that rounds every tensor to bf16 after every node (f64.py, bf16=True):
+    steep functions (HardSigmoid of a large matmul output) amplify that rounding beyond any
+    tolerance relative to the output alone."""
+    if ref_bf is None or rec.get("kind") != "float" or rec.get("nonfinite_bad"):
+        return False
+    g, r = got.astype(np.float64), np.asarray(ref_bf, dtype=np.float64)
+    if g.shape != r.shape:
+        return False
+    fin = np.isfinite(r) & np.isfinite(g)
+    if not fin.any():
+        return False
+    err = float(np.max(np.abs(g - r)[fin]))
+    scale = max(float(np.max(np.abs(r[fin]))), operand_scale)
+    rec["bf16_arbitration"] = {"trnsim_err_vs_bf16_storage": err, "bound": TOL["bf16"] * scale,
+                               "noise": err <= TOL["bf16"] * scale}
+    return err <= TOL["bf16"] * scale
+
+
 def refusal_pattern(msg):
     """A refusal message with names, numbers and shapes replaced, for grouping."""
     m = re.sub(r"^trnsim: (error: )?", "", msg.strip())
@@ -255,11 +277,17 @@ def evaluate(ort, trnsim, model, inputs, work, dtype, exact_outputs=None, f64=No
     arbitrable = [n for n in failed if outs[n]["kind"] in ("float", "exact")]
     refs64, scales = f64(model, inputs, work) if (f64 and arbitrable) else ({}, {})
     real = []
+    refs_bf = None
     for n in failed:
         if n in arbitrable:
             got = np.load(os.path.join(sim_dir, os.path.basename(rep["outputs"][n]["file"])))
             if arbitrate(outs[n], got, refs[n], refs64.get(n), dtype, scales.get(n, 0.0)):
                 continue
+            if dtype == "bf16" and f64 is not None:
+                if refs_bf is None:
+                    refs_bf = f64(model, inputs, work, True)[0]
+                if bf16_storage_noise(outs[n], got, refs_bf.get(n), scales.get(n, 0.0)):
+                    continue
         real.append(n)
     if real and nan_order_only(model, sim_dir, rep, real):
         res.update({"class": "nan_order", "failed_outputs": real})

@@ -7,6 +7,10 @@ LRN, InstanceNormalization, Erf, the composite activations, Mean, global pools) 
 Failing that, the node runs in float32 on inputs rounded to float32 (Conv, ConvTranspose,
 AveragePool, Resize, LSTM), so the reference is exact up to those nodes' own fp32 arithmetic.
 A graph that cannot be evaluated gives no reference (a mismatch then counts as wrong).
+
+With bf16=True (arbitration of bf16 runs), every float tensor is rounded to bfloat16 (round to
+nearest even) where the graph starts and after every node, as a program that stores every
+activation in bf16 does; the arithmetic inside each node stays float64.
 """
 import math
 import os
@@ -110,9 +114,20 @@ def _to_double_node(n):
             _to_double_graph(a.g)
 
 
+def round_bf16(a):
+    """float64/float32 array -> the nearest bfloat16 values (ties to even), as float64."""
+    f = np.asarray(a, dtype=np.float32)
+    u = f.view(np.uint32).astype(np.uint64)
+    r = ((u + np.uint64(0x7FFF) + ((u >> np.uint64(16)) & np.uint64(1))) >> np.uint64(16)) << np.uint64(16)
+    out = r.astype(np.uint32).view(np.float32)
+    out = np.where(np.isnan(f), f, out)   # keep NaN payloads NaN
+    return out.astype(np.float64)
+
+
 class Evaluator:
-    def __init__(self, ort, model, work):
+    def __init__(self, ort, model, work, bf16=False):
         self.ort, self.model, self.work = ort, model, work
+        self.bf16 = bf16
         self.k = 0
         self.operand_scale = {}   # tensor -> max |float operand| of the node that made it
 
@@ -164,7 +179,7 @@ class Evaluator:
             vals[t.name] = numpy_helper.to_array(t)
         for k in list(vals):
             if vals[k].dtype == np.float32:
-                vals[k] = vals[k].astype(np.float64)
+                vals[k] = round_bf16(vals[k]) if self.bf16 else vals[k].astype(np.float64)
         for n in g.node:
             if n.op_type == "Constant":
                 outs = [numpy_helper.to_array(n.attribute[0].t)]
@@ -181,17 +196,19 @@ class Evaluator:
             for name, v in zip(n.output, outs):
                 if name and v is not None:
                     vals[name] = v.astype(np.float64) if v.dtype == np.float32 else v
+                    if self.bf16 and vals[name].dtype == np.float64:
+                        vals[name] = round_bf16(vals[name])
                     self.operand_scale[name] = scale
         return {o.name: vals[o.name] for o in g.output}
 
 
-def reference64(ort, model_path, inputs, work):
+def reference64(ort, model_path, inputs, work, bf16=False):
     """({output name: ndarray, float64 for float32 outputs}, {output name: max |operand| of
     the node that produced it}), or ({}, {}) if the graph cannot be evaluated."""
-    d = os.path.join(work, "f64")
+    d = os.path.join(work, "f64bf16" if bf16 else "f64")
     os.makedirs(d, exist_ok=True)
     try:
-        ev = Evaluator(ort, onnx.load(model_path), d)
+        ev = Evaluator(ort, onnx.load(model_path), d, bf16=bf16)
         return ev.evaluate(inputs), ev.operand_scale
     except Exception:
         return {}, {}

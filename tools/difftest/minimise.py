@@ -154,7 +154,7 @@ class Case:
             return False, None, None
         path, feeds, kept = built
         res = core.evaluate(self.ort, self.trnsim, path, feeds, where, self.dtype,
-                            f64=lambda m, i, w: f64.reference64(self.ort, m, i, w))
+                            f64=lambda m, i, w, bf16=False: f64.reference64(self.ort, m, i, w, bf16))
         return self.same_failure(res), res, (path, feeds, kept, where)
 
     def minimise(self):

@@ -52,7 +52,7 @@ def run_seed(seed):
     ins = {n: os.path.join(work, f"in_{n}.npy") for n in inputs}
     ort = _W["ort"]
     res = core.evaluate(ort, o["trnsim"], os.path.join(work, "model.onnx"), ins, work, o["dtype"],
-                        f64=lambda m, i, w: f64.reference64(ort, m, i, w))
+                        f64=lambda m, i, w, bf16=False: f64.reference64(ort, m, i, w, bf16))
     res.update(seed=seed, opset=meta["opset"], ops=sorted({ln.split(": ")[1].split("(")[0]
                                                            for ln in meta["nodes"]}),
                n_nodes=len(meta["nodes"]), total_s=round(time.time() - t0, 2))
