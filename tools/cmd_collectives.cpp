@@ -24,7 +24,7 @@ struct CollArgs {
   std::string system, op = "all_reduce", algo = "auto", dtype = "fp32", reduce = "sum";
   std::vector<std::string> sets;
   int channels = 0, ranks = 0;
-  std::string group, bytes, min = "8", max, json, trace;
+  std::string group, bytes, min = "8", max, json, trace, stats;
   double factor = 2;
   bool check = false;
 };
@@ -167,6 +167,25 @@ void run(const CollArgs& a) {
     j += "]\n";
     write_file_atomic(a.json, j);
   }
+  if (!a.stats.empty()) {
+    // Every resource that carried bytes over the whole run: bytes, busy time, utilisation.
+    const char* kinds[] = {"neuronlink", "efa", "dma", "hbm"};
+    std::string j = fmt::format("{{\n  \"system\": \"{}\",\n  \"sim_time_ns\": {:.3f},\n  \"links\": [\n",
+                                sys.name, static_cast<double>(rep.sim_end_ps) / 1e3);
+    bool first = true;
+    for (size_t i = 0; i < rep.use.size(); ++i) {
+      const auto& u = rep.use[i];
+      if (u.bytes == 0) continue;
+      j += fmt::format("{}    {{\"name\": \"{}\", \"kind\": \"{}\", \"bytes\": {}, \"busy_ns\": {:.3f}, "
+                       "\"utilisation\": {:.6f}}}",
+                       first ? "" : ",\n", rep.links[i].name, kinds[static_cast<int>(rep.links[i].kind)], u.bytes,
+                       static_cast<double>(u.busy_ps) / 1e3,
+                       rep.sim_end_ps > 0 ? static_cast<double>(u.busy_ps) / static_cast<double>(rep.sim_end_ps) : 0.0);
+      first = false;
+    }
+    j += "\n  ]\n}\n";
+    write_file_atomic(a.stats, j);
+  }
   if (bad > 0)
     throw SimFault(fmt::format("{} elements differ from the reference sum/max/concatenation", bad));
 }
@@ -191,7 +210,8 @@ void add_collectives_command(CLI::App& app) {
   c->add_option("--factor", a->factor, "size step of a sweep (default 2)");
   c->add_flag("--check", a->check, "move real values and compare with a plain reference (exit 3 on a mismatch)");
   c->add_option("--json", a->json, "write the rows as JSON objects");
-  c->add_option("--trace", a->trace, "write every transfer as a Chrome/Perfetto trace");
+  c->add_option("--trace", a->trace, "write every transfer as a Chrome/Perfetto trace (a track per rank and per link)");
+  c->add_option("--stats", a->stats, "write every link's bytes, busy time and utilisation over the run as JSON");
   c->callback([a] { run(*a); });
 }
 

@@ -125,6 +125,29 @@ void write_trace(const std::string& path, const Topology& t, const Driver& d) {
           xf.count, xf.reduce ? "true" : "false"));
     }
   }
+  // A process for the links, a track per resource that carried bytes: each transfer's service
+  // (from its start to its last byte) on every link of its route.
+  const int links_pid = t.chips();
+  emit(fmt::format(R"j({{"ph":"M","name":"process_name","pid":{},"args":{{"name":"links"}}}})j", links_pid));
+  std::vector<bool> named(t.links().size(), false);
+  for (size_t k = 0; k < plans.size(); ++k) {
+    const Plan& p = plans[k];
+    for (const XferSpan& x : d.spans[k]) {
+      const Xfer& xf = p.xfers[static_cast<size_t>(x.xfer)];
+      const int src = p.ranks[static_cast<size_t>(xf.src)], dst = p.ranks[static_cast<size_t>(xf.dst)];
+      for (int l : t.route(t.chip_of(src), t.chip_of(dst)).links) {
+        if (!named[static_cast<size_t>(l)]) {
+          named[static_cast<size_t>(l)] = true;
+          emit(fmt::format(R"j({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":"{}"}}}})j",
+                           links_pid, l, t.links()[static_cast<size_t>(l)].name));
+        }
+        emit(fmt::format(
+            R"j({{"ph":"X","name":"{}","pid":{},"tid":{},"ts":{:.6f},"dur":{:.6f},"args":{{"from rank":{},"to rank":{}}}}})j",
+            p.phases[static_cast<size_t>(xf.phase)], links_pid, l, static_cast<double>(x.start_ps) / 1e6,
+            static_cast<double>(x.served_ps - x.start_ps) / 1e6, src, dst));
+      }
+    }
+  }
   s += "\n]}\n";
   write_file_atomic(path, s);
 }

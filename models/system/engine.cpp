@@ -39,7 +39,7 @@ void CollectiveEngine::start(int i) {
   const Xfer& x = plan_->xfers[static_cast<size_t>(i)];
   const int src = plan_->ranks[static_cast<size_t>(x.src)], dst = plan_->ranks[static_cast<size_t>(x.dst)];
   if (data_) payload_[static_cast<size_t>(i)] = read_payload(*plan_, x, *data_);
-  started_[static_cast<size_t>(i)] = now_ps();
+  if (spans_) started_[static_cast<size_t>(i)] = now_ps();
   const Hop& h = hop(src, dst);
   const int64_t bytes = x.count * elem_bytes_;
   std::vector<std::pair<int, Picos>>& jobs = jobs_;
@@ -83,6 +83,7 @@ void CollectiveEngine::start(int i) {
   // (Captures fit std::function's local buffer: no allocation per transfer.)
   fluid_.submit(jobs, [this, i] {
     const Picos alpha = alpha_[static_cast<size_t>(i)];
+    if (spans_) served_[static_cast<size_t>(i)] = now_ps();
     arrivals_.push(Arrival{now_ps() + alpha, i});
     wake_.notify(ps_to_time(alpha));
   });
@@ -100,7 +101,8 @@ void CollectiveEngine::on_wake() {
       payload_[static_cast<size_t>(i)].clear();
       payload_[static_cast<size_t>(i)].shrink_to_fit();
     }
-    if (spans_) spans_->push_back(XferSpan{i, started_[static_cast<size_t>(i)], now});
+    if (spans_)
+      spans_->push_back(XferSpan{i, started_[static_cast<size_t>(i)], served_[static_cast<size_t>(i)], now});
     ++transfers_;
     for (int64_t k = dependents_begin_[static_cast<size_t>(i)]; k < dependents_begin_[static_cast<size_t>(i) + 1]; ++k) {
       const int d = dependents_[static_cast<size_t>(k)];
@@ -123,7 +125,8 @@ void CollectiveEngine::run(const Plan& p, int elem_bytes, Buffers* data, RedOp o
   const size_t n = p.xfers.size();
   waiting_.assign(n, 0);
   payload_.assign(data_ ? n : 0, {});
-  started_.assign(n, 0);
+  started_.assign(spans ? n : 0, 0);
+  served_.assign(spans ? n : 0, 0);
   alpha_.assign(n, 0);
   // Dependents as compressed rows: count, prefix-sum, fill.
   dependents_begin_.assign(n + 1, 0);

@@ -30,7 +30,9 @@ struct LinkUse {
 // One transfer's life, for timelines: start (dependencies met) to arrival.
 struct XferSpan {
   int xfer = 0;
-  Picos start_ps = 0, end_ps = 0;
+  Picos start_ps = 0;   // dependencies met: its bytes start to move
+  Picos served_ps = 0;  // its last byte has left (links, DMA and HBM done)
+  Picos end_ps = 0;     // arrival, alpha later
 };
 
 class CollectiveEngine : public sc_core::sc_module {
@@ -78,7 +80,7 @@ class CollectiveEngine : public sc_core::sc_module {
   std::vector<Picos> alpha_;                 // per transfer, set when it starts
   std::vector<std::pair<int, Picos>> jobs_;  // scratch
   std::vector<std::vector<float>> payload_;
-  std::vector<Picos> started_;
+  std::vector<Picos> started_, served_;     // with spans only
   std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> arrivals_;
   int64_t remaining_ = 0, transfers_ = 0;
   sc_core::sc_event wake_, finished_;

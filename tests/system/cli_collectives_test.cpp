@@ -43,6 +43,28 @@ TEST_CASE("collectives: rows, JSON and a numerics check on tiny4", "[system][cli
   std::remove(json.c_str());
 }
 
+TEST_CASE("collectives: per-link stats and a trace with rank and link tracks", "[system][cli]") {
+  const std::string base = "/tmp/trnsim_cli_coll_" + std::to_string(::getpid());
+  Run r = run_trnsim("collectives --system tiny4 --op all_gather --algo ring --bytes 64K --stats " +
+                     base + ".stats.json --trace " + base + ".trace.json");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  const std::string st = slurp(base + ".stats.json"), tr = slurp(base + ".trace.json");
+  CHECK(st.find("\"name\": \"c0.x+\", \"kind\": \"neuronlink\"") != std::string::npos);
+  CHECK(st.find("\"utilisation\"") != std::string::npos);
+  CHECK(tr.find("\"name\":\"links\"") != std::string::npos);
+  CHECK(tr.find("\"name\":\"c0.x+\"") != std::string::npos);
+  CHECK(tr.find("\"name\":\"all-gather\"") != std::string::npos);
+  std::remove((base + ".stats.json").c_str());
+  std::remove((base + ".trace.json").c_str());
+}
+
 TEST_CASE("collectives: bad requests are one-line errors with exit 2", "[system][cli]") {
   struct Case {
     const char* args;
