@@ -20,7 +20,8 @@ S = max(max|ref64|, the largest |operand| of the node that produced the output),
 within tolerance of the exact answer (an output that cancels to ~0 judged against what
 cancelled), or no worse than 4x ONNX Runtime's own fp32 error on an ill-conditioned output.
 An int/bool mismatch is noise iff ONNX Runtime's fp32 and float64 runs themselves disagree on
-that output (a discontinuous op fed a value on its edge). A bf16 run's float mismatch that this
+that output (a discontinuous op fed a value on its edge), or trnsim equals the float64 evaluation
+where it uses a numpy kernel for an op ONNX Runtime gets wrong (f64.INT_NUMPY: int64 Sign). A bf16 run's float mismatch that this
 does not clear is bf16 rounding iff trnsim is within the bf16 tolerance of a float64 evaluation
 that stores every tensor in bf16 (bf16_storage_noise).
 """
@@ -171,8 +172,13 @@ def arbitrate(rec, got, ref, ref64, dtype, operand_scale=0.0):
         rec["arbitration"] = "no float64 reference"
         return False
     if rec["kind"] == "exact":
-        ort_disagrees = not np.array_equal(np.asarray(ref).astype(np.int64),
-                                           np.asarray(ref64).astype(np.int64))
+        r64 = np.asarray(ref64).astype(np.int64)
+        if np.array_equal(np.asarray(got).astype(np.int64), r64):
+            # trnsim equals the independent evaluation (numpy kernels where ONNX Runtime is
+            # wrong: f64.INT_NUMPY), which ONNX Runtime does not.
+            rec["arbitration"] = "trnsim equals the float64/numpy reference; ONNX Runtime differs"
+            return True
+        ort_disagrees = not np.array_equal(np.asarray(ref).astype(np.int64), r64)
         rec["arbitration"] = ("fp32 and float64 ONNX Runtime disagree: ill-conditioned"
                               if ort_disagrees else "fp32 and float64 ONNX Runtime agree")
         return ort_disagrees

@@ -84,6 +84,13 @@ NUMPY = {
 }
 
 
+# Integer kernels ONNX Runtime gets wrong: its int64 Sign truncates to int32 (1.30: -1 for
+# values in [2^31, 2^32)).
+INT_NUMPY = {
+    "Sign": lambda n, x: [np.sign(x)],
+}
+
+
 def _outer_names(n):
     """Names an If node's branches read from the enclosing graph."""
     names = []
@@ -183,6 +190,8 @@ class Evaluator:
         for n in g.node:
             if n.op_type == "Constant":
                 outs = [numpy_helper.to_array(n.attribute[0].t)]
+            elif n.op_type in INT_NUMPY and all(vals[i].dtype.kind in "iu" for i in n.input if i):
+                outs = INT_NUMPY[n.op_type](n, *[vals[i] for i in n.input if i])
             elif n.op_type in NUMPY and all(vals[i].dtype == np.float64 for i in n.input if i):
                 with np.errstate(all="ignore"):
                     outs = NUMPY[n.op_type](n, *[vals[i] for i in n.input if i])
