@@ -400,6 +400,14 @@ TEST_CASE("run --system writes outputs per chip, link stats and a timeline", "[s
   CHECK(tr.find("\"chip3 core0\"") != std::string::npos);
   CHECK(tr.find("\"cat\": \"collective\"") != std::string::npos);
   CHECK(tr.find("all_reduce #0 {0,2,4,6}") != std::string::npos);
+  // A timing-only run moves no data and takes exactly the same simulated time.
+  Run t = run_cli(fmt::format("run {} --system tiny4 --timing-only", prog));
+  REQUIRE(t.status == 0);
+  std::smatch a, b;
+  const std::regex line("system tiny4: 4 chips, simulated time ([0-9.]+) us");
+  REQUIRE(std::regex_search(r.out, a, line));
+  REQUIRE(std::regex_search(t.out, b, line));
+  CHECK(a[1].str() == b[1].str());
   std::system(("rm -rf " + dir).c_str());
   std::remove(stats.c_str());
   std::remove(trace.c_str());
