@@ -72,10 +72,17 @@ SystemResult simulate_system(const isa::Program& prog, const config::SystemConfi
     std::vector<Tracer::ExtraSlice> extra;
     for (const CollectiveSpan& s : hub.spans()) {
       extra.push_back({"collectives", "collectives", s.name, s.start_ps, s.end_ps - s.start_ps});
-      for (const auto& x : s.xfers)
-        extra.push_back({"collectives", fmt::format("rank{} sends", x.src),
-                         fmt::format("{} -> rank{}", x.phase.empty() ? "transfer" : x.phase, x.dst),
-                         x.start_ps, x.end_ps - x.start_ps});
+      for (const auto& x : s.xfers) {
+        const std::string name =
+            fmt::format("{} rank{} -> rank{}", x.phase.empty() ? "transfer" : x.phase, x.src, x.dst);
+        extra.push_back({"collectives", fmt::format("rank{} sends", x.src), name, x.start_ps,
+                         x.end_ps - x.start_ps});
+        // The same transfer on every link of its route (overlapping slices: several
+        // transfers share a link, each at its share of the bandwidth).
+        for (int l : topo.route(topo.chip_of(x.src), topo.chip_of(x.dst)).links)
+          extra.push_back({"links", "link " + topo.links()[static_cast<size_t>(l)].name, name,
+                           x.start_ps, x.end_ps - x.start_ps});
+      }
     }
     Tracer::write_system_json(opts.common.trace_path, prog, ts, static_cast<int>(cfg.cores),
                               static_cast<int>(cfg.dma_queues), now_ps(), extra);

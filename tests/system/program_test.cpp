@@ -400,6 +400,7 @@ TEST_CASE("run --system writes outputs per chip, link stats and a timeline", "[s
   CHECK(tr.find("\"chip3 core0\"") != std::string::npos);
   CHECK(tr.find("\"cat\": \"collective\"") != std::string::npos);
   CHECK(tr.find("all_reduce #0 {0,2,4,6}") != std::string::npos);
+  CHECK(tr.find("\"link c0.x+\"") != std::string::npos);
   // A timing-only run moves no data and takes exactly the same simulated time.
   Run t = run_cli(fmt::format("run {} --system tiny4 --timing-only", prog));
   REQUIRE(t.status == 0);
