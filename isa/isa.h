@@ -128,5 +128,11 @@ std::string_view alu_op_doc(AluOp op);
 bool alu_op_int_only(AluOp op);
 std::optional<AluOp> parse_alu_op(std::string_view s);
 std::string_view mem_space_name(MemSpace s);
+// all_reduce, all_gather, reduce_scatter, all_to_all, permute: queued like dma, completed by the
+// system's collective hub on every rank of the replica group.
+constexpr bool opcode_is_collective(Opcode op) {
+  return op == Opcode::AllReduce || op == Opcode::AllGather || op == Opcode::ReduceScatter ||
+         op == Opcode::AllToAll || op == Opcode::Permute;
+}
 
 }  // namespace trnsim::isa

@@ -332,7 +332,64 @@ class Checker {
         int32_index(in, 3);
         per_partition(in, 3, 1);
         return;
+      case Opcode::AllReduce:
+      case Opcode::AllGather:
+      case Opcode::ReduceScatter:
+      case Opcode::AllToAll:
+      case Opcode::Permute:
+        collective(in);
+        return;
       default: return;
+    }
+  }
+
+  // Collectives: src and dst in HBM or SBUF, one dtype (fp32 or bf16), sizes tied by the group
+  // size (all_gather dst = gsize x src, reduce_scatter src = gsize x dst, else equal; the
+  // chunked ops split evenly). gsize 0 (every rank) is checked when the system is known.
+  void collective(const Instr& in) {
+    const AccessPattern &dst = ap(in, 1), &src = ap(in, 2);
+    const bool reduces = in.op == Opcode::AllReduce || in.op == Opcode::ReduceScatter;
+    const int64_t gsize = in.ops[reduces ? 4 : 3].i, gstride = in.ops[reduces ? 5 : 4].i;
+    for (int k : {1, 2})
+      if (ap(in, k).space == MemSpace::Psum) {
+        problem(in, fmt::format("{}: a collective reads and writes HBM or SBUF, not PSUM",
+                                in.info().operands[k].name));
+        return;
+      }
+    if (src.dtype != dst.dtype) {
+      problem(in, fmt::format("dst dtype {} differs from src dtype {}", dtype_name(dst.dtype),
+                              dtype_name(src.dtype)));
+      return;
+    }
+    if (src.dtype != DType::Fp32 && src.dtype != DType::Bf16) {
+      problem(in, fmt::format("dtype must be fp32 or bf16, found {}", dtype_name(src.dtype)));
+      return;
+    }
+    if (reduces) {
+      const AluOp op = static_cast<AluOp>(in.ops[3].i);
+      if (op != AluOp::Add && op != AluOp::Max)
+        problem(in, fmt::format("op must be add (sum) or max, found {}", alu_op_name(op)));
+    }
+    if (gsize < 0 || gstride < 1) {
+      problem(in, fmt::format("gsize {} must be >= 0 and gstride {} >= 1", gsize, gstride));
+      return;
+    }
+    const int64_t d = total_elems(dst), s = total_elems(src);
+    const int64_t g = gsize;
+    switch (in.op) {
+      case Opcode::AllGather:
+        if (g > 0 && d != saturate(i128{g} * s))
+          problem(in, fmt::format("dst has {} elements, expected gsize x src = {} x {}", d, g, s));
+        return;
+      case Opcode::ReduceScatter:
+        if (g > 0 && s != saturate(i128{g} * d))
+          problem(in, fmt::format("src has {} elements, expected gsize x dst = {} x {}", s, g, d));
+        return;
+      default:
+        if (d != s) problem(in, fmt::format("dst has {} elements but src has {}", d, s));
+        else if (in.op == Opcode::AllToAll && g > 0 && s % g != 0)
+          problem(in, fmt::format("src has {} elements, not a multiple of gsize {}", s, g));
+        return;
     }
   }
 

@@ -36,20 +36,8 @@ std::vector<uint8_t> generate_input(const isa::TensorDecl& t, uint64_t seed, siz
   return bytes;
 }
 
-SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
-                   const SimOptions& opts) {
-  if (sc_core::sc_get_status() != sc_core::SC_ELABORATION)
-    throw std::logic_error("simulate() may be called once per process (SystemC restriction)");
-  if (static_cast<int64_t>(prog.cores.size()) > cfg.cores)
-    throw InputError(fmt::format("{}: program uses {} cores but chip {} has {}",
-                                 prog.source_name.empty() ? "program" : prog.source_name,
-                                 prog.cores.size(), cfg.name, cfg.cores));
-  // Libraries do not print: silence SystemC's own informational messages and warnings
-  // (e.g. "simulation stopped by user" when a fault stops the run).
-  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
-
-  SimResult res;
+void load_hbm(const isa::Program& prog, const SimOptions& opts, HbmStore& hbm,
+              std::vector<std::string>& generated) {
   for (const auto& [name, bytes] : opts.inputs) {
     auto idx = prog.find_tensor(name);
     if (!idx || prog.tensors[*idx].role != isa::TensorRole::Input)
@@ -66,12 +54,11 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
             "{}: const tensor '{}' has no data (a timing-only program, compiled with "
             "--timing-only); simulate it with --timing-only",
             prog.source_name.empty() ? "program" : prog.source_name, t.name));
-  HbmStore hbm;
   hbm.tensors.resize(prog.tensors.size());
   for (size_t i = 0; i < prog.tensors.size(); ++i) {
     const isa::TensorDecl& t = prog.tensors[i];
     if (t.role == isa::TensorRole::Input && !opts.inputs.count(t.name))
-      res.generated_inputs.push_back(t.name);
+      generated.push_back(t.name);
     if (!numerics) continue;
     auto& b = hbm.tensors[i];
     switch (t.role) {
@@ -90,7 +77,35 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
         break;
     }
   }
+}
 
+std::vector<OutputTensor> take_outputs(const isa::Program& prog, HbmStore& hbm) {
+  std::vector<OutputTensor> out;
+  for (size_t i = 0; i < prog.tensors.size(); ++i) {
+    const isa::TensorDecl& t = prog.tensors[i];
+    if (t.role != isa::TensorRole::Output) continue;
+    out.push_back({t.name, t.dtype, t.shape, std::move(hbm.tensors[i])});
+  }
+  return out;
+}
+
+SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
+                   const SimOptions& opts) {
+  if (sc_core::sc_get_status() != sc_core::SC_ELABORATION)
+    throw std::logic_error("simulate() may be called once per process (SystemC restriction)");
+  if (static_cast<int64_t>(prog.cores.size()) > cfg.cores)
+    throw InputError(fmt::format("{}: program uses {} cores but chip {} has {}",
+                                 prog.source_name.empty() ? "program" : prog.source_name,
+                                 prog.cores.size(), cfg.name, cfg.cores));
+  // Libraries do not print: silence SystemC's own informational messages and warnings
+  // (e.g. "simulation stopped by user" when a fault stops the run).
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
+
+  SimResult res;
+  HbmStore hbm;
+  load_hbm(prog, opts, hbm, res.generated_inputs);
+  const bool numerics = !opts.timing_only;
   Tracer tracer(!opts.trace_path.empty());
   ChipRunOptions ro;
   ro.numerics = numerics;
@@ -111,13 +126,7 @@ SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
   write_trace();
   res.stats = chip->stats();
   res.sim_time_ns = ps_to_ns(res.stats.sim_time_ps);
-  if (numerics) {
-    for (size_t i = 0; i < prog.tensors.size(); ++i) {
-      const isa::TensorDecl& t = prog.tensors[i];
-      if (t.role != isa::TensorRole::Output) continue;
-      res.outputs.push_back({t.name, t.dtype, t.shape, std::move(hbm.tensors[i])});
-    }
-  }
+  if (numerics) res.outputs = take_outputs(prog, hbm);
   return res;
 }
 

@@ -50,6 +50,15 @@ struct SimResult {
 SimResult simulate(const isa::Program& prog, const config::ChipConfig& cfg,
                    const SimOptions& opts);
 
+struct HbmStore;
+// What simulate() does before and after the run, for a system that runs a program on every
+// chip (models/system/system_sim.h). load_hbm: checks `opts.inputs` (InputError) and fills
+// `hbm` (nothing in timing-only runs: no data); appends the inputs filled from the seed.
+void load_hbm(const isa::Program& prog, const SimOptions& opts, HbmStore& hbm,
+              std::vector<std::string>& generated);
+// The output tensors, moved out of `hbm`, in program order.
+std::vector<OutputTensor> take_outputs(const isa::Program& prog, HbmStore& hbm);
+
 // Deterministic fill of an input tensor from a seed (what simulate() uses for missing inputs).
 std::vector<uint8_t> generate_input(const isa::TensorDecl& t, uint64_t seed, size_t index);
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "models/check/check.h"
 #include "models/sim.h"
 #include "models/stats/stats.h"
+#include "models/system/system_sim.h"
 #include "support/error.h"
 #include "support/file_util.h"
 #include "tools/cli.h"
@@ -31,6 +33,7 @@ namespace {
 struct RunArgs {
   std::string program;
   std::string chip = "trn1";
+  std::string system;
   std::vector<std::string> sets;
   std::vector<std::string> inputs;
   std::string output_dir;
@@ -141,9 +144,116 @@ void write_outputs(const isa::Program& prog, const model::SimResult& r, const st
   }
 }
 
+// The first collective instruction of `prog`, described ("" if none).
+std::string first_collective(const isa::Program& prog) {
+  for (size_t c = 0; c < prog.cores.size(); ++c)
+    for (int e = 0; e < isa::kNumEngines; ++e) {
+      const auto& s = prog.cores[c].streams[e];
+      for (size_t i = 0; i < s.size(); ++i)
+        if (isa::opcode_is_collective(s[i].op))
+          return fmt::format("core{} {} #{} ({})", c, isa::engine_name(static_cast<isa::Engine>(e)),
+                             i, s[i].info().mnemonic);
+    }
+  return "";
+}
+
+// --check: static race / uninitialised-read analysis (models/check), reported before the run;
+// returns the number of problems (the run exits 3 after its outputs and stats are written).
+size_t run_check(const RunArgs& a, const isa::Program& prog, const config::ChipConfig& chip) {
+  model::CheckOptions co;
+  co.max_instructions_per_engine = a.max_instructions;
+  model::CheckReport cr = model::check_program(prog, chip.target(), co);
+  std::string text = cr.text();
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::string paths;
+  if (cr.paths > 1 || cr.paths_truncated)
+    paths = fmt::format(" on {} path(s) through branches on ldr values{}", cr.paths,
+                        cr.paths_truncated ? " (more not analysed)" : "");
+  std::printf("check: %zu race(s), %zu uninitialised read(s)%s%s\n", cr.races.size(),
+              cr.uninit.size(), cr.deadlock ? ", a deadlock" : "", paths.c_str());
+  // A deadlock on a path the simulation does not take would otherwise go unnoticed.
+  return cr.races.size() + cr.uninit.size() + cr.dropped + (cr.deadlock ? 1 : 0);
+}
+
+// `run --system S`: the same program on every chip (SPMD: one program, the data and the
+// replica groups differ by rank), in one simulation with the collective hub.
+void run_system(const RunArgs& a) {
+  if (ends_with(a.program, ".onnx"))
+    throw InputError("--system runs programs (.tasm, .tbin), not .onnx models: " + a.program);
+  if (a.chip != "trn1")
+    throw InputError("--chip and --system: the system names its chip (use --set KEY=VALUE for chip keys)");
+  config::SystemConfig sys = config::load_system(a.system, a.sets);
+  const config::ChipConfig& chip = sys.chip_config;
+  const int chips = static_cast<int>(sys.total_chips());
+  isa::Program prog = load(a, chip, {});
+  isa::validate(prog, chip.target());
+
+  model::SystemSimOptions opts;
+  opts.common.timing_only = a.timing_only;
+  opts.common.trace_path = a.trace;
+  opts.common.seed = a.seed;
+  opts.common.max_instructions_per_engine = a.max_instructions;
+  opts.chip_inputs.resize(static_cast<size_t>(chips));
+  std::set<std::pair<int, std::string>> given;  // (chip or -1, tensor)
+  for (const auto& s : a.inputs) {
+    auto [spec, path] = split_assignment(s, "--input");
+    std::string name = spec;
+    int target = -1;
+    const auto at = spec.rfind('@');
+    if (at != std::string::npos) {
+      name = spec.substr(0, at);
+      const std::string c = spec.substr(at + 1);
+      char* end = nullptr;
+      const long v = c.empty() ? -1 : std::strtol(c.c_str(), &end, 10);
+      if (c.empty() || *end != '\0' || v < 0 || v >= chips)
+        throw InputError(fmt::format("--input {}: chip '{}' is not one of 0..{} of system {}", s, c,
+                                     chips - 1, sys.name));
+      target = static_cast<int>(v);
+    }
+    auto idx = find_input(prog, name);
+    if (!idx)
+      throw InputError(fmt::format("--input {}: the program has no input '{}'", s, name));
+    const isa::TensorDecl& t = prog.tensors[*idx];
+    if (!given.insert({target, t.name}).second)
+      throw InputError(fmt::format("--input {}: input '{}' is given twice", s, t.display_name()));
+    std::vector<uint8_t> bytes = input_bytes(t, path, read_npy(path));
+    if (target < 0) opts.common.inputs[t.name] = std::move(bytes);
+    else opts.chip_inputs[static_cast<size_t>(target)][t.name] = std::move(bytes);
+  }
+  const size_t check_problems = a.check ? run_check(a, prog, chip) : 0;
+
+  model::SystemResult r = model::simulate_system(prog, sys, opts);
+
+  for (int c = 0; c < chips; ++c)
+    for (const auto& name : r.chips[static_cast<size_t>(c)].generated_inputs) {
+      auto idx = prog.find_tensor(name);
+      std::printf("chip%d input %s: %s\n", c,
+                  idx ? prog.tensors[*idx].display_name().c_str() : name.c_str(),
+                  a.timing_only ? "not needed (timing only)"
+                                : fmt::format("generated from seed {}",
+                                              model::chip_seed(a.seed, c)).c_str());
+    }
+  if (!a.timing_only) {
+    if (!a.output_dir.empty()) {
+      for (int c = 0; c < chips; ++c)
+        write_outputs(prog, r.chips[static_cast<size_t>(c)],
+                      (std::filesystem::path(a.output_dir) / fmt::format("chip{}", c)).string());
+    } else if (!r.chips.empty() && !r.chips[0].outputs.empty()) {
+      std::printf("outputs not written (use --output-dir DIR)\n");
+    }
+  }
+  if (!a.stats.empty()) write_file_atomic(a.stats, model::system_stats_json(r));
+  if (!a.trace.empty()) std::printf("timeline: %s (open in https://ui.perfetto.dev)\n", a.trace.c_str());
+  std::string summary = model::system_summary(r);
+  std::fwrite(summary.data(), 1, summary.size(), stdout);
+  if (check_problems > 0)
+    throw SimFault(fmt::format("check: {} problem(s) found (see above)", check_problems));
+}
+
 void run(const RunArgs& a) {
   // SystemC prints a banner on first use unless told not to (the user may still enable it).
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  if (!a.system.empty()) return run_system(a);
   config::ChipConfig chip = config::load_chip(a.chip, a.sets);
   std::vector<InputFile> inputs;
   for (const auto& s : a.inputs) {
@@ -154,6 +264,11 @@ void run(const RunArgs& a) {
   }
   isa::Program prog = load(a, chip, inputs);
   isa::validate(prog, chip.target());
+  const std::string cc = first_collective(prog);
+  if (!cc.empty())
+    throw InputError(fmt::format("{}: {} is a collective: run the program on a system of chips "
+                                 "with --system S (e.g. --system tiny4)",
+                                 a.program, cc));
 
   model::SimOptions opts;
   opts.timing_only = a.timing_only;
@@ -179,22 +294,7 @@ void run(const RunArgs& a) {
 
   // --check: static race / uninitialised-read analysis (models/check), reported before the run;
   // problems make the run exit 3 after its outputs and stats are written.
-  size_t check_problems = 0;
-  if (a.check) {
-    model::CheckOptions co;
-    co.max_instructions_per_engine = a.max_instructions;
-    model::CheckReport cr = model::check_program(prog, chip.target(), co);
-    std::string text = cr.text();
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    // A deadlock on a path the simulation does not take would otherwise go unnoticed.
-    check_problems = cr.races.size() + cr.uninit.size() + cr.dropped + (cr.deadlock ? 1 : 0);
-    std::string paths;
-    if (cr.paths > 1 || cr.paths_truncated)
-      paths = fmt::format(" on {} path(s) through branches on ldr values{}", cr.paths,
-                          cr.paths_truncated ? " (more not analysed)" : "");
-    std::printf("check: %zu race(s), %zu uninitialised read(s)%s%s\n", cr.races.size(),
-                cr.uninit.size(), cr.deadlock ? ", a deadlock" : "", paths.c_str());
-  }
+  const size_t check_problems = a.check ? run_check(a, prog, chip) : 0;
 
   model::SimResult r = model::simulate(prog, chip, opts);
 
@@ -223,11 +323,16 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "simulate a program (.tasm/.tbin) or an ONNX model");
   cmd->add_option("program", a->program, "program (.tasm, .tbin) or model (.onnx)")->required();
   cmd->add_option("--chip", a->chip, "preset name or chip YAML file (default trn1)");
-  cmd->add_option("--set", a->sets, "override a chip parameter: KEY=VALUE (repeatable)");
+  cmd->add_option("--system", a->system,
+                  "run the program SPMD on every chip of this system (preset or YAML; "
+                  "docs/multichip.md): one simulation, outputs in DIR/chipC/, link stats");
+  cmd->add_option("--set", a->sets,
+                  "override a chip (or, with --system, system) parameter: KEY=VALUE (repeatable)");
   cmd->add_option("--input", a->inputs,
                   "input tensor from a .npy file: NAME=FILE.npy (repeatable; NAME as in the model; "
                   "the file's shape pins the input, no --shape needed; missing inputs are "
-                  "generated from --seed)");
+                  "generated from --seed; with --system NAME@C=FILE.npy feeds chip C only, "
+                  "and chip C's missing inputs come from seed + C x 1000003)");
   cmd->add_option("--output-dir", a->output_dir,
                   "write each output tensor as DIR/NAME.npy (characters outside [A-Za-z0-9_.-] "
                   "become _; a name taken by an earlier output gets .2, .3, ...)");

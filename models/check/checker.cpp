@@ -17,7 +17,10 @@ namespace {
 // Instructions a thread runs before the scheduler moves on to the next thread.
 constexpr int kSlice = 64;
 
-bool is_dma(Opcode op) { return op == Opcode::Dma || op == Opcode::DmaGather; }
+// Collectives are queued like dma; on one chip's program they read src and write dst.
+bool is_dma(Opcode op) {
+  return op == Opcode::Dma || op == Opcode::DmaGather || isa::opcode_is_collective(op);
+}
 }  // namespace
 
 Checker::Checker(const isa::Program& prog, const isa::Target& target, const CheckOptions& opts)
@@ -351,7 +354,12 @@ bool Checker::step_engine(int t) {
       reg(0) = ldr_value(th, in);
       break;
     case Opcode::Dma:
-    case Opcode::DmaGather: {
+    case Opcode::DmaGather:
+    case Opcode::AllReduce:
+    case Opcode::AllGather:
+    case Opcode::ReduceScatter:
+    case Opcode::AllToAll:
+    case Opcode::Permute: {
       const int q = static_cast<int>(in.ops[0].i);
       if (q < 0 || q >= target_.num_dma_queues)
         throw SimFault(describe_instr(prog_, in, InstrRef{th.core, th.engine, pc}) +

@@ -8,10 +8,12 @@
 namespace trnsim::model {
 
 Chip::Chip(sc_core::sc_module_name name, const isa::Program& prog, const config::ChipConfig& cfg,
-           const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store)
+           const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store, int index,
+           CollectiveHub* hub)
     : sc_module(name), prog_(prog), cfg_(cfg), opts_(opts), tracer_(tracer),
       hbm_store_(hbm_store), hbm_(cfg),
-      fluid_("fluid", static_cast<int>(cfg.cores * cfg.dma_engines) + 2) {
+      fluid_("fluid", static_cast<int>(cfg.cores * cfg.dma_engines) + 2), index_(index),
+      hub_(hub) {
   profile_.reset(prog.strings.size());
   for (int c = 0; c < cfg.cores; ++c)
     cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), *this, c));
@@ -26,10 +28,16 @@ void Chip::fault(const std::string& msg) {
 
 void Chip::run() {
   sc_core::sc_start();
+  check_finished();
+}
+
+void Chip::check_finished() const {
   if (faulted_) throw SimFault(fault_);
   for (const auto& c : cores_)
     for (int e = 0; e < isa::kNumEngines; ++e)
-      if (!c->engine(static_cast<isa::Engine>(e)).done()) throw SimFault(deadlock_report());
+      if (!c->engine(static_cast<isa::Engine>(e)).done())
+        throw SimFault(hub_ ? fmt::format("chip{}: {}", index_, deadlock_report())
+                            : deadlock_report());
 }
 
 std::string Chip::deadlock_report() const {

@@ -18,6 +18,8 @@
 
 namespace trnsim::model {
 
+class CollectiveHub;
+
 struct ChipRunOptions {
   bool numerics = true;
   int64_t max_instructions_per_engine = 1000000000;
@@ -26,7 +28,13 @@ struct ChipRunOptions {
 class Chip : public sc_core::sc_module {
  public:
   Chip(sc_core::sc_module_name name, const isa::Program& prog, const config::ChipConfig& cfg,
-       const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store);
+       const ChipRunOptions& opts, Tracer& tracer, HbmStore& hbm_store, int index = 0,
+       CollectiveHub* hub = nullptr);
+
+  // Position in the system (0 on its own) and the system's collective hub (null on its own:
+  // a collective instruction then faults).
+  int index() const { return index_; }
+  CollectiveHub* hub() { return hub_; }
 
   const isa::Program& prog() const { return prog_; }
   const config::ChipConfig& cfg() const { return cfg_; }
@@ -56,6 +64,10 @@ class Chip : public sc_core::sc_module {
   // Runs until every stream has finished or nothing can move. Throws SimFault on a fault or a
   // deadlock (every blocked engine with its semaphore and who would increment it).
   void run();
+  // After sc_start() returned (run() above, or a system running every chip in one
+  // simulation): throws SimFault on a fault or a deadlock of this chip.
+  void check_finished() const;
+  bool faulted() const { return faulted_; }
   SimStats stats() const;
 
  private:
@@ -71,6 +83,8 @@ class Chip : public sc_core::sc_module {
   std::vector<std::unique_ptr<Core>> cores_;
   std::string fault_;
   bool faulted_ = false;
+  int index_ = 0;
+  CollectiveHub* hub_ = nullptr;
 };
 
 }  // namespace trnsim::model

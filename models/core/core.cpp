@@ -117,6 +117,23 @@ int64_t Core::load_register(const isa::Instr& in, const InstrRef& ref, const int
   return v;
 }
 
+std::vector<float> Core::read_operand(const isa::Instr& in, const InstrRef& ref,
+                                     const int64_t* regs, int k) {
+  ExecState st{&prog(), &mem_.bytes, &chip_.hbm_store(), regs};
+  return model::read_operand(in, st, ref, k);
+}
+
+void Core::write_operand(const isa::Instr& in, const InstrRef& ref, const int64_t* regs, int k,
+                         const std::vector<float>& values) {
+  ExecState st{&prog(), &mem_.bytes, &chip_.hbm_store(), regs};
+  model::write_operand(in, st, ref, k, values);
+}
+
+void Core::check_operands(const isa::Instr& in, const InstrRef& ref, const int64_t* regs) {
+  ExecState st{&prog(), &mem_.bytes, chip_.numerics() ? &chip_.hbm_store() : nullptr, regs};
+  check_bounds(in, st, ref);
+}
+
 void Core::enqueue_dma(int queue, const DmaTransfer& t) {
   if (queue < 0 || queue >= static_cast<int>(queues_.size()))
     throw SimFault(describe_instr(prog(), *t.in, {index_, t.engine, t.index}) +

@@ -60,6 +60,14 @@ class Core : public sc_core::sc_module {
   int64_t flops() const { return flops_; }
   const std::array<int64_t, 3>& flops_by_class() const { return flops_by_class_; }
 
+  // Collectives (models/system/hub.h): operand k of `in` as fp32 values / written from them
+  // (numerics runs); the bounds checks alone (timing-only runs). regs: the issuing engine's.
+  std::vector<float> read_operand(const isa::Instr& in, const InstrRef& ref, const int64_t* regs,
+                                  int k);
+  void write_operand(const isa::Instr& in, const InstrRef& ref, const int64_t* regs, int k,
+                     const std::vector<float>& values);
+  void check_operands(const isa::Instr& in, const InstrRef& ref, const int64_t* regs);
+
   void enqueue_dma(int queue, const DmaTransfer& t);
   DmaEngines& dma_engines() { return dma_engines_; }
 

@@ -113,7 +113,12 @@ DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
 InstrKind instr_kind(Opcode op) {
   switch (op) {
     case Opcode::Dma:
-    case Opcode::DmaGather: return InstrKind::Dma;
+    case Opcode::DmaGather:
+    case Opcode::AllReduce:
+    case Opcode::AllGather:
+    case Opcode::ReduceScatter:
+    case Opcode::AllToAll:
+    case Opcode::Permute: return InstrKind::Dma;
     case Opcode::Nop:
     case Opcode::Barrier:
     case Opcode::Movi:

@@ -6,6 +6,7 @@
 
 #include "models/chip/chip.h"
 #include "models/core/core.h"
+#include "models/system/hub.h"
 #include "support/error.h"
 
 namespace trnsim::model {
@@ -98,6 +99,11 @@ void DmaQueue::run() {
       while (fifo_.empty()) sc_core::wait(ev_);
       const DmaTransfer& t = fifo_.front();
       const Picos start = now_ps();
+      if (isa::opcode_is_collective(t.in->op)) {
+        run_collective(t);
+        fifo_.pop_front();
+        continue;
+      }
       // Descriptor generation / sync / semaphore-to-start first (dma.fixed_ns [DMABW], or the
       // HW-DGE cost [G2, DGE]), then the data moves on the core's DMA engines and, if it
       // touches HBM, through HBM and the interconnect shared by all cores.
@@ -154,6 +160,29 @@ void DmaQueue::run() {
   } catch (const std::exception& e) {
     chip.fault(std::string("DMA queue: internal error: ") + e.what());
   }
+}
+
+// A collective at the head of the queue: posted to the system's hub, which completes it when
+// every rank of its replica group has posted (models/system/hub.h); then its increments fire.
+void DmaQueue::run_collective(const DmaTransfer& t) {
+  Chip& chip = core_.chip();
+  const InstrRef ref{core_.index(), t.engine, t.index};
+  CollectiveHub* hub = chip.hub();
+  if (!hub)
+    throw SimFault(describe_instr(chip.prog(), *t.in, ref) +
+                   ": a collective needs a system of chips (trnsim run --system S)");
+  const Picos start = now_ps();
+  hub->post(chip.index(), core_, t, &done_);
+  sc_core::wait(done_);
+  const Picos end = now_ps();
+  // The data moved in the hub; this counts the traffic (execute() does nothing for it).
+  core_.complete(*t.in, ref, t.regs, t.traffic, t.reg_addressed);
+  stats_.busy_ps += end - start;
+  stats_.bytes += t.shape.bytes;
+  ++stats_.transfers;
+  chip.tracer().slice(core_.index(), t.engine, queue_, t.index, start, end - start);
+  chip.profile().add(t.in->tag, -1, start, end - start, t.shape.bytes);
+  if (t.in->num_incs > 0) core_.fire_incs(*t.in, ref);
 }
 
 }  // namespace trnsim::model

@@ -74,6 +74,7 @@ class DmaQueue : public sc_core::sc_module {
 
  private:
   void run();
+  void run_collective(const DmaTransfer& t);
   Core& core_;
   int queue_;
   std::deque<DmaTransfer> fifo_;

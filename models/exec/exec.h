@@ -60,6 +60,13 @@ int64_t load_register_value(const isa::Instr& in, ExecState& st, const InstrRef&
 // checks (gather indices, dma_gather rows) happen only in execute(). Throws SimFault.
 void check_bounds(const isa::Instr& in, ExecState& st, const InstrRef& ref);
 
+// Collectives (models/system/hub.h): AP operand k of `in` as fp32 values in row-major order
+// (partition, free dims), and a write of such values (rounded to the operand's dtype). Both
+// check bounds like execute() and throw SimFault naming the instruction.
+std::vector<float> read_operand(const isa::Instr& in, ExecState& st, const InstrRef& ref, int k);
+void write_operand(const isa::Instr& in, ExecState& st, const InstrRef& ref, int k,
+                   const std::vector<float>& values);
+
 // A contiguous byte span [lo, hi) in each of partitions [p0, p0+np) of SBUF/PSUM, or in HBM
 // tensor `tensor` (p0 = 0, np = 1). Spans are conservative hulls of the access pattern.
 struct Access {

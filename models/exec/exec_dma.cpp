@@ -19,6 +19,16 @@ void exec_dma(const Ctx& c) {
   scatter_bytes(dst, buf);
 }
 
+std::vector<float> read_operand_f32(const Ctx& c, int k) { return load_all_f32(resolve(c, k)); }
+
+void write_operand_f32(const Ctx& c, int k, const std::vector<float>& v) {
+  Tile t = resolve(c, k);
+  if (t.total() != static_cast<int64_t>(v.size()))
+    c.fault(std::string(c.opnd_name(k)) + " has " + std::to_string(t.total()) +
+            " elements, the collective produced " + std::to_string(v.size()));
+  store_all_f32(t, v);
+}
+
 void exec_dma_gather(const Ctx& c) {
   Tile dst = resolve(c, 1);
   Tile idx = resolve(c, 3);
@@ -59,3 +69,16 @@ void exec_dma_gather(const Ctx& c) {
 }
 
 }  // namespace trnsim::model::detail
+
+namespace trnsim::model {
+
+std::vector<float> read_operand(const isa::Instr& in, ExecState& st, const InstrRef& ref, int k) {
+  return detail::read_operand_f32(detail::Ctx{in, st, ref}, k);
+}
+
+void write_operand(const isa::Instr& in, ExecState& st, const InstrRef& ref, int k,
+                   const std::vector<float>& values) {
+  detail::write_operand_f32(detail::Ctx{in, st, ref}, k, values);
+}
+
+}  // namespace trnsim::model

@@ -35,6 +35,21 @@ struct XferSpan {
   Picos end_ps = 0;     // arrival, alpha later
 };
 
+// Where the DMA and HBM work of a transfer runs. Without one (trnsim collectives) it occupies
+// the topology's r.dma and c.hbm resources on the engine's own server; a system running
+// programs (system_sim.h) puts it on the chips' own FluidServers, where it shares the DMA
+// engines and HBM with the programs' DMAs.
+class ChipWork {
+ public:
+  struct Jobs {
+    FluidServer* server;
+    std::vector<std::pair<int, Picos>> jobs;
+  };
+  virtual ~ChipWork() = default;
+  // The work of transfer `x` of `p` (`bytes` long), appended to `out` (one entry per server).
+  virtual void jobs(const Plan& p, const Xfer& x, int64_t bytes, std::vector<Jobs>& out) = 0;
+};
+
 class CollectiveEngine : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(CollectiveEngine);
@@ -42,48 +57,64 @@ class CollectiveEngine : public sc_core::sc_module {
 
   // Call from an SC_THREAD. Runs the plan from now: cc.launch_ns, then every transfer once its
   // dependencies have arrived. With `data`, moves and reduces the values (read when a transfer
-  // starts, written when it arrives). Returns when the last transfer has arrived.
+  // starts, written when it arrives). Returns when the last transfer has arrived. Several runs
+  // may be in flight at once (from different threads); they share the links.
   void run(const Plan& p, int elem_bytes, Buffers* data = nullptr, RedOp op = RedOp::Sum,
-           bool bf16 = false, std::vector<XferSpan>* spans = nullptr);
+           bool bf16 = false, std::vector<XferSpan>* spans = nullptr, ChipWork* chip = nullptr);
 
   const std::vector<LinkUse>& link_use() const { return use_; }
   int64_t transfers_done() const { return transfers_; }
 
  private:
+  // One plan in flight.
+  struct Run {
+    uint64_t id = 0;
+    const Plan* plan = nullptr;
+    int elem_bytes = 4;
+    Buffers* data = nullptr;
+    RedOp red = RedOp::Sum;
+    bool bf16 = false;
+    std::vector<XferSpan>* spans = nullptr;
+    ChipWork* chip = nullptr;
+    std::vector<int> waiting;                 // per transfer: dependencies not yet arrived
+    std::vector<int64_t> dependents_begin;    // CSR: dependents[begin[i], begin[i + 1])
+    std::vector<int32_t> dependents;
+    std::vector<Picos> alpha;                 // per transfer, set when it starts
+    std::vector<int> servers_left;            // per transfer: servers whose jobs are not done
+    std::vector<std::vector<float>> payload;
+    std::vector<Picos> started, served;       // with spans only
+    int64_t remaining = 0;
+    sc_core::sc_event finished;
+  };
   struct Arrival {
     Picos at;
+    uint64_t run;
     int xfer;
-    bool operator>(const Arrival& o) const { return at != o.at ? at > o.at : xfer > o.xfer; }
+    bool operator>(const Arrival& o) const {
+      if (at != o.at) return at > o.at;
+      return run != o.run ? run > o.run : xfer > o.xfer;
+    }
   };
   struct Hop {
     Route route;
     Picos alpha_ps = 0;
   };
   const Hop& hop(int src_rank, int dst_rank);
-  void start(int i);
+  void start(Run& r, int i);
+  void served(Run& r, int i);
   void on_wake();
 
   const Topology& topo_;
   FluidServer fluid_;
   std::vector<LinkUse> use_;
   std::unordered_map<int64_t, Hop> hops_;  // by src chip x chips + dst chip
-  // The running plan.
-  const Plan* plan_ = nullptr;
-  int elem_bytes_ = 4;
-  Buffers* data_ = nullptr;
-  RedOp red_ = RedOp::Sum;
-  bool bf16_ = false;
-  std::vector<XferSpan>* spans_ = nullptr;
-  std::vector<int> waiting_;                 // per transfer: dependencies not yet arrived
-  std::vector<int64_t> dependents_begin_;    // CSR: dependents_[begin[i], begin[i + 1])
-  std::vector<int32_t> dependents_;
-  std::vector<Picos> alpha_;                 // per transfer, set when it starts
+  std::unordered_map<uint64_t, Run*> runs_;  // in flight, by id
+  uint64_t next_run_ = 0;
   std::vector<std::pair<int, Picos>> jobs_;  // scratch
-  std::vector<std::vector<float>> payload_;
-  std::vector<Picos> started_, served_;     // with spans only
+  std::vector<ChipWork::Jobs> chip_jobs_;    // scratch
   std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> arrivals_;
-  int64_t remaining_ = 0, transfers_ = 0;
-  sc_core::sc_event wake_, finished_;
+  int64_t transfers_ = 0;
+  sc_core::sc_event wake_;
 };
 
 }  // namespace trnsim::model

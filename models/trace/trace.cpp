@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <map>
+#include <string>
 #include <cmath>
 #include <tuple>
 
@@ -90,9 +92,59 @@ class ChunkedFile {
 void Tracer::write_json(const std::string& path, const isa::Program& prog, int cores, int queues,
                         Picos sim_end) const {
   ChunkedFile file(path);
+  file.buf += "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
+  bool first = true;
+  append_json(file, first, prog, cores, queues, sim_end, 0, "");
+  file.buf += "\n]}\n";
+  file.commit();
+}
+
+void Tracer::write_system_json(const std::string& path, const isa::Program& prog,
+                               const std::vector<const Tracer*>& chips, int cores, int queues,
+                               Picos sim_end, const std::vector<ExtraSlice>& extra) {
+  ChunkedFile file(path);
   std::string& out = file.buf;
   out += "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
   bool first = true;
+  for (size_t c = 0; c < chips.size(); ++c)
+    chips[c]->append_json(file, first, prog, cores, queues, sim_end,
+                          static_cast<int>(c) * (cores + 1), fmt::format("chip{} ", c));
+  // Extra processes and tracks, numbered after the chips', in order of first appearance.
+  std::map<std::string, int> pids;
+  std::map<std::pair<std::string, std::string>, int> tids;
+  int next_pid = static_cast<int>(chips.size()) * (cores + 1);
+  auto emit = [&](const std::string& ev) {
+    if (!first) out += ",\n";
+    first = false;
+    out += ev;
+    file.maybe_flush();
+  };
+  for (const ExtraSlice& e : extra) {
+    auto [pit, pnew] = pids.emplace(e.process, next_pid);
+    if (pnew) {
+      ++next_pid;
+      emit(fmt::format("{{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": 0, "
+                       "\"args\": {{\"name\": \"{}\"}}}}",
+                       pit->second, esc(e.process)));
+    }
+    const int tid_count = static_cast<int>(tids.size());
+    auto [tit, tnew] = tids.emplace(std::make_pair(e.process, e.track), tid_count);
+    if (tnew)
+      emit(fmt::format("{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, "
+                       "\"args\": {{\"name\": \"{}\"}}}}",
+                       pit->second, tit->second, esc(e.track)));
+    emit(fmt::format("{{\"name\": \"{}\", \"cat\": \"collective\", \"ph\": \"X\", \"pid\": {}, "
+                     "\"tid\": {}, \"ts\": {:.6f}, \"dur\": {:.6f}}}",
+                     esc(e.name), pit->second, tit->second, static_cast<double>(e.start) / 1e6,
+                     static_cast<double>(e.dur) / 1e6));
+  }
+  out += "\n]}\n";
+  file.commit();
+}
+
+void Tracer::append_json(ChunkedFile& file, bool& first, const isa::Program& prog, int cores,
+                         int queues, Picos sim_end, int pid0, const std::string& label) const {
+  std::string& out = file.buf;
   auto emit = [&](const std::string& ev) {
     if (!first) out += ",\n";
     first = false;
@@ -102,23 +154,23 @@ void Tracer::write_json(const std::string& path, const isa::Program& prog, int c
   for (int c = 0; c < cores; ++c) {
     emit(fmt::format(
         "{{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": 0, \"args\": "
-        "{{\"name\": \"core{}\"}}}}",
-        c, c));
+        "{{\"name\": \"{}core{}\"}}}}",
+        pid0 + c, label, c));
     for (int e = 0; e < isa::kNumEngines; ++e)
       emit(fmt::format(
           "{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, \"args\": "
           "{{\"name\": \"core{} {}\"}}}}",
-          c, e, c, isa::engine_name(static_cast<isa::Engine>(e))));
+          pid0 + c, e, c, isa::engine_name(static_cast<isa::Engine>(e))));
     for (int q = 0; q < queues; ++q)
       emit(fmt::format(
           "{{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, \"args\": "
           "{{\"name\": \"core{} q{}\"}}}}",
-          c, isa::kNumEngines + q, c, q));
+          pid0 + c, isa::kNumEngines + q, c, q));
   }
   emit(fmt::format(
       "{{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": 0, \"args\": "
-      "{{\"name\": \"hbm\"}}}}",
-      cores));
+      "{{\"name\": \"{}hbm\"}}}}",
+      pid0 + cores, label));
 
   // Slices, sorted per track by start time (they are recorded in completion order).
   std::vector<const Slice*> order;
@@ -151,7 +203,7 @@ void Tracer::write_json(const std::string& path, const isa::Program& prog, int c
     fmt::format_to(std::back_inserter(out),
                    "{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"pid\": {}, \"tid\": {}, "
                    "\"ts\": {:.6f}, \"dur\": {:.6f}, \"args\": {{{}}}}}",
-                   in.info().mnemonic, s->queue >= 0 ? "dma" : "instr", s->core, tid(*s),
+                   in.info().mnemonic, s->queue >= 0 ? "dma" : "instr", pid0 + s->core, tid(*s),
                    static_cast<double>(s->start) / 1e6, static_cast<double>(s->dur) / 1e6, args);
     file.maybe_flush();
   }
@@ -169,7 +221,7 @@ void Tracer::write_json(const std::string& path, const isa::Program& prog, int c
                    "{{\"bytes\": {}}}}}",
                    c->c == Counter::SbufWritten ? "sbuf bytes written (cumulative)"
                                                 : "psum bytes written (cumulative)",
-                   c->core, static_cast<double>(c->t) / 1e6, c->value);
+                   pid0 + c->core, static_cast<double>(c->t) / 1e6, c->value);
     file.maybe_flush();
   }
 
@@ -191,10 +243,8 @@ void Tracer::write_json(const std::string& path, const isa::Program& prog, int c
       emit(fmt::format(
           "{{\"name\": \"hbm bandwidth\", \"ph\": \"C\", \"pid\": {}, \"ts\": {}, \"args\": "
           "{{\"GB/s\": {:.3f}}}}}",
-          cores, us(static_cast<Picos>(b) * w), bins[b] / (static_cast<double>(w) / 1000.0)));
+          pid0 + cores, us(static_cast<Picos>(b) * w), bins[b] / (static_cast<double>(w) / 1000.0)));
   }
-  out += "\n]}\n";
-  file.commit();
 }
 
 }  // namespace trnsim::model

@@ -10,6 +10,8 @@
 
 namespace trnsim::model {
 
+class ChunkedFile;
+
 // Records raw events during the run (no string formatting) and formats them once at the end.
 // Tracks: per core, one per engine (tid = engine index) and one per DMA queue
 // (tid = kNumEngines + queue). Counters: cumulative SBUF/PSUM bytes written per core, and HBM
@@ -36,7 +38,19 @@ class Tracer {
   void write_json(const std::string& path, const isa::Program& prog, int cores, int queues,
                   Picos sim_end) const;
 
+  // A system run: every chip's tracer (chip c's cores are processes "chipC coreK"), then
+  // `extra` slices on tracks of their own (collectives: one track per rank), in one document.
+  struct ExtraSlice {
+    std::string process, track, name;
+    Picos start, dur;
+  };
+  static void write_system_json(const std::string& path, const isa::Program& prog,
+                                const std::vector<const Tracer*>& chips, int cores, int queues,
+                                Picos sim_end, const std::vector<ExtraSlice>& extra);
+
  private:
+  void append_json(ChunkedFile& file, bool& first, const isa::Program& prog, int cores,
+                   int queues, Picos sim_end, int pid0, const std::string& label) const;
   struct Slice {
     int core;
     isa::Engine engine;

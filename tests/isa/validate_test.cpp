@@ -171,3 +171,29 @@ TEST_CASE("validation: ldr loads one SBUF/PSUM element of an engine dtype, on an
   CHECK_THROWS_WITH(assemble(replace(kBase, blt, "ldr r1, hbm.a+0:bf16{512,1}"), "prog.tasm"),
                     Catch::Contains("prog.tasm:14"));
 }
+
+TEST_CASE("validation: collective shapes, dtypes, ops and groups", "[isa]") {
+  const std::string d = "dma q1, sbuf[0:1]+0:int64[1,4], hbm.ids+0:int64{4,1}[1,4]";
+  const std::string at = "prog.tasm:12: core 0 sp #1 ";
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:128]+0:bf16[1,512], hbm.a+0:bf16{512,128}[1,512], add, 4, 1") == "(valid)");
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:128]+0:bf16[1,256], hbm.a+0:bf16{512,128}[1,512], add, 4, 1") ==
+        at + "(all_reduce): dst has 32768 elements but src has 65536");
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:128]+0:fp32[1,512], hbm.a+0:bf16{512,128}[1,512], add, 4, 1") ==
+        at + "(all_reduce): dst dtype fp32 differs from src dtype bf16");
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:128]+0:bf16[1,512], hbm.a+0:bf16{512,128}[1,512], mul, 4, 1") ==
+        at + "(all_reduce): op must be add (sum) or max, found mul");
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:1]+0:int32[1,4], sbuf[0:1]+16:int32[1,4], max, 4, 1") ==
+        at + "(all_reduce): dtype must be fp32 or bf16, found int32");
+  CHECK(first_problem(d, "all_reduce q1, sbuf[0:1]+0:fp32[1,4], sbuf[0:1]+16:fp32[1,4], max, 4, 0") ==
+        at + "(all_reduce): gsize 4 must be >= 0 and gstride 0 >= 1");
+  CHECK(first_problem(d, "all_gather q1, sbuf[0:1]+0:fp32[1,16], sbuf[0:1]+64:fp32[1,4], 4, 2") == "(valid)");
+  CHECK(first_problem(d, "all_gather q1, sbuf[0:1]+0:fp32[1,12], sbuf[0:1]+64:fp32[1,4], 4, 2") ==
+        at + "(all_gather): dst has 12 elements, expected gsize x src = 4 x 4");
+  CHECK(first_problem(d, "all_gather q1, sbuf[0:1]+0:fp32[1,12], sbuf[0:1]+64:fp32[1,4], 0, 1") == "(valid)");
+  CHECK(first_problem(d, "reduce_scatter q1, sbuf[0:1]+0:fp32[1,4], sbuf[0:1]+64:fp32[1,12], add, 4, 1") ==
+        at + "(reduce_scatter): src has 12 elements, expected gsize x dst = 4 x 4");
+  CHECK(first_problem(d, "all_to_all q1, sbuf[0:1]+0:fp32[1,6], sbuf[0:1]+64:fp32[1,6], 4, 1") ==
+        at + "(all_to_all): src has 6 elements, not a multiple of gsize 4");
+  CHECK(first_problem(d, "permute q1, psum[0:1]+0:fp32[1,4], sbuf[0:1]+64:fp32[1,4], 2, 1") ==
+        at + "(permute): dst: a collective reads and writes HBM or SBUF, not PSUM");
+}
