@@ -307,3 +307,24 @@ TEST_CASE("lowering: runtime Conv weights are a one-line input error", "[compile
     CHECK(msg.find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("lowering: a Gemm's constant transB weight is stored as [K, N] in the matmul dtype",
+          "[compiler][cnn]") {
+  // A classifier head (torchvision's Linear exports Gemm transB=1 with W [N, K]) at batch 1:
+  // the weight-stationary path loads k tiles of W^T. From W itself that is element-strided
+  // (4-byte runs, one per weight); from the [K, N] copy each partition reads a run of N.
+  Model m;
+  m.io(m.g->add_input(), "x", {1, 256});
+  m.io(m.g->add_output(), "y", {1, 96});
+  m.init("w", {96, 256}, 0.1f);
+  m.init("b", {96}, 0.5f);
+  auto* gm = m.node("Gemm", {"x", "w", "b"}, "y", "fc");
+  Model::attr(gm, "transB", int64_t{1});
+  for (const std::string dt : {"bf16", "fp32"}) {
+    const std::string t = m.compile(dt);
+    INFO(t);
+    CHECK(has(t, ".tensor fc.rhs const " + dt + " [256, 96]"));
+    CHECK(has(t, "hbm.fc.rhs+0:" + dt + "{96,128}"));  // rows of 96 on 128 partitions
+    CHECK(!has(t, "hbm.w+"));                           // W itself is never read
+  }
+}
