@@ -25,7 +25,8 @@ constexpr GraphPass kGraphPasses[] = {
     {"choose_layout", choose_layout},
 };
 // Instruction-level passes after the graph passes.
-const char* const kLatePasses[] = {"lower", "allocate_sbuf", "insert_sync", "emit"};
+const char* const kLatePasses[] = {"lower", "prefetch_weights", "allocate_sbuf", "insert_sync",
+                                   "emit"};
 }  // namespace
 
 std::vector<std::string> pass_names() {
@@ -64,6 +65,13 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   LowerCtx ctx(g, target, mm, low);
   lower_graph(g, ctx);
   dump_if("lower", [&] { return dump_lowered(low); });
+  const PrefetchStats pf =
+      opts.prefetch_weights ? prefetch_weights(low, target) : PrefetchStats{};
+  dump_if("prefetch_weights", [&] {
+    return fmt::format("# prefetch_weights: {} loads of {} nodes moved ({} bytes per partition)\n",
+                       pf.moved_loads, pf.nodes, pf.moved_bytes) +
+           dump_lowered(low);
+  });
   const SbufAllocStats sbuf_stats = [&] {
     try {
       return allocate_sbuf(low, target, opts.sbuf_forwarding);

@@ -19,6 +19,15 @@ void choose_layout(Graph& g);    // elementwise tiling that matches producers/co
 
 // Graph -> linear instruction list (placement in HBM, tiling, SBUF/PSUM ring allocation, DMA).
 void lower_graph(const Graph& g, LowerCtx& ctx);
+// What prefetch_weights did.
+struct PrefetchStats {
+  int nodes = 0;            // nodes whose constant loads moved up
+  int moved_loads = 0;      // loads moved
+  int64_t moved_bytes = 0;  // SBUF bytes per partition of the buffers they fill
+};
+// Moves each node's sp-issued loads of constants (weights) up to the start of the node two
+// before it, so they stream while those compute (runs before allocate_sbuf).
+PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t);
 // What allocate_sbuf did (shown by --dump-after allocate_sbuf).
 struct SbufAllocStats {
   int buffers = 0;             // SBUF buffers placed (after forwarding merged some)

@@ -404,6 +404,76 @@ TEST_CASE("choose_layout: bf16 matmul inputs come from an act copy instead of a 
   require_race_free(l, t);
 }
 
+TEST_CASE("prefetch_weights: weight loads move two nodes up and change no result",
+          "[compiler]") {
+  // FFN in bf16: the second matmul's weight loads (its .rhs constant) are issued at the start
+  // of the node two before it (after the loads moved there), ahead of that node's activation
+  // loads; allocate_sbuf places the longer-lived buffers, and the program computes bit for bit
+  // what it did without the move, race-free.
+  const isa::Target t = config::load_chip("trn1").target();
+  auto lower_bf16 = [&]() {
+    Graph g = ffn(2048).graph();
+    fold_constants(g);
+    remove_identity(g);
+    fold_batchnorm(g);
+    prune_dead(g);
+    fuse_epilogue(g);
+    choose_layout(g);
+    Lowered l;
+    LowerCtx ctx(g, t, DType::Bf16, l);
+    lower_graph(g, ctx);
+    return l;
+  };
+  Lowered off = lower_bf16(), on = lower_bf16();
+  const PrefetchStats st = prefetch_weights(on, t);
+  REQUIRE(on.code.size() == off.code.size());
+  CHECK(st.moved_loads > 0);
+  CHECK(st.moved_bytes <= t.sbuf_bytes_per_partition / 4);
+  // Node order in the code, and where the first load of each constant tensor sits.
+  std::vector<std::string> nodes;
+  for (const LInstr& li : off.code) {
+    const std::string tag = off.prog.str(li.in.tag);
+    if (nodes.empty() || nodes.back() != tag) nodes.push_back(tag);
+  }
+  auto first_load = [](const Lowered& l, const std::string& tensor) {
+    for (size_t i = 0; i < l.code.size(); ++i) {
+      const isa::Instr& in = l.code[i].in;
+      if (is_dma(l.code[i]) && in.ops[2].ap.space == isa::MemSpace::Hbm &&
+          l.prog.tensors[in.ops[2].ap.tensor].name == tensor)
+        return std::make_pair(i, l.prog.str(in.tag));
+    }
+    return std::make_pair(l.code.size(), std::string());
+  };
+  // The first instruction of a node that is not a load of a constant (those may have moved).
+  auto first_own = [](const Lowered& l, const std::string& tag) {
+    for (size_t i = 0; i < l.code.size(); ++i) {
+      const isa::Instr& in = l.code[i].in;
+      const bool const_load = is_dma(l.code[i]) && in.ops[2].ap.space == isa::MemSpace::Hbm &&
+                              l.prog.tensors[in.ops[2].ap.tensor].role == isa::TensorRole::Const;
+      if (!const_load && l.prog.str(in.tag) == tag) return i;
+    }
+    return l.code.size();
+  };
+  const auto [i_off, mm2] = first_load(off, "f2.rhs");
+  const auto [i_on, tag_on] = first_load(on, "f2.rhs");
+  REQUIRE(!mm2.empty());
+  CHECK(tag_on == mm2);  // still tagged with its own node
+  const auto at = std::find(nodes.begin(), nodes.end(), mm2) - nodes.begin();
+  REQUIRE(at >= 2);
+  // Before the own code of the node two back, after that of the node three back; without the
+  // pass, inside its own node.
+  CHECK(i_on < first_own(on, nodes[at - 2]));
+  CHECK(i_on > first_own(on, nodes[at - 3]));
+  CHECK(i_off > first_own(off, mm2));
+  const SbufAllocStats s_on = allocate_sbuf(on, t, true);
+  allocate_sbuf(off, t, true);
+  INFO(s_on.summary());
+  CHECK_FALSE(s_on.ring_fallback);
+  const auto x = ramp(128 * 256);
+  CHECK(run_in_order(on, t, "x", x, "y") == run_in_order(off, t, "x", x, "y"));
+  require_race_free(on, t);
+}
+
 TEST_CASE("allocate_sbuf: a ring fallback whose live tiles share bytes is refused and not run",
           "[compiler]") {
   // Two 120 KiB tiles live at once cannot both fit trn1's 192 KiB: placement fails and the ring
