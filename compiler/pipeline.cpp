@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <vector>
 
 #include "compiler/compile.h"
 #include "compiler/pipeline.h"
@@ -65,6 +66,9 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   LowerCtx ctx(g, target, mm, low);
   lower_graph(g, ctx);
   dump_if("lower", [&] { return dump_lowered(low); });
+  // The code before the prefetch, kept in case the longer-lived buffers do not fit.
+  std::vector<LInstr> unmoved;
+  if (opts.prefetch_weights) unmoved = low.code;
   const PrefetchStats pf =
       opts.prefetch_weights ? prefetch_weights(low, target) : PrefetchStats{};
   dump_if("prefetch_weights", [&] {
@@ -74,6 +78,8 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   });
   const SbufAllocStats sbuf_stats = [&] {
     try {
+      if (pf.moved_loads > 0)
+        return allocate_sbuf_prefetched(low, std::move(unmoved), target, opts.sbuf_forwarding);
       return allocate_sbuf(low, target, opts.sbuf_forwarding);
     } catch (const InputError& e) {  // a refusal names the model file like the other passes'
       throw InputError(fmt::format("{}: {}", g.source, e.what()));

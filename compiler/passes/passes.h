@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "compiler/ir/graph.h"
 #include "compiler/lower/lower_ctx.h"
@@ -42,6 +43,10 @@ struct SbufAllocStats {
 // Gives the lowerings' virtual SBUF buffers physical offsets from their live ranges, and
 // forwards stores to later loads of the same HBM bytes when the buffer can stay in SBUF.
 SbufAllocStats allocate_sbuf(Lowered& l, const isa::Target& t, bool forwarding = true);
+// allocate_sbuf after prefetch_weights: when the moved loads' longer-lived buffers make the
+// placement fail (the ring fallback or a refusal), places `unmoved`, the code before the move.
+SbufAllocStats allocate_sbuf_prefetched(Lowered& l, std::vector<LInstr> unmoved,
+                                        const isa::Target& t, bool forwarding);
 // Adds semaphore waits/increments for every read-after-write, write-after-read and
 // write-after-write overlap between instructions of different engines/queues.
 void insert_sync(Lowered& l, const isa::Target& t);

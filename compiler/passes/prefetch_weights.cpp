@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "compiler/passes/passes.h"
+#include "support/error.h"
 
 namespace trnsim::compiler {
 
@@ -139,6 +140,17 @@ PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t) {
   }
   code = std::move(out);
   return st;
+}
+
+SbufAllocStats allocate_sbuf_prefetched(Lowered& l, std::vector<LInstr> unmoved,
+                                        const isa::Target& t, bool forwarding) {
+  try {
+    const SbufAllocStats st = allocate_sbuf(l, t, forwarding);  // a refusal changes nothing
+    if (!st.ring_fallback) return st;
+  } catch (const InputError&) {
+  }
+  l.code = std::move(unmoved);
+  return allocate_sbuf(l, t, forwarding);
 }
 
 }  // namespace trnsim::compiler

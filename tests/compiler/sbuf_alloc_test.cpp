@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "compiler/compile.h"
@@ -17,6 +18,7 @@
 #include "config/chip_config.h"
 #include "models/check/check.h"
 #include "models/exec/exec.h"
+#include "support/error.h"
 
 using namespace trnsim;
 using namespace trnsim::compiler;
@@ -472,6 +474,74 @@ TEST_CASE("prefetch_weights: weight loads move two nodes up and change no result
   const auto x = ramp(128 * 256);
   CHECK(run_in_order(on, t, "x", x, "y") == run_in_order(off, t, "x", x, "y"));
   require_race_free(on, t);
+}
+
+TEST_CASE("prefetch_weights: where the moved buffers do not fit, the unmoved code is placed",
+          "[compiler]") {
+  // Three nodes on trn1 (192 KiB): n0 and n1 each use a 160 KiB tile, n2 loads a 40 KiB
+  // constant. In place they fit one after another; moved two nodes up, n2's tile is live
+  // beside n0's (200 KiB), placement fails and the ring would overlap them: the unmoved code
+  // is placed instead.
+  const isa::Target t = config::load_chip("trn1", {}).target();
+  Lowered l;
+  const int64_t sizes[3] = {160 * 1024, 160 * 1024, 40 * 1024};
+  for (int b = 0; b < 3; ++b)
+    l.sbuf_buffers.push_back({kSbufVirtBase + b * kSbufVirtStride, sizes[b], 0, false});
+  auto tile = [&](int b) {
+    isa::AccessPattern a;
+    a.space = isa::MemSpace::Sbuf;
+    a.dtype = DType::Fp32;
+    a.num_partitions = 1;
+    a.offset = kSbufVirtBase + b * kSbufVirtStride;
+    a.ndims = 1;
+    a.dims[0] = {1, sizes[b] / 4};
+    return a;
+  };
+  isa::TensorDecl w;
+  w.name = "w";
+  w.dtype = DType::Fp32;
+  w.shape = {1, sizes[2] / 4};
+  w.role = isa::TensorRole::Const;
+  l.prog.tensors.push_back(w);
+  auto push = [&](isa::Engine e, isa::Instr in, const char* node) {
+    in.tag = l.prog.intern(node);
+    l.code.push_back({e, in});
+  };
+  auto use = [&](int b, const char* node) {  // write then read the tile
+    isa::Instr ms = make_instr(isa::Opcode::Memset);
+    ms.ops[0] = ap_operand(tile(b));
+    ms.ops[1] = imm(1.0f);
+    if (b < 2) push(isa::Engine::Pool, ms, node);
+    isa::Instr cp = make_instr(isa::Opcode::Copy);
+    cp.ops[0] = ap_operand(tile(b));
+    cp.ops[1] = ap_operand(tile(b));
+    push(isa::Engine::Dve, cp, node);
+  };
+  use(0, "n0");
+  use(1, "n1");
+  isa::AccessPattern src;
+  src.space = isa::MemSpace::Hbm;
+  src.dtype = DType::Fp32;
+  src.tensor = 0;
+  src.num_partitions = 1;
+  src.partition_stride = sizes[2] / 4;
+  src.ndims = 1;
+  src.dims[0] = {1, sizes[2] / 4};
+  isa::Instr ld = make_instr(isa::Opcode::Dma);
+  ld.ops[0] = int_operand(0);
+  ld.ops[1] = ap_operand(tile(2));
+  ld.ops[2] = ap_operand(src);
+  push(isa::Engine::Sp, ld, "n2");
+  use(2, "n2");
+  const std::vector<LInstr> unmoved = l.code;
+  REQUIRE(prefetch_weights(l, t).moved_loads == 1);
+  CHECK(l.code[0].in.op == isa::Opcode::Dma);  // moved to the start of n0
+  Lowered moved = l;
+  CHECK_THROWS(allocate_sbuf(moved, t, true));
+  const SbufAllocStats st = allocate_sbuf_prefetched(l, unmoved, t, true);
+  CHECK_FALSE(st.ring_fallback);
+  REQUIRE(l.code.size() == unmoved.size());
+  CHECK(l.code[4].in.op == isa::Opcode::Dma);  // back in n2
 }
 
 TEST_CASE("allocate_sbuf: a ring fallback whose live tiles share bytes is refused and not run",
