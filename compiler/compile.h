@@ -41,6 +41,8 @@ struct CompileOptions {
   int64_t* weight_bytes_read = nullptr;
   // Store-to-load forwarding in SBUF (allocate_sbuf); off: every activation goes through HBM.
   bool sbuf_forwarding = true;
+  // Issue each node's constant loads two nodes early (passes/prefetch_weights.cpp).
+  bool prefetch_weights = true;
   // --dump-after=PASS: print the IR after that pass to stdout ("" = none).
   std::string dump_after;
   // Receives the --dump-after text (libraries do not print; the CLI writes it to stdout).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <vector>
 
 #include "compiler/compile.h"
 #include "compiler/pipeline.h"
@@ -25,7 +26,8 @@ constexpr GraphPass kGraphPasses[] = {
     {"choose_layout", choose_layout},
 };
 // Instruction-level passes after the graph passes.
-const char* const kLatePasses[] = {"lower", "allocate_sbuf", "insert_sync", "emit"};
+const char* const kLatePasses[] = {"lower", "prefetch_weights", "allocate_sbuf", "insert_sync",
+                                   "emit"};
 }  // namespace
 
 std::vector<std::string> pass_names() {
@@ -64,8 +66,20 @@ isa::Program run_pipeline(Graph g, const isa::Target& target, DType mm,
   LowerCtx ctx(g, target, mm, low);
   lower_graph(g, ctx);
   dump_if("lower", [&] { return dump_lowered(low); });
+  // The code before the prefetch, kept in case the longer-lived buffers do not fit.
+  std::vector<LInstr> unmoved;
+  if (opts.prefetch_weights) unmoved = low.code;
+  const PrefetchStats pf =
+      opts.prefetch_weights ? prefetch_weights(low, target) : PrefetchStats{};
+  dump_if("prefetch_weights", [&] {
+    return fmt::format("# prefetch_weights: {} loads of {} nodes moved ({} bytes per partition)\n",
+                       pf.moved_loads, pf.nodes, pf.moved_bytes) +
+           dump_lowered(low);
+  });
   const SbufAllocStats sbuf_stats = [&] {
     try {
+      if (pf.moved_loads > 0)
+        return allocate_sbuf_prefetched(low, std::move(unmoved), target, opts.sbuf_forwarding);
       return allocate_sbuf(low, target, opts.sbuf_forwarding);
     } catch (const InputError& e) {  // a refusal names the model file like the other passes'
       throw InputError(fmt::format("{}: {}", g.source, e.what()));

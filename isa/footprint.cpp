@@ -142,6 +142,22 @@ int footprints_meet_same_strides(const Footprint& a, const Footprint& b, int64_t
   return diff.meets(1 - a.run, b.run, budget) ? 1 : 0;
 }
 
+bool patterns_meet(const AccessPattern& a, const AccessPattern& b, int64_t max_runs,
+                   int64_t budget) {
+  if (a.offset_reg >= 0 || b.offset_reg >= 0 || a == b) return true;
+  const Footprint fa = footprint_of(a), fb = footprint_of(b);
+  if (fa.empty || fb.empty) return false;
+  const int same = footprints_meet_same_strides(fa, fb, budget);
+  if (same >= 0) return same == 1;
+  const bool a_small = fa.num_runs() <= fb.num_runs();
+  const Footprint& big = a_small ? fb : fa;
+  Runs rs;
+  if (!pattern_runs(a_small ? a : b, max_runs, rs)) return true;
+  for (const auto& r : rs)
+    if (big.meets(r.first, r.second, budget)) return true;
+  return false;
+}
+
 void sort_merge_runs(Runs& r) {
   if (!std::is_sorted(r.begin(), r.end())) std::sort(r.begin(), r.end());
   size_t n = 0;

@@ -70,6 +70,13 @@ Footprint footprint_of(const AccessPattern& ap);
 // difference, so exact within `budget` steps). -1 when the strides differ.
 int footprints_meet_same_strides(const Footprint& a, const Footprint& b, int64_t& budget);
 
+// Whether two patterns of the same memory space (and, for HBM, the same tensor; partitions
+// are not compared) share a byte: one lattice test when their strides agree, else each run of
+// the one with fewer runs (at most `max_runs`) against the other's footprint. True when unsure
+// (more runs, more than `budget` search steps, or an offset register).
+bool patterns_meet(const AccessPattern& a, const AccessPattern& b, int64_t max_runs = 4096,
+                   int64_t budget = 4096);
+
 // Whether two sorted merged run lists share a byte: O(min(|a|, |b|) * log(max)).
 bool runs_intersect(const Runs& a, const Runs& b);
 

@@ -294,11 +294,20 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
   const int64_t nc = std::min(g.OW, tn);
   const int64_t nr = std::max<int64_t>(1, std::min(g.OH, tn / nc));
   const int64_t chunk_bytes = std::min<int64_t>(8192, t.sbuf_bytes_per_partition / (8 * ngr));
+  // A column stride sw > 1 would make every element its own contiguous run (2-4 bytes; a DMA
+  // moves each at the cost of a whole 32-byte HBM burst plus a descriptor). While sw elements
+  // take at most 16 bytes (a wider innermost stride halves an engine's read bandwidth, [G1];
+  // it also stays within one burst), the tile holds each output row's whole input span
+  // instead (sw x the elements, one run of ~sw x cols) and the matmul's moving pattern strides
+  // over it.
+  constexpr int64_t kMaxStrideBytes = 16;
+  const int64_t csw = g.sw > 1 && g.sw * es <= kMaxStrideBytes ? g.sw : 1;
+  auto span = [csw](int64_t cols) { return csw * (cols - 1) + 1; };
   int64_t cr = nr, cc = nc;
   if (nc == g.OW) {
-    cr = std::clamp<int64_t>(chunk_bytes / (g.OW * es) / nr * nr, nr, g.OH);
+    cr = std::clamp<int64_t>(chunk_bytes / (span(g.OW) * es) / nr * nr, nr, g.OH);
   } else {
-    cc = std::clamp<int64_t>(chunk_bytes / es / nc * nc, nc, g.OW);
+    cc = std::clamp<int64_t>(chunk_bytes / (csw * es) / nc * nc, nc, g.OW);
   }
 
   // Output-channel tiles go in groups whose weights (every contraction group) and bias fit the
@@ -345,17 +354,22 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
         for (int64_t oh0 = 0; oh0 < g.OH; oh0 += cr)
           for (int64_t ow0 = 0; ow0 < g.OW; ow0 += cc) {
             const int64_t rr = std::min(cr, g.OH - oh0), ccn = std::min(cc, g.OW - ow0);
-            // One im2col tile per contraction group: partition (c, kh, kw), free (oh, ow).
+            // One im2col tile per contraction group: partition (c, kh, kw), free (oh, input
+            // columns of the row's span: ow x csw).
+            const int64_t sw_cols = span(ccn), ssw = g.sw / csw;
             std::vector<int64_t> tiles(ngr);
             for (int64_t gi = 0; gi < ngr; ++gi) {
               const Group& q = groups[gi];
-              tiles[gi] = ctx.sbuf_alloc(rr * ccn * es);
-              ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * ccn, mt),
+              tiles[gi] = ctx.sbuf_alloc(rr * sw_cols * es);
+              ctx.dma(ctx.sbuf(tiles[gi], p.cin_g * q.fh * q.fw, rr * sw_cols, mt),
                       ctx.hbm(xp,
                               plane0 * plane + (oh0 * g.sh + q.kh0 * g.dh) * m.Wp + ow0 * g.sw +
                                   q.kw0 * g.dw,
                               p.cin_g, plane,
-                              {{g.dh * m.Wp, q.fh}, {g.dw, q.fw}, {g.sh * m.Wp, rr}, {g.sw, ccn}}));
+                              {{g.dh * m.Wp, q.fh},
+                               {g.dw, q.fw},
+                               {g.sh * m.Wp, rr},
+                               {ssw, sw_cols}}));
             }
             // The chunk's result per co tile is stored by ONE dma issued by act after its last
             // evacuation (stores to one tensor are ordered by the sync pass, so few big ones).
@@ -369,10 +383,11 @@ void lower_im2col(LowerCtx& ctx, const Node& n, const ConvPlan& p, const Im2col&
                   const AccessPattern acc = ctx.psum(ctx.psum_alloc(), mm, r * c);
                   for (int64_t gi = 0; gi < ngr; ++gi) {
                     const int64_t kk = p.cin_g * groups[gi].fh * groups[gi].fw;
-                    AccessPattern mv = ctx.sbuf(tiles[gi] + (r0 * ccn + c0) * es, kk, 0, mt);
+                    AccessPattern mv =
+                        ctx.sbuf(tiles[gi] + (r0 * sw_cols + c0 * csw) * es, kk, 0, mt);
                     mv.ndims = 2;
-                    mv.dims[0] = {ccn, r};
-                    mv.dims[1] = {1, c};
+                    mv.dims[0] = {sw_cols, r};
+                    mv.dims[1] = {csw, c};
                     isa::Instr in = make_instr(Opcode::Matmul);
                     in.ops[0] = ap_operand(acc);
                     in.ops[1] = ap_operand(ctx.sbuf(wbase[j * ngr + gi], kk, mm, mt));

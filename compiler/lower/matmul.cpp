@@ -524,16 +524,42 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
   const Graph& g = ctx.graph();
   HbmView out = ctx.view(n.outputs[0]);
   if (n.op == "Gemm") {
-    HbmView a = ctx.view(n.inputs[0]), b = ctx.view(n.inputs[1]);
+    HbmView a = ctx.view(n.inputs[0]);
     MatmulDesc d;
     bool ta = n.attr_int("transA", 0), tb = n.attr_int("transB", 0);
+    const Tensor& tbt = g.t(n.inputs[1]);
     d.M = ta ? a.shape[1] : a.shape[0];
     d.K = ta ? a.shape[0] : a.shape[1];
-    d.N = tb ? b.shape[0] : b.shape[1];
+    d.N = tb ? tbt.shape[0] : tbt.shape[1];
     d.am = ta ? 1 : d.K;
     d.ak = ta ? d.M : 1;
     d.bk = tb ? 1 : d.N;
     d.bn = tb ? d.K : 1;
+    // A constant B goes to HBM as [K, N] in the matmul dtype (the load's rounding done at
+    // compile time, transposed at compile time when transB), so every path loads rows of B with
+    // contiguous runs instead of a transB weight's element-strided columns (4-byte runs: a
+    // Linear layer's [N, K] weight) and half the bytes in bf16. Declared only when used.
+    HbmView b;
+    if (tbt.is_const() && isa::dtype_is_float(tbt.dtype) && (tb || tbt.dtype != ctx.mm_dtype())) {
+      const Value& v = *tbt.value;
+      const int64_t K = d.K, N = d.N;
+      auto to_kn = [K, N, tb, mt = ctx.mm_dtype()](const Value& v) {
+        Value kn(mt, {K, N});
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t j = 0; j < N; ++j)
+            kn.data[k * N + j] = tb ? v.data[j * K + k] : v.data[k * N + j];
+        return kn;
+      };
+      b = ctx.add_const(n.name + ".rhs",
+                        v.data.has_data() ? to_kn(v)
+                                          : Value::deferred(ctx.mm_dtype(), {K, N}, [to_kn, v] {
+                                              return to_kn(v).data;
+                                            }));
+      d.bk = d.N;
+      d.bn = 1;
+    } else {
+      b = ctx.view(n.inputs[1]);
+    }
     d.om = d.N;
     d.on = 1;
     d.alpha = n.attr_float("alpha", 1.0f);

@@ -263,6 +263,13 @@ class Allocator {
     return b;
   }
 
+  // An HBM write in program order: instruction, hull and pattern.
+  struct HbmWrite {
+    int64_t at;
+    Range hull;
+    AccessPattern ap;
+  };
+
   // Chooses the forwards under `budget` live bytes per partition (-1: none).
   Plan plan(int64_t budget) {
     const size_t nb = l_.sbuf_buffers.size(), n = l_.code.size();
@@ -284,7 +291,7 @@ class Allocator {
         }
       for (size_t i = 1; i <= n; ++i) live[i] += live[i - 1];
       // HBM writes per tensor, in program order.
-      std::vector<std::vector<std::pair<int64_t, Range>>> writes(l_.prog.tensors.size());
+      std::vector<std::vector<HbmWrite>> writes(l_.prog.tensors.size());
       for (size_t i = 0; i < n; ++i) {
         const isa::Instr& in = l_.code[i].in;
         const auto acc = accesses_of(in);
@@ -294,7 +301,7 @@ class Allocator {
         for (const Access& a : acc) {
           const AccessPattern& ap = in.ops[a.op].ap;
           if (a.write && ap.space == MemSpace::Hbm)
-            writes[ap.tensor].push_back({static_cast<int64_t>(i), range_of(ap)});
+            writes[ap.tensor].push_back({static_cast<int64_t>(i), range_of(ap), ap});
         }
       }
       drop_dead_stores(p);
@@ -328,18 +335,19 @@ class Allocator {
   }
 
   void try_forward(Plan& p, int64_t li,
-                   const std::vector<std::vector<std::pair<int64_t, Range>>>& writes,
+                   const std::vector<std::vector<HbmWrite>>& writes,
                    std::vector<int64_t>& live, std::vector<int64_t>& last, int64_t budget) {
     const isa::Instr& load = l_.code[li].in;
     const AccessPattern& src = load.ops[2].ap;
     const AccessPattern& dst = load.ops[1].ap;
     const Range hr = range_of(src);
-    // The latest earlier write that overlaps the loaded HBM range.
+    // The latest earlier write that shares a byte with the loaded HBM elements (exact, not
+    // by hull: the column tiles of a row-major tensor interleave without sharing a byte).
     const auto& w = writes[src.tensor];
     int64_t si = -1;
     for (auto it = w.rbegin(); it != w.rend(); ++it)
-      if (it->second.overlaps(hr)) {
-        si = it->first;
+      if (it->hull.overlaps(hr) && isa::patterns_meet(it->ap, src)) {
+        si = it->at;
         break;
       }
     if (si < 0 || p.drop[si] || !encloses(region_[si], region_[li])) return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "compiler/ir/graph.h"
 #include "compiler/lower/lower_ctx.h"
@@ -19,6 +20,15 @@ void choose_layout(Graph& g);    // elementwise tiling that matches producers/co
 
 // Graph -> linear instruction list (placement in HBM, tiling, SBUF/PSUM ring allocation, DMA).
 void lower_graph(const Graph& g, LowerCtx& ctx);
+// What prefetch_weights did.
+struct PrefetchStats {
+  int nodes = 0;            // nodes whose constant loads moved up
+  int moved_loads = 0;      // loads moved
+  int64_t moved_bytes = 0;  // SBUF bytes per partition of the buffers they fill
+};
+// Moves each node's sp-issued loads of constants (weights) up to the start of the node two
+// before it, so they stream while those compute (runs before allocate_sbuf).
+PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t);
 // What allocate_sbuf did (shown by --dump-after allocate_sbuf).
 struct SbufAllocStats {
   int buffers = 0;             // SBUF buffers placed (after forwarding merged some)
@@ -33,6 +43,10 @@ struct SbufAllocStats {
 // Gives the lowerings' virtual SBUF buffers physical offsets from their live ranges, and
 // forwards stores to later loads of the same HBM bytes when the buffer can stay in SBUF.
 SbufAllocStats allocate_sbuf(Lowered& l, const isa::Target& t, bool forwarding = true);
+// allocate_sbuf after prefetch_weights: when the moved loads' longer-lived buffers make the
+// placement fail (the ring fallback or a refusal), places `unmoved`, the code before the move.
+SbufAllocStats allocate_sbuf_prefetched(Lowered& l, std::vector<LInstr> unmoved,
+                                        const isa::Target& t, bool forwarding);
 // Adds semaphore waits/increments for every read-after-write, write-after-read and
 // write-after-write overlap between instructions of different engines/queues.
 void insert_sync(Lowered& l, const isa::Target& t);

@@ -307,3 +307,48 @@ TEST_CASE("lowering: runtime Conv weights are a one-line input error", "[compile
     CHECK(msg.find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("lowering: a Gemm's constant transB weight is stored as [K, N] in the matmul dtype",
+          "[compiler][cnn]") {
+  // A classifier head (torchvision's Linear exports Gemm transB=1 with W [N, K]) at batch 1:
+  // the weight-stationary path loads k tiles of W^T. From W itself that is element-strided
+  // (4-byte runs, one per weight); from the [K, N] copy each partition reads a run of N.
+  Model m;
+  m.io(m.g->add_input(), "x", {1, 256});
+  m.io(m.g->add_output(), "y", {1, 96});
+  m.init("w", {96, 256}, 0.1f);
+  m.init("b", {96}, 0.5f);
+  auto* gm = m.node("Gemm", {"x", "w", "b"}, "y", "fc");
+  Model::attr(gm, "transB", int64_t{1});
+  for (const std::string dt : {"bf16", "fp32"}) {
+    const std::string t = m.compile(dt);
+    INFO(t);
+    CHECK(has(t, ".tensor fc.rhs const " + dt + " [256, 96]"));
+    CHECK(has(t, "hbm.fc.rhs+0:" + dt + "{96,128}"));  // rows of 96 on 128 partitions
+    CHECK(!has(t, "hbm.w+"));                           // W itself is never read
+  }
+}
+
+TEST_CASE("lowering: a strided im2col Conv loads each output row's whole input span",
+          "[compiler][cnn]") {
+  // A 7x7/2 stem on 3 channels: partitions (c, kh, kw) = 3 x 6 x 7 = 126 (+ 21 for kh = 6).
+  // Loading only the columns the stride-2 window reads makes every element its own 2-byte run;
+  // the tile holds the 15-column span of each output row instead (2 x 8 - 1), one run per
+  // row, and the matmul's moving pattern steps over it by 2.
+  Model m;
+  m.io(m.g->add_input(), "x", {1, 3, 16, 16});
+  m.io(m.g->add_output(), "y", {1, 8, 8, 8});
+  m.init("w", {8, 3, 7, 7}, 0.1f);
+  auto* c = m.node("Conv", {"x", "w"}, "y", "stem");
+  Model::attr(c, "pads", std::vector<int64_t>{3, 3, 3, 3});
+  Model::attr(c, "strides", std::vector<int64_t>{2, 2});
+  const std::string t = m.compile("bf16");
+  INFO(t);
+  // Padded plane 22 x 22: rows 2 x 22 apart, 15 contiguous columns.
+  CHECK(has(t, "[44,8][1,15]"));
+  CHECK(!has(t, "[44,8][2,8]"));
+  CHECK(has(t, "matmul psum[0:8]+0:fp32[1,64], sbuf[0:126]"));
+  CHECK(has(t, ":bf16[15,8][2,8], zero"));
+  // fp32 (8-byte steps) spans too.
+  CHECK(has(m.compile("fp32"), ":fp32[15,8][2,8], zero"));
+}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "compiler/compile.h"
@@ -17,6 +18,7 @@
 #include "config/chip_config.h"
 #include "models/check/check.h"
 #include "models/exec/exec.h"
+#include "support/error.h"
 
 using namespace trnsim;
 using namespace trnsim::compiler;
@@ -95,8 +97,8 @@ Builder residual(const Shape& s) {
   return b;
 }
 
-// An FFN block: y = gelu(x W1 + b1) W2 + b2, x [128, 256], hidden 512.
-Builder ffn() {
+// An FFN block: y = gelu(x W1 + b1) W2 + b2, x [128, 256], hidden 512 (or `hidden`).
+Builder ffn(int64_t hidden = 512) {
   Builder b;
   b.input("x", {128, 256}).output("y", {128, 256});
   auto vals = [](int64_t n, int seed) {
@@ -104,8 +106,8 @@ Builder ffn() {
     for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>((i * seed % 97) - 48) / 400.0f;
     return v;
   };
-  b.init("w1", {256, 512}, vals(256 * 512, 31)).init("b1", {512}, vals(512, 7));
-  b.init("w2", {512, 256}, vals(512 * 256, 53)).init("b2", {256}, vals(256, 11));
+  b.init("w1", {256, hidden}, vals(256 * hidden, 31)).init("b1", {hidden}, vals(hidden, 7));
+  b.init("w2", {hidden, 256}, vals(hidden * 256, 53)).init("b2", {256}, vals(256, 11));
   b.scalar("c_sqrt2", 1.4142135f).scalar("c_one", 1.0f).scalar("c_half", 0.5f);
   b.node("MatMul", {"x", "w1"}, "f0").node("Add", {"f0", "b1"}, "f1");
   b.node("Div", {"f1", "c_sqrt2"}, "d").node("Erf", {"d"}, "e").node("Add", {"e", "c_one"}, "a");
@@ -350,6 +352,27 @@ TEST_CASE("choose_layout: matmul -> GELU -> matmul keeps every intermediate in S
   require_race_free(l, t);
 }
 
+TEST_CASE("allocate_sbuf: column tiles of a row-major tensor are forwarded one by one",
+          "[compiler]") {
+  // Hidden 2048: the fused matmul stores f1 [128, 2048] as 4 column tiles of [128, 512]. Their
+  // HBM hulls all overlap (each spans every row), so finding "the latest store that overlaps the
+  // load" by hull picked the last tile's store for every load and only that tile was forwarded;
+  // by exact bytes each load finds its own tile's store.
+  const isa::Target t = config::load_chip("trn1").target();
+  Graph g = ffn(2048).graph();
+  Lowered l = lower(g, t);
+  const SbufAllocStats st = allocate_sbuf(l, t, true);
+  INFO(st.summary());
+  CHECK(hbm_use(l).scratch_dmas == 0);  // f1, d, e, a, m, g never touch HBM
+  // 6 tensors (f1, d, e, a, m, g) x 4 tiles, f1 read twice (Div, Mul): 28 forwarded loads
+  // (or copies), 24 stores dropped.
+  CHECK(st.forwarded_loads + st.converted_loads == 28);
+  CHECK(st.dropped_stores == 24);
+  const auto x = ramp(128 * 256);
+  require_close(run_in_order(l, t, "x", x, "y"), reference(ffn(2048), {128, 256}, x), 1e-4);
+  require_race_free(l, t);
+}
+
 TEST_CASE("choose_layout: bf16 matmul inputs come from an act copy instead of a load",
           "[compiler]") {
   // With --dtype bf16 the second matmul loads g converted to bf16; the load becomes an act
@@ -381,6 +404,144 @@ TEST_CASE("choose_layout: bf16 matmul inputs come from an act copy instead of a 
   for (float v : want) peak = std::max(peak, std::fabs(static_cast<double>(v)));
   require_close(got, want, 3e-2 * peak);  // the e2e tests' bf16 tolerance
   require_race_free(l, t);
+}
+
+TEST_CASE("prefetch_weights: weight loads move two nodes up and change no result",
+          "[compiler]") {
+  // FFN in bf16: the second matmul's weight loads (its .rhs constant) are issued at the start
+  // of the node two before it (after the loads moved there), ahead of that node's activation
+  // loads; allocate_sbuf places the longer-lived buffers, and the program computes bit for bit
+  // what it did without the move, race-free.
+  const isa::Target t = config::load_chip("trn1").target();
+  auto lower_bf16 = [&]() {
+    Graph g = ffn(2048).graph();
+    fold_constants(g);
+    remove_identity(g);
+    fold_batchnorm(g);
+    prune_dead(g);
+    fuse_epilogue(g);
+    choose_layout(g);
+    Lowered l;
+    LowerCtx ctx(g, t, DType::Bf16, l);
+    lower_graph(g, ctx);
+    return l;
+  };
+  Lowered off = lower_bf16(), on = lower_bf16();
+  const PrefetchStats st = prefetch_weights(on, t);
+  REQUIRE(on.code.size() == off.code.size());
+  CHECK(st.moved_loads > 0);
+  CHECK(st.moved_bytes <= t.sbuf_bytes_per_partition / 4);
+  // Node order in the code, and where the first load of each constant tensor sits.
+  std::vector<std::string> nodes;
+  for (const LInstr& li : off.code) {
+    const std::string tag = off.prog.str(li.in.tag);
+    if (nodes.empty() || nodes.back() != tag) nodes.push_back(tag);
+  }
+  auto first_load = [](const Lowered& l, const std::string& tensor) {
+    for (size_t i = 0; i < l.code.size(); ++i) {
+      const isa::Instr& in = l.code[i].in;
+      if (is_dma(l.code[i]) && in.ops[2].ap.space == isa::MemSpace::Hbm &&
+          l.prog.tensors[in.ops[2].ap.tensor].name == tensor)
+        return std::make_pair(i, l.prog.str(in.tag));
+    }
+    return std::make_pair(l.code.size(), std::string());
+  };
+  // The first instruction of a node that is not a load of a constant (those may have moved).
+  auto first_own = [](const Lowered& l, const std::string& tag) {
+    for (size_t i = 0; i < l.code.size(); ++i) {
+      const isa::Instr& in = l.code[i].in;
+      const bool const_load = is_dma(l.code[i]) && in.ops[2].ap.space == isa::MemSpace::Hbm &&
+                              l.prog.tensors[in.ops[2].ap.tensor].role == isa::TensorRole::Const;
+      if (!const_load && l.prog.str(in.tag) == tag) return i;
+    }
+    return l.code.size();
+  };
+  const auto [i_off, mm2] = first_load(off, "f2.rhs");
+  const auto [i_on, tag_on] = first_load(on, "f2.rhs");
+  REQUIRE(!mm2.empty());
+  CHECK(tag_on == mm2);  // still tagged with its own node
+  const auto at = std::find(nodes.begin(), nodes.end(), mm2) - nodes.begin();
+  REQUIRE(at >= 2);
+  // Before the own code of the node two back, after that of the node three back; without the
+  // pass, inside its own node.
+  CHECK(i_on < first_own(on, nodes[at - 2]));
+  CHECK(i_on > first_own(on, nodes[at - 3]));
+  CHECK(i_off > first_own(off, mm2));
+  const SbufAllocStats s_on = allocate_sbuf(on, t, true);
+  allocate_sbuf(off, t, true);
+  INFO(s_on.summary());
+  CHECK_FALSE(s_on.ring_fallback);
+  const auto x = ramp(128 * 256);
+  CHECK(run_in_order(on, t, "x", x, "y") == run_in_order(off, t, "x", x, "y"));
+  require_race_free(on, t);
+}
+
+TEST_CASE("prefetch_weights: where the moved buffers do not fit, the unmoved code is placed",
+          "[compiler]") {
+  // Three nodes on trn1 (192 KiB): n0 and n1 each use a 160 KiB tile, n2 loads a 40 KiB
+  // constant. In place they fit one after another; moved two nodes up, n2's tile is live
+  // beside n0's (200 KiB), placement fails and the ring would overlap them: the unmoved code
+  // is placed instead.
+  const isa::Target t = config::load_chip("trn1", {}).target();
+  Lowered l;
+  const int64_t sizes[3] = {160 * 1024, 160 * 1024, 40 * 1024};
+  for (int b = 0; b < 3; ++b)
+    l.sbuf_buffers.push_back({kSbufVirtBase + b * kSbufVirtStride, sizes[b], 0, false});
+  auto tile = [&](int b) {
+    isa::AccessPattern a;
+    a.space = isa::MemSpace::Sbuf;
+    a.dtype = DType::Fp32;
+    a.num_partitions = 1;
+    a.offset = kSbufVirtBase + b * kSbufVirtStride;
+    a.ndims = 1;
+    a.dims[0] = {1, sizes[b] / 4};
+    return a;
+  };
+  isa::TensorDecl w;
+  w.name = "w";
+  w.dtype = DType::Fp32;
+  w.shape = {1, sizes[2] / 4};
+  w.role = isa::TensorRole::Const;
+  l.prog.tensors.push_back(w);
+  auto push = [&](isa::Engine e, isa::Instr in, const char* node) {
+    in.tag = l.prog.intern(node);
+    l.code.push_back({e, in});
+  };
+  auto use = [&](int b, const char* node) {  // write then read the tile
+    isa::Instr ms = make_instr(isa::Opcode::Memset);
+    ms.ops[0] = ap_operand(tile(b));
+    ms.ops[1] = imm(1.0f);
+    if (b < 2) push(isa::Engine::Pool, ms, node);
+    isa::Instr cp = make_instr(isa::Opcode::Copy);
+    cp.ops[0] = ap_operand(tile(b));
+    cp.ops[1] = ap_operand(tile(b));
+    push(isa::Engine::Dve, cp, node);
+  };
+  use(0, "n0");
+  use(1, "n1");
+  isa::AccessPattern src;
+  src.space = isa::MemSpace::Hbm;
+  src.dtype = DType::Fp32;
+  src.tensor = 0;
+  src.num_partitions = 1;
+  src.partition_stride = sizes[2] / 4;
+  src.ndims = 1;
+  src.dims[0] = {1, sizes[2] / 4};
+  isa::Instr ld = make_instr(isa::Opcode::Dma);
+  ld.ops[0] = int_operand(0);
+  ld.ops[1] = ap_operand(tile(2));
+  ld.ops[2] = ap_operand(src);
+  push(isa::Engine::Sp, ld, "n2");
+  use(2, "n2");
+  const std::vector<LInstr> unmoved = l.code;
+  REQUIRE(prefetch_weights(l, t).moved_loads == 1);
+  CHECK(l.code[0].in.op == isa::Opcode::Dma);  // moved to the start of n0
+  Lowered moved = l;
+  CHECK_THROWS(allocate_sbuf(moved, t, true));
+  const SbufAllocStats st = allocate_sbuf_prefetched(l, unmoved, t, true);
+  CHECK_FALSE(st.ring_fallback);
+  REQUIRE(l.code.size() == unmoved.size());
+  CHECK(l.code[4].in.op == isa::Opcode::Dma);  // back in n2
 }
 
 TEST_CASE("allocate_sbuf: a ring fallback whose live tiles share bytes is refused and not run",
