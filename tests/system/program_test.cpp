@@ -3,6 +3,8 @@
 // race checker run first), exact time against `trnsim collectives`, DMA sharing between
 // communication and compute, and the one-line reports. Each TEST_CASE is its own process.
 #include <catch2/catch.hpp>
+
+#include "tests/common/run_trnsim.h"
 #include <fmt/format.h>
 
 #include <sys/wait.h>
@@ -134,23 +136,8 @@ void check_collective(const Case& c) {
   CHECK(res.sim_time_ps > 0);
 }
 
-struct Run {
-  int status;
-  std::string out;
-};
-
-Run run_cli(const std::string& args) {
-  const std::string cmd = std::string(TRNSIM_BINARY) + " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t k;
-  while ((k = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), k);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using trnsim::test::Run;
+Run run_cli(const std::string& args) { return trnsim::test::run_trnsim(args); }
 
 std::string tmp(const std::string& name) {
   return "/tmp/trnsim_cc_" + std::to_string(::getpid()) + "_" + name;
