@@ -46,44 +46,36 @@ void CollectiveEngine::start(Run& r, int i) {
   const int64_t bytes = x.count * r.elem_bytes;
   std::vector<std::pair<int, Picos>>& jobs = jobs_;
   jobs.clear();
-  auto add = [&](int res) {
-    const Picos w = work_ps(bytes, topo_.links()[static_cast<size_t>(res)].gbps);
+  // Each job: `b` bytes on resource `res` at `gbps`, counted in the resource's use.
+  auto add = [&](int res, int64_t b, double gbps) {
+    const Picos w = work_ps(b, gbps);
     jobs.emplace_back(res, w);
-    use_[static_cast<size_t>(res)].bytes += bytes;
+    use_[static_cast<size_t>(res)].bytes += b;
     use_[static_cast<size_t>(res)].busy_ps += w;
   };
-  for (int l : h.route.links) add(l);
+  auto rate = [&](int res) { return topo_.links()[static_cast<size_t>(res)].gbps; };
+  for (int l : h.route.links) add(l, bytes, rate(l));
   chip_jobs_.clear();
   if (r.chip) {
     r.chip->jobs(plan, x, bytes, chip_jobs_);
   } else {
-    // The sending rank's DMA engines move the data; the receiver's reduce it in flight. HBM:
-    // the source reads the data, the destination writes it (a reduction also reads what it
-    // adds to) [INTRA: collectives are HBM-bound enough that KangaRing saves HBM accesses].
-    add(topo_.dma_resource(src));
-    const int hs = topo_.hbm_resource(topo_.chip_of(src)), hd = topo_.hbm_resource(topo_.chip_of(dst));
-    const double hbm_gbps = topo_.links()[static_cast<size_t>(hs)].gbps;
-    const int64_t at_dst = bytes * (x.reduce ? 2 : 1);
-    auto add_hbm = [&](int res, int64_t b) {
-      const Picos w = work_ps(b, hbm_gbps);
-      jobs.emplace_back(res, w);
-      use_[static_cast<size_t>(res)].bytes += b;
-      use_[static_cast<size_t>(res)].busy_ps += w;
-    };
-    if (hs == hd) {
-      add_hbm(hs, bytes + at_dst);
-    } else {
-      add_hbm(hs, bytes);
-      add_hbm(hd, at_dst);
-    }
+    // The sending rank's DMA engines move the data; the receiver's reduce it in flight (at
+    // cc.reduce_gbps when set). HBM: the source reads the data, the destination writes it (a
+    // reduction also reads what it adds to) [INTRA: collectives are HBM-bound enough that
+    // KangaRing saves HBM accesses].
+    const int ds = topo_.dma_resource(src), dd = topo_.dma_resource(dst);
+    add(ds, bytes, rate(ds));
     if (x.reduce) {
       const double rg = topo_.system().cc_reduce_gbps;
-      if (rg > 0) {
-        const Picos w = work_ps(bytes, rg);
-        jobs.emplace_back(topo_.dma_resource(dst), w);
-      } else {
-        add(topo_.dma_resource(dst));
-      }
+      add(dd, bytes, rg > 0 ? rg : rate(dd));
+    }
+    const int hs = topo_.hbm_resource(topo_.chip_of(src)), hd = topo_.hbm_resource(topo_.chip_of(dst));
+    const int64_t at_dst = bytes * (x.reduce ? 2 : 1);
+    if (hs == hd) {
+      add(hs, bytes + at_dst, rate(hs));
+    } else {
+      add(hs, bytes, rate(hs));
+      add(hd, at_dst, rate(hd));
     }
   }
   r.alpha[static_cast<size_t>(i)] = h.alpha_ps;
