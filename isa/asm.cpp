@@ -466,9 +466,12 @@ class Assembler {
     if (!l.accept(']')) {
       do {
         if (t.shape.size() >= 16) l.fail("more than 16 tensor dimensions");
-        int64_t d = l.integer("dimension", 1, int64_t{1} << 40);
+        // A zero dimension is an empty tensor (valid ONNX: an empty slice, a zero-length
+        // KV-cache past); it takes no HBM and no instruction touches it.
+        int64_t d = l.integer("dimension", 0, int64_t{1} << 40);
         // Divide first: elements * d can overflow int64 (both up to 2^40).
-        if (d > (int64_t{1} << 40) / elements) l.fail("tensor larger than 2^40 elements");
+        if (elements > 0 && d > (int64_t{1} << 40) / elements)
+          l.fail("tensor larger than 2^40 elements");
         elements *= d;
         t.shape.push_back(d);
       } while (l.accept(','));
@@ -909,7 +912,7 @@ std::string disassemble(const Program& prog) {
     out += ']';
     if (!t.external_name.empty()) out += " name " + quote_string(t.external_name);
     if (t.data_absent()) out += " = absent";
-    else if (!t.data.empty()) out += " = base64:" + base64_encode(t.data);
+    else if (t.role == TensorRole::Const) out += " = base64:" + base64_encode(t.data);
     out += '\n';
   }
   if (!prog.tensors.empty() && !prog.cores.empty()) out += '\n';

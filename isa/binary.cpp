@@ -339,9 +339,9 @@ class Decoder {
     uint64_t rank = ranged(0, 16, "tensor rank");
     int64_t elements = 1;
     for (uint64_t i = 0; i < rank; ++i) {
-      t.shape.push_back(static_cast<int64_t>(ranged(1, uint64_t{1} << 40, "dimension")));
+      t.shape.push_back(static_cast<int64_t>(ranged(0, uint64_t{1} << 40, "dimension")));
       // Divide first: elements * dim can overflow int64 (both up to 2^40).
-      if (t.shape.back() > (int64_t{1} << 40) / elements)
+      if (elements > 0 && t.shape.back() > (int64_t{1} << 40) / elements)
         corrupt("tensor larger than 2^40 elements");
       elements *= t.shape.back();
     }

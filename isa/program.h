@@ -123,8 +123,11 @@ struct TensorDecl {
   int64_t num_elements() const;
   int64_t num_bytes() const { return num_elements() * dtype_size(dtype); }
   const std::string& display_name() const { return external_name.empty() ? name : external_name; }
-  // A const tensor whose bytes were left out (timing-only program).
-  bool data_absent() const { return role == TensorRole::Const && data.empty(); }
+  // A const tensor whose bytes were left out (timing-only program). An empty const (a zero
+  // dimension) has all of its zero bytes.
+  bool data_absent() const {
+    return role == TensorRole::Const && data.empty() && num_bytes() != 0;
+  }
   bool operator==(const TensorDecl& o) const;
 };
 

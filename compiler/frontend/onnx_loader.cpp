@@ -238,8 +238,8 @@ void pin_input_shapes(onnx::GraphProto& g, const std::set<std::string>& inits,
             "{}: input '{}' dimension {} ('{}') is symbolic; pin it with --shape {}=... (or give "
             "its data: run --input {}=FILE.npy)",
             src, in.name(), d, dim->dim_param(), in.name(), in.name()));
-      if ((*pin)[d] <= 0)
-        throw InputError(fmt::format("{}: {}: dimension {} must be positive", src, what, d));
+      if ((*pin)[d] < 0)
+        throw InputError(fmt::format("{}: {}: dimension {} must be >= 0", src, what, d));
       dim->clear_dim_param();
       dim->set_dim_value((*pin)[d]);
     }
@@ -584,9 +584,10 @@ Graph build_graph(onnx::ModelProto& model, const std::string& src, const LoadOpt
                                    onnx_type_name(tt.elem_type())));
     t.dtype = *dt;
     for (const auto& d : tt.shape().dim()) {
-      if (d.dim_value() <= 0)
+      // Zero is valid (an empty input, e.g. a zero-length KV-cache past).
+      if (d.dim_value() < 0)
         throw InputError(fmt::format("{}: input '{}' dimension {} is {}; dimensions must be "
-                                     "positive", src, in.name(), t.shape.size(), d.dim_value()));
+                                     ">= 0", src, in.name(), t.shape.size(), d.dim_value()));
       t.shape.push_back(d.dim_value());
     }
     t.shape_known = true;

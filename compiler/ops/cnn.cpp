@@ -191,6 +191,15 @@ struct AxisTerms {
   std::vector<std::vector<std::pair<int64_t, double>>> per_out;  // [out coord][candidate]
 };
 
+// Only the output shape, no elements to gather (shape inference, or an empty output whose
+// other axes may still be huge).
+GatherMap empty_map(const Shape& out) {
+  GatherMap m;
+  m.rows = m.out_free = 0;
+  m.out_shape = out;
+  return m;
+}
+
 GatherMap build_map(const Shape& x, const Shape& out, const std::vector<AxisTerms>& axes) {
   GatherMap m;
   m.out_shape = out;
@@ -247,7 +256,8 @@ GatherMap build_map(const Shape& x, const Shape& out, const std::vector<AxisTerm
 
 }  // namespace
 
-GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
+GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>& in,
+                  bool shape_only) {
   const int64_t r = static_cast<int64_t>(x.size());
   std::vector<int64_t> pads;
   double cv = 0.0;
@@ -274,13 +284,18 @@ GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     throw InputError(fmt::format("Pad mode {} is not supported", mode));
   Shape out(r);
-  std::vector<AxisTerms> at(r);
   for (int64_t a = 0; a < r; ++a) {
-    out[a] = x[a] + before[a] + after[a];
+    if (__builtin_add_overflow(x[a], before[a], &out[a]) ||
+        __builtin_add_overflow(out[a], after[a], &out[a]))
+      throw InputError("Pad output is too large");
     if (out[a] < 0) throw InputError("Pad: negative output size");
     if (mode == "reflect" && (before[a] >= x[a] || after[a] >= x[a]) && (before[a] || after[a]))
       throw InputError("Pad reflect: pads must be smaller than the axis");
     if (x[a] == 0 && out[a] > 0 && mode != "constant") throw InputError("Pad of an empty axis");
+  }
+  if (shape_only || num_elements(out) == 0) return empty_map(out);
+  std::vector<AxisTerms> at(r);
+  for (int64_t a = 0; a < r; ++a) {
     at[a].per_out.resize(out[a]);
     for (int64_t o = 0; o < out[a]; ++o)
       at[a].per_out[o] = {{pad_index(o, before[a], x[a], mode), 1.0}};
@@ -331,7 +346,8 @@ std::array<float, 4> cubic_coeffs(float s, float a) {
 }
 }  // namespace
 
-GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in) {
+GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in,
+                     bool shape_only) {
   const int64_t r = static_cast<int64_t>(x.size());
   const Value* scales = nullptr;
   const Value* sizes = nullptr;
@@ -357,8 +373,9 @@ GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Valu
   if (sizes) {
     if (sizes->numel() != r) throw InputError("Resize sizes must have one value per axis");
     for (int64_t a = 0; a < r; ++a) {
+      if (!(sizes->data[a] >= 0)) throw InputError("Resize sizes must be >= 0");
+      if (!(sizes->data[a] < 9.2e18)) throw InputError("Resize output is too large");
       out[a] = static_cast<int64_t>(sizes->data[a]);
-      if (out[a] < 0) throw InputError("Resize sizes must be >= 0");
       if (x[a] == 0 && out[a] != 0) throw InputError("Resize of an empty axis to a non-empty one");
       sc[a] = x[a] ? static_cast<float>(out[a]) / static_cast<float>(x[a]) : 1.0f;
     }
@@ -396,6 +413,7 @@ GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Valu
   const float cubic_a = n.attr_float("cubic_coeff_a", -0.75f);
   const bool exclude_outside = n.attr_int("exclude_outside", 0) != 0;
   const float extrapolation = n.attr_float("extrapolation_value", 0.0f);
+  if (shape_only || num_elements(out) == 0) return empty_map(out);
   std::vector<AxisTerms> at(r);
   bool same = out == x;  // ONNX Runtime copies the input when no axis changes size
   for (int64_t a = 0; a < r; ++a) {
@@ -514,12 +532,12 @@ std::vector<TypeShape> infer_global_pool(const Node&, const std::vector<const Te
 
 std::vector<TypeShape> infer_pad(const Node& n, const std::vector<const Tensor*>& in) {
   need(in, 1);
-  return {{in[0]->dtype, pad_map(n, in[0]->shape, values(in)).out_shape}};
+  return {{in[0]->dtype, pad_map(n, in[0]->shape, values(in), true).out_shape}};
 }
 
 std::vector<TypeShape> infer_resize(const Node& n, const std::vector<const Tensor*>& in) {
   need(in, 1);
-  return {{in[0]->dtype, resize_map(n, in[0]->shape, values(in)).out_shape}};
+  return {{in[0]->dtype, resize_map(n, in[0]->shape, values(in), true).out_shape}};
 }
 
 }  // namespace trnsim::compiler

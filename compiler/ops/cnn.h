@@ -45,7 +45,12 @@ struct GatherMap {
   double constant = 0.0;  // value of index in_free (Pad constant mode)
   Shape out_shape;
 };
-GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>& in);
-GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in);
+// With shape_only the attributes are checked and only out_shape is filled: shape inference
+// runs before the graph's sizes are checked against the chip, so it must not build a map of
+// an absurd output.
+GatherMap pad_map(const Node& n, const Shape& x, const std::vector<const Value*>& in,
+                  bool shape_only = false);
+GatherMap resize_map(const Node& n, const Shape& x, const std::vector<const Value*>& in,
+                     bool shape_only = false);
 
 }  // namespace trnsim::compiler

@@ -96,7 +96,6 @@ def models():
         [n("MatMul", ["x", "x"], ["y"], name="fc")],
         [vi("x", [1 << 31, 1 << 31])], [vi("y", [1 << 31, 1 << 31])])))
     out.append(("symbolic_dim.onnx", model(relu, [vi("x", ["batch", 4])], [vi("y", ["batch", 4])])))
-    out.append(("zero_dim.onnx", model(relu, [vi("x", [0, 4])], [vi("y", [0, 4])])))
     out.append(("negative_dim.onnx", model(relu, [vi("x", [-3, 4])], [vi("y", [-3, 4])])))
     out.append(("double_input.onnx", model(
         relu, [vi("x", [4], TensorProto.DOUBLE)], [vi("y", [4], TensorProto.DOUBLE)])))

@@ -245,6 +245,25 @@ TEST_CASE("external tensor names and absent const data round-trip through text a
   CHECK(disassemble(q) == text);
 }
 
+TEST_CASE("empty tensors (a zero dimension) round-trip through text and binary", "[isa]") {
+  // An empty KV-cache past and an empty slice of a model: valid ONNX, no bytes in HBM. The
+  // 2^40 element limit still holds for the other dimensions.
+  const std::string text =
+      ".tensor past input bf16 [1, 8, 0, 64]\n"
+      ".tensor none output fp32 [1099511627776, 0]\n"
+      ".tensor c const fp32 [0] = base64:\n";
+  Program p = assemble(text, "empty.tasm");
+  REQUIRE(p.tensors.size() == 3);
+  CHECK(p.tensors[0].shape == std::vector<int64_t>{1, 8, 0, 64});
+  CHECK(disassemble(p) == text);
+  Program q = decode_program(encode_program(p), "empty.tbin");
+  CHECK(q == p);
+  CHECK_THROWS_WITH(assemble(".tensor x input fp32 [1099511627776, 2]\n", "big.tasm"),
+                    Catch::Contains("tensor larger than 2^40 elements"));
+  CHECK_THROWS_WITH(assemble(".tensor x input fp32 [-1]\n", "neg.tasm"),
+                    Catch::Contains("dimension"));
+}
+
 TEST_CASE("external names: duplicates, empty names and data on non-const tensors are errors",
           "[isa]") {
   auto err = [](const std::string& text) -> std::string {

@@ -1909,6 +1909,19 @@ LONG_MODELS = {
          const("sp", i64(30000, 29999)),
          const("gi", np.random.default_rng(3).integers(0, 60000, 30000).astype(np.int64))],
         outputs=("y", "t")),
+    # Empty tensors are valid ONNX: a zero-length KV-cache past (the first step of a merged
+    # decoder), an empty slice. They reach the program as tensors with a
+    # zero dimension that no instruction touches.
+    "empty_tensors": graph_op(
+        "empty_tensors",
+        [n("Concat", ["past", "k"], ["present"], axis=2, name="cat"),
+         n("Slice", ["k", "st", "en", "ax"], ["none"], name="empty_slice"),
+         n("Relu", ["past"], ["past_relu"], name="relu_of_empty"),
+         n("Add", ["present", "present"], ["y"], name="add")],
+        lambda r: {"past": np.zeros((1, 2, 0, 8), np.float32), "k": rnd(r, 1, 2, 3, 8)},
+        [const("st", i64(2)), const("en", i64(2)), const("ax", i64(2)),
+],
+        opset=13, outputs=("y", "none", "past_relu")),
 }
 MODELS.update(LONG_MODELS)
 BF16_MODELS |= {"cnn_320", "stft_conv", "conv_wide_window", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
