@@ -21,8 +21,8 @@ std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& s) {
     std::string tok = rest.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
     char* end = nullptr;
     long long v = std::strtoll(tok.c_str(), &end, 10);
-    if (tok.empty() || *end != '\0' || v <= 0)
-      throw InputError(fmt::format("--shape {}: '{}' is not a positive integer", s, tok));
+    if (tok.empty() || *end != '\0' || v < 0)  // 0: an empty input (a zero-length past)
+      throw InputError(fmt::format("--shape {}: '{}' is not an integer >= 0", s, tok));
     dims.push_back(v);
     if (x == std::string::npos) break;
     pos = x + 1;

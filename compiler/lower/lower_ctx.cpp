@@ -339,6 +339,28 @@ void LowerCtx::for_each_tile(const Shape& shape, const std::vector<std::vector<i
     // One dimension: fold it into partitions x free.
     int64_t n = cnt[0], p = std::min<int64_t>(t_.partitions, n);
     while (n % p != 0) --p;
+    if (2 * p < std::min<int64_t>(t_.partitions, n)) {
+      // No divisor fills half the partitions (a prime length like 30,517 gave 1 partition, and
+      // with a small max_f one tile per element): blocks of full partitions x F, then the rest.
+      const int64_t P = t_.partitions;
+      const int64_t F = std::max<int64_t>(1, std::min(max_f, (n + P - 1) / P));
+      TileSpec ts;
+      ts.offsets.resize(k);
+      ts.pstride.resize(k);
+      ts.fstride.resize(k);
+      for (size_t j = 0; j < k; ++j) {
+        ts.pstride[j] = F * st[j][0];
+        ts.fstride[j] = st[j][0];
+      }
+      for (int64_t e0 = 0; e0 < n; e0 += ts.np * ts.nf) {
+        const int64_t left = n - e0;
+        ts.nf = std::min(F, left);
+        ts.np = left >= F ? std::min(P, left / F) : 1;
+        for (size_t j = 0; j < k; ++j) ts.offsets[j] = e0 * st[j][0];
+        f(ts);
+      }
+      return;
+    }
     cnt = {p, n / p};
     for (auto& s : st) s = {s[0] * (n / p), s[0]};
   }

@@ -93,7 +93,7 @@ TEST_CASE("trnsim compile: bad inputs exit 2 with one line and write nothing", "
   CHECK(r.out == "trnsim: error: " + m + ": --shape x: dimension 1 is 200 in the model, not 201\n");
   r = run(kBin + " compile " + m + " -o " + d + "/r.tasm --shape x=4xq");
   CHECK(r.code == 2);
-  CHECK(r.out == "trnsim: error: --shape x=4xq: 'q' is not a positive integer\n");
+  CHECK(r.out == "trnsim: error: --shape x=4xq: 'q' is not an integer >= 0\n");
   r = run(kBin + " compile " + m + " -o " + d + "/r.txt");
   CHECK(r.code == 2);
   CHECK(r.out == "trnsim: error: -o " + d + "/r.txt: expected a .tasm or .tbin file name\n");
