@@ -128,11 +128,14 @@ std::string_view alu_op_doc(AluOp op);
 bool alu_op_int_only(AluOp op);
 std::optional<AluOp> parse_alu_op(std::string_view s);
 std::string_view mem_space_name(MemSpace s);
-// all_reduce, all_gather, reduce_scatter, all_to_all, permute: queued like dma, completed by the
-// system's collective hub on every rank of the replica group.
+// send, recv: one AP operand (ops[1]), paired by the hub between two ranks of a group.
+constexpr bool opcode_is_p2p(Opcode op) { return op == Opcode::Send || op == Opcode::Recv; }
+// all_reduce, all_gather, reduce_scatter, all_to_all, permute, send, recv: queued like dma,
+// completed by the system's collective hub on the ranks of the replica group.
 constexpr bool opcode_is_collective(Opcode op) {
   return op == Opcode::AllReduce || op == Opcode::AllGather || op == Opcode::ReduceScatter ||
-         op == Opcode::AllToAll || op == Opcode::Permute;
+         op == Opcode::AllToAll || op == Opcode::Permute || op == Opcode::Send ||
+         op == Opcode::Recv;
 }
 
 }  // namespace trnsim::isa

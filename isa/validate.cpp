@@ -339,6 +339,10 @@ class Checker {
       case Opcode::Permute:
         collective(in);
         return;
+      case Opcode::Send:
+      case Opcode::Recv:
+        p2p(in);
+        return;
       default: return;
     }
   }
@@ -391,6 +395,26 @@ class Checker {
           problem(in, fmt::format("src has {} elements, not a multiple of gsize {}", s, g));
         return;
     }
+  }
+
+  // send/recv: one buffer in HBM or SBUF, fp32 or bf16 (as the collectives); a group and a
+  // non-zero shift (the pairing sizes and dtypes are checked when the pair meets).
+  void p2p(const Instr& in) {
+    const AccessPattern& a = ap(in, 1);
+    const char* what = in.info().operands[1].name;
+    if (a.space == MemSpace::Psum) {
+      problem(in, fmt::format("{}: send and recv read and write HBM or SBUF, not PSUM", what));
+      return;
+    }
+    if (a.dtype != DType::Fp32 && a.dtype != DType::Bf16) {
+      problem(in, fmt::format("dtype must be fp32 or bf16, found {}", dtype_name(a.dtype)));
+      return;
+    }
+    const int64_t gsize = in.ops[2].i, gstride = in.ops[3].i, shift = in.ops[4].i;
+    if (gsize < 0 || gstride < 1)
+      problem(in, fmt::format("gsize {} must be >= 0 and gstride {} >= 1", gsize, gstride));
+    else if (shift == 0)
+      problem(in, "shift must not be 0 (a rank does not send to itself)");
   }
 
   // NC-v2/v3 move PSUM <-> SBUF only through compute-engine instructions [G1].

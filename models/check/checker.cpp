@@ -359,7 +359,9 @@ bool Checker::step_engine(int t) {
     case Opcode::AllGather:
     case Opcode::ReduceScatter:
     case Opcode::AllToAll:
-    case Opcode::Permute: {
+    case Opcode::Permute:
+    case Opcode::Send:
+    case Opcode::Recv: {
       const int q = static_cast<int>(in.ops[0].i);
       if (q < 0 || q >= target_.num_dma_queues)
         throw SimFault(describe_instr(prog_, in, InstrRef{th.core, th.engine, pc}) +

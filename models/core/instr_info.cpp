@@ -77,8 +77,15 @@ int64_t ap_charged_bytes(const AccessPattern& ap, int64_t min_run) {
 
 DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
   DmaShape s;
-  const AccessPattern& dst = in.ops[1].ap;
-  const AccessPattern& src = in.ops[2].ap;
+  // send reads its one buffer, recv writes it: the other side is empty (no elements).
+  static const AccessPattern kNone = [] {
+    AccessPattern a;
+    a.num_partitions = 0;
+    return a;
+  }();
+  const bool send = in.op == Opcode::Send, recv = in.op == Opcode::Recv;
+  const AccessPattern& dst = send ? kNone : in.ops[1].ap;
+  const AccessPattern& src = recv ? kNone : send ? in.ops[1].ap : in.ops[2].ap;
   int64_t wbytes = ap_bytes(dst);
   int64_t rbytes = in.op == Opcode::DmaGather ? dst.total_elements() * isa::dtype_size(src.dtype)
                                               : ap_bytes(src);
@@ -100,9 +107,10 @@ DmaShape dma_shape(const isa::Instr& in, const config::ChipConfig& cfg) {
   if (src.space == MemSpace::Hbm) s.hbm_read = rc;
   if (dst.space == MemSpace::Hbm) s.hbm_write = wc;
   // The on-chip side picks the engines: the destination if it is on chip, else the source.
-  const AccessPattern* chip_side = dst.space != MemSpace::Hbm   ? &dst
-                                   : src.space != MemSpace::Hbm ? &src
-                                                                : nullptr;
+  auto on_chip = [](const AccessPattern& a) { return a.present() && a.space != MemSpace::Hbm; };
+  const AccessPattern* chip_side = on_chip(dst)   ? &dst
+                                   : on_chip(src) ? &src
+                                                  : nullptr;
   if (chip_side) {
     s.part_start = chip_side->start_partition;
     s.part_count = chip_side->num_partitions;
@@ -118,7 +126,9 @@ InstrKind instr_kind(Opcode op) {
     case Opcode::AllGather:
     case Opcode::ReduceScatter:
     case Opcode::AllToAll:
-    case Opcode::Permute: return InstrKind::Dma;
+    case Opcode::Permute:
+    case Opcode::Send:
+    case Opcode::Recv: return InstrKind::Dma;
     case Opcode::Nop:
     case Opcode::Barrier:
     case Opcode::Movi:

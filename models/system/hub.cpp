@@ -48,6 +48,7 @@ CollOp collective_op(Opcode op) {
 
 CollOperands collective_operands(Opcode op) {
   if (op == Opcode::AllReduce || op == Opcode::ReduceScatter) return {3, 4, 5};
+  if (isa::opcode_is_p2p(op)) return {-1, 2, 3};
   return {-1, 3, 4};
 }
 
@@ -178,6 +179,10 @@ void CollectiveHub::post(int chip, Core& core, const DmaTransfer& t, sc_core::sc
   const CollOperands o = collective_operands(t.in->op);
   std::vector<int> g = replica_group(rank, t.in->ops[o.gsize].i,
                                      std::max<int64_t>(t.in->ops[o.gstride].i, 1), topo_.ranks());
+  if (isa::opcode_is_p2p(t.in->op)) {
+    post_p2p(chip, rank, g, core, t, done);
+    return;
+  }
   const int64_t seq = seq_[{rank, g}]++;
   Key key{g, seq};
   Pending& p = pending_[key];
@@ -304,10 +309,117 @@ void CollectiveHub::run_collective(Key key) {
   }
 }
 
+void CollectiveHub::post_p2p(int chip, int rank, const std::vector<int>& g, Core& core,
+                             const DmaTransfer& t, sc_core::sc_event* done) {
+  const bool send = t.in->op == Opcode::Send;
+  const int64_t k = std::find(g.begin(), g.end(), rank) - g.begin();
+  const int64_t peer = send ? k + t.in->ops[4].i : k - t.in->ops[4].i;
+  if (peer < 0 || peer >= static_cast<int64_t>(g.size())) {  // no peer: skipped
+    done->notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  const int other = g[static_cast<size_t>(peer)];
+  const int src = send ? rank : other, dst = send ? other : rank;
+  const int64_t seq = p2p_seq_[{src, dst, !send}]++;
+  const P2PKey key{src, dst, seq};
+  P2P& p = p2p_[key];
+  if (!p.has_send && !p.has_recv) {
+    p.src = src;
+    p.dst = dst;
+    p.seq = seq;
+    p.order = next_order_++;
+  }
+  (send ? p.has_send : p.has_recv) = true;
+  (send ? p.send : p.recv) = Member{chip, &core, t, done};
+  if (p.has_send && p.has_recv) sc_core::sc_spawn([this, key] { run_p2p(key); });
+}
+
+// One transfer from the sender's buffer into the receiver's: a plan of two ranks and one
+// transfer, run like a collective's (cc.launch_ns, then the links, DMA engines and HBM).
+void CollectiveHub::run_p2p(P2PKey key) {
+  try {
+    P2P p = std::move(p2p_.at(key));
+    p2p_.erase(key);
+    const isa::Instr& si = *p.send.t.in;
+    const isa::Instr& ri = *p.recv.t.in;
+    const isa::AccessPattern &sa = si.ops[1].ap, &ra = ri.ops[1].ap;
+    if (sa.total_elements() != ra.total_elements() || sa.dtype != ra.dtype)
+      throw SimFault(fmt::format(
+          "mismatched send/recv: rank {} sends {} {} elements to rank {}, which receives {} {} "
+          "elements ({}; {})",
+          p.src, sa.total_elements(), isa::dtype_name(sa.dtype), p.dst, ra.total_elements(),
+          isa::dtype_name(ra.dtype), site(si, p.send.core->index(), p.send.t.engine, p.send.t.index),
+          site(ri, p.recv.core->index(), p.recv.t.engine, p.recv.t.index)));
+    const bool bf16 = sa.dtype == isa::DType::Bf16;
+    Plan plan;
+    plan.op = CollOp::Permute;
+    plan.algo = CollAlgo::Ring;
+    plan.elems = sa.total_elements();
+    plan.ranks = {p.src, p.dst};
+    plan.phases = {"send"};
+    Xfer x;
+    x.src = 0;
+    x.dst = 1;
+    x.count = plan.elems;
+    x.from_input = true;
+    plan.xfers = {x};
+    HubWork work({{chips_[static_cast<size_t>(p.send.chip)], p.send.core->index(), sa.space,
+                   sa.space},
+                  {chips_[static_cast<size_t>(p.recv.chip)], p.recv.core->index(), ra.space,
+                   ra.space}});
+    auto ref = [](const Member& m) { return InstrRef{m.core->index(), m.t.engine, m.t.index}; };
+    Buffers data;
+    if (numerics_) {
+      data.in = {p.send.core->read_operand(si, ref(p.send), p.send.t.regs, 1),
+                 std::vector<float>(static_cast<size_t>(plan.elems), 0.0f)};
+      data.out = data.in;
+    } else {
+      p.send.core->check_operands(si, ref(p.send), p.send.t.regs);
+      p.recv.core->check_operands(ri, ref(p.recv), p.recv.t.regs);
+    }
+    std::vector<XferSpan> xs;
+    const Picos t0 = now_ps();
+    engine_.run(plan, bf16 ? 2 : 4, numerics_ ? &data : nullptr, RedOp::Sum, bf16,
+                trace_ ? &xs : nullptr, &work);
+    if (numerics_) p.recv.core->write_operand(ri, ref(p.recv), p.recv.t.regs, 1, data.out[1]);
+    if (trace_) {
+      CollectiveSpan s;
+      s.name = fmt::format("send #{} {} -> {}", p.seq, p.src, p.dst);
+      s.ranks = plan.ranks;
+      s.start_ps = t0;
+      s.end_ps = now_ps();
+      for (const XferSpan& xsp : xs) s.xfers.push_back({p.src, p.dst, "send", xsp.start_ps, xsp.end_ps});
+      spans_.push_back(std::move(s));
+    }
+    ++p2p_done_;
+    p.send.done->notify(sc_core::SC_ZERO_TIME);
+    p.recv.done->notify(sc_core::SC_ZERO_TIME);
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;
+  } catch (const SimFault& e) {
+    fault(e.what());
+  } catch (const std::exception& e) {
+    fault(std::string("collective hub: internal error: ") + e.what());
+  }
+}
+
 std::string CollectiveHub::pending_report() const {
   const Pending* first = nullptr;
   for (const auto& [key, p] : pending_)
     if (!first || p.order < first->order) first = &p;
+  const P2P* lone = nullptr;  // the oldest unmatched send or recv
+  for (const auto& [key, p] : p2p_)
+    if (!lone || p.order < lone->order) lone = &p;
+  if (lone && (!first || lone->order < first->order)) {
+    const Member& m = lone->has_send ? lone->send : lone->recv;
+    const size_t more = pending_.size() + p2p_.size() - 1;
+    return fmt::format(
+        "{} #{} from rank {} to rank {}: rank {} waiting, rank {} never reached its {} ({}){}",
+        lone->has_send ? "send" : "recv", lone->seq, lone->src, lone->dst,
+        lone->has_send ? lone->src : lone->dst, lone->has_send ? lone->dst : lone->src,
+        lone->has_send ? "recv" : "send", site(*m.t.in, m.core->index(), m.t.engine, m.t.index),
+        more ? fmt::format(" (and {} more waiting)", more) : "");
+  }
   if (!first) return "";
   std::vector<int> waiting, missing;
   const Member* posted = nullptr;

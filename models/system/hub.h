@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,7 @@ class CollectiveHub : public sc_core::sc_module {
   const std::vector<LinkUse>& link_use() const { return engine_.link_use(); }
   const std::vector<CollectiveSpan>& spans() const { return spans_; }
   int64_t collectives_done() const { return done_count_; }
+  int64_t sends_done() const { return p2p_done_; }  // send/recv pairs that completed
 
  private:
   struct Member {
@@ -93,6 +95,18 @@ class CollectiveHub : public sc_core::sc_module {
   };
   using Key = std::pair<std::vector<int>, int64_t>;
   void run_collective(Key key);
+  // send/recv: the k-th send from rank src to rank dst meets the k-th recv at dst from src.
+  struct P2P {
+    int src = 0, dst = 0;
+    int64_t seq = 0;
+    uint64_t order = 0;
+    bool has_send = false, has_recv = false;
+    Member send, recv;
+  };
+  using P2PKey = std::tuple<int, int, int64_t>;  // (src rank, dst rank, seq)
+  void post_p2p(int chip, int rank, const std::vector<int>& g, Core& core, const DmaTransfer& t,
+                sc_core::sc_event* done);
+  void run_p2p(P2PKey key);
   void fault(const std::string& msg);
 
   const Topology& topo_;
@@ -102,8 +116,10 @@ class CollectiveHub : public sc_core::sc_module {
   std::map<Key, Pending> pending_;
   std::map<std::pair<int, std::vector<int>>, int64_t> seq_;  // (rank, group) -> next number
   uint64_t next_order_ = 0;
+  std::map<P2PKey, P2P> p2p_;
+  std::map<std::tuple<int, int, bool>, int64_t> p2p_seq_;  // (src, dst, is recv) -> next seq
   std::vector<CollectiveSpan> spans_;
-  int64_t done_count_ = 0;
+  int64_t done_count_ = 0, p2p_done_ = 0;
   bool faulted_ = false;
   std::string fault_;
 };

@@ -114,6 +114,7 @@ SystemResult simulate_system(const isa::Program& prog, const config::SystemConfi
     res.use.push_back(hub.link_use()[l]);
   }
   res.collectives = hub.collectives_done();
+  res.sends = hub.sends_done();
   return res;
 }
 
@@ -130,6 +131,7 @@ std::string system_stats_json(const SystemResult& r) {
                      ps_to_ns(r.sim_time_ps));
   out += fmt::format("  \"collectives\": {{\"value\": {}, \"unit\": \"collectives\"}},\n",
                      r.collectives);
+  out += fmt::format("  \"sends\": {{\"value\": {}, \"unit\": \"send/recv pairs\"}},\n", r.sends);
   out += "  \"links\": {";
   for (size_t l = 0; l < r.links.size(); ++l)
     out += fmt::format(
@@ -149,9 +151,10 @@ std::string system_stats_json(const SystemResult& r) {
 }
 
 std::string system_summary(const SystemResult& r) {
-  std::string out = fmt::format("system {}: {} chips, simulated time {:.3f} us, {} collective(s)\n",
+  std::string out = fmt::format("system {}: {} chips, simulated time {:.3f} us, {} collective(s)",
                                 r.system, r.chips.size(), ps_to_ns(r.sim_time_ps) / 1000.0,
                                 r.collectives);
+  out += r.sends ? fmt::format(", {} send/recv\n", r.sends) : "\n";
   int64_t total = 0;
   for (size_t l = 0; l < r.links.size(); ++l) {
     if (r.use[l].bytes == 0) continue;

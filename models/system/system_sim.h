@@ -31,6 +31,7 @@ struct SystemResult {
   std::vector<Link> links;        // the system's NeuronLinks and EFA ports
   std::vector<LinkUse> use;
   int64_t collectives = 0;        // collectives completed (counted once per group)
+  int64_t sends = 0;              // send/recv pairs completed
 };
 
 // The seed chip `chip`'s missing inputs are generated from: seed + chip x 1000003.

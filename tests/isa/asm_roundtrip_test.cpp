@@ -185,7 +185,8 @@ TEST_CASE("collective instructions round-trip through text and .tbin, appended a
           "[isa]") {
   // Appended to isa.def after ldr: every older opcode keeps its binary number.
   CHECK(static_cast<int>(Opcode::AllReduce) == static_cast<int>(Opcode::Ldr) + 1);
-  CHECK(static_cast<int>(Opcode::Permute) == kNumOpcodes - 1);
+  CHECK(static_cast<int>(Opcode::Send) == static_cast<int>(Opcode::Permute) + 1);
+  CHECK(static_cast<int>(Opcode::Recv) == kNumOpcodes - 1);
   const std::string text =
       ".tensor x input fp32 [8, 64]\n"
       ".tensor y output fp32 [32, 64]\n\n"
@@ -194,6 +195,8 @@ TEST_CASE("collective instructions round-trip through text and .tbin, appended a
       "  all_gather q2, hbm.y+0:fp32{64,32}[1,64], sbuf[0:8]+0:fp32[1,64], 4, 2  inc(s1)\n"
       ".engine pool\n"
       "  permute q3, sbuf[0:8]+256:fp32[1,64], sbuf[0:8]+0:fp32[1,64], 0, 1\n"
+      "  send q3, sbuf[0:8]+0:bf16[1,64], 4, 2, -1\n"
+      "  recv q4, hbm.y+0:bf16{64,8}[1,64], 4, 2, -1  inc(s3)\n"
       ".engine sp\n"
       "  all_reduce q0, sbuf[0:8]+0:bf16[1,64], hbm.x+0:fp32{64,8}[1,64], add, 0, 1  wait(s0>=1) inc(s2)\n"
       "  reduce_scatter q1, sbuf[0:8]+0:fp32[1,16], hbm.x+0:fp32{64,8}[1,64], max, 4, 1\n"
@@ -209,6 +212,9 @@ TEST_CASE("collective instructions round-trip through text and .tbin, appended a
   CHECK(ag.op == Opcode::AllGather);
   CHECK(ag.ops[3].i == 4);
   CHECK(ag.ops[4].i == 2);
+  const Instr& rv = p.cores.at(0).stream(Engine::Pool).at(2);
+  CHECK(rv.op == Opcode::Recv);
+  CHECK(rv.ops[4].i == -1);
   CHECK(disassemble(p) == text);
   const std::vector<uint8_t> bin = encode_program(p);
   Program q = decode_program(bin, "cc.tbin");

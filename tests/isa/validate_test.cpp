@@ -196,4 +196,14 @@ TEST_CASE("validation: collective shapes, dtypes, ops and groups", "[isa]") {
         at + "(all_to_all): src has 6 elements, not a multiple of gsize 4");
   CHECK(first_problem(d, "permute q1, psum[0:1]+0:fp32[1,4], sbuf[0:1]+64:fp32[1,4], 2, 1") ==
         at + "(permute): dst: a collective reads and writes HBM or SBUF, not PSUM");
+  CHECK(first_problem(d, "send q1, sbuf[0:1]+0:fp32[1,4], 4, 1, 1") == "(valid)");
+  CHECK(first_problem(d, "recv q1, hbm.a+0:bf16{512,128}[1,512], 0, 1, -2") == "(valid)");
+  CHECK(first_problem(d, "send q1, sbuf[0:1]+0:fp32[1,4], 4, 1, 0") ==
+        at + "(send): shift must not be 0 (a rank does not send to itself)");
+  CHECK(first_problem(d, "recv q1, psum[0:1]+0:fp32[1,4], 4, 1, 1") ==
+        at + "(recv): dst: send and recv read and write HBM or SBUF, not PSUM");
+  CHECK(first_problem(d, "send q1, sbuf[0:1]+0:int32[1,4], 4, 1, 1") ==
+        at + "(send): dtype must be fp32 or bf16, found int32");
+  CHECK(first_problem(d, "recv q1, sbuf[0:1]+0:fp32[1,4], 4, 0, 1") ==
+        at + "(recv): gsize 4 must be >= 0 and gstride 0 >= 1");
 }

@@ -401,3 +401,134 @@ TEST_CASE("run --system writes outputs per chip, link stats and a timeline", "[s
   std::remove(trace.c_str());
   std::remove(prog.c_str());
 }
+
+namespace {
+void check_pipeline(const char* dtype) {
+  // Core c of every chip is one pipeline (group gsize 4, gstride 2: ranks {c, c+2, c+4, c+6});
+  // each stage sends x to the next stage and receives the previous stage's x into y. The last
+  // stage's send and the first stage's recv have no peer and are skipped.
+  config::SystemConfig sys = config::load_system("tiny4");
+  const int cores = static_cast<int>(sys.chip_config.cores);
+  const int ranks = static_cast<int>(sys.total_ranks());
+  {
+    const isa::DType dt = std::string(dtype) == "bf16" ? isa::DType::Bf16 : isa::DType::Fp32;
+    const int64_t n = 96, es = isa::dtype_size(dt);
+    std::string text = fmt::format(".tensor x input {0} [{1}, {2}]\n.tensor y output {0} [{1}, {2}]\n",
+                                   dtype, cores, n);
+    for (int k = 0; k < cores; ++k)
+      text += fmt::format(
+          ".core {0}\n.engine sp\n"
+          "  send q0, hbm.x+{1}:{2}{{{3},1}}[1,{3}], 4, 2, 1  inc(s0)\n"
+          "  recv q1, hbm.y+{1}:{2}{{{3},1}}[1,{3}], 4, 2, 1  inc(s1)\n"
+          "  nop  wait(s0>=1) wait(s1>=1)\n",
+          k, k * n * es, dtype, n);
+    isa::Program prog = isa::assemble(text, "p2p.tasm");
+    isa::validate(prog, sys.chip_config.target());
+    CheckReport cr = check_program(prog, sys.chip_config.target());
+    CHECK(cr.races.empty());
+    CHECK_FALSE(cr.deadlock);
+    SystemSimOptions o;
+    o.chip_inputs.resize(static_cast<size_t>(sys.total_chips()));
+    for (int chip = 0; chip < sys.total_chips(); ++chip) {
+      std::vector<float> x;
+      for (int k = 0; k < cores; ++k)
+        for (int64_t e = 0; e < n; ++e) x.push_back(value(chip * cores + k, e));
+      o.chip_inputs[static_cast<size_t>(chip)]["x"] = bytes_of(x, dt);
+    }
+    SystemResult res = simulate_system(prog, sys, o);
+    CHECK(res.collectives == 0);
+    CHECK(res.sends == 2 * 3);  // 3 hops in each of the 2 pipelines
+    int64_t bad = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const int stage = (r / cores) % 4;  // chip = stage (gstride 2 = the cores per chip)
+      if (stage == 0) continue;        // receives nothing
+      const std::vector<float> y = floats_of(res.chips[static_cast<size_t>(r / cores)].outputs[0].bytes, dt);
+      for (int64_t e = 0; e < n; ++e)
+        bad += y[static_cast<size_t>((r % cores) * n + e)] != value(r - cores, e);
+    }
+    CHECK(bad == 0);
+  }
+}
+}  // namespace
+
+TEST_CASE("program send/recv fp32: a pipeline of 4 stages passes each stage's x on, SPMD",
+          "[system][cc]") {
+  check_pipeline("fp32");
+}
+TEST_CASE("program send/recv bf16: a pipeline of 4 stages passes each stage's x on, SPMD",
+          "[system][cc]") {
+  check_pipeline("bf16");
+}
+
+TEST_CASE("send takes one transfer's time: a two-rank permute's plus the DMA issue cost",
+          "[system][cc][cli]") {
+  // 16 KiB from rank 0 to rank 1 (one core per chip). A permute over {0, 1} moves the same
+  // bytes both ways on separate directional links, so it takes one transfer's time.
+  const std::string prog = write(
+      "send.tasm",
+      ".tensor x input fp32 [4096]\n.tensor y output fp32 [4096]\n.core 0\n.engine sp\n"
+      "  send q0, hbm.x+0:fp32{4096,1}[1,4096], 2, 1, 1\n"
+      "  recv q1, hbm.y+0:fp32{4096,1}[1,4096], 2, 1, 1\n");
+  const std::string stats = tmp("send.json"), rows = tmp("send_rows.json");
+  Run run = run_cli(fmt::format("run {} {} --timing-only --stats {}", prog, kTeaching, stats));
+  INFO(run.out);
+  REQUIRE(run.status == 0);
+  CHECK(run.out.find("0 collective(s), 2 send/recv") != std::string::npos);
+  Run coll = run_cli(fmt::format("collectives {} --op permute --group 0,1 --bytes 16K --json {}",
+                                 kTeaching, rows));
+  INFO(coll.out);
+  REQUIRE(coll.status == 0);
+  std::smatch m;
+  const std::string rj = slurp(rows);
+  REQUIRE(std::regex_search(rj, m, std::regex("\"time_ns\": ([0-9.e+-]+)")));
+  const double coll_ns = std::stod(m[1].str());
+  // alpha 100 ns + 16384 B / 64 B/ns = 356 ns (one hop).
+  CHECK(coll_ns == Approx(356.0).margin(1e-6));
+  const double run_ns = stat_after(slurp(stats), "\"system\"", "sim_time_ns");
+  // The recv is issued 64 ns after the send on the same engine (dma_issue_cycles = 64 at 1 GHz),
+  // so pairs {0->1} and {2->3}... meet when the recv of the later rank is posted: 128 ns.
+  CHECK(run_ns == Approx(coll_ns + 128.0).epsilon(0).margin(1e-6));
+  std::remove(stats.c_str());
+  std::remove(rows.c_str());
+  std::remove(prog.c_str());
+}
+
+TEST_CASE("send/recv errors: no matching recv, mismatched sizes, shift 0", "[system][cc][cli]") {
+  // Rank 0 sends to rank 1, which never posts its recv.
+  const std::string lone = write(
+      "lone.tasm",
+      ".tensor x input fp32 [64]\n.core 0\n.engine sp\n"
+      "  send q0, hbm.x+0:fp32{64,1}[1,64], 2, 1, 1\n");
+  Run r = run_cli("run " + lone + " --system tiny4 --timing-only");
+  INFO(r.out);
+  CHECK(r.status == 3);
+  CHECK(r.out.find("send #0 from rank 0 to rank 1: rank 0 waiting, rank 1 never reached its recv "
+                   "(core0 sp #0 (send))") != std::string::npos);
+  CHECK(lines(r.out) == 1);
+  // Rank 1 receives 32 elements where rank 0 sends 64.
+  const std::string sizes = write(
+      "sizes.tasm",
+      ".tensor x input fp32 [64]\n.tensor y output fp32 [64]\n"
+      ".core 0\n.engine sp\n  send q0, hbm.x+0:fp32{64,1}[1,64], 2, 1, 1\n"
+      ".core 1\n.engine sp\n  recv q0, hbm.y+0:fp32{32,1}[1,32], 2, 1, 1\n");
+  r = run_cli("run " + sizes + " --system tiny4");
+  INFO(r.out);
+  CHECK(r.status == 3);
+  // Four pairs mismatch at once (one per chip); the first to meet is reported.
+  CHECK(std::regex_search(r.out, std::regex(
+      "mismatched send/recv: rank ([0246]) sends 64 fp32 elements to rank [1357], which receives "
+      "32 fp32 elements \\(core0 sp #0 \\(send\\); core1 sp #0 \\(recv\\)\\)")));
+  CHECK(lines(r.out) == 1);
+  const std::string zero = write(
+      "zero.tasm",
+      ".tensor x input fp32 [64]\n.core 0\n.engine sp\n"
+      "  send q0, hbm.x+0:fp32{64,1}[1,64], 2, 1, 0\n");
+  r = run_cli("run " + zero + " --system tiny4");
+  INFO(r.out);
+  CHECK(r.status == 2);
+  CHECK(r.out.find("shift must not be 0") != std::string::npos);
+  CHECK(lines(r.out) == 1);
+  std::remove(lone.c_str());
+  std::remove(sizes.c_str());
+  std::remove(zero.c_str());
+}
