@@ -1,4 +1,4 @@
-// The multi-chip traces (traces/20_*, 21_*): each round-trips through asm/disasm byte for byte,
+// The multi-chip traces (traces/20_*, 21_*, 22_*): each round-trips through asm/disasm byte for byte,
 // validates on tiny, passes the race checker, and runs SPMD on tiny4 through `trnsim run
 // --system` with per-chip inputs, its outputs matching a plain C++ reference on every chip.
 #include <catch2/catch.hpp>
@@ -41,6 +41,7 @@ void check_close(const Tensor& got, const Tensor& want) {
 
 const std::string kRing = "20_ring_allreduce_tiny4/ring_allreduce.tasm";
 const std::string kOverlap = "21_allgather_overlap/allgather_overlap.tasm";
+const std::string kPipeline = "22_pipeline_send_recv/pipeline.tasm";
 
 }  // namespace
 
@@ -130,5 +131,50 @@ TEST_CASE("traces: 21_allgather_overlap gathers the shards while the matmuls run
   REQUIRE(ag_start >= 0);
   CHECK(ag_start >= mm_first);
   CHECK(ag_end < mm_end);
+  std::filesystem::remove_all(d);
+}
+
+TEST_CASE("traces: 22_pipeline_send_recv round-trips through asm/disasm and validates",
+          "[traces]") {
+  round_trip(traces_dir() + "/" + kPipeline);
+}
+
+TEST_CASE("traces: 22_pipeline_send_recv passes two microbatches through four stages",
+          "[traces]") {
+  const std::string d = scratch_dir("pipeline");
+  Rng rng(0x7e57 + 22);
+  std::string args = "run " + traces_dir() + "/" + kPipeline +
+                     " --system tiny4 --check --output-dir " + d + "/out --trace " + d + "/t.json";
+  std::vector<Tensor> w;
+  for (int c = 0; c < 4; ++c) {
+    w.push_back(random_tensor(rng, {32, 32}, true));
+    write_tensor(fmt::format("{}/w{}.npy", d, c), w.back());
+    args += fmt::format(" --input w@{}={}/w{}.npy", c, d, c);
+  }
+  // Stage 0's a is the pipeline's input; the other stages' a is overwritten by their recvs.
+  Tensor a = random_tensor(rng, {64, 64}, true);
+  a.shape = {2, 32, 64};
+  write_tensor(d + "/a.npy", a);
+  args += " --input a=" + d + "/a.npy";
+  auto r = run_trnsim(args, d);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("check: 0 race(s)") != std::string::npos);
+  CHECK(r.output.find("0 collective(s), 6 send/recv") != std::string::npos);
+  // Each stage: relu(w^T x) accumulated in fp32, rounded to bf16 by the act engine's store.
+  for (int mb = 0; mb < 2; ++mb) {
+    Tensor x{{32, 64}, std::vector<float>(a.v.begin() + mb * 2048, a.v.begin() + (mb + 1) * 2048)};
+    for (int c = 0; c < 4; ++c) {
+      x = matmul_ref(w[static_cast<size_t>(c)], x, 0, 32);
+      for (float& v : x.v) v = round_bf16(std::max(v, 0.0f));
+    }
+    const Tensor o = read_tensor(d + "/out/chip3/o.npy");
+    REQUIRE(o.v.size() == 2 * 2048u);
+    size_t bad = 0;
+    for (size_t i = 0; i < x.v.size(); ++i)  // one bf16 step: fp32 summation order may differ
+      bad += std::abs(o.v[static_cast<size_t>(mb) * 2048 + i] - x.v[i]) > 1e-6 + 8e-3 * std::abs(x.v[i]);
+    INFO("microbatch " << mb);
+    CHECK(bad == 0);
+  }
   std::filesystem::remove_all(d);
 }
