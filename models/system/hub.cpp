@@ -200,8 +200,21 @@ void CollectiveHub::post(int chip, Core& core, const DmaTransfer& t, sc_core::sc
     sc_core::sc_spawn([this, key] { run_collective(key); });
 }
 
-void CollectiveHub::run_collective(Key key) {
+template <typename F>
+void CollectiveHub::guarded(F&& body) {
   try {
+    body();
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;
+  } catch (const SimFault& e) {
+    fault(e.what());
+  } catch (const std::exception& e) {
+    fault(std::string("collective hub: internal error: ") + e.what());
+  }
+}
+
+void CollectiveHub::run_collective(Key key) {
+  guarded([&] {
     Pending p = std::move(pending_.at(key));
     pending_.erase(key);
     const int n = static_cast<int>(p.ranks.size());
@@ -284,30 +297,29 @@ void CollectiveHub::run_collective(Key key) {
         m.core->write_operand(*m.t.in, ref(m), m.t.regs, 1, out);
       }
     }
-    if (trace_) {
-      CollectiveSpan s;
-      s.name = fmt::format("{} #{} {}", in0.info().mnemonic, p.seq, group_text(p.ranks));
-      s.ranks = p.ranks;
-      s.start_ps = t0;
-      s.end_ps = now_ps();
-      for (const XferSpan& x : xs) {
-        const Xfer& xf = plan.xfers[static_cast<size_t>(x.xfer)];
-        s.xfers.push_back({plan.ranks[static_cast<size_t>(xf.src)], plan.ranks[static_cast<size_t>(xf.dst)],
-                           plan.phases.empty() ? "" : plan.phases[static_cast<size_t>(xf.phase)],
-                           x.start_ps, x.end_ps});
-      }
-      spans_.push_back(std::move(s));
-    }
+    if (trace_)
+      record(fmt::format("{} #{} {}", in0.info().mnemonic, p.seq, group_text(p.ranks)), plan, t0, xs);
     ++done_count_;
     for (const Member& m : p.members) m.done->notify(sc_core::SC_ZERO_TIME);
-  } catch (const sc_core::sc_unwind_exception&) {
-    throw;
-  } catch (const SimFault& e) {
-    fault(e.what());
-  } catch (const std::exception& e) {
-    fault(std::string("collective hub: internal error: ") + e.what());
-  }
+  });
 }
+
+void CollectiveHub::record(std::string name, const Plan& plan, Picos t0,
+                           const std::vector<XferSpan>& xs) {
+  CollectiveSpan s;
+  s.name = std::move(name);
+  s.ranks = plan.ranks;
+  s.start_ps = t0;
+  s.end_ps = now_ps();
+  for (const XferSpan& x : xs) {
+    const Xfer& xf = plan.xfers[static_cast<size_t>(x.xfer)];
+    s.xfers.push_back({plan.ranks[static_cast<size_t>(xf.src)], plan.ranks[static_cast<size_t>(xf.dst)],
+                       plan.phases.empty() ? "" : plan.phases[static_cast<size_t>(xf.phase)],
+                       x.start_ps, x.end_ps});
+  }
+  spans_.push_back(std::move(s));
+}
+
 
 void CollectiveHub::post_p2p(int chip, int rank, const std::vector<int>& g, Core& core,
                              const DmaTransfer& t, sc_core::sc_event* done) {
@@ -337,7 +349,7 @@ void CollectiveHub::post_p2p(int chip, int rank, const std::vector<int>& g, Core
 // One transfer from the sender's buffer into the receiver's: a plan of two ranks and one
 // transfer, run like a collective's (cc.launch_ns, then the links, DMA engines and HBM).
 void CollectiveHub::run_p2p(P2PKey key) {
-  try {
+  guarded([&] {
     P2P p = std::move(p2p_.at(key));
     p2p_.erase(key);
     const isa::Instr& si = *p.send.t.in;
@@ -382,25 +394,11 @@ void CollectiveHub::run_p2p(P2PKey key) {
     engine_.run(plan, bf16 ? 2 : 4, numerics_ ? &data : nullptr, RedOp::Sum, bf16,
                 trace_ ? &xs : nullptr, &work);
     if (numerics_) p.recv.core->write_operand(ri, ref(p.recv), p.recv.t.regs, 1, data.out[1]);
-    if (trace_) {
-      CollectiveSpan s;
-      s.name = fmt::format("send #{} {} -> {}", p.seq, p.src, p.dst);
-      s.ranks = plan.ranks;
-      s.start_ps = t0;
-      s.end_ps = now_ps();
-      for (const XferSpan& xsp : xs) s.xfers.push_back({p.src, p.dst, "send", xsp.start_ps, xsp.end_ps});
-      spans_.push_back(std::move(s));
-    }
+    if (trace_) record(fmt::format("send #{} {} -> {}", p.seq, p.src, p.dst), plan, t0, xs);
     ++p2p_done_;
     p.send.done->notify(sc_core::SC_ZERO_TIME);
     p.recv.done->notify(sc_core::SC_ZERO_TIME);
-  } catch (const sc_core::sc_unwind_exception&) {
-    throw;
-  } catch (const SimFault& e) {
-    fault(e.what());
-  } catch (const std::exception& e) {
-    fault(std::string("collective hub: internal error: ") + e.what());
-  }
+  });
 }
 
 std::string CollectiveHub::pending_report() const {

@@ -107,6 +107,11 @@ class CollectiveHub : public sc_core::sc_module {
   void post_p2p(int chip, int rank, const std::vector<int>& g, Core& core, const DmaTransfer& t,
                 sc_core::sc_event* done);
   void run_p2p(P2PKey key);
+  // Runs a hub process's body: a SimFault (or any error) stops the simulation with its message.
+  template <typename F>
+  void guarded(F&& body);
+  // A finished collective or send for the timeline (with --trace).
+  void record(std::string name, const Plan& plan, Picos t0, const std::vector<XferSpan>& xs);
   void fault(const std::string& msg);
 
   const Topology& topo_;
