@@ -190,6 +190,9 @@ STRING      := '"' (char | '\"' | '\\' | '\n' | '\t' | '\x' HEX HEX)+ '"'
   `trnsim run --input` accepts either name, and `--output-dir` writes the file under this one.
 - `= absent`: a const tensor whose bytes were left out (`trnsim compile --timing-only`). Such a
   program simulates only with `--timing-only`.
+- Dimensions are 0 to 2^40 and a tensor holds at most 2^40 elements. A zero dimension is an empty
+  tensor (an empty ONNX slice, a zero-length KV-cache past): no bytes, no instruction touches it;
+  an empty const is written `= base64:`.
 - Instructions belong to the stream chosen by the last `.core N` and `.engine E`; directives may
   return to an earlier stream, whose instructions are appended.
 - Comment lines directly before a `.tensor`, label or instruction are kept with it and printed
