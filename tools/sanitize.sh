@@ -44,8 +44,8 @@ export SC_COPYRIGHT_MESSAGE=DISABLE
 # real-model tests (realmodel:*, 30 npm models up to 4 MB of weights) run in the normal build:
 # their compiler and simulator paths are those of the e2e models, which do run here. The
 # collective reports that end in a SimFault (mismatched sizes, never reached; system: and
-# robustness:run/cc_*) are excluded for the coroutine false positive above.
-exclude=${SANITIZE_EXCLUDE-'deadlock|faults in timing-only|faults with numerics|hits the instruction budget|trnsim run: outputs, stats, exit codes|--check exits 3|difftest:ci_seeds|:bf16$|^realmodel:|mismatched collective|never reach|run/cc_mismatch|run/cc_never_reached'}
+# robustness:run/cc_*, the send/recv errors) are excluded for the coroutine false positive above.
+exclude=${SANITIZE_EXCLUDE-'deadlock|faults in timing-only|faults with numerics|hits the instruction budget|trnsim run: outputs, stats, exit codes|--check exits 3|difftest:ci_seeds|:bf16$|^realmodel:|mismatched collective|never reach|run/cc_mismatch|run/cc_never_reached|send/recv errors'}
 # The check test compiles every e2e model and, per needed wait it removes, re-checks the whole
 # program; under ASan it checks every 6th model and 40 waits per model (the normal build: every
 # model, 400 waits), which keeps it within the timeout.
