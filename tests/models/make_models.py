@@ -1924,6 +1924,10 @@ LONG_MODELS = {
         opset=13, outputs=("y", "none", "past_relu")),
 }
 MODELS.update(LONG_MODELS)
+
+# Decoder-only LLM graphs as Hugging Face / optimum export them (issue #15): tests/models/llm_models.py.
+from llm_models import LLM_MODELS  # noqa: E402  (beside this file: sys.path[0])
+MODELS.update(LLM_MODELS)
 BF16_MODELS |= {"cnn_320", "stft_conv", "conv_wide_window", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
