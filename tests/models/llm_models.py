@@ -131,6 +131,37 @@ def _llama_mask(g, sh):
     return g.op("Where", [expb, g.f(FMIN), causal], "attn_mask")
 
 
+def _llama_mask_v440(g, sh, S, T):
+    """transformers 4.40's _update_causal_mask (eager/SDPA, torch.onnx): full(min) [S, T],
+    triu(diagonal=1) unless S == 1, times arange(T) > cache_position (a Cast bool and Mul),
+    expanded to [B, 1, S, T]; padding_mask = causal + attention_mask == 0 masked to min with
+    Where, written back into causal_mask[..., :mask_length] (a ScatterND)."""
+    bsz, seq, past, src, bsz1, seq1, past1, src1 = sh
+    full = g.op("ConstantOfShape", [g.op("Concat", [seq1, src1], "cm_shape", axis=0)], "cm_full",
+                value=helper.make_tensor("v", F, [1], [FMIN]))
+    cm = g.op("Trilu", [full, g.s64(1)], "cm_triu", upper=1) if S != 1 else full
+    cache_pos = g.op("Range", [past, src, g.s64(1)], "cache_position")
+    gt = g.op("Greater", [g.op("Range", [g.s64(0), src, g.s64(1)], "cm_arange"),
+                          g.op("Reshape", [cache_pos, g.i64(-1, 1)], "cm_cache_col")], "cm_greater")
+    cm = g.op("Mul", [cm, g.op("Cast", [gt], "cm_greater_f", to=F)], "cm_mul")
+    shape4 = g.op("Concat", [bsz1, g.i64(1, -1, -1)], "mask_shape", axis=0)
+    cm = g.op("Expand", [g.op("Unsqueeze", [cm, g.i64(0, 1)], "cm_4d"),
+                         g.op("Where", [g.op("Equal", [shape4, g.i64(-1)], "mask_shape_eq"),
+                                        g.op("Shape", [g.op("Unsqueeze", [cm, g.i64(0, 1)],
+                                                            "cm_4d_s")], "cm_4d_shape"),
+                                        shape4], "mask_shape_fix")], "cm_expand")
+    am = g.op("Cast", [g.op("Unsqueeze", ["attention_mask", g.i64(1, 2)], "am_4d")], "am_float",
+              to=F)
+    head = g.op("Slice", [cm, g.i64(0), src1, g.i64(3), g.i64(1)], "cm_head")
+    pad = g.op("Equal", [g.op("Add", [head, am], "pm_add"), g.f(0.0)], "pm_eq")
+    filled = g.op("Where", [pad, g.f(FMIN), head], "pm_fill")
+    # causal_mask[:, :, :, :mask_length] = filled: index_put as ScatterND over the first three
+    # axes (indices [B, 1, S, 3], constant once the shapes fold).
+    B_, S_ = g.shapes_["B"], S
+    idx = np.stack(np.meshgrid(np.arange(B_), [0], np.arange(S_), indexing="ij"), axis=-1)
+    return g.op("ScatterND", [cm, g.c(idx.astype(np.int64)), filled], "attn_mask")
+
+
 def _rms(g, x, name, D, eps=1e-6):
     """LlamaRMSNorm: to(float32), pow(2).mean(-1), rsqrt(var + eps) as 1 / Sqrt, weight *."""
     xf = g.op("Cast", [x], name + "_cast", to=F)
@@ -142,33 +173,66 @@ def _rms(g, x, name, D, eps=1e-6):
     return g.op("Mul", [g.w(name + ".weight", D, scale=0.1, offset=1.0), y], name + "_scale")
 
 
+def _rope_runtime(g, sh, D):
+    """transformers 4.40's LlamaRotaryEmbedding.forward(x, position_ids): inv_freq [D/2]
+    expanded to [B, D/2, 1] @ position_ids[:, None, :].float() (a K = 1 MatMul), transposed,
+    cat(freqs, freqs), Cos and Sin at run time, then unsqueeze(1) in apply_rotary_pos_emb."""
+    bsz1 = sh[4]
+    inv = (1.0 / (10000 ** (np.arange(0, D, 2, dtype=np.float32) / D))).astype(np.float32)
+    invx = g.op("Expand", [g.c(inv.reshape(1, -1, 1), "rotary_emb.inv_freq"),
+                           g.op("Concat", [bsz1, g.i64(1, 1)], "rope_inv_shape", axis=0)],
+                "rope_inv_expand")
+    pos = g.op("Cast", [g.op("Unsqueeze", ["position_ids", g.i64(1)], "rope_pos_unsq")],
+               "rope_pos_float", to=F)
+    fr = g.op("Transpose", [g.op("MatMul", [invx, pos], "rope_freqs_mm")], "rope_freqs",
+              perm=[0, 2, 1])
+    emb = g.op("Concat", [fr, fr], "rope_emb", axis=-1)
+    rope = {}
+    for t, op in (("cos", "Cos"), ("sin", "Sin")):
+        x = g.op(op, [emb], f"rope_{t}_raw")
+        x = g.op("Cast", [g.op("Mul", [x, g.f(1.0)], f"rope_{t}_scaling")], f"rope_{t}_cast", to=F)
+        rope[t] = g.op("Unsqueeze", [x, g.i64(1)], f"rope_{t}")
+    return rope
+
+
 def _rotate_half(g, x, name, D):
     x1 = g.op("Slice", [x, g.i64(0), g.i64(D // 2), g.i64(3), g.i64(1)], name + "_x1")
     x2 = g.op("Slice", [x, g.i64(D // 2), g.i64(2 ** 62), g.i64(3), g.i64(1)], name + "_x2")
     return g.op("Concat", [g.op("Neg", [x2], name + "_neg"), x1], name + "_rot", axis=-1)
 
 
-def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=32):
+def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=32,
+          form="v436"):
     """A Llama-style merged decoder: L layers, hidden Dm, H query heads of D = Dm / H, KVH
-    key/value heads (repeat_kv as Unsqueeze/Expand/Reshape), SwiGLU MLP of FF, untied LM head."""
+    key/value heads (repeat_kv as Unsqueeze/Expand/Reshape), SwiGLU MLP of FF, untied LM head.
+    form "v436": transformers 4.36 (cos/sin caches Gathered by position_ids, the
+    _prepare_4d_causal_attention_mask mask, eager attention: Div by sqrt(D)); "v440":
+    transformers 4.40+ (rotary computed from position_ids with Cos/Sin at run time, the
+    _update_causal_mask mask, SDPA: q and k^T each scaled by D^-1/4)."""
     D, rep = Dm // H, H // KVH
 
     def build(rng):
         g = _G(rng)
+        g.shapes_ = {"B": B}
         sh = _shapes(g)
         bsz, seq, past, src, bsz1, seq1, past1, src1 = sh
-        mask = _llama_mask(g, sh)
+        if form == "v440":
+            mask = _llama_mask_v440(g, sh, S, P + S)
+        else:
+            mask = _llama_mask(g, sh)
         # LlamaRotaryEmbedding: cos/sin caches [max_pos, D] sliced to the kv length, then
         # cos[position_ids].unsqueeze(1).
         inv = 1.0 / (10000 ** (np.arange(0, D, 2, dtype=np.float32) / D))
         fr = np.outer(np.arange(max_pos, dtype=np.float32), inv)
         emb = np.concatenate([fr, fr], axis=-1)
         rope = {}
-        for t, fn in (("cos", np.cos), ("sin", np.sin)):
+        for t, fn in (("cos", np.cos), ("sin", np.sin)) if form == "v436" else ():
             cache = g.c(fn(emb).astype(np.float32), f"rotary_emb.{t}_cached")
             sl = g.op("Slice", [cache, g.i64(0), src1, g.i64(0)], f"rope_{t}_slice")
             ga = g.op("Gather", [sl, "position_ids"], f"rope_{t}_gather", axis=0)
             rope[t] = g.op("Unsqueeze", [ga, g.i64(1)], f"rope_{t}")
+        if form == "v440":
+            rope = _rope_runtime(g, sh, D)
         h = g.op("Gather", [g.w("embed_tokens.weight", V, Dm, scale=1.0), "input_ids"], "embed",
                  axis=0)
         heads_shape = lambda nh, nm: g.op("Concat", [bsz1, seq1, g.i64(nh), g.i64(D)], nm, axis=0)
@@ -196,8 +260,13 @@ def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=
                 kv[w] = g.op("Reshape", [e, g.op("Concat", [bsz1, g.i64(H), src1, g.i64(D)],
                                                  f"{p}_{w}_rep_shape2", axis=0)], f"{p}_{w}_rep")
             kt = g.op("Transpose", [kv["k"]], f"{p}_k_tt", perm=[0, 1, 3, 2])
-            sc = g.op("MatMul", [qkv["q"], kt], f"{p}_scores")
-            sc = g.op("Div", [sc, g.f(np.sqrt(D))], f"{p}_scale")
+            if form == "v440":  # SDPA's export: sqrt(scale) on q and on k^T
+                qs = g.f(D ** -0.25)
+                sc = g.op("MatMul", [g.op("Mul", [qkv["q"], qs], f"{p}_q_scale"),
+                                     g.op("Mul", [kt, qs], f"{p}_k_scale")], f"{p}_scores")
+            else:
+                sc = g.op("MatMul", [qkv["q"], kt], f"{p}_scores")
+                sc = g.op("Div", [sc, g.f(np.sqrt(D))], f"{p}_scale")
             sc = g.op("Add", [sc, mask], f"{p}_masked")
             pr = g.op("Softmax", [sc], f"{p}_softmax", axis=-1)
             pr = g.op("Cast", [pr], f"{p}_probs", to=F)
@@ -308,6 +377,12 @@ LLM_MODELS = {
     "llama_pad_b2": llama("llama_pad_b2", B=2, S=6, P=0, pad=(0, 3)),
     # A batch-2 decode step whose past holds padding.
     "llama_decode_pad_b2": llama("llama_decode_pad_b2", B=2, S=1, P=5, pad=(2, 0)),
+    # transformers 4.40+ export form: Cos/Sin rotary at run time, Trilu/Greater/ScatterND mask,
+    # SDPA scaling.
+    "llama_v440_prefill": llama("llama_v440_prefill", B=1, S=8, P=0, form="v440"),
+    "llama_v440_decode_pad_b2": llama("llama_v440_decode_pad_b2", B=2, S=1, P=5, pad=(2, 0),
+                                      form="v440"),
+    "llama_v440_pad_b2": llama("llama_v440_pad_b2", B=2, S=6, P=0, pad=(0, 3), form="v440"),
     "gpt2_kv_prefill": gpt2("gpt2_kv_prefill", B=1, S=8, P=0),
     "gpt2_kv_decode": gpt2("gpt2_kv_decode", B=1, S=1, P=7),
     "gpt2_kv_pad_b2": gpt2("gpt2_kv_pad_b2", B=2, S=6, P=0, pad=(0, 3)),
