@@ -51,7 +51,25 @@ class _G:
         return outs[0] if nout == 1 else outs
 
 
-def _finish(name, g, inputs, outputs, feeds, opset):
+def _symbolic(inputs, outputs):
+    """The dynamic axes optimum declares: batch_size, sequence_length, past_sequence_length and
+    their sum (trnsim pins them from the inputs' .npy files)."""
+    syms = {"input_ids": ["batch_size", "sequence_length"],
+            "attention_mask": ["batch_size", "past_sequence_length + sequence_length"],
+            "position_ids": ["batch_size", "sequence_length"],
+            "logits": ["batch_size", "sequence_length", None]}
+    for v in inputs + outputs:
+        past = v.name.startswith("past_key_values")
+        names = syms.get(v.name, ["batch_size", None, "past_sequence_length" if past else
+                                  "past_sequence_length + sequence_length", None])
+        for d, sym in zip(v.type.tensor_type.shape.dim, names):
+            if sym:
+                d.dim_param = sym
+
+
+def _finish(name, g, inputs, outputs, feeds, opset, dynamic=False):
+    if dynamic:
+        _symbolic(inputs, outputs)
     gr = helper.make_graph(g.nodes, name, inputs, outputs, initializer=g.inits)
     m = helper.make_model(gr, opset_imports=[helper.make_opsetid("", opset)],
                           producer_name="trnsim-tests")
@@ -131,7 +149,7 @@ def _llama_mask(g, sh):
     return g.op("Where", [expb, g.f(FMIN), causal], "attn_mask")
 
 
-def _llama_mask_v440(g, sh, S, T):
+def _llama_mask_v440(g, sh, B, S, T):
     """transformers 4.40's _update_causal_mask (eager/SDPA, torch.onnx): full(min) [S, T],
     triu(diagonal=1) unless S == 1, times arange(T) > cache_position (a Cast bool and Mul),
     expanded to [B, 1, S, T]; padding_mask = causal + attention_mask == 0 masked to min with
@@ -157,8 +175,7 @@ def _llama_mask_v440(g, sh, S, T):
     filled = g.op("Where", [pad, g.f(FMIN), head], "pm_fill")
     # causal_mask[:, :, :, :mask_length] = filled: index_put as ScatterND over the first three
     # axes (indices [B, 1, S, 3], constant once the shapes fold).
-    B_, S_ = g.shapes_["B"], S
-    idx = np.stack(np.meshgrid(np.arange(B_), [0], np.arange(S_), indexing="ij"), axis=-1)
+    idx = np.stack(np.meshgrid(np.arange(B), [0], np.arange(S), indexing="ij"), axis=-1)
     return g.op("ScatterND", [cm, g.c(idx.astype(np.int64)), filled], "attn_mask")
 
 
@@ -202,22 +219,22 @@ def _rotate_half(g, x, name, D):
 
 
 def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=32,
-          form="v436"):
+          form="v436", dynamic=False):
     """A Llama-style merged decoder: L layers, hidden Dm, H query heads of D = Dm / H, KVH
     key/value heads (repeat_kv as Unsqueeze/Expand/Reshape), SwiGLU MLP of FF, untied LM head.
     form "v436": transformers 4.36 (cos/sin caches Gathered by position_ids, the
     _prepare_4d_causal_attention_mask mask, eager attention: Div by sqrt(D)); "v440":
     transformers 4.40+ (rotary computed from position_ids with Cos/Sin at run time, the
-    _update_causal_mask mask, SDPA: q and k^T each scaled by D^-1/4)."""
+    _update_causal_mask mask, SDPA: q and k^T each scaled by D^-1/4). dynamic: the inputs'
+    and outputs' dims symbolic, as optimum exports them."""
     D, rep = Dm // H, H // KVH
 
     def build(rng):
         g = _G(rng)
-        g.shapes_ = {"B": B}
         sh = _shapes(g)
         bsz, seq, past, src, bsz1, seq1, past1, src1 = sh
         if form == "v440":
-            mask = _llama_mask_v440(g, sh, S, P + S)
+            mask = _llama_mask_v440(g, sh, B, S, P + S)
         else:
             mask = _llama_mask(g, sh)
         # LlamaRotaryEmbedding: cos/sin caches [max_pos, D] sliced to the kv length, then
@@ -287,7 +304,8 @@ def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=
         g.op("MatMul", [x, g.w("lm_head", Dm, V)], "logits")
         inputs, outputs = _io(B, S, P, V, L, KVH, D)
         return _finish(name, g, inputs, outputs, _feeds(np.random.default_rng(7), B, S, P, pad,
-                                                        V, L, KVH, D), opset=14)
+                                                        V, L, KVH, D), opset=14,
+                       dynamic=dynamic)
     return build
 
 
@@ -383,6 +401,10 @@ LLM_MODELS = {
     "llama_v440_decode_pad_b2": llama("llama_v440_decode_pad_b2", B=2, S=1, P=5, pad=(2, 0),
                                       form="v440"),
     "llama_v440_pad_b2": llama("llama_v440_pad_b2", B=2, S=6, P=0, pad=(0, 3), form="v440"),
+    # Symbolic batch_size / sequence_length / past_sequence_length, pinned by the inputs (the
+    # past to 0).
+    "llama_v440_dyn_prefill": llama("llama_v440_dyn_prefill", B=2, S=6, P=0, pad=(0, 3),
+                                    form="v440", dynamic=True),
     "gpt2_kv_prefill": gpt2("gpt2_kv_prefill", B=1, S=8, P=0),
     "gpt2_kv_decode": gpt2("gpt2_kv_decode", B=1, S=1, P=7),
     "gpt2_kv_pad_b2": gpt2("gpt2_kv_pad_b2", B=2, S=6, P=0, pad=(0, 3)),
