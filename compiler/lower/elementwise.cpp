@@ -190,6 +190,32 @@ void lower_clip(LowerCtx& ctx, const Node& n) {
   }, dt, dt);
 }
 
+// Sin and Cos: the act engine's sin is valid on [-pi, pi] only (reference/trainium.md 3.2), so
+// x is first reduced to r = x - 2 pi k, k = floor(x / (2 pi) + 1/2), in Cody-Waite form:
+// 2 pi = C1 + C2 with C1 = 6.28125 (8 significant bits, so k C1 is exact for |k| < 2^16 and
+// x - k C1 exact by Sterbenz), which keeps r within ~1e-7 of the exact remainder for |x| up to
+// ~4e5 (a single fp32 product k * 2 pi would be off by ulp(x), 5e-4 at x = 4096, rotary
+// embedding angles of long contexts). cos r = sin(pi/2 - |r|), also in [-pi/2, pi/2].
+// NaN and +-inf give NaN (mod of inf is NaN), as std::sin/cos. t is a scratch tile like dst.
+void sin_cos(LowerCtx& ctx, const AccessPattern& dst, const AccessPattern& x,
+             const AccessPattern& t, bool cos) {
+  using isa::ActFn;
+  constexpr double kTwoPi = 6.283185307179586476925;
+  constexpr float kC1 = 6.28125f;
+  const float c2 = static_cast<float>(kTwoPi - kC1);
+  AccessPattern k = scratch_like(ctx, dst);
+  ts(ctx, t, x, AluOp::Mul, static_cast<float>(1.0 / kTwoPi), AluOp::Add, 0.5f);
+  ts(ctx, k, t, AluOp::Mod, 1.0f);
+  tt(ctx, k, t, k, AluOp::Sub);  // floor(x / (2 pi) + 1/2), exact
+  ts(ctx, t, k, AluOp::Mul, kC1);
+  tt(ctx, t, x, t, AluOp::Sub);  // x - k C1
+  ts(ctx, k, k, AluOp::Mul, c2);
+  tt(ctx, t, t, k, AluOp::Sub);  // r in [-pi, pi] (to rounding)
+  if (!cos) return act(ctx, dst, t, ActFn::Sin);
+  act(ctx, t, t, ActFn::Abs);
+  act(ctx, dst, t, ActFn::Sin, -1.0f, static_cast<float>(kTwoPi / 4));
+}
+
 // Unary ops without a single engine function: a few act/ts/tt steps on the tile.
 void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPattern& dst,
                 const AccessPattern& x) {
@@ -235,6 +261,7 @@ void emit_unary(LowerCtx& ctx, const Node& n, const OpInfo& info, const AccessPa
     floor_into(dst);
     return ts(ctx, dst, dst, AluOp::Mul, -1.0f);
   }
+  if (op == "Sin" || op == "Cos") return sin_cos(ctx, dst, x, t, op == "Cos");
   if (op == "Softsign") {  // x / (1 + |x|)
     act(ctx, t, x, ActFn::Abs);
     ts(ctx, t, t, AluOp::Add, 1.0f);

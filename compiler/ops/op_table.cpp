@@ -22,6 +22,8 @@ double u_exp(double x, const Node&) { return std::exp(x); }
 double u_log(double x, const Node&) { return std::log(x); }
 double u_sqrt(double x, const Node&) { return std::sqrt(x); }
 double u_erf(double x, const Node&) { return std::erf(x); }
+double u_sin(double x, const Node&) { return std::sin(x); }
+double u_cos(double x, const Node&) { return std::cos(x); }
 double u_neg(double x, const Node&) { return -x; }
 double u_abs(double x, const Node&) { return std::fabs(x); }
 double u_recip(double x, const Node&) { return 1.0 / x; }
@@ -148,6 +150,8 @@ std::vector<OpInfo> make_table() {
       unary("Floor", u_floor, std::nullopt),
       unary("Ceil", u_ceil, std::nullopt),
       unary("Softsign", u_softsign, std::nullopt),
+      unary("Sin", u_sin, std::nullopt),  // range reduction + act sin
+      unary("Cos", u_cos, std::nullopt),
       unary("LeakyRelu", u_leaky_relu, std::nullopt, std::nullopt, {"alpha"}),
       unary("HardSigmoid", u_hard_sigmoid, std::nullopt, std::nullopt, {"alpha", "beta"}),
       unary("HardSwish", u_hard_swish, std::nullopt),

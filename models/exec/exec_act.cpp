@@ -1,5 +1,6 @@
 // Functional executor: activation functions and the act instruction.
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "models/exec/exec_internal.h"
@@ -32,6 +33,8 @@ inline float act_fn_inline(ActFn f, float x) {
     case ActFn::Abs: return std::fabs(x);
     case ActFn::Sign: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : (std::isnan(x) ? x : 0.0f));
     case ActFn::Erf: return std::erf(x);
+    case ActFn::Sin:  // valid on [-pi, pi] (a little slack for the compiler's range reduction)
+      return std::fabs(x) <= 3.1425f ? std::sin(x) : std::numeric_limits<float>::quiet_NaN();
   }
   return x;
 }

@@ -88,7 +88,8 @@ TEST_CASE("act: every function matches a double-precision reference", "[exec]") 
   const auto dst = sb(0, 8, 512, DType::Fp32, {{1, 50}});
   const auto scale = sb(0, 8, 1024, DType::Fp32, {{1, 1}});
   const bool positive = fn == ActFn::Log || fn == ActFn::Sqrt || fn == ActFn::Rsqrt;
-  auto x = e.fill(src, positive ? 0.1f : -6.0f, 6.0f);
+  const float lim = fn == ActFn::Sin ? 1.9f : 6.0f;  // sin: |x s + b| <= pi, its valid range
+  auto x = e.fill(src, positive ? 0.1f : -lim, lim);
   auto sc = e.fill(scale, 0.5f, 1.5f);
   const float bias = positive ? 0.25f : -0.25f;
   e.run(instr(Opcode::Act, {A(dst), A(src), E_(fn), A(scale), F(bias), A(isa::AccessPattern{})}),
@@ -118,6 +119,7 @@ TEST_CASE("act: every function matches a double-precision reference", "[exec]") 
         case ActFn::Abs: r = std::fabs(v); break;
         case ActFn::Sign: r = v > 0 ? 1 : (v < 0 ? -1 : 0); break;
         case ActFn::Erf: r = std::erf(v); break;
+        case ActFn::Sin: r = std::sin(v); break;
       }
       CHECK(y[p * 50 + i] == Approx(r).epsilon(2e-6).margin(1e-6));
     }
@@ -140,6 +142,13 @@ TEST_CASE("act: special values (sign(0), rsqrt/reciprocal of 0, softplus of larg
   CHECK(sp[1] == 100.0f);
   CHECK(sp[2] == Approx(std::log1p(std::exp(-20.0))).epsilon(1e-5));
   CHECK(run(ActFn::Sigmoid)[2] == Approx(1 / (1 + std::exp(20.0))).epsilon(1e-5));
+  // sin is valid on [-pi, pi] only: beyond it the model gives NaN (the compiler range-reduces).
+  e.put(src, {3.14159265f, -3.14159265f, 3.2f, -100.0f});
+  auto sn = run(ActFn::Sin);
+  CHECK(std::fabs(sn[0]) < 1e-6f);
+  CHECK(std::fabs(sn[1]) < 1e-6f);
+  CHECK(std::isnan(sn[2]));
+  CHECK(std::isnan(sn[3]));
 }
 
 TEST_CASE("act: bf16 output rounds, reduce gets the fp32 row sum of unrounded results, "

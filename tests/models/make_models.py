@@ -1924,6 +1924,26 @@ LONG_MODELS = {
         opset=13, outputs=("y", "none", "past_relu")),
 }
 MODELS.update(LONG_MODELS)
+
+# Decoder-only LLM graphs as Hugging Face / optimum export them (issue #15): tests/models/llm_models.py.
+from llm_models import LLM_MODELS  # noqa: E402  (beside this file: sys.path[0])
+MODELS.update(LLM_MODELS)
+BF16_MODELS |= {"llama_pad_b2", "llama_decode_pad_b2", "gpt2_kv_pad_b2", "llama_v440_pad_b2"}
+
+
+def _angles(r):
+    """Sin/Cos arguments: [-pi, pi], [-50, 50], rotary angles of long contexts up to +-6000,
+    and multiples of pi/2 (including large ones) where the range reduction is most delicate."""
+    return {"x": np.stack([r.uniform(-np.pi, np.pi, 300), r.uniform(-50, 50, 300),
+                           r.uniform(-6000, 6000, 300),
+                           np.arange(-150, 150) * (np.pi / 2) * 37]).astype(np.float32)}
+
+
+# Sin and Cos (transformers >= 4.40 computes the rotary cos/sin at run time): a range reduction
+# to [-pi, pi] before the act engine's sin.
+MODELS["sin_cos_wide"] = graph_op("sin_cos_wide", [n("Sin", ["x"], ["y"], name="sin"),
+                                                   n("Cos", ["x"], ["y1"], name="cos")],
+                                  _angles, outputs=("y", "y1"))
 BF16_MODELS |= {"cnn_320", "stft_conv", "conv_wide_window", "conv_im2col_wide_cout", "conv_many_taps", "conv_wide_kernel", "matmul_huge_k", "gemm_huge_n"}
 
 
