@@ -64,6 +64,18 @@ inline isa::Program compile_onnx(const std::string& path, const config::ChipConf
   return compile_onnx(path, chip.target(), opts);
 }
 
+// A model's graph inputs (initializers excluded) and outputs: name, ONNX element type
+// (onnx::TensorProto::DataType) and dimensions, -1 where symbolic. Weights are not read.
+struct ModelIo {
+  std::string name;
+  int elem_type = 0;
+  std::vector<int64_t> dims;
+};
+struct ModelSignature {
+  std::vector<ModelIo> inputs, outputs;
+};
+ModelSignature model_signature(const std::string& path);
+
 // The files compile_onnx(path) reads: the model and the external-data side files it names
 // (for cache keys: their sizes and modification times identify what was compiled). Throws
 // InputError when the model cannot be read.

@@ -16,5 +16,6 @@ void add_scalesim_command(CLI::App& app);   // scalesim               (tools/cmd
 void add_sweep_command(CLI::App& app);      // sweep, sweep merge/report (tools/cmd_sweep.cpp)
 void add_systolic_command(CLI::App& app);   // systolic               (tools/cmd_systolic.cpp)
 void add_collectives_command(CLI::App& app);  // collectives          (tools/cmd_collectives.cpp)
+void add_generate_command(CLI::App& app);   // generate               (tools/cmd_generate.cpp)
 
 }  // namespace trnsim::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   trnsim::cli::add_sweep_command(app);
   trnsim::cli::add_systolic_command(app);
   trnsim::cli::add_collectives_command(app);
+  trnsim::cli::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

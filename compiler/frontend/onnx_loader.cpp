@@ -308,6 +308,30 @@ Graph load_onnx(const std::string& path, const LoadOptions& opts) {
   return build_graph(model, path, opts, {});
 }
 
+ModelSignature model_signature(const std::string& path) {
+  onnx::ModelProto model;
+  WeightRefs refs;
+  if (std::optional<std::string> stripped = strip_weights(path, &refs))
+    parse_model(*stripped, path, model);
+  else if (!parse_model_file(path, model))
+    parse_model(read_text_file(path), path, model);
+  std::set<std::string> inits;
+  for (const auto& t : model.graph().initializer()) inits.insert(t.name());
+  auto io = [](const onnx::ValueInfoProto& v) {
+    ModelIo m;
+    m.name = v.name();
+    m.elem_type = v.type().tensor_type().elem_type();
+    for (const auto& d : v.type().tensor_type().shape().dim())
+      m.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    return m;
+  };
+  ModelSignature sig;
+  for (const auto& v : model.graph().input())
+    if (!inits.count(v.name())) sig.inputs.push_back(io(v));
+  for (const auto& v : model.graph().output()) sig.outputs.push_back(io(v));
+  return sig;
+}
+
 Graph load_onnx_bytes(const std::string& bytes, const std::string& src, const LoadOptions& opts) {
   onnx::ModelProto model;
   parse_model(bytes, src, model);

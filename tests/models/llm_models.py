@@ -309,7 +309,7 @@ def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=
     return build
 
 
-def gpt2(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, max_pos=32):
+def gpt2(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, max_pos=32, dynamic=False):
     """A GPT-2-style merged decoder: LayerNormalization (opset 17), Conv1D as Reshape/Gemm/
     Reshape, fused QKV Split, causal mask Sliced from the bool `bias` buffer and applied with
     Where, padding mask (1 - mask) * finfo.min added, gelu_new (tanh form), tied LM head."""
@@ -382,7 +382,8 @@ def gpt2(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, max_pos=32):
         g.op("MatMul", [h, g.c(np.ascontiguousarray(wte.T), "lm_head.weight")], "logits")
         inputs, outputs = _io(B, S, P, V, L, H, D)
         return _finish(name, g, inputs, outputs, _feeds(np.random.default_rng(7), B, S, P, pad,
-                                                        V, L, H, D), opset=17)
+                                                        V, L, H, D), opset=17,
+                       dynamic=dynamic)
     return build
 
 
