@@ -8,12 +8,12 @@
 // `past`); timing-only runs need no data and may sample the decode steps (--sample K).
 // Reports time to first token and time per output token, as the Neuron performance tables.
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -27,6 +27,7 @@
 #include "support/json.h"
 #include "tools/cli.h"
 #include "tools/npy.h"
+#include "tools/spawn.h"
 
 namespace trnsim::cli {
 namespace {
@@ -120,26 +121,10 @@ NpyArray int_array(isa::DType dt, std::vector<int64_t> shape, const std::vector<
 int run_self(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> argv = {"/proc/self/exe"};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargs;
-  for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
-  cargs.push_back(nullptr);
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
-    execv(cargs[0], cargs.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn_logged(argv, log);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

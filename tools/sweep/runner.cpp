@@ -22,6 +22,7 @@
 #include "support/error.h"
 #include "support/file_util.h"
 #include "support/json.h"
+#include "tools/spawn.h"
 #include "tools/sweep/metrics.h"
 #include "tools/sweep/sweep.h"
 
@@ -38,27 +39,6 @@ struct Child {
   bool compile = false;  // a compile step, not a measurement
   std::string log, stats;
 };
-
-// Forks and execs argv with stdout/stderr into `log`.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
 
 std::string last_line(const std::string& path) {
   std::string text;
@@ -240,7 +220,7 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts
     argv.insert(argv.end(), {"--stats", c.stats});
     std::remove(c.stats.c_str());
     c.start = Clock::now();
-    c.pid = spawn(argv, c.log);
+    c.pid = spawn_logged(argv, c.log);
     running.push_back(c);
   };
 
@@ -262,7 +242,7 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<DesignPoint>& pts
     compiled[keys[i]] = "";
     c.stats = out;
     c.start = Clock::now();
-    c.pid = spawn(argv, c.log);
+    c.pid = spawn_logged(argv, c.log);
     running.push_back(c);
   };
 
