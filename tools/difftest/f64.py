@@ -190,6 +190,12 @@ class Evaluator:
         for n in g.node:
             if n.op_type == "Constant":
                 outs = [numpy_helper.to_array(n.attribute[0].t)]
+            elif n.op_type == "Cast" and any(a.name == "to" and a.i == TensorProto.BFLOAT16
+                                             for a in n.attribute):
+                # bfloat16 values held as float64: ONNX Runtime's CPU Cast from double has no
+                # bfloat16, and run_ort.js cannot write a bfloat16 output (the whole evaluation
+                # used to fail, leaving every output of the graph without a reference).
+                outs = [round_bf16(vals[n.input[0]])]
             elif n.op_type in INT_NUMPY and all(vals[i].dtype.kind in "iu" for i in n.input if i):
                 outs = INT_NUMPY[n.op_type](n, *[vals[i] for i in n.input if i])
             elif n.op_type in NUMPY and all(vals[i].dtype == np.float64 for i in n.input if i):
