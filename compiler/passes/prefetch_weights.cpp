@@ -76,6 +76,9 @@ PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t) {
   std::vector<size_t> seg_pos;
   std::vector<int64_t> seg_bytes;
   const size_t lookback = kLookback;
+  constexpr char kOpen = 1, kClosed = 2;
+  std::vector<char> state(l.sbuf_buffers.size(), 0);
+  std::vector<int> touched;
   for (size_t s = 0; s < starts.size(); ++s) {
     const size_t b = starts[s], e = s + 1 < starts.size() ? starts[s + 1] : code.size();
     if (s == 0) {
@@ -90,21 +93,21 @@ PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t) {
     // Loads to move: the constant loads into a buffer first touched in this segment, up to
     // its first access that is not such a load (several loads may fill one pinned tile).
     std::vector<char> move(e - b, 0);
-    std::vector<int> open, closed;
-    auto has = [](const std::vector<int>& v, int y) {
-      return std::find(v.begin(), v.end(), y) != v.end();
-    };
+    // Per buffer in this segment: open (its loads are being moved) or closed (touched by
+    // anything else first). An array, not lists searched per instruction: a segment of many
+    // instructions over many buffers was quadratic (difftest seed 1306737: >60 s).
     int64_t bytes = 0;
     for (size_t i = b; i < e; ++i) {
       const int y = const_load_buffer(l, code[i]);
-      if (y >= 0 && !has(closed, y)) {
-        if (has(open, y)) {
+      if (y >= 0 && state[y] != kClosed) {
+        if (state[y] == kOpen) {
           move[i - b] = 1;
           continue;
         }
         if (first[y] == static_cast<int64_t>(i) && bytes + l.sbuf_buffers[y].bytes <= window) {
           bytes += l.sbuf_buffers[y].bytes;
-          open.push_back(y);
+          state[y] = kOpen;
+          touched.push_back(y);
           move[i - b] = 1;
           continue;
         }
@@ -113,9 +116,14 @@ PrefetchStats prefetch_weights(Lowered& l, const isa::Target& t) {
         const isa::AccessPattern& ap = code[i].in.ops[k].ap;
         if (!ap.present() || ap.space != MemSpace::Sbuf) continue;
         const int z = buffer_of(l, ap.offset);
-        if (z >= 0 && !has(closed, z)) closed.push_back(z);
+        if (z >= 0 && state[z] != kClosed) {
+          state[z] = kClosed;
+          touched.push_back(z);
+        }
       }
     }
+    for (int t : touched) state[t] = 0;
+    touched.clear();
     // Where: at the start of the node `lookback` nodes back (after the loads moved into it);
     // never across an If marker.
     const size_t pos = seg_pos[s >= lookback ? s - lookback : 0];
