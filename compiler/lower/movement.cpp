@@ -167,28 +167,35 @@ void lower_gather(LowerCtx& ctx, const Node& n) {
   const int64_t N = num_elements(it.shape);
   const int64_t P = ctx.target().partitions;
   const int64_t max_f = ctx.max_free(2);
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t j0 = 0; j0 < N; j0 += P) {
-      const int64_t np = std::min(P, N - j0);
-      AccessPattern ix = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
-      ctx.dma(ix, ctx.hbm(idx, idx.offset + j0, np, 1, {{1, 1}}));
-      if (wrap) {
-        AccessPattern neg = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
-        ts(ctx, neg, ix, isa::AluOp::Lt, 0.0f, isa::AluOp::Mul, static_cast<float>(V));
-        tt(ctx, ix, ix, neg, isa::AluOp::Add);
-      }
+  // Partitions carry indices; the free axis carries the rows' elements and, when a row is
+  // shorter than a tile, several outer positions o (strided by V*I in the table, N*I in the
+  // output), so a Gather over a short inner axis is not one instruction per outer position.
+  const int64_t oc_max = I >= max_f ? 1 : max_f / I;
+  for (int64_t j0 = 0; j0 < N; j0 += P) {
+    const int64_t np = std::min(P, N - j0);
+    AccessPattern ix = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
+    ctx.dma(ix, ctx.hbm(idx, idx.offset + j0, np, 1, {{1, 1}}));
+    if (wrap) {
+      AccessPattern neg = ctx.sbuf(ctx.sbuf_alloc(4), np, 1, DType::Int32);
+      ts(ctx, neg, ix, isa::AluOp::Lt, 0.0f, isa::AluOp::Mul, static_cast<float>(V));
+      tt(ctx, ix, ix, neg, isa::AluOp::Add);
+    }
+    for (int64_t o0 = 0; o0 < O; o0 += oc_max) {
+      const int64_t oc = std::min(oc_max, O - o0);
       for (int64_t f0 = 0; f0 < I; f0 += max_f) {
         const int64_t nf = std::min(max_f, I - f0);
-        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(nf * es), np, nf, dt);
+        AccessPattern t = ctx.sbuf(ctx.sbuf_alloc(oc * nf * es), np, oc * nf, dt);
         isa::Instr in = make_instr(isa::Opcode::DmaGather);
         in.ops[0] = int_operand(ctx.next_queue());
         in.ops[1] = ap_operand(t);
-        in.ops[2] = ap_operand(ctx.hbm(data, data.offset + o * V * I + f0, V, I, {{1, nf}}));
+        in.ops[2] = ap_operand(
+            ctx.hbm(data, data.offset + o0 * V * I + f0, V, I, {{V * I, oc}, {1, nf}}));
         in.ops[3] = ap_operand(ix);
         ctx.emit(isa::Engine::Sp, in);
-        ctx.dma(ctx.hbm(out, out.offset + (o * N + j0) * I + f0, np, I, {{1, nf}}), t);
+        ctx.dma(ctx.hbm(out, out.offset + (o0 * N + j0) * I + f0, np, I, {{N * I, oc}, {1, nf}}), t);
       }
     }
+  }
 }
 
 // Tile, DepthToSpace, SpaceToDepth: one strided copy (ops/strided_copy.h).
