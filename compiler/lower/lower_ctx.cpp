@@ -365,13 +365,37 @@ void LowerCtx::for_each_tile(const Shape& shape, const std::vector<std::vector<i
     for (auto& s : st) s = {s[0] * (n / p), s[0]};
   }
   const int r = static_cast<int>(cnt.size());
-  const int fdim = r - 1;
+  // Free axis: the innermost dim (contiguous runs), partitions: the largest other one. When
+  // that makes 4x more tiles than some other (partition, free) pair, e.g. a long innermost dim
+  // with max_f = 1 (GatherElements over an axis of size 1 tiled [2 partitions x 1] x 10,936,
+  // difftest seed 1309889), take the pair with the fewest tiles.
+  auto tiles = [&](int pd, int fd) {
+    int64_t t = (cnt[pd] + t_.partitions - 1) / t_.partitions * ((cnt[fd] + max_f - 1) / max_f);
+    for (int d = 0; d < r; ++d)
+      if (d != pd && d != fd) t *= cnt[d];
+    return t;
+  };
+  int fdim = r - 1;
   int pdim = 0;
   for (int d = 0; d < fdim; ++d)
     if (cnt[d] >= cnt[pdim]) pdim = d;
+  int64_t best = tiles(pdim, fdim);
+  const int64_t usual = best;
+  int bp = pdim, bf = fdim;
+  for (int pd = 0; pd < r; ++pd)
+    for (int fd = 0; fd < r; ++fd)
+      if (pd != fd && tiles(pd, fd) < best) {
+        best = tiles(pd, fd);
+        bp = pd;
+        bf = fd;
+      }
+  if (best * 4 <= usual) {
+    pdim = bp;
+    fdim = bf;
+  }
   std::vector<int> outer;
-  for (int d = 0; d < fdim; ++d)
-    if (d != pdim) outer.push_back(d);
+  for (int d = 0; d < r; ++d)
+    if (d != pdim && d != fdim) outer.push_back(d);
   std::vector<int64_t> idx(outer.size(), 0);
   TileSpec ts;
   ts.offsets.resize(k);

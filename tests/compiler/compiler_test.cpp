@@ -359,6 +359,42 @@ TEST_CASE("lowering: Gather over a short inner axis packs outer positions into t
   CHECK(text.find("hbm.y+0:fp32{1,2}[2,2048][1,1]") != std::string::npos);
 }
 
+namespace {
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t k = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++k;
+  return k;
+}
+}  // namespace
+
+TEST_CASE("lowering: tiles take the partition/free pair with the fewest tiles when the usual one "
+          "is 4x worse", "[compiler]") {
+  // Difftest seed 1309889: GatherElements over an axis of size 1 tiles its rows with one
+  // element of free axis; [2, 10936] rows were [2 partitions x 1] x 10,936 tiles (86k
+  // instructions), now [128 partitions of the long dim x 1] x 2 x 86.
+  ModelBuilder b;
+  b.input("x", {"2", "1", "12000"}).input("i", {"2", "1", "10936"}, onnx::TensorProto_DataType_INT64);
+  b.output("y", {"2", "1", "10936"});
+  add_int_attr(b.node("GatherElements", {"x", "i"}, {"y"}, "ge"), "axis", 1);
+  const std::string text = compile_text(b.bytes(), "fp32");
+  CHECK(count_of(text, "gather sbuf") == 2 * 86);
+  CHECK(count_of(text, "gather sbuf[0:128]") == 2 * 85);
+}
+
+TEST_CASE("lowering: InstanceNormalization with few channels puts whole instances on partitions",
+          "[compiler]") {
+  // Difftest seed 1200241: [40000, 1, 1, 1] took one partition per instance (560k
+  // instructions); now 128 instances per tile, scale and bias from a repeated constant table.
+  ModelBuilder b;
+  b.input("x", {"40000", "1", "3"}).output("y", {"40000", "1", "3"});
+  b.init("s", {1}, {2.0f}).init("bias", {1}, {0.5f});
+  b.node("InstanceNormalization", {"x", "s", "bias"}, {"y"}, "in");
+  const std::string text = compile_text(b.bytes(), "fp32");
+  CHECK(count_of(text, "bn_stats") == (40000 + 127) / 128);
+  CHECK(count_of(text, "bn_stats sbuf[0:128]") == 40000 / 128);
+  CHECK(text.find(".tensor in.scale_rep const fp32 [128]") != std::string::npos);
+}
+
 TEST_CASE("interpreter: whole graph run through interpret()", "[compiler]") {
   ModelBuilder b;
   b.input("x", {"2", "2"}).output("y", {"2", "2"});
