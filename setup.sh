@@ -11,10 +11,13 @@ build_dir=${TRNSIM_BUILD_DIR:-build}
 
 # Debian packages: toolchain, libraries, and what tests use (python3-onnx builds test models,
 # nodejs/npm runs ONNX Runtime as the numeric reference, gnuplot draws sweep reports,
-# slurm-wlm and munge run the job-array test on a private one-node cluster).
+# slurm-wlm and munge run the job-array test on a private one-node cluster). pybind11 and
+# python3-dev build the Python module (build/python/trnsim, docs/python.md); pytest, pandas and
+# matplotlib run its tests and examples/sweep_plot.py.
 pkgs=(g++ cmake ninja-build pkg-config libsystemc-dev libfmt-dev libcli11-dev catch2
       libyaml-cpp-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler
       python3-onnx python3-numpy
+      pybind11-dev python3-pybind11 python3-dev python3-pytest python3-pandas python3-matplotlib
       gnuplot-nox slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
