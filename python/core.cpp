@@ -399,7 +399,9 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  py::class_<tp::Program>(m, "Program")
+  py::class_<tp::Program>(m, "Program",
+                          "A compiled program (trnsim.compile): to_tasm(), save(path), "
+                          "num_instructions, nodes, inputs, outputs; pass it to trnsim.run.")
       .def("to_tasm", [](const tp::Program& p) { return trnsim::isa::disassemble(p.prog); })
       .def(
           "save",

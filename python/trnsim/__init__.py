@@ -2,7 +2,7 @@
 
     import trnsim
     prog = trnsim.compile("examples/cnn_small.onnx", chip="tiny", shapes={"x": (1, 3, 16, 16)})
-    res = trnsim.run(prog, chip="tiny", set={"pe.rows": 16})
+    res = trnsim.run(prog, chip="tiny", set={"hbm.gbps": 50})
     res.sim_time_ns, res.outputs["y"], res.stats["mfu"], res.nodes
 
 Every simulation runs in a forked child process (SystemC allows one per process), so a session
@@ -29,6 +29,7 @@ __all__ = ["chips", "systems", "describe", "compile", "run", "sweep", "collectiv
 __version__: str = _core.VERSION
 
 Program = _core.Program
+
 
 def chips() -> list[dict]:
     """The chip presets, as `trnsim chips`: [{"name", "title", "summary"}, ...]."""
@@ -63,7 +64,7 @@ def compile(model: PathLike, chip: PathLike = "trn1", *,
     .inputs and .outputs. timing_only=True leaves the weights out: such a program runs only with
     run(..., timing_only=True)."""
     return _core.compile(_path(model, "model"), _path(chip, "chip"), _sets(set), _shapes(shapes),
-                         dtype, int(cores), bool(timing_only))
+                         str(dtype), int(cores), bool(timing_only))
 
 
 def _npy_bytes(name: str, value: Any) -> bytes:
@@ -164,7 +165,7 @@ def run(model_or_program: Union[PathLike, Program], chip: PathLike = "trn1", *,
     raw = _core.run(program, path, _path(chip, "chip"),
                     "" if system is None else _path(system, "system"), _sets(set), given,
                     bool(timing_only), "" if trace is None else _path(trace, "trace"), int(seed),
-                    int(max_instructions), _shapes(shapes), dtype, int(cores), bool(check),
+                    int(max_instructions), _shapes(shapes), str(dtype), int(cores), bool(check),
                     0.0 if timeout is None else float(timeout))
     result = Result(raw, system is not None)
     if raw["check_problems"]:
