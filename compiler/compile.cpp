@@ -12,6 +12,7 @@
 #include "compiler/frontend/onnx_loader.h"
 #include "compiler/passes/passes.h"
 #include "compiler/pipeline.h"
+#include "compiler/tensor_parallel.h"
 #include "isa/asm.h"
 #include "support/error.h"
 #include "support/file_util.h"
@@ -63,6 +64,41 @@ std::vector<std::string> model_files(const std::string& path) {
 }
 
 namespace {
+isa::Program compile_tensor_parallel(const std::string& path, const isa::Target& target, DType mm,
+                                     const CompileOptions& opts, const LoadOptions& load) {
+  const int tp = opts.tp;
+  if (tp < 1 || tp > 4096)
+    throw InputError(fmt::format("{}: --tp {}: expected 1 to 4096 ranks", path, tp));
+  if (opts.cores != 1)
+    throw InputError(fmt::format("{}: --tp {} with --cores {}: combine tensor and data "
+                                 "parallelism with a system (--system), not yet within a chip",
+                                 path, tp, opts.cores));
+  const int cores = std::min(tp, target.num_cores);
+  if (tp % cores != 0)
+    throw InputError(fmt::format("{}: --tp {}: not a multiple of the chip's {} cores", path, tp,
+                                 cores));
+  if (tp > cores && !opts.timing_only)
+    throw InputError(fmt::format(
+        "{}: --tp {} spans {} chips of {} cores: every chip runs the same program, so ranks on "
+        "different chips cannot hold different weight slices yet; use --timing-only, or --tp {} "
+        "or less",
+        path, tp, tp / cores, cores, cores));
+  Graph whole = load_onnx(path, load);
+  fold_constants(whole);
+  // Timing-only: the ranks differ only in data, so one rank is compiled and its code replicated.
+  const int compiled = opts.timing_only ? 1 : cores;
+  std::vector<isa::Program> ranks;
+  std::map<std::string, int> split_axes;
+  for (int r = 0; r < compiled; ++r) {
+    Graph g = whole;
+    tensor_parallel(g, tp, r, cores);
+    for (const Tensor& t : g.tensors)
+      if (t.shard_axis >= 0) split_axes[t.name] = t.shard_axis;
+    ranks.push_back(run_pipeline(std::move(g), target, mm, opts));
+  }
+  return stitch_ranks(ranks, cores, split_axes);
+}
+
 isa::Program compile_graph(const std::string& path, const isa::Target& target,
                           const CompileOptions& opts) {
   if (!opts.dump_after.empty()) {
@@ -83,6 +119,7 @@ isa::Program compile_graph(const std::string& path, const isa::Target& target,
   if (opts.cores < 1 || opts.cores > target.num_cores)
     throw InputError(fmt::format("{}: --cores {}: expected 1 to {} (the chip's cores)", path,
                                  opts.cores, target.num_cores));
+  if (opts.tp != 1) return compile_tensor_parallel(path, target, mm, opts, load);
   if (opts.cores == 1) return run_pipeline(load_onnx(path, load), target, mm, opts);
   // Data parallelism: load at the full batch (for the boundary shapes and the checks), then
   // again with the batch dimension of every input made symbolic and pinned to B / cores.

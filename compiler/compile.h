@@ -29,6 +29,10 @@ struct CompileOptions {
   std::map<std::string, DataShape> data_shapes;
   // --cores N: data parallelism, the batch split over N NeuronCores (compiler/data_parallel.h).
   int cores = 1;
+  // --tp N: tensor parallelism over N ranks (compiler/tensor_parallel.h). A program holds the
+  // ranks of one chip (min(N, the chip's cores)); N above that spans chips, which run the same
+  // program (SPMD), so their ranks differ only in data: timing-only for now.
+  int tp = 1;
   // --dtype: compute dtype of matmul/conv on the Tensor Engine ("bf16" or "fp32").
   std::string dtype = "bf16";
   // --timing-only: the values of weights are never needed, so large float initializers are not

@@ -26,6 +26,7 @@ struct CompileArgs {
   std::vector<std::string> shapes;
   std::string dtype = "bf16";
   int cores = 1;
+  int tp = 1;
   std::string dump_after;
   bool timing_only = false;
 };
@@ -46,6 +47,9 @@ void add_compile_command(CLI::App& app) {
       ->default_val("bf16");
   c->add_option("--cores", a->cores,
                 "split the batch over this many NeuronCores (data parallel; default 1)");
+  c->add_option("--tp", a->tp,
+                "tensor parallelism over this many ranks (NeuronCores, Megatron style; "
+                "docs/distributed.md; default 1)");
   c->add_flag("--timing-only", a->timing_only,
               "leave the weights out (not read from the model, const tensors `absent`): the "
               "program is otherwise identical and runs only with run --timing-only");
@@ -58,6 +62,7 @@ void add_compile_command(CLI::App& app) {
       throw InputError(fmt::format("-o {}: expected a .tasm or .tbin file name", a->out));
     config::ChipConfig chip = config::load_chip(a->chip, a->sets);
     compiler::CompileOptions opts = model_options(a->shapes, a->dtype, a->cores);
+    opts.tp = a->tp;
     opts.dump_after = a->dump_after;
     opts.timing_only = a->timing_only;
     opts.dump_sink = [](const std::string& text) {

@@ -217,6 +217,12 @@ struct Tensor {
   bool is_input = false;       // graph input (runtime data)
   bool is_output = false;      // graph output
   bool is_branch_output = false;  // produced in an If branch and yielded as the If's output
+  // Tensor parallelism (compiler/tensor_parallel.h): a graph input or output of which this rank
+  // holds a slice along `shard_axis` of the program's tensor `shard_global` (the slices of the
+  // program's cores side by side); the rank's view has the global strides, core k's slice
+  // starts k slices in. -1: the tensor is whole.
+  int shard_axis = -1;
+  Shape shard_global;
   bool is_const() const { return value.has_value(); }
   // Read beyond the node list that produces it (a graph or branch output): passes must keep it
   // and its producer (no forwarding, fusing or aliasing it away).

@@ -124,7 +124,7 @@ int LowerCtx::declare(int id) {
   isa::TensorDecl d;
   d.name = t.name;
   d.dtype = t.dtype;
-  d.shape = t.shape;
+  d.shape = t.shard_axis >= 0 ? t.shard_global : t.shape;
   if (t.is_input) {
     d.role = isa::TensorRole::Input;
   } else if (t.is_output) {
@@ -142,7 +142,7 @@ int LowerCtx::declare(int id) {
   v.tensor = static_cast<int>(out_.prog.tensors.size()) - 1;
   v.dtype = t.dtype;
   v.shape = t.shape;
-  v.strides = row_major_strides(t.shape);
+  v.strides = row_major_strides(t.shard_axis >= 0 ? t.shard_global : t.shape);
   hbm_[id] = v;
   return v.tensor;
 }
@@ -155,6 +155,8 @@ HbmView LowerCtx::view(int id) {
 void LowerCtx::alias(int dst, int src) {
   if (hbm_.count(dst)) throw std::logic_error("alias of an already placed tensor");
   HbmView v = view(src);
+  if (v.strides != row_major_strides(v.shape))
+    throw std::logic_error("alias of a strided view (" + g_.t(src).name + ")");
   v.shape = g_.t(dst).shape;
   v.strides = row_major_strides(v.shape);
   hbm_[dst] = v;

@@ -20,6 +20,9 @@ TRNSIM_INFER(infer_broadcast);   // numpy broadcast of all inputs, dtype of inpu
 TRNSIM_INFER(infer_compare);     // broadcast, bool
 TRNSIM_INFER(infer_where);
 TRNSIM_INFER(infer_cast);
+// Tensor-parallel collectives (lower/collective.cpp).
+TRNSIM_INFER(infer_all_reduce);
+TRNSIM_INFER(infer_all_gather);
 // Tensor Engine.
 TRNSIM_INFER(infer_matmul);
 TRNSIM_INFER(infer_gemm);
@@ -70,6 +73,7 @@ TRNSIM_INFER(infer_lstm);             // lower/lstm.cpp
 #define TRNSIM_EVAL(name) std::vector<Value> name(const Node& n, const std::vector<const Value*>& in)
 // Elementwise (interp/kernels_elementwise.cpp).
 TRNSIM_EVAL(eval_unary);
+TRNSIM_EVAL(eval_collective);  // throws: one rank cannot evaluate them (lower/collective.cpp)
 TRNSIM_EVAL(eval_binary);
 TRNSIM_EVAL(eval_variadic);  // Max/Min/Sum with any number of inputs
 TRNSIM_EVAL(eval_where);
@@ -156,6 +160,7 @@ TRNSIM_LOWER(lower_pool);         // MaxPool, AveragePool, Global*Pool (lower/po
 TRNSIM_LOWER(lower_gather_map);   // Pad, Resize, Upsample (lower/gather_map.cpp)
 // Recurrent.
 TRNSIM_LOWER(lower_lstm);         // single-layer forward LSTM (lower/lstm.cpp)
+TRNSIM_LOWER(lower_collective);   // TrnAllReduce, TrnAllGather (lower/collective.cpp)
 #undef TRNSIM_LOWER
 
 // Helpers shared by kernels and inference.

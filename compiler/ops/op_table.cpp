@@ -262,6 +262,9 @@ std::vector<OpInfo> make_table() {
       other("LSTM", infer_lstm, eval_lstm, lower_lstm,
             {"activation_alpha", "activation_beta", "activations", "clip", "direction",
              "hidden_size", "input_forget", "layout"}),
+      // Inserted by tensor parallelism (compiler/tensor_parallel.h), never in a model file.
+      other("TrnAllReduce", infer_all_reduce, eval_collective, lower_collective, {"group_size"}),
+      other("TrnAllGather", infer_all_gather, eval_collective, lower_collective, {"group_size"}),
       // Compile-time only: folded by fold_constants.
       other("Shape", infer_shape, eval_shape, nullptr, {"start", "end"}),
       other("Size", infer_size, eval_size, nullptr, {}),
