@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <tuple>
 
 #include "compiler/ops/op_table.h"
 #include "support/error.h"
@@ -13,26 +15,47 @@ namespace trnsim::compiler {
 namespace {
 
 enum class Kind { Free, R, S, P };  // Free: a graph input no consumer has placed yet
+// How the split axis is cut: in `g` equal groups, rank r holding block r of each (a fused QKV
+// projection split afterwards into q, k, v: each rank gets its columns of every part, as
+// Megatron shards a fused weight). Open (g = 1, not frozen) from a column-parallel MatMul
+// until a Split along the axis sets g or another use fixes the layout.
+struct Group {
+  int g = 1;
+  bool frozen = false;
+};
 struct Lay {
   Kind k = Kind::Free;
   int axis = -1;
+  std::shared_ptr<Group> grp;
 };
+
+std::shared_ptr<Group> fixed_group() {
+  auto p = std::make_shared<Group>();
+  p->frozen = true;
+  return p;
+}
+int groups(const Lay& l) { return l.grp ? l.grp->g : 1; }
+void freeze(const Lay& l) {
+  if (l.grp) l.grp->frozen = true;
+}
 
 // Rank `rank`'s slice of `v` along `axis` (tp equal slices); stays deferred while `v` is (a
 // timing-only compile never reads the weights).
-Value shard_value(const Value& v, int axis, int tp, int rank) {
+Value shard_value(const Value& v, int axis, int tp, int rank, int groups) {
   Shape s = v.shape;
-  const int64_t d = s[axis] / tp;
+  const int64_t d = s[axis] / tp, blk = d / groups, part = v.shape[axis] / groups;
   s[axis] = d;
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < axis; ++i) outer *= v.shape[i];
   for (size_t i = axis + 1; i < v.shape.size(); ++i) inner *= v.shape[i];
-  auto compute = [v, s, outer, inner, d, rank, full = v.shape[axis]]() {
+  auto compute = [v, s, outer, inner, d, blk, part, rank, full = v.shape[axis]]() {
     Value o(v.dtype, s);
     for (int64_t a = 0; a < outer; ++a)
-      for (int64_t j = 0; j < d; ++j)
+      for (int64_t j = 0; j < d; ++j) {
+        const int64_t src = (j / blk) * part + rank * blk + j % blk;
         for (int64_t i = 0; i < inner; ++i)
-          o.data[(a * d + j) * inner + i] = v.data[(a * full + rank * d + j) * inner + i];
+          o.data[(a * d + j) * inner + i] = v.data[(a * full + src) * inner + i];
+      }
     return o;
   };
   if (!v.data.has_data())
@@ -53,6 +76,9 @@ class Splitter {
     g_.nodes.clear();
     for (Node& n : nodes) place(n);
     finish_outputs();
+    for (const Pending& p : pending_)
+      if (p.grp->g > 1)
+        g_.t(p.id).value = shard_value(*g_.t(p.whole).value, p.axis, tp_, rank_, p.grp->g);
     contiguous_boundaries();
     g_.nodes = std::move(out_);
     if (st_.column + st_.row + st_.batched == 0)
@@ -70,7 +96,12 @@ class Splitter {
   std::vector<Shape> gshape_;  // every tensor's shape in the whole (unsplit) model
   std::vector<Node> out_;
   std::map<int, int> whole_of_;               // tensor -> its R version (gathered/reduced)
-  std::map<std::pair<int, int>, int> split_;  // (tensor, axis) -> its S(axis) version
+  std::map<std::tuple<int, int, const Group*>, int> split_;  // (tensor, axis, group) -> S version
+  struct Pending {  // a sharded constant, resliced at the end if its group count grew
+    int id, whole, axis;
+    std::shared_ptr<Group> grp;
+  };
+  std::vector<Pending> pending_;
   std::map<int, int> const_src_;              // sharded constant -> the whole constant
   TpStats st_;
   int uid_ = 0;
@@ -116,6 +147,7 @@ class Splitter {
 
   // Infers the outputs of `n` from its (rewritten) inputs and appends it, outputs laid out `l`.
   void emit(Node n, Lay l) {
+    if (l.k == Kind::S && !l.grp) l.grp = fixed_group();
     const OpInfo* info = find_op(n.op);
     std::vector<const Tensor*> in;
     for (int id : n.inputs) in.push_back(id >= 0 ? &g_.t(id) : nullptr);
@@ -151,6 +183,10 @@ class Splitter {
     if (it != whole_of_.end()) return it->second;
     const Tensor& t = g_.t(id);
     const Lay l = layout(id);
+    freeze(l);
+    if (groups(l) > 1)
+      throw InputError(fmt::format("{}: --tp {}: '{}' (split in {} groups) cannot be gathered",
+                                   g_.source, tp_, t.name, groups(l)));
     const Shape global = gshape_[id];
     const std::string base = t.name;
     int r;
@@ -216,14 +252,15 @@ class Splitter {
   }
 
   // Makes input k of `n` split along its axis `axis`; false when that dimension does not divide.
-  bool to_s(Node& n, int k, int axis) {
+  bool to_s(Node& n, int k, int axis, std::shared_ptr<Group> grp = nullptr) {
     const int id = n.inputs[k];
     if (id < 0) return false;
     if (is_s(id, axis)) return true;
+    if (!grp) grp = fixed_group();
     Tensor& t = g_.t(id);
     const Shape& gs = gshape_[id];
     if (axis < 0 || axis >= static_cast<int>(gs.size()) || gs[axis] % tp_ != 0) return false;
-    auto key = std::make_pair(id, axis);
+    auto key = std::make_tuple(id, axis, grp.get());
     auto it = split_.find(key);
     if (it != split_.end()) {
       n.inputs[k] = it->second;
@@ -234,14 +271,15 @@ class Splitter {
       auto src = const_src_.find(id);
       const int whole_id = src != const_src_.end() ? src->second : id;
       s = add_const(g_.t(whole_id).name + ".shard",
-                    shard_value(*g_.t(whole_id).value, axis, tp_, rank_), gshape_[whole_id]);
+                    shard_value(*g_.t(whole_id).value, axis, tp_, rank_, 1), gshape_[whole_id]);
       const_src_[s] = whole_id;
+      pending_.push_back({s, whole_id, axis, grp});
     } else if (lay(id).k == Kind::Free) {  // a graph input: the rank reads its slice
       t.shape[axis] /= tp_;
       t.shard_axis = axis;
       t.shard_global = t.shape;
       t.shard_global[axis] *= cores_;
-      lay(id) = {Kind::S, axis};
+      lay(id) = {Kind::S, axis, fixed_group()};
       return true;
     } else {
       const int w = layout(id).k == Kind::P ? whole(id) : id;
@@ -254,10 +292,10 @@ class Splitter {
                 {w, ints("starts", {rank_ * d}), ints("ends", {(rank_ + 1) * d}),
                  ints("axes", {axis})},
                 s),
-           {Kind::S, axis});
+           {Kind::S, axis, fixed_group()});
       ++st_.slices;
     }
-    lay(s) = {Kind::S, axis};
+    if (g_.t(s).is_const()) lay(s) = {Kind::S, axis, grp};
     split_[key] = s;
     n.inputs[k] = s;
     return true;
@@ -278,6 +316,10 @@ class Splitter {
 
   void place(Node& n) {
     const std::string& op = n.op;
+    // Only these keep a split open to regrouping (a fused projection until its Split).
+    if (op != "MatMul" && op != "Gemm" && !is_elementwise(n) && op != "Reshape" && op != "Split")
+      for (int id : n.inputs)
+        if (id >= 0) freeze(layout(id));
     if (op == "MatMul") return matmul(n);
     if (op == "Gemm") return gemm(n);
     if (is_elementwise(n)) return elementwise(n);
@@ -312,24 +354,30 @@ class Splitter {
     const bool ca = g_.t(a).is_const(), cb = g_.t(b).is_const();
     if (cb && !ca && rb == 2 && ra >= 2) {
       const Lay la = layout(a);
-      if (la.k == Kind::S && la.axis == ra - 1 && to_s(n, 1, 0)) {  // row-parallel
+      if (la.k == Kind::S && la.axis == ra - 1 && to_s(n, 1, 0, la.grp)) {  // row-parallel
+        freeze(la);
         ++st_.row;
         return emit(std::move(n), {Kind::P, -1});
       }
       if (la.k == Kind::S && la.axis < ra - 1) {  // rows or a batch axis split: B whole
+        freeze(la);
         to_r(n, 1, "");
         return emit(std::move(n), la);
       }
       to_r(n, 0, "is the activation of a MatMul whose other split does not apply");
-      if (to_s(n, 1, 1)) {  // column-parallel
+      auto grp = std::make_shared<Group>();
+      if (to_s(n, 1, 1, grp)) {  // column-parallel
         ++st_.column;
-        return emit(std::move(n), {Kind::S, ra - 1});
+        return emit(std::move(n), {Kind::S, ra - 1, grp});
       }
       return emit(std::move(n), {Kind::R, -1});
     }
     if (ca || cb || ra < 2 || rb < 2) return generic(n, "is an operand of a MatMul not split");
     const int ro = std::max(ra, rb);
     const Lay la = layout(a), lb = layout(b);
+    freeze(la);
+    freeze(lb);
+    if (groups(la) > 1 || groups(lb) > 1) return generic(n, "is split in groups");
     auto batch_axis = [&](Lay l, int r) {
       return l.k == Kind::S && l.axis < r - 2 ? l.axis + (ro - r) : -1;
     };
@@ -346,17 +394,17 @@ class Splitter {
         if (!to_s(n, k, ia)) to_r(n, k, "cannot be split like the other MatMul operand");
       }
       ++st_.batched;
-      return emit(std::move(n), {Kind::S, o});
+      return emit(std::move(n), {Kind::S, o, fixed_group()});
     }
     if (la.k == Kind::S && la.axis == ra - 1 && lb.k == Kind::S && lb.axis == rb - 2)
       return emit(std::move(n), {Kind::P, -1});
     if (la.k == Kind::S && la.axis == ra - 2 && lb.k != Kind::S) {
       to_r(n, 1, "");
-      return emit(std::move(n), {Kind::S, ro - 2});
+      return emit(std::move(n), {Kind::S, ro - 2, fixed_group()});
     }
     if (lb.k == Kind::S && lb.axis == rb - 1 && la.k != Kind::S) {
       to_r(n, 0, "");
-      return emit(std::move(n), {Kind::S, ro - 1});
+      return emit(std::move(n), {Kind::S, ro - 1, fixed_group()});
     }
     generic(n, "is an operand of a MatMul whose split operands do not line up");
   }
@@ -368,13 +416,17 @@ class Splitter {
     const bool ta = n.attr_int("transA", 0) != 0, tb = n.attr_int("transB", 0) != 0;
     const int bk = tb ? 1 : 0, bn = tb ? 0 : 1;
     const bool has_c = n.has_input(2);
-    if (is_s(a, ta ? 0 : 1) && (!has_c || g_.t(n.inputs[2]).is_const()) && to_s(n, 1, bk)) {
+    const Lay la = layout(a);
+    if (is_s(a, ta ? 0 : 1) && (!has_c || g_.t(n.inputs[2]).is_const()) &&
+        to_s(n, 1, bk, la.grp)) {
+      freeze(la);
       if (has_c) rank0_only(n, 2);
       ++st_.row;
       return emit(std::move(n), {Kind::P, -1});
     }
     to_r(n, 0, "is the activation of a Gemm");
-    if (!to_s(n, 1, bn)) {
+    auto grp = std::make_shared<Group>();
+    if (!to_s(n, 1, bn, grp)) {
       if (has_c) to_r(n, 2, "");
       return emit(std::move(n), {Kind::R, -1});
     }
@@ -382,13 +434,13 @@ class Splitter {
       const Shape& cs = g_.t(n.inputs[2]).shape;
       const int64_t N = gshape_[b][bn];
       if (!cs.empty() && cs.back() == N && N > 1) {
-        if (!to_s(n, 2, static_cast<int>(cs.size()) - 1)) to_r(n, 2, "is a Gemm bias");
+        if (!to_s(n, 2, static_cast<int>(cs.size()) - 1, grp)) to_r(n, 2, "is a Gemm bias");
       } else {
         to_r(n, 2, "is a Gemm bias");
       }
     }
     ++st_.column;
-    emit(std::move(n), {Kind::S, 1});
+    emit(std::move(n), {Kind::S, 1, grp});
   }
 
   void elementwise(Node& n) {
@@ -420,12 +472,19 @@ class Splitter {
       if (id >= 0) ro = std::max(ro, rank_of(g_, id));
     int oa = -1;
     bool conflict = false;
+    std::shared_ptr<Group> grp;
     for (int id : n.inputs) {
       if (id < 0) continue;
       const Lay l = layout(id);
       if (l.k != Kind::S) continue;
       const int o = l.axis + ro - rank_of(g_, id);
       if (oa >= 0 && o != oa) conflict = true;
+      if (grp && l.grp && l.grp != grp) {  // two layouts meet: both are final, and must agree
+        freeze(l);
+        grp->frozen = true;
+        conflict = conflict || l.grp->g != grp->g;
+      }
+      grp = l.grp;
       oa = o;
     }
     if (oa < 0) return generic(n, "");
@@ -438,10 +497,10 @@ class Splitter {
         to_r(n, static_cast<int>(k), "");
         continue;
       }
-      if (!to_s(n, static_cast<int>(k), ia)) conflict = true;
+      if (!to_s(n, static_cast<int>(k), ia, grp)) conflict = true;
     }
     if (conflict) return generic(n, "meets tensors split along different axes");
-    emit(std::move(n), {Kind::S, oa});
+    emit(std::move(n), {Kind::S, oa, grp});
   }
 
   void reshape_like(Node& n) {
@@ -469,12 +528,21 @@ class Splitter {
           "reshape to [{}] (no output dimension divisible by {} starts there: the head count "
           "must be divisible by --tp)",
           g_.where(n), tp_, l.axis, gin[l.axis], g_.t(x).name, fmt::join(gout, ","), tp_));
+    Lay o{Kind::S, b, l.grp};
+    if (gout[b] != gin[l.axis]) {  // the axis is cut or merged: its blocks must be plain
+      freeze(l);
+      if (groups(l) > 1)
+        throw InputError(fmt::format("{}: --tp {}: '{}' is split in {} groups and cannot be "
+                                     "reshaped across its split axis",
+                                     g_.where(n), tp_, g_.t(x).name, groups(l)));
+      o.grp = fixed_group();
+    }
     if (n.op == "Reshape") {
       Shape local = gout;
       local[b] /= tp_;
       n.inputs[1] = ints(n.name + ".shape", local);
     }
-    emit(std::move(n), {Kind::S, b});
+    emit(std::move(n), o);
   }
 
   void transpose(Node& n) {
@@ -575,6 +643,34 @@ class Splitter {
       for (auto& a : axes) a = normalize_axis(a, r);
     }
     if (l.k == Kind::P) return emit(std::move(n), l);
+    if (n.op == "Split" && l.k == Kind::S && axes[0] == l.axis && l.grp && !l.grp->frozen) {
+      // A fused projection split into equal parts: each rank's columns of every part.
+      const int64_t N = gshape_[x][l.axis];
+      const int64_t k = static_cast<int64_t>(n.outputs.size());
+      std::vector<int64_t> sizes = n.attr_ints("split");
+      if (n.has_input(1) && g_.t(n.inputs[1]).is_const()) {
+        sizes.clear();
+        for (size_t i = 0; i < g_.t(n.inputs[1]).value->data.size(); ++i)
+          sizes.push_back(g_.t(n.inputs[1]).value->data.int_at(i));
+      }
+      if (sizes.empty()) sizes.assign(k, N % k == 0 ? N / k : -1);
+      const bool equal = static_cast<int64_t>(sizes.size()) == k &&
+                         std::all_of(sizes.begin(), sizes.end(), [&](int64_t v) {
+                           return v == sizes[0] && v > 0 && v % tp_ == 0;
+                         });
+      if (equal) {
+        l.grp->g = static_cast<int>(k);
+        l.grp->frozen = true;
+        std::vector<int64_t> local(k, sizes[0] / tp_);
+        if (n.has_input(1)) {
+          n.inputs[1] = ints(n.name + ".split", local);
+        } else if (n.has_attr("split")) {
+          n.attrs["split"].ints = local;
+        }
+        return emit(std::move(n), {Kind::S, l.axis, fixed_group()});
+      }
+    }
+    freeze(l);
     if (l.k == Kind::S && std::find(axes.begin(), axes.end(), l.axis) == axes.end()) {
       for (size_t k = 1; k < n.inputs.size(); ++k) to_r(n, static_cast<int>(k), "");
       return emit(std::move(n), l);

@@ -51,7 +51,7 @@ void lower_tiles(LowerCtx& ctx, const HbmView& out, const std::vector<HbmView>& 
     return;
   }
   std::vector<std::vector<int64_t>> strides{out.strides};
-  for (const auto& v : ins) strides.push_back(broadcast_strides(v.shape, out.shape));
+  for (const auto& v : ins) strides.push_back(broadcast_strides(v, out.shape));
   const int64_t max_f = ctx.max_free(buffers);
   ctx.for_each_tile(out.shape, strides, max_f, [&](const TileSpec& ts) {
     std::vector<AccessPattern> hbm{ctx.hbm(out, out.offset + ts.offsets[0], ts.np, ts.pstride[0],

@@ -24,7 +24,7 @@ std::optional<std::vector<Kind>> kinds_of(const HbmView& out, const std::vector<
   const auto full = strides(out.shape, row_major_strides(out.shape));
   std::vector<Kind> k;
   for (const HbmView& v : ins) {
-    const auto st = strides(out.shape, broadcast_strides(v.shape, out.shape));
+    const auto st = strides(out.shape, broadcast_strides(v, out.shape));
     const bool zero = std::all_of(st.begin(), st.end(), [](int64_t s) { return s == 0; });
     bool row = !st.empty() && st.back() == 1;
     for (size_t d = 0; d + 1 < st.size() && row; ++d) row = st[d] == 0;

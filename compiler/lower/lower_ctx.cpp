@@ -80,6 +80,13 @@ isa::Operand imm(float f) {
   o.f = f;
   return o;
 }
+std::vector<int64_t> broadcast_strides(const HbmView& v, const Shape& out) {
+  std::vector<int64_t> st(out.size(), 0);
+  const size_t off = out.size() - v.shape.size();
+  for (size_t i = 0; i < v.shape.size(); ++i) st[off + i] = v.shape[i] == 1 ? 0 : v.strides[i];
+  return st;
+}
+
 isa::Operand int_operand(int64_t i) {
   isa::Operand o;
   o.i = i;
@@ -152,14 +159,61 @@ HbmView LowerCtx::view(int id) {
   return hbm_.at(id);
 }
 
-void LowerCtx::alias(int dst, int src) {
+namespace {
+// Strides that read the elements of view (shape, strides) in row-major order as `to`, without a
+// copy (numpy's attempt_nocopy_reshape): each group of old dims that merges or splits into new
+// ones must be contiguous within itself. nullopt when the view cannot be reshaped in place.
+std::optional<std::vector<int64_t>> reshaped_strides(const Shape& shape,
+                                                     const std::vector<int64_t>& strides,
+                                                     const Shape& to) {
+  if (strides == row_major_strides(shape) || num_elements(shape) == 0) return row_major_strides(to);
+  Shape od;
+  std::vector<int64_t> os;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1) {
+      od.push_back(shape[i]);
+      os.push_back(strides[i]);
+    }
+  std::vector<int64_t> ns(to.size(), 1);
+  size_t oi = 0, oj = 1, ni = 0, nj = 1;
+  const size_t nold = od.size(), nnew = to.size();
+  while (ni < nnew && oi < nold) {
+    int64_t np = to[ni], op = od[oi];
+    while (np != op) {
+      if (np < op) {
+        if (nj >= nnew) return std::nullopt;
+        np *= to[nj++];
+      } else {
+        if (oj >= nold) return std::nullopt;
+        op *= od[oj++];
+      }
+    }
+    for (size_t ok = oi; ok + 1 < oj; ++ok)
+      if (os[ok] != od[ok + 1] * os[ok + 1]) return std::nullopt;
+    ns[nj - 1] = os[oj - 1];
+    for (size_t nk = nj - 1; nk > ni; --nk) ns[nk - 1] = ns[nk] * to[nk];
+    ni = nj++;
+    oi = oj++;
+  }
+  return ns;
+}
+}  // namespace
+
+bool LowerCtx::try_alias(int dst, int src) {
   if (hbm_.count(dst)) throw std::logic_error("alias of an already placed tensor");
   HbmView v = view(src);
-  if (v.strides != row_major_strides(v.shape))
-    throw std::logic_error("alias of a strided view (" + g_.t(src).name + ")");
+  auto st = reshaped_strides(v.shape, v.strides, g_.t(dst).shape);
+  if (!st) return false;
   v.shape = g_.t(dst).shape;
-  v.strides = row_major_strides(v.shape);
+  v.strides = *st;
   hbm_[dst] = v;
+  return true;
+}
+
+void LowerCtx::alias(int dst, int src) {
+  if (!try_alias(dst, src))
+    throw std::logic_error("alias of a strided view that cannot be reshaped in place (" +
+                           g_.t(src).name + ")");
 }
 
 void LowerCtx::alias_view(int dst, const HbmView& v) {

@@ -86,7 +86,10 @@ class LowerCtx {
   // The graph output tensor of `id`: view(id) except for a constant that is also a graph
   // output, whose consumers read a separate constant (view) while this tensor receives a copy.
   HbmView output_view(int id);
-  // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops).
+  // Makes IR tensor `dst` share the HBM bytes of `src` (reshape-like ops); a strided view of
+  // `src` is reshaped in place where its dims allow (try_alias: false where they do not;
+  // alias: a logic error).
+  bool try_alias(int dst, int src);
   void alias(int dst, int src);
   // Makes IR tensor `dst` the (strided) view `v` of bytes placed earlier: a folded Transpose
   // (lower/movement.cpp), whose consumers all address HbmView strides.
@@ -173,6 +176,10 @@ void lower_if(LowerCtx& ctx, const Node& n,
 // deferred value (a weight a timing-only compile left in the model file) stays deferred.
 Value transposed_const(const Value& v, int64_t rows, int64_t cols);
 
+// The element strides of view `v` broadcast to `out` (numpy rules: leading dims added, unit dims
+// of `v` 0): the view's own strides, so a strided view (a split tensor's slice, a folded
+// transpose) is read where it lies.
+std::vector<int64_t> broadcast_strides(const HbmView& v, const Shape& out);
 isa::Instr make_instr(isa::Opcode op);
 isa::Operand ap_operand(const isa::AccessPattern& ap);
 isa::Operand imm(float f);

@@ -584,7 +584,7 @@ void lower_matmul(LowerCtx& ctx, const Node& n) {
                         bias ? &*bias : nullptr, epilogue_fn(n));
     } else if (n.has_input(2)) {
       HbmView c = ctx.view(n.inputs[2]);
-      auto cs = broadcast_strides(c.shape, {d.M, d.N});
+      auto cs = broadcast_strides(c, {d.M, d.N});
       emit_matmul_2d(ctx, d, a, a.offset, b, b.offset, out, out.offset, &c, cs);
     } else if (!emit_matmul_blocked(ctx, d, a, a.offset, nullptr, 0, b, b.offset, out,
                                     out.offset)) {

@@ -134,7 +134,7 @@ void lower_split(LowerCtx& ctx, const Node& n) {
 
 void lower_expand(LowerCtx& ctx, const Node& n) {
   HbmView s = ctx.view(n.inputs[0]), d = ctx.view(n.outputs[0]);
-  copy_view(ctx, d, d.offset, d.strides, s, s.offset, broadcast_strides(s.shape, d.shape), d.shape);
+  copy_view(ctx, d, d.offset, d.strides, s, s.offset, broadcast_strides(s, d.shape), d.shape);
 }
 
 void lower_gather(LowerCtx& ctx, const Node& n) {

@@ -234,7 +234,8 @@ class Sync {
  private:
   static int queue_stream(const LInstr& li) {
     if (li.mark == LInstr::Mark::None &&
-        (li.in.op == isa::Opcode::Dma || li.in.op == isa::Opcode::DmaGather))
+        (li.in.op == isa::Opcode::Dma || li.in.op == isa::Opcode::DmaGather ||
+         isa::opcode_is_collective(li.in.op)))  // collectives are queued and complete like dmas
       return kComputeStreams + static_cast<int>(li.in.ops[0].i);
     return -1;
   }
