@@ -5,7 +5,8 @@ Runtime's outputs (fp32: within 1e-4 of max |ref|; summation order only), the KV
 (each rank writes its heads into the shared present tensors). Models: a two-layer MLP with
 biases, and Llama- and GPT-2-style decoders with a past (tests/models/llm_models.py, random
 weights). Exit 77 (skip) without ONNX Runtime.
-usage: tp_check.py TRNSIM mlp|llama|gpt2 TP CHIP WORKDIR"""
+usage: tp_check.py TRNSIM mlp|llama|gpt2|heads3 TP CHIP WORKDIR
+(heads3: a model whose 4 heads --tp 3 cannot split must be refused in one line naming the node)"""
 import os
 import subprocess
 import sys
@@ -49,8 +50,8 @@ def main():
     rng = np.random.default_rng(3)
     if kind == "mlp":
         m, feeds = mlp(rng)
-    elif kind == "llama1":  # one layer
-        m, feeds = llm_models.llama("llama_tp", B=2, S=3, P=4, H=8, KVH=4, Dm=64, FF=128, L=1)(rng)
+    elif kind == "heads3":  # 4 heads of 24 (Dm 96): --tp 3 splits the projections, not the heads
+        m, feeds = llm_models.llama("llama_tp", B=1, S=2, P=1, H=4, KVH=4, Dm=96, FF=96, L=1)(rng)
     elif kind == "llama":  # 8 query heads, 4 KV heads: splits for --tp 2 and 4
         m, feeds = llm_models.llama("llama_tp", B=2, S=3, P=4, H=8, KVH=4, Dm=64, FF=128)(rng)
     else:
@@ -67,6 +68,12 @@ def main():
     prog = os.path.join(work, "prog.tbin")
     r = subprocess.run([trnsim, "compile", model, "--chip", chip, "--dtype", "fp32", "--tp", tp,
                         "-o", prog], capture_output=True, text=True)
+    if kind == "heads3":  # a one-line refusal naming the node, exit 2, no program written
+        lines = r.stderr.strip().splitlines()
+        print(r.stderr)
+        ok = (r.returncode == 2 and len(lines) == 1 and "layers.0_q_view" in lines[0] and
+              "head count must be divisible by --tp" in lines[0] and not os.path.exists(prog))
+        return 0 if ok else 1
     if r.returncode != 0:
         print(r.stdout + r.stderr)
         return 1
