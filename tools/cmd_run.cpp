@@ -35,6 +35,7 @@ struct RunArgs {
   std::vector<std::string> shapes;
   std::string dtype = "bf16";
   int cores = 1;
+  int tp = 1;
   bool check = false;
 };
 
@@ -74,6 +75,7 @@ void run(const RunArgs& a) {
   r.shapes = a.shapes;
   r.dtype = a.dtype;
   r.cores = a.cores;
+  r.tp = a.tp;
   r.check = a.check;
   r.check_sink = [](const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); };
   for (const auto& s : a.inputs) {
@@ -141,6 +143,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--dtype", a->dtype, ".onnx only: Tensor Engine compute dtype (bf16|fp32)");
   cmd->add_option("--cores", a->cores,
                   ".onnx only: split the batch over this many NeuronCores (data parallel)");
+  cmd->add_option("--tp", a->tp,
+                  ".onnx only: tensor parallelism over this many NeuronCores (needs --system; "
+                  "docs/distributed.md)");
   cmd->add_flag("--check", a->check,
                 "check for races, uninitialised reads and deadlocks first, on every path (docs/checks.md); exit 3 if any");
   cmd->callback([a] { run(*a); });

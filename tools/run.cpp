@@ -47,18 +47,21 @@ isa::Program load(const RunRequest& r, const config::ChipConfig& chip,
   if (r.compiled) {
     if (!r.shapes.empty()) throw InputError("shapes apply only to .onnx models, not a compiled program");
     if (r.cores != 1) throw InputError("cores apply only to .onnx models, not a compiled program");
+    if (r.tp != 1) throw InputError("tp applies only to .onnx models, not a compiled program");
     return *r.compiled;
   }
   if (ends_with(r.program, ".onnx")) {
     compiler::CompileOptions co = model_options(r.shapes, r.dtype, r.cores);
     for (const auto& [in, arr] : inputs) co.data_shapes[in->name] = {arr->shape, in->source};
     co.timing_only = r.timing_only;  // timing never depends on values: weights are not read
+    co.tp = r.tp;
     return compiler::compile_onnx(r.program, chip, co);
   }
   if (!r.shapes.empty())
     throw InputError("--shape applies only to .onnx models, not " + r.program);
   if (r.cores != 1)
     throw InputError("--cores applies only to .onnx models, not " + r.program);
+  if (r.tp != 1) throw InputError("--tp applies only to .onnx models, not " + r.program);
   return isa::load_program(r.program, /*const_data=*/!r.timing_only);
 }
 
@@ -146,8 +149,6 @@ size_t run_check(const RunRequest& r, const isa::Program& prog, const config::Ch
 // With a system: the same program on every chip (SPMD: one program, the data and the replica
 // groups differ by rank), in one simulation with the collective hub.
 RunResult run_system(RunRequest& r) {
-  if (!r.compiled && ends_with(r.program, ".onnx"))
-    throw InputError("--system runs programs (.tasm, .tbin), not .onnx models: " + r.program);
   if (r.chip != "trn1")
     throw InputError("--chip and --system: the system names its chip (use --set KEY=VALUE for chip keys)");
   config::SystemConfig sys = config::load_system(r.system, r.sets);
@@ -206,6 +207,11 @@ RunResult run_program(RunRequest& r) {
   // SystemC prints a banner on first use unless told not to (the user may still enable it).
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
   if (!r.system.empty()) return run_system(r);
+  if (r.tp != 1)
+    throw InputError(fmt::format(
+        "--tp {}: the ranks' collectives run on a system: add --system S (one chip: --set "
+        "system.chips=1 and a one-chip system.dims, docs/distributed.md)",
+        r.tp));
   config::ChipConfig chip = config::load_chip(r.chip, r.sets);
   std::vector<NpyArray> arrays;
   arrays.reserve(r.inputs.size());

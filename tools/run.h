@@ -42,6 +42,7 @@ struct RunRequest {
   std::vector<std::string> shapes;  // .onnx only, as --shape
   std::string dtype = "bf16";
   int cores = 1;
+  int tp = 1;  // .onnx only: tensor parallelism (docs/distributed.md)
   bool check = false;
   // Receives the --check report before the simulation starts (libraries do not print).
   std::function<void(const std::string&)> check_sink;
