@@ -59,6 +59,60 @@ def _elu(x, alpha):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
+def _lstm(n, ins):
+    """ONNX LSTM in float64 (ONNX Runtime has no double LSTM: its float32 result was the
+    'reference', so a rounding difference after cancellation counted as wrong, seed 1604679).
+    Every direction, sequence_lens, initial states, peepholes, clip, input_forget and layout;
+    activations Sigmoid/Tanh/Relu (None for others: the caller falls back)."""
+    acts = {"Sigmoid": lambda v: 1 / (1 + np.exp(-v)), "Tanh": np.tanh,
+            "Relu": lambda v: np.maximum(v, 0)}
+    ins = list(ins) + [None] * (8 - len(ins))
+    X, W, R, B, seq_lens, h0, c0, P = ins[:8]
+    H = attr(n, "hidden_size", None) or R.shape[-1]
+    direction = attr(n, "direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else direction
+    nd = 2 if direction == "bidirectional" else 1
+    names = [a.decode() if isinstance(a, bytes) else a
+             for a in attr(n, "activations", [b"Sigmoid", b"Tanh", b"Tanh"] * nd)]
+    if any(a not in acts for a in names) or attr(n, "activation_alpha", None) is not None:
+        return None
+    clip = attr(n, "clip", None)
+    # The spec clips "the input of activations": the gates' (peepholes included), as ONNX
+    # Runtime does; not the cell state fed to h.
+    cl = (lambda v: v) if clip is None else (lambda v: np.clip(v, -clip, clip))
+    layout = attr(n, "layout", 0)
+    if layout:
+        X = X.transpose(1, 0, 2)
+        h0 = None if h0 is None else h0.transpose(1, 0, 2)
+        c0 = None if c0 is None else c0.transpose(1, 0, 2)
+    S, Bt = X.shape[0], X.shape[1]
+    lens = np.full(Bt, S, np.int64) if seq_lens is None else seq_lens.astype(np.int64)
+    Y = np.zeros((S, nd, Bt, H))
+    Yh, Yc = np.zeros((nd, Bt, H)), np.zeros((nd, Bt, H))
+    for d in range(nd):
+        f, g, h = (acts[a] for a in names[3 * d:3 * d + 3])
+        bias = np.zeros(8 * H) if B is None else B[d]
+        p = np.zeros(3 * H) if P is None else P[d]
+        for b in range(Bt):
+            ht = np.zeros(H) if h0 is None else h0[d, b].copy()
+            ct = np.zeros(H) if c0 is None else c0[d, b].copy()
+            L = int(lens[b])
+            steps = range(L) if (direction == "forward" or d == 0 and direction != "reverse") \
+                else range(L - 1, -1, -1)
+            for t in steps:
+                z = W[d] @ X[t, b] + R[d] @ ht + bias[:4 * H] + bias[4 * H:]
+                zi, zo, zf, zc = z[:H], z[H:2 * H], z[2 * H:3 * H], z[3 * H:]
+                it = f(cl(zi + p[:H] * ct))
+                ft = 1 - it if attr(n, "input_forget", 0) else f(cl(zf + p[2 * H:] * ct))
+                ct = ft * ct + it * g(cl(zc))
+                ht = f(cl(zo + p[H:2 * H] * ct)) * h(ct)
+                Y[t, d, b] = ht
+            Yh[d, b], Yc[d, b] = ht, ct
+    if layout:
+        return [Y.transpose(2, 0, 1, 3), Yh.transpose(1, 0, 2), Yc.transpose(1, 0, 2)]
+    return [Y, Yh, Yc]
+
+
 NUMPY = {
     # ONNX Runtime's Sigmoid (0.5 tanh(x/2) + 0.5, in double too) gives 0 below about -37
     "Sigmoid": lambda n, x: [np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
@@ -196,6 +250,13 @@ class Evaluator:
                 # bfloat16, and run_ort.js cannot write a bfloat16 output (the whole evaluation
                 # used to fail, leaving every output of the graph without a reference).
                 outs = [round_bf16(vals[n.input[0]])]
+            elif n.op_type == "LSTM" and all(vals[i].dtype == np.float64 for i in n.input[:3]):
+                with np.errstate(all="ignore"):
+                    outs = _lstm(n, [vals[i] if i else None for i in n.input])
+                if outs is None:
+                    outs = self.run_node(n, vals, True) or self.run_node(n, vals, False)
+                else:
+                    outs = outs[:len(n.output)]
             elif n.op_type in INT_NUMPY and all(vals[i].dtype.kind in "iu" for i in n.input if i):
                 outs = INT_NUMPY[n.op_type](n, *[vals[i] for i in n.input if i])
             elif n.op_type in NUMPY and all(vals[i].dtype == np.float64 for i in n.input if i):
