@@ -111,10 +111,10 @@ class Splitter {
     return lay_[id];
   }
   Lay layout(int id) {
-    if (id < 0) return {Kind::R, -1};
+    if (id < 0) return {Kind::R, -1, nullptr};
     if (g_.t(id).is_const()) {
       Lay l = lay(id);
-      return l.k == Kind::S ? l : Lay{Kind::R, -1};
+      return l.k == Kind::S ? l : Lay{Kind::R, -1, nullptr};
     }
     return lay(id);
   }
@@ -194,7 +194,7 @@ class Splitter {
       r = add(base + ".allreduce", t.dtype, t.shape, global);
       Node n = node("TrnAllReduce", base + ".allreduce", {id}, r);
       n.attrs["group_size"].i = tp_;
-      emit(std::move(n), {Kind::R, -1});
+      emit(std::move(n), {Kind::R, -1, nullptr});
       ++st_.all_reduce;
     } else {
       Shape stacked = t.shape;
@@ -202,7 +202,7 @@ class Splitter {
       int s = add(base + ".allgather", t.dtype, stacked, stacked);
       Node n = node("TrnAllGather", base + ".allgather", {id}, s);
       n.attrs["group_size"].i = tp_;
-      emit(std::move(n), {Kind::R, -1});
+      emit(std::move(n), {Kind::R, -1, nullptr});
       ++st_.all_gather;
       if (l.axis > 0) {  // [tp, l0, .., la, ..] -> [l0, .., tp, la, ..]
         std::vector<int64_t> perm;
@@ -215,12 +215,12 @@ class Splitter {
         Node tr = node("Transpose", base + ".gathered", {s}, m);
         tr.attrs["perm"].kind = Attr::Kind::Ints;
         tr.attrs["perm"].ints = perm;
-        emit(std::move(tr), {Kind::R, -1});
+        emit(std::move(tr), {Kind::R, -1, nullptr});
         s = m;
       }
       r = add(base + ".whole", t.dtype, global, global);
       emit(node("Reshape", base + ".whole", {s, ints(base + ".shape", global)}, r),
-           {Kind::R, -1});
+           {Kind::R, -1, nullptr});
     }
     whole_of_[id] = r;
     return r;
@@ -239,7 +239,7 @@ class Splitter {
     if (g_.t(id).is_const()) return;
     const Lay l = lay(id);
     if (l.k == Kind::Free) {
-      lay(id) = {Kind::R, -1};
+      lay(id) = {Kind::R, -1, nullptr};
       return;
     }
     if (l.k == Kind::R) return;
@@ -339,7 +339,13 @@ class Splitter {
 
   void generic(Node& n, const char* why) {
     for (size_t k = 0; k < n.inputs.size(); ++k) to_r(n, static_cast<int>(k), why);
-    emit(std::move(n), {Kind::R, -1});
+    emit(std::move(n), {Kind::R, -1, nullptr});
+  }
+
+  // Input 0's split carries to the outputs; the other inputs (scales, bounds) are whole.
+  void keep_split(Node& n, const Lay& l) {
+    for (size_t k = 1; k < n.inputs.size(); ++k) to_r(n, static_cast<int>(k), "");
+    emit(std::move(n), l);
   }
 
   void partial_to_r(Node& n, const char* why) {
@@ -357,7 +363,7 @@ class Splitter {
       if (la.k == Kind::S && la.axis == ra - 1 && to_s(n, 1, 0, la.grp)) {  // row-parallel
         freeze(la);
         ++st_.row;
-        return emit(std::move(n), {Kind::P, -1});
+        return emit(std::move(n), {Kind::P, -1, nullptr});
       }
       if (la.k == Kind::S && la.axis < ra - 1) {  // rows or a batch axis split: B whole
         freeze(la);
@@ -370,7 +376,7 @@ class Splitter {
         ++st_.column;
         return emit(std::move(n), {Kind::S, ra - 1, grp});
       }
-      return emit(std::move(n), {Kind::R, -1});
+      return emit(std::move(n), {Kind::R, -1, nullptr});
     }
     if (ca || cb || ra < 2 || rb < 2) return generic(n, "is an operand of a MatMul not split");
     const int ro = std::max(ra, rb);
@@ -397,7 +403,7 @@ class Splitter {
       return emit(std::move(n), {Kind::S, o, fixed_group()});
     }
     if (la.k == Kind::S && la.axis == ra - 1 && lb.k == Kind::S && lb.axis == rb - 2)
-      return emit(std::move(n), {Kind::P, -1});
+      return emit(std::move(n), {Kind::P, -1, nullptr});
     if (la.k == Kind::S && la.axis == ra - 2 && lb.k != Kind::S) {
       to_r(n, 1, "");
       return emit(std::move(n), {Kind::S, ro - 2, fixed_group()});
@@ -422,13 +428,13 @@ class Splitter {
       freeze(la);
       if (has_c) rank0_only(n, 2);
       ++st_.row;
-      return emit(std::move(n), {Kind::P, -1});
+      return emit(std::move(n), {Kind::P, -1, nullptr});
     }
     to_r(n, 0, "is the activation of a Gemm");
     auto grp = std::make_shared<Group>();
     if (!to_s(n, 1, bn, grp)) {
       if (has_c) to_r(n, 2, "");
-      return emit(std::move(n), {Kind::R, -1});
+      return emit(std::move(n), {Kind::R, -1, nullptr});
     }
     if (has_c) {
       const Shape& cs = g_.t(n.inputs[2]).shape;
@@ -462,9 +468,9 @@ class Splitter {
       if (sums) {
         for (size_t k = 0; k < n.inputs.size(); ++k)
           if (n.inputs[k] >= 0 && layout(n.inputs[k]).k != Kind::P) rank0_only(n, static_cast<int>(k));
-        return emit(std::move(n), {Kind::P, -1});
+        return emit(std::move(n), {Kind::P, -1, nullptr});
       }
-      if (scales || op == "Neg") return emit(std::move(n), {Kind::P, -1});
+      if (scales || op == "Neg") return emit(std::move(n), {Kind::P, -1, nullptr});
       partial_to_r(n, "");
     }
     int ro = 0;
@@ -555,7 +561,7 @@ class Splitter {
     if (perm.empty())
       for (int i = r - 1; i >= 0; --i) perm.push_back(i);
     const int j = static_cast<int>(std::find(perm.begin(), perm.end(), l.axis) - perm.begin());
-    emit(std::move(n), {Kind::S, j});
+    emit(std::move(n), {Kind::S, j, nullptr});
   }
 
   void softmax(Node& n) {
@@ -575,10 +581,7 @@ class Splitter {
     const int x = n.inputs[0];
     const Lay l = layout(x);
     const int axis = static_cast<int>(normalize_axis(n.attr_int("axis", -1), rank_of(g_, x)));
-    if (l.k == Kind::S && l.axis < axis) {
-      for (size_t k = 1; k < n.inputs.size(); ++k) to_r(n, static_cast<int>(k), "");
-      return emit(std::move(n), l);
-    }
+    if (l.k == Kind::S && l.axis < axis) return keep_split(n, l);
     generic(n, "is normalised along its split axis");
   }
 
@@ -600,7 +603,7 @@ class Splitter {
       int o = l.axis;
       if (!keep)
         for (int64_t a : axes) o -= a < l.axis;
-      return emit(std::move(n), {Kind::S, o});
+      return emit(std::move(n), {Kind::S, o, nullptr});
     }
     generic(n, "is reduced along its split axis");
   }
@@ -610,7 +613,7 @@ class Splitter {
     const int c = static_cast<int>(normalize_axis(n.attr_int("axis", 0), r));
     bool all_p = true;
     for (int id : n.inputs) all_p = all_p && id >= 0 && layout(id).k == Kind::P;
-    if (all_p) return emit(std::move(n), {Kind::P, -1});
+    if (all_p) return emit(std::move(n), {Kind::P, -1, nullptr});
     partial_to_r(n, "is concatenated with tensors that are not partial sums");
     int a = -1;
     for (int id : n.inputs)
@@ -619,7 +622,7 @@ class Splitter {
     for (size_t k = 0; k < n.inputs.size(); ++k)
       if (n.inputs[k] >= 0 && !to_s(n, static_cast<int>(k), a))
         return generic(n, "cannot be split like the other inputs of the Concat");
-    emit(std::move(n), {Kind::S, a});
+    emit(std::move(n), {Kind::S, a, nullptr});
   }
 
   void slice(Node& n) {
@@ -671,10 +674,8 @@ class Splitter {
       }
     }
     freeze(l);
-    if (l.k == Kind::S && std::find(axes.begin(), axes.end(), l.axis) == axes.end()) {
-      for (size_t k = 1; k < n.inputs.size(); ++k) to_r(n, static_cast<int>(k), "");
-      return emit(std::move(n), l);
-    }
+    if (l.k == Kind::S && std::find(axes.begin(), axes.end(), l.axis) == axes.end())
+      return keep_split(n, l);
     generic(n, "is sliced along its split axis");
   }
 
@@ -686,7 +687,7 @@ class Splitter {
     to_r(n, 1, "is the indices of a Gather");
     if (l.k == Kind::S && l.axis != ga) {
       const int ri = rank_of(g_, n.inputs[1]);
-      return emit(std::move(n), {Kind::S, l.axis < ga ? l.axis : l.axis + ri - 1});
+      return emit(std::move(n), {Kind::S, l.axis < ga ? l.axis : l.axis + ri - 1, nullptr});
     }
     generic(n, "is gathered along its split axis");
   }
@@ -700,7 +701,7 @@ class Splitter {
     Shape local = gout;
     local[oa] /= tp_;
     n.inputs[1] = ints(n.name + ".shape", local);
-    emit(std::move(n), {Kind::S, oa});
+    emit(std::move(n), {Kind::S, oa, nullptr});
   }
 
   // Graph outputs: gathered or reduced to R under their own name, except the KV cache.
@@ -726,7 +727,7 @@ class Splitter {
       g_.outputs[i] = w;
     }
     for (int id : g_.inputs)
-      if (lay(id).k == Kind::Free) lay(id) = {Kind::R, -1};
+      if (lay(id).k == Kind::Free) lay(id) = {Kind::R, -1, nullptr};
   }
 
   // Split graph inputs and outputs are strided views of their program tensors: only Concat and

@@ -35,8 +35,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GenArgs {
-  std::string model, chip = "trn1", dtype = "bf16", stats;
-  int batch = 1, prompt_len = 0, new_tokens = 0, sample = 1;
+  std::string model, chip = "trn1", dtype = "bf16", stats, system;
+  std::vector<std::string> sets;
+  int batch = 1, prompt_len = 0, new_tokens = 0, sample = 1, tp = 1;
   bool timing_only = false;
   uint64_t seed = 0;
 };
@@ -145,6 +146,12 @@ void generate(const GenArgs& a) {
   if (a.new_tokens < 1) throw InputError("--new-tokens must be >= 1");
   if (a.batch < 1) throw InputError("--batch must be >= 1");
   if (a.sample < 1) throw InputError("--sample must be >= 1");
+  if (!a.system.empty() && a.chip != "trn1")
+    throw InputError("--chip and --system: the system names its chip (use --set KEY=VALUE)");
+  if (!a.sets.empty() && a.system.empty())
+    throw InputError("--set applies to --system runs here (a chip preset or YAML file: --chip)");
+  if (a.tp != 1 && a.system.empty())
+    throw InputError(fmt::format("--tp {}: needs --system S (docs/distributed.md)", a.tp));
   if (a.sample > 1 && !a.timing_only)
     throw InputError("--sample needs --timing-only (with numerics every step feeds the next)");
   const compiler::ModelSignature sig = compiler::model_signature(a.model);
@@ -186,10 +193,16 @@ void generate(const GenArgs& a) {
     const fs::path dir = work / fmt::format("step{}", s.index);
     fs::create_directories(dir);
     const std::string stats = (dir / "stats.json").string(), log = (dir / "log.txt").string();
-    std::vector<std::string> args = {"run", a.model, "--chip", a.chip, "--dtype", a.dtype,
-                                     "--stats", stats};
-    if (a.timing_only) {
-      args.push_back("--timing-only");
+    std::vector<std::string> args = {"run", a.model, "--dtype", a.dtype, "--stats", stats};
+    if (a.system.empty()) {
+      args.insert(args.end(), {"--chip", a.chip});
+    } else {  // every step on the system, its shapes pinned (a system run takes no data shapes)
+      args.insert(args.end(), {"--system", a.system});
+      for (const auto& kv : a.sets) args.insert(args.end(), {"--set", kv});
+    }
+    if (a.tp != 1) args.insert(args.end(), {"--tp", std::to_string(a.tp)});
+    if (a.timing_only) args.push_back("--timing-only");
+    if (a.timing_only || !a.system.empty()) {
       for (const auto& in : sig.inputs) {
         const auto shape = step_shape(in, B, s.past, s.len);
         std::string dims;
@@ -197,7 +210,8 @@ void generate(const GenArgs& a) {
         args.push_back("--shape");
         args.push_back(in.name + "=" + dims);
       }
-    } else {
+    }
+    if (!a.timing_only) {
       for (const auto& in : sig.inputs) {
         const auto shape = step_shape(in, B, s.past, s.len);
         const std::string file = (dir / (fmt::format("in{}.npy", &in - sig.inputs.data()))).string();
@@ -239,7 +253,8 @@ void generate(const GenArgs& a) {
     for (size_t at = 0; (at = text.find("output ", at)) != std::string::npos;) {
       const size_t colon = text.find(": ", at), nl = text.find('\n', at);
       if (colon == std::string::npos || colon > nl) break;
-      outs[text.substr(at + 7, colon - at - 7)] = text.substr(colon + 2, nl - colon - 2);
+      // First occurrence: chip 0's on a system (every chip computes the same sequences).
+      outs.emplace(text.substr(at + 7, colon - at - 7), text.substr(colon + 2, nl - colon - 2));
       at = nl;
     }
     const NpyArray logits = read_npy(outs.at("logits"));
@@ -280,8 +295,10 @@ void generate(const GenArgs& a) {
   }
   const size_t decodes = steps.size() - 1;
   if (decodes) tpot /= static_cast<double>(decodes);
+  const std::string where =
+      a.system.empty() ? a.chip : fmt::format("{} (--tp {})", a.system, a.tp);
   std::printf("generate %s on %s (--dtype %s, batch %d, prompt %d, %d new token(s)%s)\n",
-              a.model.c_str(), a.chip.c_str(), a.dtype.c_str(), a.batch, a.prompt_len,
+              a.model.c_str(), where.c_str(), a.dtype.c_str(), a.batch, a.prompt_len,
               a.new_tokens, a.timing_only ? ", timing-only" : "");
   std::printf("%6s %-8s %8s %8s %12s\n", "step", "kind", "past", "tokens", "sim_us");
   for (const Step& s : steps)
@@ -332,6 +349,13 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("model", a->model, "decoder-only model (.onnx, Hugging Face / optimum form)")
       ->required();
   cmd->add_option("--chip", a->chip, "preset name or chip YAML file (default trn1)");
+  cmd->add_option("--system", a->system,
+                  "run every step on this multi-chip system (preset or YAML file)");
+  cmd->add_option("--set", a->sets, "with --system: override a system or chip parameter, "
+                                    "key=value (repeatable)");
+  cmd->add_option("--tp", a->tp,
+                  "tensor parallelism over this many NeuronCores (with --system; "
+                  "docs/distributed.md)");
   cmd->add_option("--prompt-len", a->prompt_len, "prompt tokens per sequence")->required();
   cmd->add_option("--new-tokens", a->new_tokens, "tokens to generate per sequence")->required();
   cmd->add_option("--batch", a->batch, "sequences (default 1)");

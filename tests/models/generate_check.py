@@ -4,7 +4,9 @@ symbolic dims (tests/models/llm_models.py, random weights), greedy generation wi
 (`generate --dtype fp32`, every step simulated with numerics) and the same greedy loop with
 ONNX Runtime (prefill with an empty past, then one token per step, present fed back as past).
 The generated tokens must be equal. Exit 77 (skip) without ONNX Runtime.
-usage: generate_check.py TRNSIM llama|gpt2 WORKDIR"""
+With TP (> 1), trnsim generates with tensor parallelism on the TP cores of one trn1 chip
+(`--system trn1.32xlarge --set system.chips=1 --set system.dims=1x1 --tp TP`).
+usage: generate_check.py TRNSIM llama|gpt2 WORKDIR [TP]"""
 import json
 import os
 import subprocess
@@ -32,7 +34,8 @@ def ort_step(model, work, feeds):
 
 
 def main():
-    trnsim, kind, work = sys.argv[1:]
+    trnsim, kind, work = sys.argv[1:4]
+    tp = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     if not os.path.isdir(os.path.join(HERE, "..", "ort", "node_modules")):
         print("ONNX Runtime not installed (tests/ort/node_modules): skipped")
         return 77
@@ -44,9 +47,12 @@ def main():
     model = os.path.join(work, f"{kind}_gen.onnx")
     onnx.save(m, model)
     stats = os.path.join(work, "gen.json")
-    r = subprocess.run([trnsim, "generate", model, "--chip", "tiny", "--dtype", "fp32",
-                        "--batch", str(B), "--prompt-len", str(P), "--new-tokens", str(T),
-                        "--stats", stats], capture_output=True, text=True)
+    where = ["--chip", "tiny"] if tp == 1 else [
+        "--system", "trn1.32xlarge", "--set", "system.chips=1", "--set", "system.dims=1x1",
+        "--tp", str(tp)]
+    r = subprocess.run([trnsim, "generate", model] + where + [
+                        "--dtype", "fp32", "--batch", str(B), "--prompt-len", str(P),
+                        "--new-tokens", str(T), "--stats", stats], capture_output=True, text=True)
     print(r.stdout + r.stderr)
     if r.returncode != 0:
         return 1

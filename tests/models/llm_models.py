@@ -23,8 +23,12 @@ n = helper.make_node
 class _G:
     """A graph under construction: nodes, initializers, fresh names."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, external=None):
         self.rng, self.nodes, self.inits, self.k = rng, [], [], 0
+        # external: a side-file name; weights are then external data of that file, never
+        # generated (real-size models for timing-only runs; the file is made sparse, all zeros,
+        # by write_external()).
+        self.external, self.ext_bytes = external, 0
 
     def c(self, arr, name=None):
         self.k += 1
@@ -42,6 +46,17 @@ class _G:
         return self.c(np.array(v, dtype=np.float32))
 
     def w(self, name, *shape, scale=None, offset=0.0):
+        if self.external:
+            t = onnx.TensorProto(name=name, data_type=F, dims=list(shape))
+            t.data_location = onnx.TensorProto.EXTERNAL
+            length = int(np.prod(shape)) * 4
+            for k, v in (("location", self.external), ("offset", str(self.ext_bytes)),
+                         ("length", str(length))):
+                e = t.external_data.add()
+                e.key, e.value = k, v
+            self.ext_bytes += length
+            self.inits.append(t)
+            return name
         s = scale if scale is not None else 1.0 / np.sqrt(shape[0])
         return self.c((offset + self.rng.standard_normal(shape) * s).astype(np.float32), name)
 
@@ -74,7 +89,8 @@ def _finish(name, g, inputs, outputs, feeds, opset, dynamic=False):
     m = helper.make_model(gr, opset_imports=[helper.make_opsetid("", opset)],
                           producer_name="trnsim-tests")
     m.ir_version = 8
-    onnx.checker.check_model(m)
+    if not g.external:  # the checker wants external data files to exist: checked on the real
+        onnx.checker.check_model(m)  # sizes' small twins
     onnx.shape_inference.infer_shapes(m, strict_mode=True)
     return m, feeds
 
@@ -218,8 +234,24 @@ def _rotate_half(g, x, name, D):
     return g.op("Concat", [g.op("Neg", [x2], name + "_neg"), x1], name + "_rot", axis=-1)
 
 
+def write_external(model, path):
+    """Saves a model built with external weights and makes its side file (sparse zeros)."""
+    onnx.save(model, path)
+    import os
+    side = None
+    for t in model.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                side = os.path.join(os.path.dirname(path), e.value)
+    total = sum(int(next(e.value for e in t.external_data if e.key == "length"))
+                for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL)
+    if side:
+        with open(side, "wb") as f:
+            f.truncate(total)
+
+
 def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=32,
-          form="v436", dynamic=False):
+          form="v436", dynamic=False, external=None):
     """A Llama-style merged decoder: L layers, hidden Dm, H query heads of D = Dm / H, KVH
     key/value heads (repeat_kv as Unsqueeze/Expand/Reshape), SwiGLU MLP of FF, untied LM head.
     form "v436": transformers 4.36 (cos/sin caches Gathered by position_ids, the
@@ -230,7 +262,7 @@ def llama(name, B, S, P, pad=(), L=2, V=100, Dm=64, H=4, KVH=2, FF=128, max_pos=
     D, rep = Dm // H, H // KVH
 
     def build(rng):
-        g = _G(rng)
+        g = _G(rng, external)
         sh = _shapes(g)
         bsz, seq, past, src, bsz1, seq1, past1, src1 = sh
         if form == "v440":

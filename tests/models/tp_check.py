@@ -16,9 +16,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORT = os.path.join(HERE, "..", "ort", "run_ort.js")
 sys.path.insert(0, HERE)
 import llm_models  # noqa: E402
+from generate_check import ort_step  # noqa: E402  (ONNX Runtime on a model and its feeds)
 
 # One chip of the system's kind, so that the N ranks are the chip's cores.
 SYSTEMS = {"trn1": "trn1.32xlarge", "trn2": "trn2.48xlarge", "tiny": "tiny4"}
@@ -58,13 +58,8 @@ def main():
         m, feeds = llm_models.gpt2("gpt2_tp", B=2, S=3, P=4, H=4, Dm=64)(rng)
     model = os.path.join(work, kind + ".onnx")
     onnx.save(m, model)
-    args = []
-    for name, arr in feeds.items():
-        f = os.path.join(work, name + ".npy")
-        np.save(f, arr)
-        args.append(f"{name}={f}")
-    ort_out = os.path.join(work, "ort")
-    subprocess.run(["node", ORT, model, ort_out] + args, check=True, capture_output=True)
+    refs = ort_step(model, work, feeds)  # writes WORK/NAME.npy for every input
+    args = [f"{name}={os.path.join(work, name + '.npy')}" for name in feeds]
     prog = os.path.join(work, "prog.tbin")
     r = subprocess.run([trnsim, "compile", model, "--chip", chip, "--dtype", "fp32", "--tp", tp,
                         "-o", prog], capture_output=True, text=True)
@@ -77,7 +72,7 @@ def main():
     if r.returncode != 0:
         print(r.stdout + r.stderr)
         return 1
-    out = os.path.join(work, "out")
+    out = os.path.join(work, "trnsim")
     cmd = [trnsim, "run", prog, "--system", SYSTEMS[chip], "--set", "system.chips=1",
            "--set", "system.dims=1x1" if chip != "tiny" else "system.dims=1", "--output-dir", out]
     for a in args:
@@ -87,8 +82,8 @@ def main():
     if r.returncode != 0:
         return 1
     bad = 0
-    for f in sorted(os.listdir(ort_out)):
-        ref = np.load(os.path.join(ort_out, f))
+    for name in sorted(refs):
+        ref, f = refs[name], name + ".npy"
         got = np.load(os.path.join(out, "chip0", f))
         err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
         scale = float(np.abs(ref).max()) if ref.size else 1.0
