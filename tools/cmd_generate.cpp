@@ -136,6 +136,8 @@ std::string failure(const std::string& log) {
     size_t nl = text.find('\n', at);
     std::string l = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
     if (starts_with(l, "trnsim: ")) line = l.substr(8);
+    // The step's own "error: " prefix: the message is wrapped in generate's, which has one.
+    if (starts_with(line, "error: ")) line = line.substr(7);
     at = nl == std::string::npos ? text.size() : nl + 1;
   }
   return line.empty() ? "failed (log: " + log + ")" : line;
